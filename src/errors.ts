@@ -1,0 +1,77 @@
+/**
+ * Every failure the user can see, as a named error with a stable `code` and a message that
+ * says what happened and what to do. UI code shows `message`; tests match on `code`.
+ */
+export type ErrorCode =
+  | 'webgpu-unavailable'
+  | 'webgpu-adapter-too-small'
+  | 'gpu-device-lost'
+  | 'kernel-input'
+  | 'image-decode'
+  | 'image-too-large'
+  | 'image-empty'
+  | 'project-file'
+  | 'project-version'
+  | 'storage'
+  | 'model-pack'
+  | 'encode'
+  | 'aborted';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'AppError';
+  }
+}
+
+export class WebGpuUnavailableError extends AppError {
+  constructor(detail: string) {
+    super(
+      'webgpu-unavailable',
+      `WebGPU is not available (${detail}). Use a current Chrome, Edge or Chromium ` +
+        '(113 or newer) with hardware acceleration on; on Linux start it with ' +
+        '--enable-unsafe-webgpu (and --enable-features=Vulkan). The editor still works; ' +
+        'generating needs WebGPU.',
+    );
+    this.name = 'WebGpuUnavailableError';
+  }
+}
+
+export class DeviceLostError extends AppError {
+  constructor(reason: string) {
+    super(
+      'gpu-device-lost',
+      `The GPU device was lost (${reason}); this is often out of memory. Your image, ` +
+        'trajectories and brush are kept; generation restarts on a new device.',
+    );
+    this.name = 'DeviceLostError';
+  }
+}
+
+/** Bad arguments to a GPU kernel, raised before anything is dispatched. */
+export class KernelInputError extends AppError {
+  readonly kernel: string;
+  readonly argument: string;
+  constructor(kernel: string, argument: string, problem: string) {
+    super('kernel-input', `${kernel}: argument '${argument}' ${problem}`);
+    this.name = 'KernelInputError';
+    this.kernel = kernel;
+    this.argument = argument;
+  }
+}
+
+export class AbortError extends AppError {
+  constructor() {
+    super('aborted', 'Cancelled.');
+    this.name = 'AbortError';
+  }
+}
+
+export function isAbort(e: unknown): boolean {
+  return (
+    (e instanceof AppError && e.code === 'aborted') ||
+    (e instanceof DOMException && e.name === 'AbortError')
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * The project document: everything the user makes, as plain serialisable data. Coordinates are
+ * canvas pixels (origin top-left, x right, y down) of the chosen canvas (e.g. 512x320), so the
+ * reference's drag semantics apply directly. Images are kept as Blobs outside the history.
+ */
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** How a trajectory's points are spread over time. */
+export type TimingMode =
+  /** Reference: PCHIP over t = linspace(0,1,n); each clicked segment takes equal time. */
+  | 'reference'
+  /** Constant speed along the PCHIP curve (arc-length parameterised). */
+  | 'constant-speed'
+  /** Constant-speed path with smoothstep ease-in/out in time. */
+  | 'ease-in-out';
+
+export interface TrajectoryTiming {
+  mode: TimingMode;
+  /** First frame at which the point starts moving (0..frames-1); before it, it stays at its start. */
+  startFrame: number;
+  /** Frame at which it reaches its last point (startFrame..frames-1); after it, it stays there. */
+  endFrame: number;
+}
+
+export interface Trajectory {
+  id: string;
+  /** At least one point. One point = an anchor (stationary). */
+  points: Point[];
+  /** CSS colour used for the curve, arrows and dots. */
+  color: string;
+  timing: TrajectoryTiming;
+}
+
+/** One brush stroke: a polyline with a radius, painting (may move) or erasing. */
+export interface BrushStroke {
+  mode: 'paint' | 'erase';
+  radius: number;
+  points: Point[];
+}
+
+export interface CanvasSize {
+  width: number;
+  height: number;
+}
+
+/** Cover-crop of the source image: the rectangle of the ORIGINAL image mapped onto the canvas. */
+export interface CropBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ProjectSettings {
+  /** Half-size of the reference's square drag patches, pixels (1..320, default 64). */
+  flowUnit: number;
+  /** Frames including the reference frame (reference: 16). */
+  frames: number;
+  fps: number;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  loop: boolean;
+}
+
+export interface ImageRef {
+  /** Key of the original image Blob in the image store (IndexedDB). */
+  id: string;
+  name: string;
+  /** Natural size of the original (before downscale/crop). */
+  width: number;
+  height: number;
+}
+
+export interface Project {
+  version: 1;
+  image: ImageRef | null;
+  canvas: CanvasSize;
+  crop: CropBox | null;
+  trajectories: Trajectory[];
+  brush: BrushStroke[];
+  settings: ProjectSettings;
+}
+
+export const CANVAS_PRESETS = {
+  landscape: { width: 512, height: 320 },
+  portrait: { width: 320, height: 512 },
+  square: { width: 320, height: 320 },
+} as const satisfies Record<string, CanvasSize>;
+
+export const DEFAULT_SETTINGS: ProjectSettings = {
+  flowUnit: 64,
+  frames: 16,
+  fps: 8,
+  prompt: '',
+  negativePrompt: '',
+  seed: 42,
+  steps: 25,
+  guidance: 7,
+  loop: false,
+};
+
+export function emptyProject(): Project {
+  return {
+    version: 1,
+    image: null,
+    canvas: { ...CANVAS_PRESETS.landscape },
+    crop: null,
+    trajectories: [],
+    brush: [],
+    settings: { ...DEFAULT_SETTINGS },
+  };
+}
