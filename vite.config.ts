@@ -37,6 +37,8 @@ export default defineConfig({
   plugins: [react(), ortRuntimeFiles()],
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
+  // Separate caches let several dev servers (parallel test runs) share one checkout.
+  cacheDir: process.env.VITE_CACHE_DIR ?? 'node_modules/.vite',
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
   optimizeDeps: {
