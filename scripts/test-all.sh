@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Runs every suite: TypeScript types, unit tests (vitest), Python (tools/export, pytest),
-# browser tests (Playwright + system Chromium with WebGPU). Stops at the first failing suite.
-set -euo pipefail
+# browser tests (Playwright + system Chromium with WebGPU). Every suite runs even when an
+# earlier one fails; the exit code is non-zero if any failed, and the last line totals them.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
-echo "== unit (vitest)"; npx vitest run
-echo "== python (pytest)"; bash scripts/test-py.sh
-echo "== browser (playwright, real Chromium + WebGPU)"; node scripts/check-chromium.mjs; npx playwright test
+mkdir -p test-results
+rm -f test-results/vitest.json test-results/pytest.xml test-results/e2e-*.json
+status=0
+run() { local name=$1; shift; echo; echo "== $name"; "$@" || { echo "!! $name failed"; status=1; }; }
+run typecheck npx tsc --noEmit -p tsconfig.json
+run "unit (vitest)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+run "python (pytest)" bash scripts/test-py.sh --junitxml=test-results/pytest.xml
+if node scripts/check-chromium.mjs; then
+  run "browser (playwright, real Chromium + WebGPU)" npx playwright test
+else
+  status=1
+fi
+node scripts/summarize-tests.mjs || status=1
+exit $status

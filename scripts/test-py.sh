@@ -8,4 +8,4 @@ if ! "$PY" -c 'import torch, onnx, numpy, pytest' 2>/dev/null; then
   exit 1
 fi
 if [ ! -d tools/export ]; then echo "tools/export not present: no Python tests"; exit 0; fi
-exec "$PY" -m pytest tools/export -q -p no:cacheprovider
+exec "$PY" -m pytest tools/export -q -p no:cacheprovider "$@"
