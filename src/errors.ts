@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'storage'
   | 'model-pack'
   | 'encode'
+  | 'video-decode'
   | 'aborted';
 
 export class AppError extends Error {
@@ -74,4 +75,20 @@ export function isAbort(e: unknown): boolean {
     (e instanceof AppError && e.code === 'aborted') ||
     (e instanceof DOMException && e.name === 'AbortError')
   );
+}
+
+/** Encoding or muxing a video failed, or no encoder for the asked container exists in this browser. */
+export class EncodeError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('encode', message, options);
+    this.name = 'EncodeError';
+  }
+}
+
+/** A video could not be read: unknown container, no video track, or a codec this browser cannot decode. */
+export class VideoDecodeError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('video-decode', message, options);
+    this.name = 'VideoDecodeError';
+  }
 }
