@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'image-empty'
   | 'project-file'
   | 'project-version'
+  | 'flow-file'
   | 'storage'
   | 'model-pack'
   | 'encode'
