@@ -1,0 +1,59 @@
+/**
+ * Ephemeral editor state: the tool, brush size, selection, hover, the trajectory being drawn,
+ * and user-facing messages. None of it is in the undo history or the saved project.
+ */
+import { create } from 'zustand';
+
+export type ToolName = 'trajectory' | 'brush' | 'erase' | 'crop';
+
+export interface PointRef {
+  trajectoryId: string;
+  index: number;
+}
+
+export interface EditorMessage {
+  kind: 'error' | 'info';
+  code?: string;
+  text: string;
+}
+
+export interface EditorState {
+  tool: ToolName;
+  /** Brush radius in canvas pixels. */
+  brushRadius: number;
+  /** Trajectory that clicks on empty canvas extend; null = the next click starts a new one. */
+  activeTrajectoryId: string | null;
+  selectedTrajectoryId: string | null;
+  selectedPoint: PointRef | null;
+  hoverPoint: PointRef | null;
+  /** Brush cursor position (canvas pixels) for the outline; null when off-canvas. */
+  cursor: { x: number; y: number } | null;
+  message: EditorMessage | null;
+  setTool(tool: ToolName): void;
+  setBrushRadius(r: number): void;
+  setActiveTrajectory(id: string | null): void;
+  select(trajectoryId: string | null, point?: PointRef | null): void;
+  setHover(p: PointRef | null): void;
+  setCursor(p: { x: number; y: number } | null): void;
+  showMessage(m: EditorMessage | null): void;
+}
+
+export const BRUSH_RADIUS = { min: 2, max: 100, initial: 24 } as const;
+
+export const useEditorStore = create<EditorState>()((set) => ({
+  tool: 'trajectory',
+  brushRadius: BRUSH_RADIUS.initial,
+  activeTrajectoryId: null,
+  selectedTrajectoryId: null,
+  selectedPoint: null,
+  hoverPoint: null,
+  cursor: null,
+  message: null,
+  setTool: (tool) => set({ tool, activeTrajectoryId: null }),
+  setBrushRadius: (r) => set({ brushRadius: Math.min(BRUSH_RADIUS.max, Math.max(BRUSH_RADIUS.min, Math.round(r))) }),
+  setActiveTrajectory: (id) => set({ activeTrajectoryId: id }),
+  select: (trajectoryId, point = null) => set({ selectedTrajectoryId: trajectoryId, selectedPoint: point }),
+  setHover: (p) => set({ hoverPoint: p }),
+  setCursor: (p) => set({ cursor: p }),
+  showMessage: (m) => set({ message: m }),
+}));

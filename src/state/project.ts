@@ -1,0 +1,231 @@
+/**
+ * The project document store: the Project (image ref, canvas, crop, trajectories, brush,
+ * settings) plus its undo history, as plain data. Works outside React (getState/subscribe), so
+ * the engine, autosave and tests use the same store the editor does.
+ *
+ * History follows tldraw's model: every edit is undoable. A pointer gesture calls
+ * `mark()` when it starts, edits freely (each move replaces the project without touching the
+ * history), then `commit()` records ONE undo step from the mark, or `cancel()` (Esc) rolls back
+ * to it. Edits outside a gesture are one step each; edits that share a `coalesce` key in a row
+ * (slider drags, typing) merge into one step. Ephemeral UI state (hover, selection, tool) lives
+ * in the editor store, never here.
+ */
+import { create } from 'zustand';
+import {
+  CANVAS_PRESETS,
+  emptyProject,
+  type BrushStroke,
+  type CanvasSize,
+  type CropBox,
+  type ImageRef,
+  type Point,
+  type Project,
+  type ProjectSettings,
+  type Trajectory,
+} from '../motion/types';
+
+/** Undo steps kept; older ones are dropped. */
+export const HISTORY_LIMIT = 200;
+
+export interface EditOptions {
+  /** Consecutive edits with the same key (outside gestures) merge into one undo step. */
+  coalesce?: string;
+}
+
+export interface ProjectState {
+  project: Project;
+  /** Snapshots before each undoable step, oldest first. */
+  past: Project[];
+  future: Project[];
+  /** The project as it was when the current gesture started; null outside gestures. */
+  gestureBase: Project | null;
+  /** Coalesce key of the last recorded step. */
+  lastCoalesce: string | null;
+  /** True once the autosaved project (if any) has been restored. */
+  hydrated: boolean;
+
+  /** Replace the project through a pure function: the one path every edit goes through. */
+  edit(recipe: (p: Project) => Project, options?: EditOptions): void;
+  /** Gesture start: later edits until commit/cancel form one undo step. */
+  mark(): void;
+  commit(): void;
+  cancel(): void;
+  undo(): void;
+  redo(): void;
+
+  /** Loads a whole project (file open); undoable. */
+  loadProject(project: Project): void;
+  /** Sets the document without history (hydration, tests). */
+  resetProject(project?: Project, options?: { hydrated?: boolean }): void;
+
+  setImage(image: ImageRef, crop: CropBox): void;
+  setCanvas(canvas: CanvasSize, crop: CropBox | null): void;
+  setCrop(crop: CropBox): void;
+  addTrajectory(trajectory: Trajectory): void;
+  updateTrajectory(id: string, patch: Partial<Omit<Trajectory, 'id'>>): void;
+  removeTrajectory(id: string): void;
+  addPoint(id: string, point: Point): void;
+  movePoint(id: string, index: number, point: Point): void;
+  /** Removes one point; removing the last point removes the trajectory. */
+  removePoint(id: string, index: number): void;
+  addBrushStroke(stroke: BrushStroke): void;
+  /** Replaces the points of the last stroke (live painting inside a gesture). */
+  setLastStrokePoints(points: Point[]): void;
+  clearBrush(): void;
+  setSettings(patch: Partial<ProjectSettings>, options?: EditOptions): void;
+}
+
+export function canUndo(s: ProjectState): boolean {
+  return s.gestureBase === null && s.past.length > 0;
+}
+export function canRedo(s: ProjectState): boolean {
+  return s.gestureBase === null && s.future.length > 0;
+}
+
+function pushPast(past: Project[], p: Project): Project[] {
+  const next = past.length >= HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT + 1) : past.slice();
+  next.push(p);
+  return next;
+}
+
+/** Keeps points inside the canvas (after a canvas change). */
+function clampPoint(p: Point, c: CanvasSize): Point {
+  return { x: Math.min(Math.max(p.x, 0), c.width - 1), y: Math.min(Math.max(p.y, 0), c.height - 1) };
+}
+
+export const useProjectStore = create<ProjectState>()((set, get) => {
+  const mapTrajectory = (id: string, fn: (t: Trajectory) => Trajectory | null) =>
+    get().edit((p) => ({
+      ...p,
+      trajectories: p.trajectories.flatMap((t) => {
+        if (t.id !== id) return [t];
+        const r = fn(t);
+        return r ? [r] : [];
+      }),
+    }));
+
+  return {
+    project: emptyProject(),
+    past: [],
+    future: [],
+    gestureBase: null,
+    lastCoalesce: null,
+    hydrated: false,
+
+    edit(recipe, options) {
+      const s = get();
+      const next = recipe(s.project);
+      if (next === s.project) return;
+      if (s.gestureBase) {
+        set({ project: next });
+        return;
+      }
+      const key = options?.coalesce ?? null;
+      if (key !== null && key === s.lastCoalesce && s.past.length > 0) {
+        set({ project: next, future: [] });
+        return;
+      }
+      set({ project: next, past: pushPast(s.past, s.project), future: [], lastCoalesce: key });
+    },
+
+    mark() {
+      const s = get();
+      if (s.gestureBase) return;
+      set({ gestureBase: s.project });
+    },
+    commit() {
+      const s = get();
+      if (!s.gestureBase) return;
+      if (s.gestureBase === s.project) {
+        set({ gestureBase: null });
+        return;
+      }
+      set({ past: pushPast(s.past, s.gestureBase), future: [], gestureBase: null, lastCoalesce: null });
+    },
+    cancel() {
+      const s = get();
+      if (!s.gestureBase) return;
+      set({ project: s.gestureBase, gestureBase: null });
+    },
+    undo() {
+      const s = get();
+      if (!canUndo(s)) return;
+      const prev = s.past[s.past.length - 1];
+      set({ project: prev, past: s.past.slice(0, -1), future: [s.project, ...s.future], lastCoalesce: null });
+    },
+    redo() {
+      const s = get();
+      if (!canRedo(s)) return;
+      const [next, ...rest] = s.future;
+      set({ project: next, past: pushPast(s.past, s.project), future: rest, lastCoalesce: null });
+    },
+
+    loadProject(project) {
+      get().edit(() => project);
+    },
+    resetProject(project = emptyProject(), options) {
+      set({
+        project,
+        past: [],
+        future: [],
+        gestureBase: null,
+        lastCoalesce: null,
+        hydrated: options?.hydrated ?? get().hydrated,
+      });
+    },
+
+    setImage(image, crop) {
+      get().edit((p) => ({ ...p, image, crop }));
+    },
+    setCanvas(canvas, crop) {
+      get().edit((p) => ({
+        ...p,
+        canvas: { ...canvas },
+        crop,
+        trajectories: p.trajectories.map((t) => ({ ...t, points: t.points.map((pt) => clampPoint(pt, canvas)) })),
+      }));
+    },
+    setCrop(crop) {
+      get().edit((p) => ({ ...p, crop }));
+    },
+    addTrajectory(trajectory) {
+      get().edit((p) => ({ ...p, trajectories: [...p.trajectories, trajectory] }));
+    },
+    updateTrajectory(id, patch) {
+      mapTrajectory(id, (t) => ({ ...t, ...patch, id }));
+    },
+    removeTrajectory(id) {
+      mapTrajectory(id, () => null);
+    },
+    addPoint(id, point) {
+      mapTrajectory(id, (t) => ({ ...t, points: [...t.points, point] }));
+    },
+    movePoint(id, index, point) {
+      mapTrajectory(id, (t) => ({ ...t, points: t.points.map((q, i) => (i === index ? point : q)) }));
+    },
+    removePoint(id, index) {
+      mapTrajectory(id, (t) => {
+        const points = t.points.filter((_, i) => i !== index);
+        return points.length ? { ...t, points } : null;
+      });
+    },
+    addBrushStroke(stroke) {
+      get().edit((p) => ({ ...p, brush: [...p.brush, stroke] }));
+    },
+    setLastStrokePoints(points) {
+      get().edit((p) => {
+        if (!p.brush.length) return p;
+        const last = p.brush[p.brush.length - 1];
+        return { ...p, brush: [...p.brush.slice(0, -1), { ...last, points }] };
+      });
+    },
+    clearBrush() {
+      get().edit((p) => (p.brush.length ? { ...p, brush: [] } : p));
+    },
+    setSettings(patch, options) {
+      get().edit((p) => ({ ...p, settings: { ...p.settings, ...patch } }), options);
+    },
+  };
+});
+
+export { CANVAS_PRESETS };

@@ -1,0 +1,86 @@
+/**
+ * Project files: one .json with the document and the original image embedded as a data URL, so
+ * a project moves between browsers as a single file. Opening checks the file completely (format,
+ * version, document, image) before anything in the current project changes.
+ */
+import { AppError } from '../errors';
+import { parseProject } from '../motion/project';
+import type { Project } from '../motion/types';
+import { blobToDataUrl, dataUrlToBlob, getOriginalImage, importImage } from './image';
+import { useProjectStore } from './project';
+
+export const PROJECT_FILE_FORMAT = 'motion-i2v-web/project';
+export const PROJECT_FILE_VERSION = 1;
+/** Project files larger than this are refused before parsing (the embedded image dominates). */
+export const MAX_PROJECT_FILE_BYTES = 200 * 1024 * 1024;
+
+export interface ProjectFile {
+  format: typeof PROJECT_FILE_FORMAT;
+  version: number;
+  savedAt: string;
+  project: Project;
+  /** The original image as a data URL; null when the project has no image. */
+  image: string | null;
+}
+
+export async function serializeProject(project: Project): Promise<Blob> {
+  let image: string | null = null;
+  if (project.image) {
+    const blob = await getOriginalImage(project.image.id);
+    if (!blob) throw new AppError('storage', `The image "${project.image.name}" is missing from this browser's storage; load it again before saving.`);
+    image = await blobToDataUrl(blob);
+  }
+  const file: ProjectFile = { format: PROJECT_FILE_FORMAT, version: PROJECT_FILE_VERSION, savedAt: new Date().toISOString(), project, image };
+  return new Blob([JSON.stringify(file)], { type: 'application/json' });
+}
+
+export function projectFileName(project: Project): string {
+  const base = project.image?.name.replace(/\.[^.]*$/, '') || 'motion';
+  return `${base.replace(/[^\w.-]+/g, '_')}.motion-i2v.json`;
+}
+
+/** Parses and checks a project file; returns the project and its image (stored under the project's image id). */
+export async function readProjectFile(file: Blob, name = 'project file'): Promise<Project> {
+  if (file.size > MAX_PROJECT_FILE_BYTES) {
+    throw new AppError('project-file', `"${name}" is ${(file.size / 1e6).toFixed(0)} MB, too large for a project file.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch {
+    throw new AppError('project-file', `"${name}" is not a project file (it is not valid JSON).`);
+  }
+  const f = json as Partial<ProjectFile> | null;
+  if (!f || typeof f !== 'object' || f.format !== PROJECT_FILE_FORMAT) {
+    throw new AppError('project-file', `"${name}" is not a Motion-I2V project file (no "format": "${PROJECT_FILE_FORMAT}").`);
+  }
+  if (typeof f.version !== 'number' || !Number.isInteger(f.version) || f.version < 1) {
+    throw new AppError('project-file', `"${name}" has no valid version number.`);
+  }
+  if (f.version > PROJECT_FILE_VERSION) {
+    throw new AppError(
+      'project-version',
+      `"${name}" was saved by a newer version of this app (file version ${f.version}; this app reads up to ${PROJECT_FILE_VERSION}). Update the app (reload the page) and try again.`,
+    );
+  }
+  const project = parseProject(f.project);
+  if (project.image) {
+    if (typeof f.image !== 'string') throw new AppError('project-file', `"${name}" refers to an image but does not contain it.`);
+    const blob = dataUrlToBlob(f.image);
+    let ref;
+    try {
+      ref = await importImage(blob, project.image.name, project.image.id);
+    } catch (e) {
+      if (e instanceof AppError) throw new AppError('project-file', `The image inside "${name}" cannot be used: ${e.message}`, { cause: e });
+      throw e;
+    }
+    return { ...project, image: { ...project.image, width: ref.width, height: ref.height } };
+  }
+  return project;
+}
+
+/** Opens a project file into the store (one undoable step). The current project is untouched on error. */
+export async function openProjectFile(file: File): Promise<void> {
+  const project = await readProjectFile(file, file.name);
+  useProjectStore.getState().loadProject(project);
+}

@@ -1,0 +1,122 @@
+/**
+ * The editing surface: the cropped photo on one canvas, the overlay (brush tint, trajectories,
+ * dots, handles) on another, both at canvas-pixel resolution and displayed scaled to fit.
+ * Pointer events are mapped from CSS pixels to canvas pixels and handed to the current tool.
+ */
+import { useEffect, useRef } from 'react';
+import { useEditorStore } from '../state/editor';
+import { drawCropped, getWorkingImage, coverCrop } from '../state/image';
+import { useProjectStore } from '../state/project';
+import { drawOverlay } from './overlay';
+import { tools, trajectoryTool } from './tools';
+import type { CanvasPointer } from './tools/types';
+
+export function EditorCanvas() {
+  const imageRef = useRef<HTMLCanvasElement>(null);
+  const overlayRef = useRef<HTMLCanvasElement>(null);
+  const image = useProjectStore((s) => s.project.image);
+  const crop = useProjectStore((s) => s.project.crop);
+  const canvas = useProjectStore((s) => s.project.canvas);
+  const tool = useEditorStore((s) => s.tool);
+
+  // The photo layer: redrawn when the image, crop or canvas size changes.
+  useEffect(() => {
+    const el = imageRef.current;
+    if (!el || !image) return;
+    let live = true;
+    getWorkingImage(image).then(
+      (img) => {
+        if (!live) return;
+        const ctx = el.getContext('2d')!;
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
+        drawCropped(ctx, img, crop ?? coverCrop(image.width, image.height, canvas), canvas);
+        el.dataset.drawn = image.id;
+      },
+      (e: Error) => useEditorStore.getState().showMessage({ kind: 'error', text: e.message }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [image, crop, canvas]);
+
+  // The overlay: redrawn (once per animation frame) on any project or editor change.
+  useEffect(() => {
+    let frame = 0;
+    const redraw = () => {
+      frame = 0;
+      const el = overlayRef.current;
+      if (!el) return;
+      const ed = useEditorStore.getState();
+      const project = useProjectStore.getState().project;
+      const rect = el.getBoundingClientRect();
+      const px = rect.width > 0 ? project.canvas.width / rect.width : 1;
+      drawOverlay(el.getContext('2d')!, {
+        project,
+        selectedTrajectoryId: ed.selectedTrajectoryId,
+        selectedPoint: ed.selectedPoint,
+        hoverPoint: ed.hoverPoint,
+        activeTrajectoryId: ed.activeTrajectoryId,
+        sketch: trajectoryTool.sketch,
+        brushCursor:
+          ed.cursor && (ed.tool === 'brush' || ed.tool === 'erase')
+            ? { ...ed.cursor, radius: ed.brushRadius, erase: ed.tool === 'erase' }
+            : null,
+        px,
+      });
+    };
+    const schedule = () => {
+      if (!frame) frame = requestAnimationFrame(redraw);
+    };
+    trajectoryTool.onChange = schedule;
+    const u1 = useProjectStore.subscribe(schedule);
+    const u2 = useEditorStore.subscribe(schedule);
+    const ro = new ResizeObserver(schedule);
+    if (overlayRef.current) ro.observe(overlayRef.current);
+    schedule();
+    return () => {
+      u1();
+      u2();
+      ro.disconnect();
+      trajectoryTool.onChange = () => undefined;
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+
+  const toCanvas = (e: React.PointerEvent<HTMLCanvasElement>): CanvasPointer => {
+    const rect = e.currentTarget.getBoundingClientRect();
+    const sx = canvas.width / rect.width;
+    const sy = canvas.height / rect.height;
+    return { point: { x: (e.clientX - rect.left) * sx, y: (e.clientY - rect.top) * sy }, pixelScale: sx, shiftKey: e.shiftKey };
+  };
+
+  const current = tools[tool];
+  return (
+    <div
+      className="stage"
+      style={{ aspectRatio: `${canvas.width} / ${canvas.height}`, maxWidth: `${canvas.width * 1.5}px` }}
+      data-testid="stage"
+    >
+      <canvas ref={imageRef} width={canvas.width} height={canvas.height} className="layer" data-testid="image-canvas" />
+      <canvas
+        ref={overlayRef}
+        width={canvas.width}
+        height={canvas.height}
+        className={`layer overlay tool-${tool}`}
+        data-testid="editor-canvas"
+        onPointerDown={(e) => {
+          if (e.button !== 0) return;
+          e.currentTarget.setPointerCapture(e.pointerId);
+          current.onPointerDown(toCanvas(e));
+        }}
+        onPointerMove={(e) => current.onPointerMove(toCanvas(e))}
+        onPointerUp={(e) => {
+          if (e.button !== 0) return;
+          current.onPointerUp(toCanvas(e));
+        }}
+        onPointerCancel={() => current.cancel()}
+        onPointerLeave={() => current.onPointerLeave()}
+        onContextMenu={(e) => e.preventDefault()}
+      />
+    </div>
+  );
+}

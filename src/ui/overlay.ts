@@ -1,0 +1,219 @@
+/**
+ * Draws the editor overlay on a 2D canvas in canvas pixels: the motion-brush tint, each
+ * trajectory's curve with arrows and one dot per frame (from sampleTrajectory, so the timing is
+ * visible: dots bunch up where the point moves slowly), its control points, and the Flow Unit
+ * patch of the selected trajectory. Pure drawing, no React.
+ */
+import { rasterizeBrush } from '../motion/brush';
+import { sampleTrajectory } from '../motion/trajectory';
+import type { BrushStroke, CanvasSize, Point, Project, Trajectory } from '../motion/types';
+import type { PointRef } from '../state/editor';
+import { curvePolyline } from './tools/hitTest';
+
+export interface OverlayState {
+  project: Project;
+  selectedTrajectoryId: string | null;
+  selectedPoint: PointRef | null;
+  hoverPoint: PointRef | null;
+  activeTrajectoryId: string | null;
+  sketch: Point[] | null;
+  brushCursor: { x: number; y: number; radius: number; erase: boolean } | null;
+  /** Canvas pixels per CSS pixel: sizes below are in CSS pixels. */
+  px: number;
+}
+
+/** Painted (movable) pixels are tinted with this colour. */
+const BRUSH_TINT: [number, number, number, number] = [168, 85, 247, 110];
+
+let brushCache: { strokes: readonly BrushStroke[]; canvas: CanvasSize; image: ImageData } | null = null;
+
+/** The brush tint as an ImageData (cached on the strokes array identity). */
+export function brushTint(strokes: readonly BrushStroke[], canvas: CanvasSize): ImageData | null {
+  if (!strokes.length) return null;
+  if (brushCache && brushCache.strokes === strokes && brushCache.canvas.width === canvas.width && brushCache.canvas.height === canvas.height) {
+    return brushCache.image;
+  }
+  const painted = rasterizeBrush(strokes, canvas);
+  const image = new ImageData(canvas.width, canvas.height);
+  const d = image.data;
+  for (let i = 0; i < painted.length; i++) {
+    if (!painted[i]) continue;
+    d[i * 4] = BRUSH_TINT[0];
+    d[i * 4 + 1] = BRUSH_TINT[1];
+    d[i * 4 + 2] = BRUSH_TINT[2];
+    d[i * 4 + 3] = BRUSH_TINT[3];
+  }
+  brushCache = { strokes, canvas: { ...canvas }, image };
+  return image;
+}
+
+let tintCanvas: OffscreenCanvas | null = null;
+
+export function drawOverlay(ctx: CanvasRenderingContext2D, s: OverlayState): void {
+  const { project, px } = s;
+  const { width, height } = project.canvas;
+  ctx.clearRect(0, 0, width, height);
+
+  const tint = brushTint(project.brush, project.canvas);
+  if (tint) {
+    // putImageData ignores compositing; draw through an offscreen canvas to blend over the photo.
+    if (!tintCanvas || tintCanvas.width !== width || tintCanvas.height !== height) tintCanvas = new OffscreenCanvas(width, height);
+    tintCanvas.getContext('2d')!.putImageData(tint, 0, 0);
+    ctx.drawImage(tintCanvas, 0, 0);
+  }
+
+  const selected = project.trajectories.find((t) => t.id === s.selectedTrajectoryId);
+  if (selected) drawFlowUnit(ctx, selected, project.settings.flowUnit, px);
+
+  for (const t of project.trajectories) {
+    if (t.id !== s.selectedTrajectoryId) drawTrajectory(ctx, t, s, false);
+  }
+  // The selected trajectory on top.
+  if (selected) drawTrajectory(ctx, selected, s, true);
+
+  if (s.sketch && s.sketch.length > 1) {
+    ctx.save();
+    ctx.setLineDash([6 * px, 4 * px]);
+    ctx.lineWidth = 2 * px;
+    ctx.strokeStyle = '#ffffff';
+    polyline(ctx, s.sketch);
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  if (s.brushCursor) {
+    const c = s.brushCursor;
+    ctx.save();
+    ctx.lineWidth = 1.5 * px;
+    ctx.strokeStyle = c.erase ? '#ffffff' : 'rgb(216, 180, 254)';
+    ctx.setLineDash(c.erase ? [4 * px, 3 * px] : []);
+    ctx.beginPath();
+    ctx.arc(c.x, c.y, c.radius, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.restore();
+  }
+}
+
+function polyline(ctx: CanvasRenderingContext2D, pts: readonly Point[]): void {
+  ctx.beginPath();
+  pts.forEach((p, i) => (i ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
+}
+
+/** The square the reference writes the drag's flow into: rows/cols [int(p) - u, int(p) + u). */
+function drawFlowUnit(ctx: CanvasRenderingContext2D, t: Trajectory, u: number, px: number): void {
+  const p = t.points[0];
+  const x0 = Math.max(Math.trunc(p.x) - u, 0);
+  const y0 = Math.max(Math.trunc(p.y) - u, 0);
+  const x1 = Math.trunc(p.x) + u;
+  const y1 = Math.trunc(p.y) + u;
+  ctx.save();
+  ctx.fillStyle = withAlpha(t.color, 0.12);
+  ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+  ctx.setLineDash([5 * px, 4 * px]);
+  ctx.lineWidth = 1 * px;
+  ctx.strokeStyle = withAlpha(t.color, 0.9);
+  ctx.strokeRect(x0 + 0.5, y0 + 0.5, x1 - x0 - 1, y1 - y0 - 1);
+  ctx.restore();
+}
+
+function drawArrowHead(ctx: CanvasRenderingContext2D, tip: Point, from: Point, size: number): void {
+  const a = Math.atan2(tip.y - from.y, tip.x - from.x);
+  ctx.beginPath();
+  ctx.moveTo(tip.x, tip.y);
+  ctx.lineTo(tip.x - size * Math.cos(a - 0.45), tip.y - size * Math.sin(a - 0.45));
+  ctx.lineTo(tip.x - size * Math.cos(a + 0.45), tip.y - size * Math.sin(a + 0.45));
+  ctx.closePath();
+  ctx.fill();
+  ctx.stroke();
+}
+
+function drawTrajectory(ctx: CanvasRenderingContext2D, t: Trajectory, s: OverlayState, isSelected: boolean): void {
+  const px = s.px;
+  const color = t.color;
+  ctx.save();
+  ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
+  if (t.points.length > 1) {
+    const line = curvePolyline(t);
+    // Dark halo so the curve reads on light and dark photos.
+    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+    ctx.lineWidth = (isSelected ? 6 : 5) * px;
+    polyline(ctx, line);
+    ctx.stroke();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = (isSelected ? 3.5 : 2.5) * px;
+    polyline(ctx, line);
+    ctx.stroke();
+
+    // Arrowheads: one at the end, plus one mid-way along every clicked segment.
+    ctx.fillStyle = color;
+    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+    ctx.lineWidth = 1 * px;
+    const n = line.length;
+    drawArrowHead(ctx, line[n - 1], line[Math.max(0, n - 4)], 12 * px);
+    const per = Math.round((n - 1) / (t.points.length - 1));
+    for (let k = 0; k < t.points.length - 1; k++) {
+      const mid = k * per + Math.floor(per / 2);
+      if (mid + 1 < n && mid > 0) drawArrowHead(ctx, line[mid + 1], line[mid - 1], 8 * px);
+    }
+
+    // One dot per frame: where the point is at frames 1..F-1 with this timing.
+    const frames = sampleTrajectory(t, s.project.settings.frames);
+    for (let f = 1; f < frames.length; f++) {
+      ctx.beginPath();
+      ctx.arc(frames[f].x, frames[f].y, 2.2 * px, 0, Math.PI * 2);
+      ctx.fillStyle = '#ffffff';
+      ctx.fill();
+      ctx.lineWidth = 1 * px;
+      ctx.strokeStyle = 'rgba(0,0,0,0.7)';
+      ctx.stroke();
+    }
+  }
+
+  t.points.forEach((p, i) => {
+    const sel = s.selectedPoint?.trajectoryId === t.id && s.selectedPoint.index === i;
+    const hover = s.hoverPoint?.trajectoryId === t.id && s.hoverPoint.index === i;
+    const r = (i === 0 ? 6 : 5) * px * (hover ? 1.25 : 1);
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, r, 0, Math.PI * 2);
+    ctx.fillStyle = color;
+    ctx.fill();
+    ctx.lineWidth = (sel ? 3 : 1.5) * px;
+    ctx.strokeStyle = sel ? '#ffffff' : 'rgba(0,0,0,0.75)';
+    ctx.stroke();
+    if (t.points.length === 1) {
+      // Anchor: a pin mark (cross) inside the dot.
+      ctx.beginPath();
+      ctx.moveTo(p.x - r * 0.55, p.y);
+      ctx.lineTo(p.x + r * 0.55, p.y);
+      ctx.moveTo(p.x, p.y - r * 0.55);
+      ctx.lineTo(p.x, p.y + r * 0.55);
+      ctx.lineWidth = 1.5 * px;
+      ctx.strokeStyle = '#000000';
+      ctx.stroke();
+    }
+  });
+  if (s.activeTrajectoryId === t.id) {
+    // The trajectory being drawn: a ring around its last point says "next click continues here".
+    const last = t.points[t.points.length - 1];
+    ctx.beginPath();
+    ctx.arc(last.x, last.y, 10 * px, 0, Math.PI * 2);
+    ctx.setLineDash([3 * px, 3 * px]);
+    ctx.lineWidth = 1.5 * px;
+    ctx.strokeStyle = '#ffffff';
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+/** '#rrggbb' or 'hsl(...)'/'rgb(...)' with an alpha. */
+function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{6})$/i.exec(color);
+  if (m) {
+    const v = parseInt(m[1], 16);
+    return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`;
+  }
+  if (color.startsWith('hsl(')) return color.replace(/^hsl\((.*)\)$/, `hsla($1, ${alpha})`);
+  if (color.startsWith('rgb(')) return color.replace(/^rgb\((.*)\)$/, `rgba($1, ${alpha})`);
+  return color;
+}

@@ -1,0 +1,79 @@
+/**
+ * BrushTool: paint (may move) or erase with a round brush of the editor's radius. One stroke
+ * per press: a history mark at press, live updates while dragging, one undo step at release,
+ * Esc rolls the stroke back.
+ *
+ *   idle --down--> painting --move--> painting --up--> idle (commit) | --Esc--> idle (roll back)
+ */
+import type { Point } from '../../motion/types';
+import { useEditorStore } from '../../state/editor';
+import { useProjectStore } from '../../state/project';
+import type { CanvasPointer, Tool } from './types';
+
+/** Stroke points closer than this (canvas pixels) to the previous one are skipped. */
+export const BRUSH_SPACING = 1;
+
+/** Brush points are kept to 1/100 pixel so saved files stay small and exact. */
+function quantize(p: Point): Point {
+  return { x: Math.round(p.x * 100) / 100, y: Math.round(p.y * 100) / 100 };
+}
+
+type State = { name: 'idle' } | { name: 'painting'; points: Point[] };
+
+export class BrushTool implements Tool {
+  readonly name: string;
+  private state: State = { name: 'idle' };
+  private readonly mode: 'paint' | 'erase';
+
+  constructor(mode: 'paint' | 'erase') {
+    this.mode = mode;
+    this.name = mode === 'paint' ? 'brush' : 'erase';
+  }
+
+  get stateName(): string {
+    return this.state.name;
+  }
+
+  onPointerDown(e: CanvasPointer): void {
+    if (this.state.name !== 'idle') this.cancel();
+    const store = useProjectStore.getState();
+    const p = quantize(e.point);
+    store.mark();
+    store.addBrushStroke({ mode: this.mode, radius: useEditorStore.getState().brushRadius, points: [p] });
+    this.state = { name: 'painting', points: [p] };
+  }
+
+  onPointerMove(e: CanvasPointer): void {
+    useEditorStore.getState().setCursor(e.point);
+    const s = this.state;
+    if (s.name !== 'painting') return;
+    const last = s.points[s.points.length - 1];
+    if (Math.hypot(e.point.x - last.x, e.point.y - last.y) < BRUSH_SPACING) return;
+    s.points.push(quantize(e.point));
+    useProjectStore.getState().setLastStrokePoints(s.points.slice());
+  }
+
+  onPointerUp(e: CanvasPointer): void {
+    if (this.state.name !== 'painting') return;
+    this.onPointerMove(e);
+    this.state = { name: 'idle' };
+    useProjectStore.getState().commit();
+  }
+
+  onPointerLeave(): void {
+    useEditorStore.getState().setCursor(null);
+  }
+
+  onKeyDown(key: string): boolean {
+    if (key === 'Escape' && this.state.name !== 'idle') {
+      this.cancel();
+      return true;
+    }
+    return false;
+  }
+
+  cancel(): void {
+    if (this.state.name === 'painting') useProjectStore.getState().cancel();
+    this.state = { name: 'idle' };
+  }
+}
