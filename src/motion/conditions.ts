@@ -98,7 +98,8 @@ export function buildSparseConditions(project: Project, options: SparseCondition
 
   const plane = width * height;
   const flow = new Float32Array(frames * 2 * plane);
-  const mask = new Float32Array(plane);
+  // Union of the drag squares; the brush's static area is added to the mask at the end.
+  const dragMask = new Uint8Array(plane);
 
   // Drags in order: later squares overwrite earlier ones.
   for (const traj of project.trajectories) {
@@ -109,7 +110,7 @@ export function buildSparseConditions(project: Project, options: SparseCondition
     const start = samples[0];
     const sq = dragSquare(start, flowUnit, width, height);
     if (sq.x0 >= sq.x1 || sq.y0 >= sq.y1) continue;
-    for (let y = sq.y0; y < sq.y1; y++) mask.fill(1, y * width + sq.x0, y * width + sq.x1);
+    for (let y = sq.y0; y < sq.y1; y++) dragMask.fill(1, y * width + sq.x0, y * width + sq.x1);
     for (let f = 1; f < frames; f++) {
       const dx = f32(samples[f].x - start.x);
       const dy = f32(samples[f].y - start.y);
@@ -122,31 +123,46 @@ export function buildSparseConditions(project: Project, options: SparseCondition
     }
   }
 
-  // Brush: static = 1 - movable; zero the flow there and mark it known.
+  // Brush: static = 1 - movable. Static pixels are "known zero flow": mask 1, flow 0, and their
+  // normalised value ((dx / W) * 0 + 1) / 2 is exactly 0.5, the same as an unmasked pixel's.
   const movable = movableMask(project.brush, project.canvas);
   const staticMask = new Float32Array(plane);
+  const mask = new Float32Array(plane);
+  const moving: number[] = [];
   for (let i = 0; i < plane; i++) {
-    if (movable[i]) continue;
-    staticMask[i] = 1;
-    mask[i] = 1;
-    for (let f = 1; f < frames; f++) {
-      flow[(f * 2) * plane + i] = 0;
-      flow[(f * 2 + 1) * plane + i] = 0;
+    if (!movable[i]) {
+      staticMask[i] = 1;
+      mask[i] = 1;
+      if (dragMask[i]) {
+        for (let f = 1; f < frames; f++) {
+          flow[f * 2 * plane + i] = 0;
+          flow[(f * 2 + 1) * plane + i] = 0;
+        }
+      }
+    } else if (dragMask[i]) {
+      mask[i] = 1;
+      moving.push(i);
     }
   }
 
+  // Only drag pixels in movable areas differ from 0.5. Their mask is 1 and (1 - brush_mask) is
+  // 1, but the demo's float32 steps are kept literally: x / size; * 1; + 1; / 2; - 0.5; * 1; + 0.5.
   const normalized = new Float32Array(frames * 2 * plane).fill(0.5);
   for (let f = 1; f < frames; f++) {
     for (let c = 0; c < 2; c++) {
       const base = (f * 2 + c) * plane;
       const size = c === 0 ? width : height;
-      for (let i = 0; i < plane; i++) {
-        const m = mask[i];
-        if (m === 0) continue; // (n - 0.5) * 0 + 0.5 = 0.5 exactly
-        // input_drag /= W; *= (1 - brush_mask); (x + 1) / 2; then (x - 0.5) * mask + 0.5, all float32.
-        const scaled = f32(f32(flow[base + i] / size) * (1 - staticMask[i]));
-        const shifted = f32(f32(scaled + 1) / 2);
-        normalized[base + i] = f32(f32(f32(shifted - 0.5) * m) + 0.5);
+      let lastIn = NaN;
+      let lastOut = 0.5;
+      for (const i of moving) {
+        const v = flow[base + i];
+        if (v !== lastIn) {
+          const scaled = f32(f32(v / size) * 1);
+          const shifted = f32(f32(scaled + 1) / 2);
+          lastOut = f32(f32(f32(shifted - 0.5) * 1) + 0.5);
+          lastIn = v;
+        }
+        normalized[base + i] = lastOut;
       }
     }
   }
