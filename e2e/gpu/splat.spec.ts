@@ -1,0 +1,83 @@
+/**
+ * SoftmaxSplat (src/gpu/kernels/splat.ts) against the plain CPU scatter in
+ * e2e/reference/splat.ts, in the page (only summary numbers cross back to node).
+ * Tolerance everywhere: |gpu - cpu| <= 1e-5 * max(1, |cpu|), element-wise.
+ */
+import type { Page } from '@playwright/test';
+import { test, expect } from '../fixtures';
+import type { SplatCaseConfig } from '../reference/splat';
+
+interface CaseResult {
+  ok: boolean;
+  bad: number;
+  worst: number;
+  maxAbs: number;
+  length: number;
+  nonzero: number;
+  deterministic: boolean;
+}
+
+async function runCase(page: Page, cfg: SplatCaseConfig & { maxFlowsPerChunk?: number }): Promise<CaseResult> {
+  return page.evaluate(async (cfg) => {
+    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
+    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter!.requestDevice();
+    const data = ref.makeSplatCase(cfg);
+    const splat = new SoftmaxSplat(device, { maxFlowsPerChunk: cfg.maxFlowsPerChunk });
+    const input = uploadTensor(device, data.input, data.inputShape);
+    const flows = uploadTensor(device, data.flows, data.flowShape);
+    const metric = data.metric ? uploadTensor(device, data.metric, [...data.metricShape, cfg.H, cfg.W]) : undefined;
+    device.pushErrorScope('validation');
+    const out = splat.run({ input, flows, metric, mode: cfg.mode, layout: data.layout });
+    const again = splat.run({ input, flows, metric, mode: cfg.mode, layout: data.layout });
+    const gpu = (await readTensor(device, out)) as Float32Array;
+    const gpu2 = (await readTensor(device, again)) as Float32Array;
+    const err = await device.popErrorScope();
+    if (err) throw new Error(`WebGPU validation error: ${err.message}`);
+    const cpu = ref.splatReference({
+      input: data.input, B: cfg.B, C: cfg.C, H: cfg.H, W: cfg.W, layout: data.layout,
+      flows: data.flows, N: cfg.N, metric: data.metric, metricShape: data.metricShape, mode: cfg.mode,
+    });
+    const cmp = ref.compareArrays(gpu, cpu);
+    let deterministic = true;
+    for (let i = 0; i < gpu.length; i++) if (Object.is(gpu[i], gpu2[i]) === false) deterministic = false;
+    let nonzero = 0;
+    for (const v of cpu) if (v !== 0) nonzero++;
+    splat.dispose();
+    device.destroy();
+    return { ...cmp, nonzero, deterministic };
+  }, cfg);
+}
+
+const cases: (SplatCaseConfig & { name: string; maxFlowsPerChunk?: number })[] = [
+  { name: 'avg chw, random flows, batch 2 x 3 flows', seed: 1, B: 2, C: 3, H: 7, W: 9, N: 3, mode: 'avg', flowKind: 'random', flowScale: 4 },
+  { name: 'sum hwc, NaN/Inf/huge/outside/border flows', seed: 2, B: 1, C: 5, H: 11, W: 13, N: 2, mode: 'sum', layout: 'hwc', flowKind: 'special', flowScale: 6 },
+  { name: 'avg hwc, special flows', seed: 3, B: 2, C: 4, H: 10, W: 6, N: 2, mode: 'avg', layout: 'hwc', flowKind: 'special' },
+  { name: 'linear chw, metric per flow [1, N]', seed: 4, B: 2, C: 2, H: 9, W: 8, N: 3, mode: 'linear', metricShape: [1, 3], flowKind: 'special', metricRange: 2 },
+  { name: 'soft hwc, metric per batch [B, 1], clipped beyond +-20', seed: 5, B: 2, C: 3, H: 8, W: 10, N: 2, mode: 'soft', layout: 'hwc', metricShape: [2, 1], flowKind: 'random', metricRange: 40 },
+  { name: 'soft chw, metric [B, N]', seed: 6, B: 2, C: 1, H: 12, W: 5, N: 2, mode: 'soft', metricShape: [2, 2], flowKind: 'special', metricRange: 5 },
+  { name: 'zero flow is the identity (avg)', seed: 7, B: 1, C: 3, H: 6, W: 7, N: 1, mode: 'avg', flowKind: 'zero' },
+  { name: 'all sources converge on one / four targets (heapsort lists)', seed: 8, B: 1, C: 2, H: 17, W: 19, N: 2, mode: 'avg', flowKind: 'converge' },
+  { name: 'converge, sum mode, hwc', seed: 9, B: 1, C: 3, H: 9, W: 11, N: 2, mode: 'sum', layout: 'hwc', flowKind: 'converge' },
+  { name: 'flows split into chunks of 2', seed: 10, B: 2, C: 3, H: 6, W: 8, N: 5, mode: 'avg', layout: 'hwc', flowKind: 'special', maxFlowsPerChunk: 2 },
+  { name: 'multi-level scan (> 256 x 256 lists)', seed: 11, B: 1, C: 1, H: 260, W: 270, N: 1, mode: 'avg', flowKind: 'random', flowScale: 20 },
+];
+
+for (const c of cases) {
+  test(`splat matches CPU reference: ${c.name}`, async ({ harness }) => {
+    const r = await runCase(harness, c);
+    console.log(`${c.name}: ${r.length} values, ${r.nonzero} non-zero, worst |d|/(1e-5 max(1,|ref|)) = ${r.worst.toFixed(3)}, max abs ${r.maxAbs.toExponential(2)}`);
+    expect(r.bad, `elements over tolerance (worst ratio ${r.worst})`).toBe(0);
+    expect(r.nonzero).toBeGreaterThan(0);
+    expect(r.deterministic).toBe(true);
+  });
+}
+
+test('splat dispatch over 65535 workgroups is split into a 2D grid', async ({ harness }) => {
+  // 1 x 1 flow x 48 channels x 240 x 380 = 4.38 M outputs = 68400 workgroups of 64.
+  const r = await runCase(harness, { seed: 12, B: 1, C: 48, H: 240, W: 380, N: 1, mode: 'avg', layout: 'hwc', flowKind: 'random', flowScale: 2 });
+  expect(r.length).toBeGreaterThan(65535 * 64);
+  expect(r.bad).toBe(0);
+});

@@ -1,0 +1,366 @@
+/**
+ * Forward softmax splatting (Niklaus & Liu 2020) on the GPU: every source map is pushed along
+ * every flow with bilinear weights; modes sum / avg / linear / soft as the reference
+ * (docs: /work/shared/design/reference.md, "Softmax splatting").
+ *
+ * Strategy ('gather', the default): WGSL has no float atomics, so instead of scattering
+ * values the kernel first bins the flow geometry (which is independent of the channel count)
+ * into per-target lists with integer atomics, sorts each list by source index, and then every
+ * output element gathers its list. Results are deterministic and summed in the same order as
+ * a sequential CPU splat. Cost: 4 small passes over N x H x W plus one pass over the output;
+ * the geometry is shared by all B x C channels, which is what stage 2 needs (320 channels,
+ * 15 flows). See the header of shaders/softmax_splat_gather.wgsl for the math.
+ *
+ * Flows are processed in chunks when the list storage or the gather's invocation count would
+ * exceed device limits, so any flow count works as long as one flow fits.
+ */
+import binSrc from '../../../shaders/softmax_splat_bin.wgsl?raw';
+import scanSrc from '../../../shaders/softmax_splat_scan.wgsl?raw';
+import sortSrc from '../../../shaders/softmax_splat_sort.wgsl?raw';
+import gatherSrc from '../../../shaders/softmax_splat_gather.wgsl?raw';
+import { KernelInputError } from '../../errors';
+import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
+
+export type SplatMode = 'sum' | 'avg' | 'linear' | 'soft';
+export type SplatLayout = 'chw' | 'hwc';
+
+export interface SplatArgs {
+  /** [B, C, H, W] ('chw', default) or [B, H, W, C] ('hwc', channels-last tokens) float32: B source maps. */
+  input: GpuTensor;
+  /** [N, 2, H, W] float32 pixel displacements (dx, dy); every source is splatted by every flow. */
+  flows: GpuTensor;
+  /** [B or 1, N or 1, H, W] importance metric, required for 'linear' and 'soft', absent otherwise. */
+  metric?: GpuTensor;
+  mode: SplatMode;
+  /** Default 'chw'. */
+  layout?: SplatLayout;
+  /** Optional preallocated [B, N, C, H, W] ('chw') / [B, N, H, W, C] ('hwc') float32; must not alias an input. */
+  output?: GpuTensor;
+}
+
+export interface SoftmaxSplatOptions {
+  /** Upper bound on flows splatted per chunk (default: as many as device limits allow). For tests. */
+  maxFlowsPerChunk?: number;
+}
+
+const KERNEL = 'SoftmaxSplat';
+
+/** Codes shared with the WGSL (passed as pipeline overrides, never copied by hand). */
+const MODE_CODE: Record<SplatMode, number> = { sum: 0, avg: 1, linear: 2, soft: 3 };
+const LAYOUT_CODE: Record<SplatLayout, number> = { chw: 0, hwc: 1 };
+const WG_BIN = 64;
+const WG_SCAN = 256;
+const WG_SORT = 64;
+const WG_GATHER = 64;
+/** Bytes of list storage per target pixel: up to 4 entries of (u32 source, f32 weight). */
+const ENTRY_BYTES_PER_PIXEL = 4 * 8;
+/** Keep every index the shaders compute below 2^31. */
+const MAX_INVOCATIONS = 2 ** 31 - 1;
+
+/**
+ * Workgroup grid for `threads` invocations in groups of `workgroupSize`: X is capped at the
+ * device's per-dimension limit and the rest goes to Y (shaders linearise wg.y * num_wg.x + wg.x).
+ */
+export function dispatchGrid(device: GPUDevice, kernel: string, threads: number, workgroupSize: number): [number, number] {
+  const groups = Math.ceil(threads / workgroupSize);
+  const limit = device.limits.maxComputeWorkgroupsPerDimension;
+  const gx = Math.max(1, Math.min(groups, limit));
+  const gy = Math.max(1, Math.ceil(groups / gx));
+  if (gy > limit) {
+    throw new KernelInputError(kernel, 'shape', `needs ${groups} workgroups, over ${limit} x ${limit} (maxComputeWorkgroupsPerDimension squared)`);
+  }
+  return [gx, gy];
+}
+
+export function uniformBuffer(device: GPUDevice, values: number[], label: string): GPUBuffer {
+  const size = Math.max(16, Math.ceil((values.length * 4) / 16) * 16);
+  const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label });
+  new Uint32Array(buffer.getMappedRange()).set(values);
+  buffer.unmap();
+  return buffer;
+}
+
+interface Scratch {
+  /** Lists (target pixels) it was sized for. */
+  capacity: number;
+  tally: GPUBuffer;
+  offsets: GPUBuffer;
+  entries: GPUBuffer;
+  /** Block sums of each scan level below `offsets`. */
+  levels: GPUBuffer[];
+}
+
+function storageLayout(device: GPUDevice, label: string, kinds: ('uniform' | 'read' | 'rw')[]): GPUBindGroupLayout {
+  return device.createBindGroupLayout({
+    label,
+    entries: kinds.map((k, binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' },
+    })),
+  });
+}
+
+export class SoftmaxSplat {
+  private readonly device: GPUDevice;
+  private readonly binLayout: GPUBindGroupLayout;
+  private readonly scanLayout: GPUBindGroupLayout;
+  private readonly sortLayout: GPUBindGroupLayout;
+  private readonly gatherLayout: GPUBindGroupLayout;
+  private readonly countPipeline: GPUComputePipeline;
+  private readonly fillPipeline: GPUComputePipeline;
+  private readonly scanPipeline: GPUComputePipeline;
+  private readonly addPipeline: GPUComputePipeline;
+  private readonly sortPipeline: GPUComputePipeline;
+  private readonly gatherPipeline: GPUComputePipeline;
+  private readonly dummyMetric: GPUBuffer;
+  private scratch: Scratch | null = null;
+  private disposed = false;
+  private readonly maxFlowsPerChunk: number;
+
+  constructor(device: GPUDevice, options: SoftmaxSplatOptions = {}) {
+    this.device = device;
+    this.maxFlowsPerChunk = Math.max(1, Math.floor(options.maxFlowsPerChunk ?? Infinity));
+    this.binLayout = storageLayout(device, 'splat bin', ['uniform', 'read', 'rw', 'read', 'rw']);
+    this.scanLayout = storageLayout(device, 'splat scan', ['uniform', 'rw', 'rw']);
+    this.sortLayout = storageLayout(device, 'splat sort', ['uniform', 'read', 'read', 'rw']);
+    this.gatherLayout = storageLayout(device, 'splat gather', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);
+    const pipeline = (label: string, code: string, entryPoint: string, layout: GPUBindGroupLayout, constants: Record<string, number>) =>
+      device.createComputePipeline({
+        label,
+        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module: device.createShaderModule({ label, code }), entryPoint, constants },
+      });
+    this.countPipeline = pipeline('splat count', binSrc, 'count', this.binLayout, { WG: WG_BIN });
+    this.fillPipeline = pipeline('splat fill', binSrc, 'fill', this.binLayout, { WG: WG_BIN });
+    this.scanPipeline = pipeline('splat scan', scanSrc, 'scan_blocks', this.scanLayout, { WG: WG_SCAN });
+    this.addPipeline = pipeline('splat scan add', scanSrc, 'add_offsets', this.scanLayout, { WG: WG_SCAN });
+    this.sortPipeline = pipeline('splat sort', sortSrc, 'main', this.sortLayout, { WG: WG_SORT });
+    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, {
+      WG: WG_GATHER,
+      MODE_SUM: MODE_CODE.sum,
+      MODE_LINEAR: MODE_CODE.linear,
+      MODE_SOFT: MODE_CODE.soft,
+      LAYOUT_HWC: LAYOUT_CODE.hwc,
+    });
+    this.dummyMetric = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE, label: 'splat no metric' });
+  }
+
+  /** Records the splat into `encoder` (nothing is submitted) and returns the output tensor. */
+  encode(encoder: GPUCommandEncoder, args: SplatArgs): GpuTensor {
+    if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
+    const plan = this.validate(args);
+    const { B, C, H, W, N, flowsPerChunk, layout } = plan;
+    const hw = H * W;
+    const output = args.output ?? createTensor(this.device, plan.outputShape, 'float32', 'splat output');
+    const scratch = this.ensureScratch(flowsPerChunk * hw);
+
+    for (let base = 0; base < N; base += flowsPerChunk) {
+      const nf = Math.min(flowsPerChunk, N - base);
+      const lists = nf * hw;
+      const binParams = uniformBuffer(this.device, [nf, H, W, base], 'splat bin params');
+      const gatherParams = uniformBuffer(
+        this.device,
+        [B, nf, C, H, W, MODE_CODE[args.mode], LAYOUT_CODE[layout], args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, 0],
+        'splat gather params',
+      );
+      const binGroup = (tally: GPUBuffer) =>
+        this.device.createBindGroup({
+          layout: this.binLayout,
+          entries: [
+            { binding: 0, resource: { buffer: binParams } },
+            { binding: 1, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
+            { binding: 2, resource: { buffer: tally, size: lists * 4 } },
+            { binding: 3, resource: { buffer: scratch.offsets, size: lists * 4 } },
+            { binding: 4, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+          ],
+        });
+      const [bx, by] = dispatchGrid(this.device, KERNEL, lists, WG_BIN);
+
+      // 1. count corners landing on each target
+      encoder.clearBuffer(scratch.tally, 0, lists * 4);
+      let pass = encoder.beginComputePass({ label: 'splat count' });
+      pass.setPipeline(this.countPipeline);
+      pass.setBindGroup(0, binGroup(scratch.tally));
+      pass.dispatchWorkgroups(bx, by);
+      pass.end();
+      encoder.copyBufferToBuffer(scratch.tally, 0, scratch.offsets, 0, lists * 4);
+      encoder.clearBuffer(scratch.tally, 0, lists * 4);
+
+      pass = encoder.beginComputePass({ label: 'splat lists' });
+      // 2. exclusive scan: list starts
+      this.encodeScan(pass, scratch, lists);
+      // 3. fill the lists (tally becomes the per-list cursor, ending equal to the count)
+      pass.setPipeline(this.fillPipeline);
+      pass.setBindGroup(0, binGroup(scratch.tally));
+      pass.dispatchWorkgroups(bx, by);
+      // 4. sort each list by source index (determinism)
+      const [sx, sy] = dispatchGrid(this.device, KERNEL, lists, WG_SORT);
+      pass.setPipeline(this.sortPipeline);
+      pass.setBindGroup(
+        0,
+        this.device.createBindGroup({
+          layout: this.sortLayout,
+          entries: [
+            { binding: 0, resource: { buffer: uniformBuffer(this.device, [lists], 'splat sort params') } },
+            { binding: 1, resource: { buffer: scratch.offsets, size: lists * 4 } },
+            { binding: 2, resource: { buffer: scratch.tally, size: lists * 4 } },
+            { binding: 3, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(sx, sy);
+      // 5. gather values
+      const [gx, gy] = dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_GATHER);
+      pass.setPipeline(this.gatherPipeline);
+      pass.setBindGroup(
+        0,
+        this.device.createBindGroup({
+          layout: this.gatherLayout,
+          entries: [
+            { binding: 0, resource: { buffer: gatherParams } },
+            { binding: 1, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
+            { binding: 2, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
+            { binding: 3, resource: { buffer: scratch.offsets, size: lists * 4 } },
+            { binding: 4, resource: { buffer: scratch.tally, size: lists * 4 } },
+            { binding: 5, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+            { binding: 6, resource: { buffer: output.buffer, size: byteSize(output) } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(gx, gy);
+      pass.end();
+    }
+    return output;
+  }
+
+  /** encode + submit. The output is ready for any later GPU work on this device. */
+  run(args: SplatArgs): GpuTensor {
+    const encoder = this.device.createCommandEncoder({ label: 'splat' });
+    const out = this.encode(encoder, args);
+    this.device.queue.submit([encoder.finish()]);
+    return out;
+  }
+
+  /** Frees the scratch buffers; safe to call twice. Outputs already returned stay valid. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.dropScratch();
+    this.dummyMetric.destroy();
+  }
+
+  private encodeScan(pass: GPUComputePassEncoder, scratch: Scratch, n: number): void {
+    // Level l scans `data` (n_l elements) per block and writes block sums to levels[l]; when
+    // there is more than one block, the sums are scanned recursively and added back.
+    const sizes: number[] = [n];
+    while (sizes[sizes.length - 1] > WG_SCAN) sizes.push(Math.ceil(sizes[sizes.length - 1] / WG_SCAN));
+    const buffers = [scratch.offsets, ...scratch.levels];
+    const groups = sizes.map((size, l) =>
+      this.device.createBindGroup({
+        layout: this.scanLayout,
+        entries: [
+          { binding: 0, resource: { buffer: uniformBuffer(this.device, [size], 'splat scan params') } },
+          { binding: 1, resource: { buffer: buffers[l], size: size * 4 } },
+          { binding: 2, resource: { buffer: buffers[l + 1], size: Math.ceil(size / WG_SCAN) * 4 } },
+        ],
+      }),
+    );
+    for (let l = 0; l < sizes.length; l++) {
+      const [x, y] = dispatchGrid(this.device, KERNEL, sizes[l], WG_SCAN);
+      pass.setPipeline(this.scanPipeline);
+      pass.setBindGroup(0, groups[l]);
+      pass.dispatchWorkgroups(x, y);
+    }
+    for (let l = sizes.length - 2; l >= 0; l--) {
+      const [x, y] = dispatchGrid(this.device, KERNEL, sizes[l], WG_SCAN);
+      pass.setPipeline(this.addPipeline);
+      pass.setBindGroup(0, groups[l]);
+      pass.dispatchWorkgroups(x, y);
+    }
+  }
+
+  private ensureScratch(lists: number): Scratch {
+    if (this.scratch && this.scratch.capacity >= lists) return this.scratch;
+    // Buffers of an earlier, smaller scratch may still be referenced by recorded but not yet
+    // submitted commands, so they are dropped (garbage-collected), not destroyed.
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buf = (size: number, label: string) => this.device.createBuffer({ size: Math.max(16, size), usage, label });
+    const levels: GPUBuffer[] = [];
+    let size = lists;
+    do {
+      size = Math.ceil(size / WG_SCAN);
+      levels.push(buf(size * 4, 'splat scan level'));
+    } while (size > 1);
+    this.scratch = {
+      capacity: lists,
+      tally: buf(lists * 4, 'splat tally'),
+      offsets: buf(lists * 4, 'splat offsets'),
+      entries: buf(lists * ENTRY_BYTES_PER_PIXEL, 'splat entries'),
+      levels,
+    };
+    return this.scratch;
+  }
+
+  private dropScratch(): void {
+    const s = this.scratch;
+    this.scratch = null;
+    if (!s) return;
+    for (const b of [s.tally, s.offsets, s.entries, ...s.levels]) b.destroy();
+  }
+
+  private validate(args: SplatArgs) {
+    const dev = this.device;
+    if (!args || typeof args !== 'object') throw new KernelInputError(KERNEL, 'args', 'is missing');
+    if (!(args.mode in MODE_CODE)) {
+      throw new KernelInputError(KERNEL, 'mode', `is ${JSON.stringify(args.mode)}, expected one of ${Object.keys(MODE_CODE).join(', ')}`);
+    }
+    const layout = args.layout ?? 'chw';
+    if (!(layout in LAYOUT_CODE)) {
+      throw new KernelInputError(KERNEL, 'layout', `is ${JSON.stringify(args.layout)}, expected 'chw' or 'hwc'`);
+    }
+    checkTensor(KERNEL, 'input', args.input, { rank: 4, dtype: 'float32' });
+    const [B, d1, d2, d3] = args.input.shape;
+    const [C, H, W] = layout === 'chw' ? [d1, d2, d3] : [d3, d1, d2];
+    checkTensor(KERNEL, 'flows', args.flows, { dtype: 'float32', shape: [undefined, 2, H, W] });
+    const N = args.flows.shape[0];
+    const needsMetric = args.mode === 'linear' || args.mode === 'soft';
+    if (needsMetric) {
+      if (!args.metric) throw new KernelInputError(KERNEL, 'metric', `is required in '${args.mode}' mode`);
+      checkTensor(KERNEL, 'metric', args.metric, { dtype: 'float32', shape: [undefined, undefined, H, W] });
+      const [mb, mn] = args.metric.shape;
+      if (mb !== 1 && mb !== B) throw new KernelInputError(KERNEL, 'metric', `has batch ${mb}, expected 1 or ${B} (input batch)`);
+      if (mn !== 1 && mn !== N) throw new KernelInputError(KERNEL, 'metric', `has ${mn} flows, expected 1 or ${N} (flow count)`);
+    } else if (args.metric) {
+      throw new KernelInputError(KERNEL, 'metric', `must be absent in '${args.mode}' mode (the metric is constant)`);
+    }
+    const outputShape = layout === 'chw' ? [B, N, C, H, W] : [B, N, H, W, C];
+    if (args.output) {
+      checkTensor(KERNEL, 'output', args.output, { dtype: 'float32', shape: outputShape });
+      for (const [name, t] of [['input', args.input], ['flows', args.flows], ['metric', args.metric]] as const) {
+        if (t && t.buffer === args.output.buffer) throw new KernelInputError(KERNEL, 'output', `shares its buffer with '${name}'; splatting cannot run in place`);
+      }
+    }
+    checkBindingSize(KERNEL, 'input', byteSize(args.input), dev);
+    checkBindingSize(KERNEL, 'flows', byteSize(args.flows), dev);
+    if (args.metric) checkBindingSize(KERNEL, 'metric', byteSize(args.metric), dev);
+    const outBytes = outputShape.reduce((a, b) => a * b, 1) * 4;
+    checkBindingSize(KERNEL, 'output', outBytes, dev);
+    if (outBytes > dev.limits.maxBufferSize) {
+      throw new KernelInputError(KERNEL, 'output', `needs ${outBytes} bytes, over this device's maxBufferSize of ${dev.limits.maxBufferSize}`);
+    }
+
+    // Flows per chunk: list storage within one binding, and every index below 2^31.
+    const hw = H * W;
+    const byStorage = Math.floor(Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) / (hw * ENTRY_BYTES_PER_PIXEL));
+    const byIndex = Math.floor(MAX_INVOCATIONS / (B * C * hw));
+    const flowsPerChunk = Math.min(N, byStorage, byIndex, this.maxFlowsPerChunk);
+    if (flowsPerChunk < 1) {
+      const what = byStorage < 1
+        ? `needs ${hw * ENTRY_BYTES_PER_PIXEL} bytes of list storage for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
+        : `has ${B * C * hw} elements per flow, over ${MAX_INVOCATIONS} (index range)`;
+      throw new KernelInputError(KERNEL, 'input', what);
+    }
+    return { B, C, H, W, N, layout, outputShape, flowsPerChunk };
+  }
+}
