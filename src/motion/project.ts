@@ -211,11 +211,19 @@ export function parseProject(json: unknown): Project {
     seen.set(t.id, i);
   });
 
+  const image = imageRef(doc.image);
+  const crop = cropBox(doc.crop);
+  if (image && crop) {
+    // The crop is a rectangle of the original image; allow 1 px for rounding in the editor.
+    if (crop.x + crop.width > image.width + 1) fail('crop', `extends past the image's right edge (x ${crop.x} + width ${crop.width} > ${image.width})`);
+    if (crop.y + crop.height > image.height + 1) fail('crop', `extends past the image's bottom edge (y ${crop.y} + height ${crop.height} > ${image.height})`);
+  }
+
   return {
     version: PROJECT_VERSION,
-    image: imageRef(doc.image),
+    image,
     canvas: canvasSize(doc.canvas),
-    crop: cropBox(doc.crop),
+    crop,
     trajectories,
     brush: arr(doc.brush, 'brush', 0, PROJECT_LIMITS.maxStrokes).map((s, i) => brushStroke(s, `brush[${i}]`)),
     settings: settings(doc.settings),

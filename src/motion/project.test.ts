@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors';
+import { PROJECT_VERSION, TRAJECTORY_COLORS, newTrajectoryId, nextTrajectoryColor, parseProject } from './project';
+import { emptyProject, type Project } from './types';
+
+function fullProject(): Project {
+  return {
+    version: 1,
+    image: { id: 'img-1', name: 'cat.jpg', width: 1920, height: 1080 },
+    canvas: { width: 512, height: 320 },
+    crop: { x: 96, y: 0, width: 1728, height: 1080 }, // cover crop of 1920 x 1080 for 512 x 320
+    trajectories: [
+      { id: 'a', points: [{ x: 10, y: 20 }, { x: 30.5, y: -4 }], color: '#ff3b30', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
+      { id: 'b', points: [{ x: 100, y: 100 }], color: '#34c759', timing: { mode: 'ease-in-out', startFrame: 2, endFrame: 9 } },
+    ],
+    brush: [{ mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] }, { mode: 'erase', radius: 3.5, points: [{ x: 5, y: 5 }, { x: 9, y: 9 }] }],
+    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false },
+  };
+}
+
+/** A JSON copy of a full project with one change applied. */
+function broken(change: (doc: any) => void): unknown {
+  const doc = JSON.parse(JSON.stringify(fullProject()));
+  change(doc);
+  return doc;
+}
+
+function parseError(json: unknown): AppError {
+  try {
+    parseProject(json);
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error('expected parseProject to throw');
+}
+
+describe('parseProject', () => {
+  it('accepts the empty project and a full one, returning equal documents', () => {
+    expect(parseProject(JSON.parse(JSON.stringify(emptyProject())))).toEqual(emptyProject());
+    expect(parseProject(JSON.parse(JSON.stringify(fullProject())))).toEqual(fullProject());
+  });
+
+  it('drops unknown fields', () => {
+    const doc = broken((d) => {
+      d.extra = 1;
+      d.trajectories[0].selected = true;
+      d.settings.theme = 'dark';
+    });
+    expect(parseProject(doc)).toEqual(fullProject());
+  });
+
+  const cases: [string, (d: any) => void, RegExp][] = [
+    ['not an object', () => undefined, /the document must be an object/],
+    ['canvas width not a multiple of 8', (d) => (d.canvas.width = 500), /canvas\.width must be a multiple of 8 \(got 500\)/],
+    ['canvas too big', (d) => (d.canvas.height = 4096), /canvas\.height must be between 64 and 2048/],
+    ['canvas missing', (d) => delete d.canvas, /canvas must be an object \(got nothing\)/],
+    ['image without id', (d) => (d.image.id = ''), /image\.id must not be empty/],
+    ['image width fractional', (d) => (d.image.width = 10.5), /image\.width must be a whole number/],
+    ['crop zero width', (d) => (d.crop.width = 0), /crop\.width must be greater than 0/],
+    ['crop past the image', (d) => (d.crop.x = 200), /crop extends past the image's right edge \(x 200 \+ width 1728 > 1920\)/],
+    ['trajectories not a list', (d) => (d.trajectories = {}), /trajectories must be a list/],
+    ['trajectory without points', (d) => (d.trajectories[1].points = []), /trajectories\[1\]\.points must have at least 1 item/],
+    ['point not finite', (d) => (d.trajectories[0].points[1].x = 'abc'), /trajectories\[0\]\.points\[1\]\.x must be a finite number \(got "abc"\)/],
+    ['point null', (d) => (d.trajectories[0].points[0].y = null), /trajectories\[0\]\.points\[0\]\.y must be a finite number \(got null\)/],
+    ['point absurdly far', (d) => (d.trajectories[0].points[0].y = 1e9), /trajectories\[0\]\.points\[0\]\.y must be between/],
+    ['duplicate ids', (d) => (d.trajectories[1].id = 'a'), /trajectories\[1\]\.id repeats the id of trajectories\[0\]/],
+    ['empty colour', (d) => (d.trajectories[0].color = ''), /trajectories\[0\]\.color must not be empty/],
+    ['unknown timing mode', (d) => (d.trajectories[0].timing.mode = 'fast'), /trajectories\[0\]\.timing\.mode must be one of reference, constant-speed, ease-in-out \(got "fast"\)/],
+    ['negative start frame', (d) => (d.trajectories[1].timing.startFrame = -1), /trajectories\[1\]\.timing\.startFrame must be between 0/],
+    ['end before start', (d) => (d.trajectories[1].timing.endFrame = 1), /trajectories\[1\]\.timing\.endFrame must not be before startFrame 2/],
+    ['brush mode', (d) => (d.brush[0].mode = 'smudge'), /brush\[0\]\.mode must be "paint" or "erase"/],
+    ['brush radius 0', (d) => (d.brush[1].radius = 0), /brush\[1\]\.radius must be greater than 0/],
+    ['brush point', (d) => (d.brush[1].points[1] = [9, 9]), /brush\[1\]\.points\[1\] must be an object \(got a list\)/],
+    ['flow unit too big', (d) => (d.settings.flowUnit = 321), /settings\.flowUnit must be between 1 and 320 \(got 321\)/],
+    ['flow unit fractional', (d) => (d.settings.flowUnit = 6.5), /settings\.flowUnit must be a whole number/],
+    ['frames 1', (d) => (d.settings.frames = 1), /settings\.frames must be between 2 and 64/],
+    ['fps 0', (d) => (d.settings.fps = 0), /settings\.fps must be between 1 and 120/],
+    ['prompt not text', (d) => (d.settings.prompt = 42), /settings\.prompt must be text \(got 42\)/],
+    ['seed negative', (d) => (d.settings.seed = -1), /settings\.seed must be between 0/],
+    ['steps 0', (d) => (d.settings.steps = 0), /settings\.steps must be between 1/],
+    ['guidance NaN-ish', (d) => (d.settings.guidance = 'x'), /settings\.guidance must be a finite number/],
+    ['loop not boolean', (d) => (d.settings.loop = 'yes'), /settings\.loop must be true or false/],
+    ['version missing', (d) => delete d.version, /version must be a whole number >= 1 \(got nothing\)/],
+    ['version as text', (d) => (d.version = '1'), /version must be a whole number >= 1 \(got "1"\)/],
+    ['version 0', (d) => (d.version = 0), /version must be a whole number >= 1 \(got 0\)/],
+  ];
+  for (const [name, change, message] of cases) {
+    it(`rejects: ${name}`, () => {
+      const json = name === 'not an object' ? [1, 2] : broken(change);
+      const e = parseError(json);
+      expect(e.code).toBe('project-file');
+      expect(e.message).toMatch(message);
+    });
+  }
+
+  it('rejects a document from a newer version with project-version', () => {
+    const e = parseError(broken((d) => (d.version = PROJECT_VERSION + 1)));
+    expect(e.code).toBe('project-version');
+    expect(e.message).toMatch(/made by a newer version/);
+  });
+
+  it('accepts timing frames past the frame count (the sampler clamps them)', () => {
+    const p = parseProject(broken((d) => (d.trajectories[0].timing.endFrame = 40)));
+    expect(p.trajectories[0].timing.endFrame).toBe(40);
+  });
+});
+
+describe('new trajectory ids and colours', () => {
+  it('ids are unique strings', () => {
+    const ids = new Set(Array.from({ length: 200 }, () => newTrajectoryId()));
+    expect(ids.size).toBe(200);
+    for (const id of ids) expect(id).toMatch(/^traj-[0-9a-f-]+$/);
+  });
+
+  it('colours go through the palette, then reuse the least used one', () => {
+    expect(nextTrajectoryColor([])).toBe(TRAJECTORY_COLORS[0]);
+    expect(nextTrajectoryColor([{ color: TRAJECTORY_COLORS[0] }])).toBe(TRAJECTORY_COLORS[1]);
+    // Case-insensitive, and a user colour outside the palette does not count.
+    expect(nextTrajectoryColor([TRAJECTORY_COLORS[0].toUpperCase(), '#123456'])).toBe(TRAJECTORY_COLORS[1]);
+    // Gaps are filled first.
+    expect(nextTrajectoryColor([TRAJECTORY_COLORS[0], TRAJECTORY_COLORS[2]])).toBe(TRAJECTORY_COLORS[1]);
+    // All used once, the first twice: the second is the least used, earliest.
+    const all = [...TRAJECTORY_COLORS, TRAJECTORY_COLORS[0]];
+    expect(nextTrajectoryColor(all)).toBe(TRAJECTORY_COLORS[1]);
+    expect(new Set(TRAJECTORY_COLORS).size).toBe(TRAJECTORY_COLORS.length);
+  });
+});
