@@ -7,6 +7,7 @@ export {
   PROJECT_VERSION,
   PROJECT_LIMITS,
   MIGRATIONS,
+  migrateDocument,
   newTrajectoryId,
   TRAJECTORY_COLORS,
   nextTrajectoryColor,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { PROJECT_VERSION, TRAJECTORY_COLORS, newTrajectoryId, nextTrajectoryColor, parseProject } from './project';
+import { PROJECT_VERSION, TRAJECTORY_COLORS, migrateDocument, newTrajectoryId, nextTrajectoryColor, parseProject } from './project';
 import { emptyProject, type Project } from './types';
 
 function fullProject(): Project {
@@ -103,6 +103,20 @@ describe('parseProject', () => {
   it('accepts timing frames past the frame count (the sampler clamps them)', () => {
     const p = parseProject(broken((d) => (d.trajectories[0].timing.endFrame = 40)));
     expect(p.trajectories[0].timing.endFrame).toBe(40);
+  });
+});
+
+describe('migrateDocument', () => {
+  it('applies migrations one version at a time, in order', () => {
+    const table = {
+      1: (d: Record<string, unknown>) => ({ ...d, version: 2, log: [...(d.log as string[]), '1->2'] }),
+      2: (d: Record<string, unknown>) => ({ ...d, version: 3, log: [...(d.log as string[]), '2->3'] }),
+    };
+    expect(migrateDocument({ version: 1, log: [] }, 1, 3, table)).toEqual({ version: 3, log: ['1->2', '2->3'] });
+    expect(migrateDocument({ version: 3, log: [] }, 3, 3, table)).toEqual({ version: 3, log: [] });
+  });
+  it('a missing step is a project-file error', () => {
+    expect(() => migrateDocument({}, 1, 3, { 1: (d) => d })).toThrow(/2 cannot be upgraded \(no migration to 3\)/);
   });
 });
 

@@ -39,6 +39,25 @@ export const PROJECT_LIMITS = {
  */
 export const MIGRATIONS: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>> = {};
 
+/**
+ * Run the migrations from `from` up to `to`, one version at a time. Exported so the chain can
+ * be tested with a table of its own before a real v2 exists.
+ */
+export function migrateDocument(
+  doc: Record<string, unknown>,
+  from: number,
+  to: number,
+  migrations: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>> = MIGRATIONS,
+): Record<string, unknown> {
+  let out = doc;
+  for (let v = from; v < to; v++) {
+    const migrate = migrations[v];
+    if (!migrate) fail('version', `${v} cannot be upgraded (no migration to ${v + 1})`);
+    out = migrate(out);
+  }
+  return out;
+}
+
 const TIMING_MODES: readonly TimingMode[] = ['reference', 'constant-speed', 'ease-in-out'];
 
 function fail(path: string, problem: string): never {
@@ -195,11 +214,7 @@ export function parseProject(json: unknown): Project {
         'Update the app (reload the page) to open it.',
     );
   }
-  for (let v = version; v < PROJECT_VERSION; v++) {
-    const migrate = MIGRATIONS[v];
-    if (!migrate) fail('version', `${v} cannot be upgraded (no migration to ${v + 1})`);
-    doc = migrate(doc);
-  }
+  doc = migrateDocument(doc, version, PROJECT_VERSION);
 
   const trajectories = arr(doc.trajectories, 'trajectories', 0, PROJECT_LIMITS.maxTrajectories).map((t, i) =>
     trajectory(t, `trajectories[${i}]`),
