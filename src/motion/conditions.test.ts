@@ -38,9 +38,9 @@ const maskOn = (c: SparseConditions) => Array.from(c.mask.keys()).filter((i) => 
 
 describe('buildSparseConditions: drags', () => {
   it('one drag: displacement in its square, exact normalisation at 512 x 320', () => {
-    // (100, 50) -> (115, 80): PCHIP of 2 points is linear, frame i moves (i, 2i) px.
-    const c = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 2, drags: [[[100, 50], [115, 80]]] }));
-    expect([c.frames, c.width, c.height]).toEqual([16, 512, 320]);
+    // (100, 50) -> (115, 80): PCHIP of 2 points is linear, frame i moves (i, 2i) px of 16 frames.
+    const c = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 2, frames: 4, drags: [[[100, 50], [115, 80]]] }));
+    expect([c.frames, c.width, c.height]).toEqual([4, 512, 320]);
     // Square rows [50-2, 50+2) = 48..51, cols [98, 102) = 98..101: 16 pixels.
     expect(maskOn(c)).toHaveLength(16);
     expect(c.mask[48 * 512 + 98]).toBe(1);
@@ -48,37 +48,40 @@ describe('buildSparseConditions: drags', () => {
     expect(c.mask[52 * 512 + 101]).toBe(0); // row stop is exclusive
     expect(c.mask[51 * 512 + 102]).toBe(0); // column stop is exclusive
     expect(c.mask[47 * 512 + 98]).toBe(0);
-    // Frame 15 at t = 1 is the last point exactly: flow (15, 30).
-    expect(at(c, c.flow, 15, 0, 100, 50)).toBe(15);
-    expect(at(c, c.flow, 15, 1, 98, 48)).toBe(30);
-    expect(at(c, c.flow, 5, 0, 99, 49)).toBeCloseTo(5, 5);
+    // The last frame, t = 1, is the last point exactly: flow (15, 30).
+    expect(at(c, c.flow, 3, 0, 100, 50)).toBe(15);
+    expect(at(c, c.flow, 3, 1, 98, 48)).toBe(30);
+    expect(at(c, c.flow, 1, 0, 99, 49)).toBeCloseTo(5, 5);
     // Normalised: (15/512 + 1)/2 = (0.029296875 + 1)/2 = 0.5146484375 (all exact in float32);
     // (30/320 + 1)/2 = (0.09375 + 1)/2 = 0.546875.
-    expect(at(c, c.normalized, 15, 0, 100, 50)).toBe(0.5146484375);
-    expect(at(c, c.normalized, 15, 1, 100, 50)).toBe(0.546875);
+    expect(at(c, c.normalized, 3, 0, 100, 50)).toBe(0.5146484375);
+    expect(at(c, c.normalized, 3, 1, 100, 50)).toBe(0.546875);
     // No motion: frame 0 everywhere and unmasked pixels are exactly 0.5; flow 0 there.
     expect(c.normalized.subarray(0, 2 * 512 * 320).every((v) => v === 0.5)).toBe(true);
-    expect(at(c, c.normalized, 15, 0, 0, 0)).toBe(0.5);
-    expect(at(c, c.flow, 15, 0, 0, 0)).toBe(0);
+    expect(at(c, c.normalized, 3, 0, 0, 0)).toBe(0.5);
+    expect(at(c, c.flow, 3, 0, 0, 0)).toBe(0);
     expect(c.flow.subarray(0, 2 * 512 * 320).every((v) => v === 0)).toBe(true);
     // No brush: nothing static.
     expect(c.staticMask.every((v) => v === 0)).toBe(true);
   });
 
   it('a single click is the reference anchor: two points 1 px apart diagonally, flow (i/15, i/15)', () => {
-    const c = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 2, drags: [[[200, 100]]] }));
-    // Points (200, 100), (201, 101): linear, frame i moves i * (1/15) px in x and y.
-    for (const i of [1, 7, 15]) {
-      expect(at(c, c.flow, i, 0, 200, 100)).toBeCloseTo(i / 15, 6);
-      expect(at(c, c.flow, i, 1, 199, 99)).toBeCloseTo(i / 15, 6);
+    const c = buildSparseConditions(project({ flowUnit: 2, drags: [[[20, 10]]] }));
+    // Points (20, 10), (21, 11): linear, frame i of 16 moves i * (1/15) px in x and y.
+    for (const i of [1, 7, 14]) {
+      expect(at(c, c.flow, i, 0, 20, 10)).toBeCloseTo(i / 15, 6);
+      expect(at(c, c.flow, i, 1, 19, 9)).toBeCloseTo(i / 15, 6);
     }
-    expect(at(c, c.flow, 15, 0, 200, 100)).toBe(1);
-    // Frame 15 normalised, float32 step by step: 1/512 = 2^-9 exact, (1 + 2^-9)/2 = 0.5009765625;
-    // 1/320 rounds to float32 first, then + 1 rounds, then / 2 is exact.
-    expect(at(c, c.normalized, 15, 0, 200, 100)).toBe(0.5009765625);
-    expect(at(c, c.normalized, 15, 1, 200, 100)).toBe(f32(f32(f32(1 / 320) + 1) / 2));
-    expect(at(c, c.normalized, 15, 1, 200, 100)).toBeCloseTo(0.5015625, 7);
+    expect(at(c, c.flow, 15, 0, 20, 10)).toBe(1);
+    expect(at(c, c.flow, 15, 1, 20, 10)).toBe(1);
     expect(maskOn(c)).toHaveLength(16);
+    // The (1, 1) px end displacement normalised at 512 x 320, float32 step by step:
+    // 1/512 = 2^-9 exact, (1 + 2^-9)/2 = 0.5009765625; 1/320 rounds to float32 first, then
+    // + 1 rounds, then / 2 is exact (about 0.5015625).
+    const big = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 2, frames: 4, drags: [[[200, 100]]] }));
+    expect(at(big, big.normalized, 3, 0, 200, 100)).toBe(0.5009765625);
+    expect(at(big, big.normalized, 3, 1, 200, 100)).toBe(f32(f32(f32(1 / 320) + 1) / 2));
+    expect(at(big, big.normalized, 3, 1, 200, 100)).toBeCloseTo(0.5015625, 7);
   });
 
   it('overlapping drags: the later one wins where squares overlap, the mask is the union', () => {
