@@ -1,0 +1,43 @@
+// densify_setup: Dirichlet constraints of the finest level from a per-pixel constraint map.
+struct Params {
+  width: u32,
+  height: u32,
+  coarse_width: u32,
+  coarse_height: u32,
+  batch: u32,
+  parity: u32,
+  screening: f32,
+  inv_two_sigma2: f32,
+  floor_weight: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+// ids[y*W + x]: -2 free (solved), -1 fixed at zero (anchor or static pixel), k >= 0 fixed at 1
+// in basis field k (the footprint of trajectory k) and at 0 in every other basis field.
+@group(0) @binding(1) var<storage, read> ids: array<i32>;
+// fixed: [H*W], 1 where the pixel is a Dirichlet constraint, else 0.
+@group(0) @binding(2) var<storage, read_write> fixed: array<f32>;
+// rhs, u: [batch, H, W] (batch = number of basis fields K). rhs holds the Dirichlet value at
+// fixed pixels and 0 (homogeneous equation) elsewhere; u starts as rhs.
+@group(0) @binding(3) var<storage, read_write> rhs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> u: array<f32>;
+
+// The field is linear in the constraint values, so each trajectory gets its own basis field
+// (1 on its footprint, 0 on every other constraint); flows for any frame are then a weighted
+// sum of the K basis fields (densify_compose), instead of one solve per frame and channel.
+// Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), batch); z = basis index.
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let w = params.width;
+  let h = params.height;
+  if (gid.x >= w || gid.y >= h || gid.z >= params.batch) { return; }
+  let i = gid.y * w + gid.x;
+  let id = ids[i];
+  let o = gid.z * w * h + i;
+  var value = 0.0;
+  if (id >= 0 && u32(id) == gid.z) { value = 1.0; }
+  rhs[o] = value;
+  u[o] = value;
+  if (gid.z == 0u) { fixed[i] = select(0.0, 1.0, id >= -1); }
+}

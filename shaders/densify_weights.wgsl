@@ -1,0 +1,50 @@
+// densify_weights: edge-aware diffusion weights of the reference image (finest pyramid level).
+struct Params {
+  width: u32,
+  height: u32,
+  coarse_width: u32,
+  coarse_height: u32,
+  batch: u32,
+  parity: u32,
+  screening: f32,
+  // 1 / (2 sigma^2), sigma = colour distance (RGB in [0,1], averaged over channels) of a "strong" edge.
+  inv_two_sigma2: f32,
+  floor_weight: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+// image: [H*W] packed RGBA8, red in the low byte (ImageData byte order).
+@group(0) @binding(1) var<storage, read> image: array<u32>;
+// wx[y*W + x]: weight of the edge (x,y)-(x+1,y); 0 in the last column.
+@group(0) @binding(2) var<storage, read_write> wx: array<f32>;
+// wy[y*W + x]: weight of the edge (x,y)-(x,y+1); 0 in the last row.
+@group(0) @binding(3) var<storage, read_write> wy: array<f32>;
+
+// w = max(floor_weight, exp(-|c_p - c_q|^2 / 3 / (2 sigma^2))): close to 1 inside smooth regions,
+// close to floor_weight across strong colour edges, so diffusion (motion) stays inside objects.
+// The floor keeps every pixel connected, so the solve stays well posed.
+// Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), 1).
+
+fn rgb(i: u32) -> vec3f {
+  return unpack4x8unorm(image[i]).xyz;
+}
+
+fn edge_weight(a: vec3f, b: vec3f) -> f32 {
+  let d = a - b;
+  return max(params.floor_weight, exp(-dot(d, d) / 3.0 * params.inv_two_sigma2));
+}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let w = params.width;
+  let h = params.height;
+  if (gid.x >= w || gid.y >= h) { return; }
+  let i = gid.y * w + gid.x;
+  let c = rgb(i);
+  var a = 0.0;
+  var b = 0.0;
+  if (gid.x + 1u < w) { a = edge_weight(c, rgb(i + 1u)); }
+  if (gid.y + 1u < h) { b = edge_weight(c, rgb(i + w)); }
+  wx[i] = a;
+  wy[i] = b;
+}

@@ -1,0 +1,231 @@
+/**
+ * The weight-free classical engine.
+ *
+ * Stage 1 (motion): trajectories, anchors and brush -> constraints (constraints.ts) -> dense
+ * flows by an edge-aware multigrid solve on the GPU (gpu/kernels/densify.ts).
+ *
+ * Stage 2 (render): every frame i is the reference image forward-splatted along f(0->i)
+ * (softmax splatting, soft mode, metric = METRIC_SCALE * |flow| so content that moves more is
+ * drawn in front of content that moves less or stays), then:
+ *  - holes (target pixels nothing landed on) are filled by pull-push, a smooth blend of the
+ *    colours around the hole. Chosen over inverse warping because inverse warping would fill
+ *    the gap behind a dragged object with a second copy of the object;
+ *  - static pixels, whose own flow is exactly zero and on which no moving pixel lands, copy
+ *    the reference's bytes: they are bit-identical to the image in every frame;
+ *  - frame 0 is the image itself (a buffer copy).
+ * settings.loop is not used yet (seamless loops are a to-do).
+ */
+import { AbortError, KernelInputError } from '../errors';
+import { createTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
+import { Densify, type DensifySolverOptions } from '../gpu/kernels/densify';
+import { SoftmaxSplat } from '../gpu/kernels/splat';
+import { FillHoles } from '../gpu/kernels/fillHoles';
+import { ImageOps } from '../gpu/kernels/image';
+import { buildConstraints, selectFrames, type ConstraintOptions, type Constraints } from './constraints';
+import { flowCount, ProgressReporter, type EngineInput, type Flows, type Frames, type MotionEngine, type RunOptions } from './engine';
+
+/** Splat metric per pixel of flow magnitude (the splat clips the metric to [-20, 20]). */
+export const METRIC_SCALE = 1;
+/** Share of the whole job taken by each stage (fractions reported by motion and render). */
+export const STAGE_SPAN = { prepare: [0, 0.02], motion: [0.02, 0.3], render: [0.3, 1] } as const;
+/** Frames rendered per GPU submission: abort and progress are checked between chunks. */
+const RENDER_CHUNK = 4;
+
+export interface ClassicalEngineOptions {
+  solver?: DensifySolverOptions;
+  constraints?: ConstraintOptions;
+}
+
+/** An ImageData's bytes as the engine's image tensor: uint32 [H, W] packed RGBA8. */
+export function uploadImage(device: GPUDevice, image: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }): GpuTensor {
+  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
+  return uploadTensor(device, words, [image.height, image.width], 'uint32', 'reference image');
+}
+
+/** Rejects with AbortError as soon as the signal fires, whatever `p` does. */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new AbortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError();
+}
+
+export class ClassicalEngine implements MotionEngine {
+  readonly kind = 'classical' as const;
+  readonly device: GPUDevice;
+  private readonly densify: Densify;
+  private readonly splat: SoftmaxSplat;
+  private readonly fill: FillHoles;
+  private readonly ops: ImageOps;
+  private readonly options: ClassicalEngineOptions;
+  private disposed = false;
+
+  constructor(device: GPUDevice, options: ClassicalEngineOptions = {}) {
+    this.device = device;
+    this.options = options;
+    this.densify = new Densify(device);
+    this.splat = new SoftmaxSplat(device);
+    this.fill = new FillHoles(device);
+    this.ops = new ImageOps(device);
+  }
+
+  constraints(input: EngineInput): Constraints {
+    const { project, image } = input;
+    const [h, w] = image.shape;
+    if (w !== project.canvas.width || h !== project.canvas.height) {
+      throw new KernelInputError('ClassicalEngine', 'image', `is ${w}x${h}, the project canvas is ${project.canvas.width}x${project.canvas.height}`);
+    }
+    return buildConstraints(project, this.options.constraints);
+  }
+
+  /** Stage 1 for all N flows. */
+  async motion(input: EngineInput, options: RunOptions = {}): Promise<Flows> {
+    const n = flowCount(input.project);
+    return this.motionFrames(input, Array.from({ length: n }, (_, i) => i + 1), options);
+  }
+
+  /**
+   * Stage 1 for some frames only (the live preview): frames are 1..N; the result's flow j is
+   * f(0 -> frames[j]).
+   */
+  async motionFrames(input: EngineInput, frames: readonly number[], options: RunOptions = {}): Promise<Flows> {
+    const { signal } = options;
+    const progress = new ProgressReporter(options.onProgress);
+    throwIfAborted(signal);
+    this.checkAlive();
+    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 0);
+    const c = this.constraints(input);
+    const bad = frames.find((f) => !Number.isInteger(f) || f < 1 || f > c.flows);
+    if (bad !== undefined) throw new KernelInputError('ClassicalEngine', 'frames', `contains ${bad}; flows exist for frames 1..${c.flows}`);
+    const { width, height } = c;
+    const d = this.device;
+    const ids = uploadTensor(d, c.ids, [height, width], 'int32', 'densify ids');
+    const table = uploadTensor(d, selectFrames(c, frames.map((f) => f - 1)), [frames.length, c.k, 2], 'float32', 'densify table');
+    const out = createTensor(d, [frames.length, 2, height, width], 'float32', 'flows');
+    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 1);
+    try {
+      const encoder = d.createCommandEncoder({ label: 'classical motion' });
+      this.densify.encode(encoder, { image: input.image, ids, table, out }, { screeningLength: c.screeningLength, ...this.options.solver });
+      d.queue.submit([encoder.finish()]);
+      await raceAbort(d.queue.onSubmittedWorkDone(), signal);
+    } catch (e) {
+      out.buffer.destroy();
+      throw e;
+    } finally {
+      ids.buffer.destroy();
+      table.buffer.destroy();
+    }
+    progress.report('motion', STAGE_SPAN.motion[0], STAGE_SPAN.motion[1], 1);
+    return { tensor: out, width, height, count: frames.length };
+  }
+
+  /** Stage 2: N+1 frames, frame 0 = the image. */
+  async render(input: EngineInput, flows: Flows, options: RunOptions = {}): Promise<Frames> {
+    return this.renderFrames(input, flows, { ...options, includeReference: true });
+  }
+
+  /**
+   * Renders one frame per flow. With `includeReference`, output frame 0 is the image and frame
+   * j + 1 is flow j's frame; without, frame j is flow j's frame.
+   */
+  async renderFrames(input: EngineInput, flows: Flows, options: RunOptions & { includeReference?: boolean } = {}): Promise<Frames> {
+    const { signal } = options;
+    const progress = new ProgressReporter(options.onProgress);
+    throwIfAborted(signal);
+    this.checkAlive();
+    const d = this.device;
+    const [h, w] = input.image.shape;
+    if (flows.width !== w || flows.height !== h) {
+      throw new KernelInputError('ClassicalEngine', 'flows', `are ${flows.width}x${flows.height}, the image is ${w}x${h}`);
+    }
+    const n = flows.count;
+    const offset = options.includeReference ? 1 : 0;
+    const out = createTensor(d, [n + offset, h, w], 'uint32', 'frames');
+    const planes = createTensor(d, [1, 4, h, w], 'float32', 'image planes');
+    const scratch: GpuTensor[] = [planes];
+    try {
+      let encoder = d.createCommandEncoder({ label: 'classical render setup' });
+      if (offset) encoder.copyBufferToBuffer(input.image.buffer, 0, out.buffer, 0, w * h * 4);
+      this.ops.encodeUnpack(encoder, input.image, planes);
+      d.queue.submit([encoder.finish()]);
+      const frameBytes = 2 * w * h * 4;
+      for (let start = 0; start < n; start += RENDER_CHUNK) {
+        throwIfAborted(signal);
+        const count = Math.min(RENDER_CHUNK, n - start);
+        encoder = d.createCommandEncoder({ label: 'classical render' });
+        const chunkFlows = createTensor(d, [count, 2, h, w], 'float32', 'chunk flows');
+        scratch.push(chunkFlows);
+        encoder.copyBufferToBuffer(flows.tensor.buffer, start * frameBytes, chunkFlows.buffer, 0, count * frameBytes);
+        this.encodeChunk(encoder, input.image, planes, chunkFlows, out, start + offset, scratch);
+        d.queue.submit([encoder.finish()]);
+        await raceAbort(d.queue.onSubmittedWorkDone(), signal);
+        for (const t of scratch.splice(1)) t.buffer.destroy();
+        progress.report('render', STAGE_SPAN.render[0], STAGE_SPAN.render[1], (start + count) / n);
+      }
+      if (n === 0) progress.report('render', STAGE_SPAN.render[0], STAGE_SPAN.render[1], 1);
+    } catch (e) {
+      out.buffer.destroy();
+      throw e;
+    } finally {
+      for (const t of scratch) t.buffer.destroy();
+    }
+    return { tensor: out, width: w, height: h, count: n + offset };
+  }
+
+  /** Both stages (the whole job). The caller destroys frames.tensor and flows.tensor. */
+  async run(input: EngineInput, options: RunOptions = {}): Promise<{ flows: Flows; frames: Frames }> {
+    const flows = await this.motion(input, options);
+    try {
+      const frames = await this.render(input, flows, options);
+      return { flows, frames };
+    } catch (e) {
+      flows.tensor.buffer.destroy();
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.densify.dispose();
+    this.splat.dispose();
+    this.fill.dispose();
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new KernelInputError('ClassicalEngine', 'this', 'was disposed');
+  }
+
+  /** Splat + fill + composite of `flows` ([F, 2, H, W]) into out[frameOffset ..]. */
+  private encodeChunk(encoder: GPUCommandEncoder, image: GpuTensor, planes: GpuTensor, flows: GpuTensor, out: GpuTensor, frameOffset: number, scratch: GpuTensor[]): void {
+    const [f, , h, w] = flows.shape;
+    const d = this.device;
+    const metric = createTensor(d, [1, f, h, w], 'float32', 'splat metric');
+    const covered = createTensor(d, [f, h, w], 'uint32', 'moving cover');
+    scratch.push(metric, covered);
+    this.ops.encodeMotionPrep(encoder, flows, metric, covered, METRIC_SCALE);
+    const splat = this.splat.encode(encoder, { input: planes, flows, metric, mode: 'soft' });
+    scratch.push(splat);
+    const coarse = this.fill.encode(encoder, splat);
+    // The composite writes frames [frameOffset, frameOffset + f) of `out`; it binds the whole
+    // tensor, so pass a view whose shape ends there.
+    const view: GpuTensor = { buffer: out.buffer, shape: [frameOffset + f, h, w], dtype: 'uint32' };
+    this.ops.encodeComposite(encoder, { reference: image, flows, covered, splat, coarse, out: view, frameOffset });
+  }
+}

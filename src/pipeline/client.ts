@@ -1,0 +1,223 @@
+/**
+ * EngineClient: the main thread's handle on the engine worker. The job runs in a Web Worker
+ * with its own GPUDevice, so the editor never freezes; the project stays here, so a lost
+ * device loses nothing (the worker makes a new one and the next request just works).
+ *
+ * Only what the UI shows comes back: frames as ImageBitmaps, flows only when asked.
+ */
+import { AbortError, AppError, DeviceLostError, type ErrorCode } from '../errors';
+import type { Project } from '../motion/types';
+import type { EngineKind, EngineProgress, RunOptions } from './engine';
+import type { FromWorker, ImagePayload, PreviewPayload, ToWorker } from './protocol';
+
+export interface GeneratedVideo {
+  engine: EngineKind;
+  width: number;
+  height: number;
+  fps: number;
+  /** N+1 frames; frame 0 is the image. The receiver closes them when done. */
+  frames: ImageBitmap[];
+  /** Only with `includeFlows`: float32 [N, 2, H, W], f(0->i) for i = 1..N, pixels. */
+  flows?: Float32Array;
+}
+
+export interface GenerateOptions extends RunOptions {
+  includeFlows?: boolean;
+}
+
+export interface PreviewOptions {
+  /** Frame to render, 0..frames-1 (clamped). */
+  frame: number;
+  signal?: AbortSignal;
+}
+
+export interface PreviewDetailOptions extends PreviewOptions {
+  /** Width of the strip thumbnails in pixels; 0 = no strip. */
+  stripWidth?: number;
+  /** Also return the chosen frame's flow [2, H, W]. */
+  withFlow?: boolean;
+}
+
+export interface PreviewDetail {
+  frame: ImageBitmap;
+  strip: ImageBitmap[];
+  flow?: Float32Array;
+  /** Worker time for this update, ms. */
+  ms: number;
+}
+
+export interface EngineClientOptions {
+  /** Told when the worker's GPU device was lost (it recovers by itself). */
+  onDeviceLost?: (error: DeviceLostError) => void;
+  /** Supply a worker (tests); default: src/pipeline/worker.ts as a module worker. */
+  worker?: Worker;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  onProgress?: (p: EngineProgress) => void;
+  cleanup: () => void;
+}
+
+export class EngineClient {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly imageKeys = new WeakMap<ImageData, number>();
+  /** Image keys the worker has received (it keeps only the latest one). */
+  private workerImageKey = -1;
+  private nextId = 1;
+  private nextImageKey = 1;
+  private disposed = false;
+  private readonly onDeviceLost?: (error: DeviceLostError) => void;
+
+  constructor(options: EngineClientOptions = {}) {
+    this.worker = options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+    this.onDeviceLost = options.onDeviceLost;
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+    this.worker.onerror = (e) => {
+      const err = new AppError('gpu-device-lost', `The engine worker failed: ${e.message || 'unknown error'}. Try again.`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+  }
+
+  /** The whole job: frames (and optionally flows) of the classical engine. */
+  async generate(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<GeneratedVideo> {
+    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; flows?: ArrayBuffer }>(
+      (id) => ({ type: 'generate', id, project, image: this.imagePayload(image), includeFlows: !!options.includeFlows }),
+      options.signal,
+      options.onProgress,
+    );
+    return {
+      engine: 'classical',
+      width: payload.width,
+      height: payload.height,
+      fps: project.settings.fps,
+      frames: payload.frames,
+      flows: payload.flows ? new Float32Array(payload.flows) : undefined,
+    };
+  }
+
+  /** One warped frame for the live preview. */
+  async preview(project: Project, image: ImageData, options: PreviewOptions): Promise<ImageBitmap> {
+    const r = await this.previewDetail(project, image, options);
+    return r.frame;
+  }
+
+  /** The live preview's full update: chosen frame, optional strip of all frames, optional flow. */
+  async previewDetail(project: Project, image: ImageData, options: PreviewDetailOptions): Promise<PreviewDetail> {
+    const r = await this.request<PreviewPayload>(
+      (id) => ({
+        type: 'preview',
+        id,
+        project,
+        image: this.imagePayload(image),
+        frame: options.frame,
+        strip: Math.max(0, Math.round(options.stripWidth ?? 0)),
+        withFlow: !!options.withFlow,
+      }),
+      options.signal,
+    );
+    return { frame: r.frame, strip: r.strip, flow: r.flow ? new Float32Array(r.flow) : undefined, ms: r.ms };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.pending.values()) {
+      p.cleanup();
+      p.reject(new AbortError());
+    }
+    this.pending.clear();
+    this.worker.terminate();
+  }
+
+  private imagePayload(image: ImageData): ImagePayload {
+    let key = this.imageKeys.get(image);
+    if (key === undefined) {
+      key = this.nextImageKey++;
+      this.imageKeys.set(image, key);
+    }
+    const payload: ImagePayload = { key, width: image.width, height: image.height };
+    if (key !== this.workerImageKey) {
+      // A copy: the caller keeps its ImageData.
+      payload.pixels = image.data.slice().buffer;
+      this.workerImageKey = key;
+    }
+    return payload;
+  }
+
+  private request<T>(make: (id: number) => ToWorker, signal?: AbortSignal, onProgress?: (p: EngineProgress) => void): Promise<T> {
+    if (this.disposed) return Promise.reject(new AppError('aborted', 'The engine was closed.'));
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        // Reject at once: the worker stops at its next check, and its late answer is dropped.
+        this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+        const p = this.pending.get(id);
+        this.pending.delete(id);
+        p?.cleanup();
+        reject(new AbortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      });
+      const message = make(id);
+      const transfer = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
+      try {
+        this.worker.postMessage(message, transfer);
+      } catch (e) {
+        this.pending.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+        this.workerImageKey = -1;
+        reject(e);
+      }
+    });
+  }
+
+  private receive(msg: FromWorker): void {
+    if (msg.type === 'device-lost') {
+      this.workerImageKey = -1; // the new device holds no image
+      this.onDeviceLost?.(new DeviceLostError(msg.message));
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) {
+      // Late answer to a cancelled request: free what it carried.
+      if (msg.type === 'generated') msg.result.frames.forEach((f) => f.close());
+      if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip].forEach((f) => f.close());
+      return;
+    }
+    if (msg.type === 'progress') {
+      p.onProgress?.(msg.progress);
+      return;
+    }
+    this.pending.delete(msg.id);
+    p.cleanup();
+    if (msg.type === 'error') p.reject(rebuildError(msg.code, msg.name, msg.message));
+    else p.resolve(msg.result);
+  }
+}
+
+function rebuildError(code: ErrorCode | 'unknown', name: string, message: string): Error {
+  if (code === 'aborted') return new AbortError();
+  if (code === 'gpu-device-lost') {
+    const e = new DeviceLostError('during the job');
+    e.message = message;
+    return e;
+  }
+  if (code === 'unknown') {
+    const e = new Error(message);
+    e.name = name;
+    return e;
+  }
+  const e = new AppError(code, message);
+  e.name = name;
+  return e;
+}
