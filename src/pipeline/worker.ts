@@ -8,7 +8,7 @@ import { AbortError, AppError, isAbort } from '../errors';
 import { GpuManager } from '../gpu/device';
 import { readTensor, type GpuTensor } from '../gpu/tensor';
 import { ClassicalEngine, uploadImage } from './classical';
-import { flowCount } from './engine';
+import { flowCount, type EngineProgress } from './engine';
 import type { FromWorker, ImagePayload, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
