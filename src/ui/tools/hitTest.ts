@@ -1,7 +1,8 @@
 /**
- * Hit testing for the trajectory tool. Points are tested before curves, so a point lying under
- * another trajectory's curve stays reachable; several points within reach are returned nearest
- * first so repeated clicks can cycle through them.
+ * Hit testing for the trajectory tool. Only points are hit (curves never capture a click), so
+ * a point lying under another trajectory's curve stays reachable and an anchor can be placed on
+ * a path; several points within reach are returned nearest first so repeated clicks can cycle
+ * through them.
  */
 import { sampleTrajectory } from '../../motion/trajectory';
 import type { Point, Project, Trajectory } from '../../motion/types';
@@ -32,25 +33,4 @@ export function curvePolyline(t: Pick<Trajectory, 'points'>): Point[] {
   if (t.points.length < 2) return t.points.slice();
   const n = (t.points.length - 1) * CURVE_SAMPLES_PER_SEGMENT + 1;
   return sampleTrajectory({ points: t.points, timing: { mode: 'reference', startFrame: 0, endFrame: n - 1 } }, n);
-}
-
-function segmentDistance(p: Point, a: Point, b: Point): number {
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
-  const len2 = dx * dx + dy * dy;
-  const t = len2 > 0 ? Math.min(1, Math.max(0, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2)) : 0;
-  return Math.hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
-}
-
-/** The trajectory whose curve passes nearest p within `radius`, topmost on ties; null if none. */
-export function hitCurve(project: Project, p: Point, radius: number): string | null {
-  let best: { id: string; d: number } | null = null;
-  for (const t of project.trajectories) {
-    const line = curvePolyline(t);
-    for (let i = 0; i + 1 < line.length; i++) {
-      const d = segmentDistance(p, line[i], line[i + 1]);
-      if (d <= radius && (!best || d <= best.d)) best = { id: t.id, d };
-    }
-  }
-  return best?.id ?? null;
 }

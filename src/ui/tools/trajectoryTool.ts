@@ -15,8 +15,8 @@ import { newTrajectoryId, nextTrajectoryColor } from '../../motion/project';
 import type { Point, Trajectory } from '../../motion/types';
 import { useEditorStore, type PointRef } from '../../state/editor';
 import { useProjectStore } from '../../state/project';
-import { hitCurve, hitPoints } from './hitTest';
-import { CURVE_HIT_CSS, DRAG_THRESHOLD_CSS, POINT_HIT_CSS, distance, snapToCanvas, type CanvasPointer, type Tool } from './types';
+import { hitPoints } from './hitTest';
+import { DRAG_THRESHOLD_CSS, POINT_HIT_CSS, distance, snapToCanvas, type CanvasPointer, type Tool } from './types';
 
 /** Freehand sketches are simplified with this tolerance (canvas pixels) to at most this many points. */
 export const SKETCH_TOLERANCE = 3;
@@ -161,14 +161,8 @@ export class TrajectoryTool implements Tool {
       editor.select(h.trajectoryId, { trajectoryId: h.trajectoryId, index: h.index });
       return;
     }
+    // Not on a point: always a new point, even on top of another curve (anchors often sit on paths).
     const active = project.trajectories.find((t) => t.id === editor.activeTrajectoryId);
-    if (!active) {
-      const curve = hitCurve(project, p, CURVE_HIT_CSS * pixelScale);
-      if (curve) {
-        editor.select(curve, null);
-        return;
-      }
-    }
     const q = snapToCanvas(p, project.canvas);
     if (active) {
       store.addPoint(active.id, q);

@@ -31,8 +31,6 @@ export interface Tool {
 export const DRAG_THRESHOLD_CSS = 4;
 /** Hit radius for points (CSS pixels). */
 export const POINT_HIT_CSS = 9;
-/** Hit radius for curves (CSS pixels). */
-export const CURVE_HIT_CSS = 6;
 
 export function distance(a: Point, b: Point): number {
   return Math.hypot(a.x - b.x, a.y - b.y);
