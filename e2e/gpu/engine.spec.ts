@@ -173,3 +173,66 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
   expect(r.flowLen).toBe(2 * 320 * 320);
   expect(r.cancelError).toBe('AbortError');
 });
+
+test('GPU frames match the CPU reference engine (same solver schedule, splat, hole filling)', async ({ harness }) => {
+  const r = await harness.evaluate(async () => {
+    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
+    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
+    const { buildConstraints } = await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string);
+    const { DENSIFY_DEFAULTS, MIN_COARSE } = await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string);
+    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { cpuEngine } = await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string);
+    // A 72x56 crop of the photo keeps the CPU side quick.
+    const bmp = await createImageBitmap(await (await fetch('/__media/softsplat/one.png')).blob());
+    const W = 72;
+    const H = 56;
+    const canvas = new OffscreenCanvas(W, H);
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bmp, -120, -110);
+    const imageData = ctx.getImageData(0, 0, W, H);
+    const project = motion.emptyProject();
+    project.canvas = { width: W, height: H };
+    project.settings.frames = 4;
+    project.settings.flowUnit = 32;
+    project.trajectories = [
+      { id: 'a', color: '#f00', points: [{ x: 30, y: 28 }, { x: 38, y: 20 }, { x: 44, y: 27 }], timing: motion.defaultTiming(4) },
+      { id: 'b', color: '#0f0', points: [{ x: 55, y: 40 }], timing: motion.defaultTiming(4) },
+    ];
+    project.brush = [{ mode: 'paint', radius: 20, points: [{ x: 20, y: 28 }, { x: 50, y: 28 }] }];
+    const { device } = await acquireGpu();
+    const engine = new ClassicalEngine(device);
+    const { frames, flows } = await engine.run({ project, image: uploadImage(device, imageData) });
+    const gpu = (await readTensor(device, frames.tensor)) as Uint32Array;
+    const gpuFlows = (await readTensor(device, flows.tensor)) as Float32Array;
+    const c = buildConstraints(project);
+    const cpu = cpuEngine({
+      width: W, height: H, rgba: imageData.data, ids: c.ids, k: c.k, table: c.table, frames: c.flows,
+      screeningLength: c.screeningLength, edgeSigma: DENSIFY_DEFAULTS.edgeSigma, floorWeight: DENSIFY_DEFAULTS.floorWeight,
+      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE }, metricScale: METRIC_SCALE,
+    });
+    let flowDiff = 0;
+    for (let i = 0; i < gpuFlows.length; i++) flowDiff = Math.max(flowDiff, Math.abs(gpuFlows[i] - cpu.flows[i]));
+    let maxByte = 0;
+    let over1 = 0;
+    let exactStaticMismatch = 0;
+    const n = W * H;
+    for (let i = 0; i < gpu.length; i++) {
+      let worst = 0;
+      for (let s = 0; s < 32; s += 8) worst = Math.max(worst, Math.abs(((gpu[i] >>> s) & 255) - ((cpu.frames[i] >>> s) & 255)));
+      maxByte = Math.max(maxByte, worst);
+      if (worst > 1) over1++;
+      // Where the CPU copies the reference, the GPU must too (and vice versa), bit for bit.
+      const ref = cpu.frames[i % n];
+      if ((cpu.frames[i] === ref) !== (gpu[i] === ref) && i >= n) exactStaticMismatch++;
+    }
+    engine.dispose();
+    device.destroy();
+    return { flowDiff, maxByte, over1, total: gpu.length, exactStaticMismatch };
+  });
+  console.log('GPU vs CPU engine', r);
+  expect(r.flowDiff).toBeLessThan(1e-3);
+  expect(r.maxByte).toBeLessThanOrEqual(2);
+  expect(r.over1 / r.total).toBeLessThan(0.001);
+  expect(r.exactStaticMismatch).toBeLessThan(0.001 * r.total);
+});
