@@ -18,11 +18,18 @@ import binSrc from '../../../shaders/softmax_splat_bin.wgsl?raw';
 import scanSrc from '../../../shaders/softmax_splat_scan.wgsl?raw';
 import sortSrc from '../../../shaders/softmax_splat_sort.wgsl?raw';
 import gatherSrc from '../../../shaders/softmax_splat_gather.wgsl?raw';
+import atomicSrc from '../../../shaders/softmax_splat_atomic.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
 
 export type SplatMode = 'sum' | 'avg' | 'linear' | 'soft';
 export type SplatLayout = 'chw' | 'hwc';
+/**
+ * 'gather' (default): bin + sort + gather, deterministic, no float atomics.
+ * 'atomic': scatter with compare-and-swap float adds, as the CUDA reference; the sum order
+ * varies run to run (last bits). Kept to measure against; see bench/splat.bench.ts.
+ */
+export type SplatStrategy = 'gather' | 'atomic';
 
 export interface SplatArgs {
   /** [B, C, H, W] ('chw', default) or [B, H, W, C] ('hwc', channels-last tokens) float32: B source maps. */
@@ -36,6 +43,8 @@ export interface SplatArgs {
   layout?: SplatLayout;
   /** Optional preallocated [B, N, C, H, W] ('chw') / [B, N, H, W, C] ('hwc') float32; must not alias an input. */
   output?: GpuTensor;
+  /** Default 'gather'. */
+  strategy?: SplatStrategy;
 }
 
 export interface SoftmaxSplatOptions {
@@ -52,6 +61,7 @@ const WG_BIN = 64;
 const WG_SCAN = 256;
 const WG_SORT = 64;
 const WG_GATHER = 64;
+const WG_ATOMIC = 64;
 /** Bytes of list storage per target pixel: up to 4 entries of (u32 source, f32 weight). */
 const ENTRY_BYTES_PER_PIXEL = 4 * 8;
 /** Keep every index the shaders compute below 2^31. */
@@ -113,6 +123,10 @@ export class SoftmaxSplat {
   private readonly addPipeline: GPUComputePipeline;
   private readonly sortPipeline: GPUComputePipeline;
   private readonly gatherPipeline: GPUComputePipeline;
+  private readonly atomicLayout: GPUBindGroupLayout;
+  private readonly scatterPipeline: GPUComputePipeline;
+  private readonly normalisePipeline: GPUComputePipeline;
+  private accumulator: GPUBuffer | null = null;
   private readonly dummyMetric: GPUBuffer;
   private scratch: Scratch | null = null;
   private disposed = false;
@@ -136,13 +150,11 @@ export class SoftmaxSplat {
     this.scanPipeline = pipeline('splat scan', scanSrc, 'scan_blocks', this.scanLayout, { WG: WG_SCAN });
     this.addPipeline = pipeline('splat scan add', scanSrc, 'add_offsets', this.scanLayout, { WG: WG_SCAN });
     this.sortPipeline = pipeline('splat sort', sortSrc, 'main', this.sortLayout, { WG: WG_SORT });
-    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, {
-      WG: WG_GATHER,
-      MODE_SUM: MODE_CODE.sum,
-      MODE_LINEAR: MODE_CODE.linear,
-      MODE_SOFT: MODE_CODE.soft,
-      LAYOUT_HWC: LAYOUT_CODE.hwc,
-    });
+    const codes = { MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft, LAYOUT_HWC: LAYOUT_CODE.hwc };
+    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, { WG: WG_GATHER, ...codes });
+    this.atomicLayout = storageLayout(device, 'splat atomic', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
+    this.scatterPipeline = pipeline('splat scatter', atomicSrc, 'scatter', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
+    this.normalisePipeline = pipeline('splat normalise', atomicSrc, 'normalise', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
     this.dummyMetric = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE, label: 'splat no metric' });
   }
 
@@ -153,6 +165,10 @@ export class SoftmaxSplat {
     const { B, C, H, W, N, flowsPerChunk, layout } = plan;
     const hw = H * W;
     const output = args.output ?? createTensor(this.device, plan.outputShape, 'float32', 'splat output');
+    if (plan.strategy === 'atomic') {
+      this.encodeAtomic(encoder, args, plan, output);
+      return output;
+    }
     const scratch = this.ensureScratch(flowsPerChunk * hw);
 
     for (let base = 0; base < N; base += flowsPerChunk) {
@@ -247,7 +263,47 @@ export class SoftmaxSplat {
     if (this.disposed) return;
     this.disposed = true;
     this.dropScratch();
+    this.accumulator?.destroy();
+    this.accumulator = null;
     this.dummyMetric.destroy();
+  }
+
+  private encodeAtomic(encoder: GPUCommandEncoder, args: SplatArgs, plan: ReturnType<SoftmaxSplat['validate']>, output: GpuTensor): void {
+    const { B, C, H, W, N, flowsPerChunk, layout } = plan;
+    const hw = H * W;
+    const K = C + (args.mode === 'sum' ? 0 : 1);
+    const accBytes = B * flowsPerChunk * K * hw * 4;
+    if (!this.accumulator || this.accumulator.size < accBytes) {
+      // An older accumulator may still be used by recorded, unsubmitted commands: drop it, don't destroy it.
+      this.accumulator = this.device.createBuffer({ size: accBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'splat accumulator' });
+    }
+    for (let base = 0; base < N; base += flowsPerChunk) {
+      const nf = Math.min(flowsPerChunk, N - base);
+      const params = uniformBuffer(
+        this.device,
+        [B, nf, C, H, W, MODE_CODE[args.mode], LAYOUT_CODE[layout], args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, K],
+        'splat atomic params',
+      );
+      const group = this.device.createBindGroup({
+        layout: this.atomicLayout,
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
+          { binding: 2, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
+          { binding: 3, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
+          { binding: 4, resource: { buffer: this.accumulator, size: B * nf * K * hw * 4 } },
+          { binding: 5, resource: { buffer: output.buffer, size: byteSize(output) } },
+        ],
+      });
+      encoder.clearBuffer(this.accumulator, 0, B * nf * K * hw * 4);
+      const pass = encoder.beginComputePass({ label: 'splat atomic' });
+      pass.setBindGroup(0, group);
+      pass.setPipeline(this.scatterPipeline);
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC));
+      pass.setPipeline(this.normalisePipeline);
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC));
+      pass.end();
+    }
   }
 
   private encodeScan(pass: GPUComputePassEncoder, scratch: Scratch, n: number): void {
@@ -316,6 +372,10 @@ export class SoftmaxSplat {
       throw new KernelInputError(KERNEL, 'mode', `is ${JSON.stringify(args.mode)}, expected one of ${Object.keys(MODE_CODE).join(', ')}`);
     }
     const layout = args.layout ?? 'chw';
+    const strategy = args.strategy ?? 'gather';
+    if (strategy !== 'gather' && strategy !== 'atomic') {
+      throw new KernelInputError(KERNEL, 'strategy', `is ${JSON.stringify(args.strategy)}, expected 'gather' or 'atomic'`);
+    }
     if (!(layout in LAYOUT_CODE)) {
       throw new KernelInputError(KERNEL, 'layout', `is ${JSON.stringify(args.layout)}, expected 'chw' or 'hwc'`);
     }
@@ -352,15 +412,17 @@ export class SoftmaxSplat {
 
     // Flows per chunk: list storage within one binding, and every index below 2^31.
     const hw = H * W;
-    const byStorage = Math.floor(Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) / (hw * ENTRY_BYTES_PER_PIXEL));
-    const byIndex = Math.floor(MAX_INVOCATIONS / (B * C * hw));
+    // gather: list storage per flow; atomic: accumulator (C + 1 channels) per flow.
+    const perFlowBytes = strategy === 'gather' ? hw * ENTRY_BYTES_PER_PIXEL : B * (C + 1) * hw * 4;
+    const byStorage = Math.floor(Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) / perFlowBytes);
+    const byIndex = Math.floor(MAX_INVOCATIONS / (B * (C + 1) * hw));
     const flowsPerChunk = Math.min(N, byStorage, byIndex, this.maxFlowsPerChunk);
     if (flowsPerChunk < 1) {
       const what = byStorage < 1
-        ? `needs ${hw * ENTRY_BYTES_PER_PIXEL} bytes of list storage for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
+        ? `needs ${perFlowBytes} bytes of scratch for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
         : `has ${B * C * hw} elements per flow, over ${MAX_INVOCATIONS} (index range)`;
       throw new KernelInputError(KERNEL, 'input', what);
     }
-    return { B, C, H, W, N, layout, outputShape, flowsPerChunk };
+    return { B, C, H, W, N, layout, outputShape, flowsPerChunk, strategy };
   }
 }
