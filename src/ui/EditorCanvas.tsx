@@ -4,12 +4,20 @@
  * Pointer events are mapped from CSS pixels to canvas pixels and handed to the current tool.
  */
 import { useEffect, useRef } from 'react';
-import { useEditorStore } from '../state/editor';
+import { useEditorStore, type ToolName } from '../state/editor';
 import { drawCropped, getWorkingImage, coverCrop } from '../state/image';
 import { useProjectStore } from '../state/project';
 import { drawOverlay } from './overlay';
 import { tools, trajectoryTool } from './tools';
 import type { CanvasPointer } from './tools/types';
+
+const HINTS: Record<ToolName, string> = {
+  trajectory:
+    'Click to add points to a path, Enter to finish it (one click alone = an anchor that holds still). Drag to sketch a path. Drag a point to move it, click it and press Delete to remove it. Dots show where the point is at each frame.',
+  brush: 'Paint the region that may move (tinted). If nothing is painted, everything may move.',
+  erase: 'Erase brush paint.',
+  crop: 'Drag the photo to choose which part of it fills the canvas.',
+};
 
 export function EditorCanvas() {
   const imageRef = useRef<HTMLCanvasElement>(null);
@@ -91,32 +99,37 @@ export function EditorCanvas() {
 
   const current = tools[tool];
   return (
-    <div
-      className="stage"
-      style={{ aspectRatio: `${canvas.width} / ${canvas.height}`, maxWidth: `${canvas.width * 1.5}px` }}
-      data-testid="stage"
-    >
-      <canvas ref={imageRef} width={canvas.width} height={canvas.height} className="layer" data-testid="image-canvas" />
-      <canvas
-        ref={overlayRef}
-        width={canvas.width}
-        height={canvas.height}
-        className={`layer overlay tool-${tool}`}
-        data-testid="editor-canvas"
-        onPointerDown={(e) => {
-          if (e.button !== 0) return;
-          e.currentTarget.setPointerCapture(e.pointerId);
-          current.onPointerDown(toCanvas(e));
-        }}
-        onPointerMove={(e) => current.onPointerMove(toCanvas(e))}
-        onPointerUp={(e) => {
-          if (e.button !== 0) return;
-          current.onPointerUp(toCanvas(e));
-        }}
-        onPointerCancel={() => current.cancel()}
-        onPointerLeave={() => current.onPointerLeave()}
-        onContextMenu={(e) => e.preventDefault()}
-      />
+    <div className="stage-wrap" style={{ maxWidth: `${canvas.width * 1.5}px` }}>
+      <div
+        className="stage"
+        style={{ aspectRatio: `${canvas.width} / ${canvas.height}` }}
+        data-testid="stage"
+      >
+        <canvas ref={imageRef} width={canvas.width} height={canvas.height} className="layer" data-testid="image-canvas" />
+        <canvas
+          ref={overlayRef}
+          width={canvas.width}
+          height={canvas.height}
+          className={`layer overlay tool-${tool}`}
+          data-testid="editor-canvas"
+          onPointerDown={(e) => {
+            if (e.button !== 0) return;
+            e.currentTarget.setPointerCapture(e.pointerId);
+            current.onPointerDown(toCanvas(e));
+          }}
+          onPointerMove={(e) => current.onPointerMove(toCanvas(e))}
+          onPointerUp={(e) => {
+            if (e.button !== 0) return;
+            current.onPointerUp(toCanvas(e));
+          }}
+          onPointerCancel={() => current.cancel()}
+          onPointerLeave={() => current.onPointerLeave()}
+          onContextMenu={(e) => e.preventDefault()}
+        />
+      </div>
+      <p className="canvas-hint" data-testid="canvas-hint">
+        {HINTS[tool]}
+      </p>
     </div>
   );
 }

@@ -25,6 +25,9 @@ export interface OverlayState {
 /** Painted (movable) pixels are tinted with this colour. */
 const BRUSH_TINT: [number, number, number, number] = [168, 85, 247, 110];
 
+/** Distance between arrowheads along a curve (CSS pixels). */
+const ARROW_SPACING = 70;
+
 let brushCache: { strokes: readonly BrushStroke[]; canvas: CanvasSize; image: ImageData } | null = null;
 
 /** The brush tint as an ImageData (cached on the strokes array identity). */
@@ -145,16 +148,28 @@ function drawTrajectory(ctx: CanvasRenderingContext2D, t: Trajectory, s: Overlay
     polyline(ctx, line);
     ctx.stroke();
 
-    // Arrowheads: one at the end, plus one mid-way along every clicked segment.
+    // Arrowheads every ARROW_SPACING pixels of curve, and one whose tip touches the last point.
     ctx.fillStyle = color;
-    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+    ctx.strokeStyle = 'rgba(0,0,0,0.6)';
     ctx.lineWidth = 1 * px;
-    const n = line.length;
-    drawArrowHead(ctx, line[n - 1], line[Math.max(0, n - 4)], 12 * px);
-    const per = Math.round((n - 1) / (t.points.length - 1));
-    for (let k = 0; k < t.points.length - 1; k++) {
-      const mid = k * per + Math.floor(per / 2);
-      if (mid + 1 < n && mid > 0) drawArrowHead(ctx, line[mid + 1], line[mid - 1], 8 * px);
+    const cum = [0];
+    for (let i = 1; i < line.length; i++) cum.push(cum[i - 1] + Math.hypot(line[i].x - line[i - 1].x, line[i].y - line[i - 1].y));
+    const total = cum[cum.length - 1];
+    const at = (d: number): { p: Point; back: Point } => {
+      let i = 1;
+      while (i < cum.length - 1 && cum[i] < d) i++;
+      const f = cum[i] > cum[i - 1] ? (d - cum[i - 1]) / (cum[i] - cum[i - 1]) : 0;
+      const p = { x: line[i - 1].x + f * (line[i].x - line[i - 1].x), y: line[i - 1].y + f * (line[i].y - line[i - 1].y) };
+      return { p, back: line[i - 1].x === p.x && line[i - 1].y === p.y ? line[Math.max(0, i - 2)] : line[i - 1] };
+    };
+    const spacing = ARROW_SPACING * px;
+    for (let d = spacing; d < total - spacing * 0.6; d += spacing) {
+      const { p, back } = at(d);
+      drawArrowHead(ctx, p, back, 9 * px);
+    }
+    if (total > 8 * px) {
+      const { p, back } = at(total - 7 * px);
+      drawArrowHead(ctx, p, back, 13 * px);
     }
 
     // One dot per frame: where the point is at frames 1..F-1 with this timing.

@@ -1,0 +1,196 @@
+/**
+ * Ways in and around the editor: drop, paste, bundled samples, canvas presets and the crop box
+ * (checked against a Node-side crop of the decoded file), and the editor without WebGPU.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import { mediaPath } from '../fixtures';
+import { canvasBox, clickAt, dragThrough, loadImage, openApp, project } from './editor-helpers';
+
+/** Minimal PNG decoder (8-bit RGB/RGBA, not interlaced) for expected pixels. */
+function decodePng(buf: Buffer): { width: number; height: number; rgb: Uint8Array } {
+  let o = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 3;
+  const idat: Buffer[] = [];
+  while (o < buf.length) {
+    const len = buf.readUInt32BE(o);
+    const type = buf.toString('ascii', o + 4, o + 8);
+    const data = buf.subarray(o + 8, o + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      if (data[8] !== 8 || data[12] !== 0 || (data[9] !== 2 && data[9] !== 6)) throw new Error('test decoder: unsupported PNG');
+      channels = data[9] === 6 ? 4 : 3;
+    } else if (type === 'IDAT') idat.push(data);
+    o += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const v = raw[y * (stride + 1) + 1 + x];
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      const pa = Math.abs(b - c);
+      const pb = Math.abs(a - c);
+      const pc = Math.abs(a + b - 2 * c);
+      const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      out[y * stride + x] = (v + pred) & 0xff;
+    }
+  }
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = out[i * channels + k];
+  return { width, height, rgb };
+}
+
+/** Bilinear sample of the crop box (x, y, w, h) of an image at an output size (pixel centres). */
+function cropResize(img: { width: number; height: number; rgb: Uint8Array }, crop: { x: number; y: number; width: number; height: number }, W: number, H: number) {
+  const out = new Float64Array(W * H * 3);
+  for (let j = 0; j < H; j++) {
+    for (let i = 0; i < W; i++) {
+      const sx = Math.min(img.width - 1, Math.max(0, crop.x + ((i + 0.5) * crop.width) / W - 0.5));
+      const sy = Math.min(img.height - 1, Math.max(0, crop.y + ((j + 0.5) * crop.height) / H - 0.5));
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const x1 = Math.min(img.width - 1, x0 + 1);
+      const y1 = Math.min(img.height - 1, y0 + 1);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      for (let k = 0; k < 3; k++) {
+        const p = (x: number, y: number) => img.rgb[(y * img.width + x) * 3 + k];
+        out[(j * W + i) * 3 + k] = (p(x0, y0) * (1 - fx) + p(x1, y0) * fx) * (1 - fy) + (p(x0, y1) * (1 - fx) + p(x1, y1) * fx) * fy;
+      }
+    }
+  }
+  return out;
+}
+
+async function canvasImage(page: Page): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+  const r = await page.evaluate(async () => {
+    const d = await window.__motionI2V!.canvasImage();
+    let s = '';
+    for (let i = 0; i < d.data.length; i += 0x8000) s += String.fromCharCode(...d.data.subarray(i, i + 0x8000));
+    return { width: d.width, height: d.height, b64: btoa(s) };
+  });
+  return { width: r.width, height: r.height, rgba: new Uint8Array(Buffer.from(r.b64, 'base64')) };
+}
+
+function meanAbsDiff(got: { width: number; height: number; rgba: Uint8Array }, want: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < got.width * got.height; i++) for (let k = 0; k < 3; k++) sum += Math.abs(got.rgba[i * 4 + k] - want[i * 3 + k]);
+  return sum / (got.width * got.height * 3);
+}
+
+async function dispatchFile(page: Page, kind: 'drop' | 'paste', bytes: Buffer, name: string, type: string): Promise<void> {
+  await page.evaluate(
+    ({ kind, b64, name, type }) => {
+      const bin = atob(b64);
+      const arr = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([arr], name, { type }));
+      const target = document.querySelector('[data-testid="app"]')!;
+      if (kind === 'drop') {
+        target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      } else {
+        document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      }
+    },
+    { kind, b64: bytes.toString('base64'), name, type },
+  );
+}
+
+test('drop and paste load a picture; the canvas image is the cover crop of the file', async ({ page }) => {
+  await openApp(page);
+  await expect(page.getByTestId('empty-state')).toBeVisible();
+  const one = readFileSync(mediaPath('softsplat/one.png'));
+  await dispatchFile(page, 'drop', one, 'dropped.png', 'image/png');
+  await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-drawn', /.+/);
+  let p = await project(page);
+  expect(p.image).toMatchObject({ name: 'dropped.png', width: 320, height: 320 });
+  const img = await canvasImage(page);
+  expect([img.width, img.height]).toEqual([512, 320]);
+  const want = cropResize(decodePng(one), p.crop, 512, 320);
+  expect(meanAbsDiff(img, want)).toBeLessThan(4);
+  // A wrong crop would be far off (the check can fail): compare with the top band instead.
+  expect(meanAbsDiff(img, cropResize(decodePng(one), { x: 0, y: 0, width: 320, height: 200 }, 512, 320))).toBeGreaterThan(10);
+
+  const sintel = readFileSync(mediaPath('sintel-raft/frame_0016.png'));
+  await dispatchFile(page, 'paste', sintel, 'pasted.png', 'image/png');
+  await expect.poll(async () => (await project(page)).image?.name).toBe('pasted.png');
+  p = await project(page);
+  expect(p.image).toMatchObject({ width: 1024, height: 436 });
+  expect(p.crop.y).toBe(0);
+  expect(p.crop.height).toBe(436);
+  expect(p.crop.width).toBeCloseTo(436 * 1.6, 9);
+  expect(p.crop.x).toBeCloseTo((1024 - 436 * 1.6) / 2, 9);
+  const img2 = await canvasImage(page);
+  expect(meanAbsDiff(img2, cropResize(decodePng(sintel), p.crop, 512, 320))).toBeLessThan(6);
+});
+
+test('samples, canvas presets and moving the crop box (undoable)', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('sample-balloon').click();
+  await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-drawn', /.+/);
+  expect((await project(page)).image).toMatchObject({ name: 'Balloon', width: 512, height: 320 });
+
+  await page.getByTestId('open-image').isVisible();
+  await page.getByTestId('image-input').setInputFiles(mediaPath('sintel-raft/frame_0016.png'));
+  await expect.poll(async () => (await project(page)).image?.width).toBe(1024);
+  await page.getByTestId('canvas-preset').selectOption('portrait');
+  let p = await project(page);
+  expect(p.canvas).toEqual({ width: 320, height: 512 });
+  // Portrait cover crop of 1024x436: full height, centred.
+  expect(p.crop.height).toBe(436);
+  expect(p.crop.width).toBeCloseTo(436 * (320 / 512), 9);
+  expect(p.crop.x).toBeCloseTo((1024 - p.crop.width) / 2, 9);
+  await expect(page.getByTestId('editor-canvas')).toHaveJSProperty('width', 320);
+
+  // Move crop: dragging the picture right by 100 canvas px shows more of the left side.
+  await page.getByTestId('tool-crop').click();
+  const b = await canvasBox(page);
+  const before = p.crop;
+  await dragThrough(page, b, [[100, 200], [200, 200]]);
+  p = await project(page);
+  const perPx = before.width / 320;
+  expect(p.crop.x).toBeCloseTo(before.x - 100 * perPx, 1);
+  expect(p.crop.y).toBe(before.y);
+  await page.keyboard.press('Control+z');
+  expect((await project(page)).crop).toEqual(before);
+
+  // Timing controls change the per-frame dots the overlay draws and the stored timing.
+  await page.getByTestId('tool-trajectory').click();
+  await page.getByTestId('canvas-preset').selectOption('landscape');
+  const b2 = await canvasBox(page);
+  await clickAt(page, b2, 50, 50);
+  await clickAt(page, b2, 300, 60);
+  await page.keyboard.press('Enter');
+  await page.getByTestId('timing-mode').selectOption('ease-in-out');
+  expect((await project(page)).trajectories[0].timing.mode).toBe('ease-in-out');
+  await page.getByTestId('delete-trajectory').click();
+  expect((await project(page)).trajectories).toHaveLength(0);
+});
+
+test('without WebGPU the editor still works and a banner says what is needed', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await openApp(page);
+  const banner = page.getByTestId('gpu-banner');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('WebGPU');
+  await expect(banner).toContainText('--enable-unsafe-webgpu');
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  const b = await canvasBox(page);
+  await clickAt(page, b, 100, 100);
+  await clickAt(page, b, 150, 120);
+  await page.keyboard.press('Enter');
+  expect((await project(page)).trajectories[0].points).toEqual([{ x: 100, y: 100 }, { x: 150, y: 120 }]);
+});
