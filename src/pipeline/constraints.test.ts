@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { emptyProject, sampleTrajectory, type Project, type Trajectory } from '../motion';
+import { buildConstraints, footprintRadius, ID_FREE, ID_ZERO, selectFrames } from './constraints';
+
+function project(trajectories: Trajectory[], brush: Project['brush'] = [], frames = 5): Project {
+  const p = emptyProject();
+  p.canvas = { width: 40, height: 30 };
+  p.settings.frames = frames;
+  p.settings.flowUnit = 24; // footprint radius 3
+  p.trajectories = trajectories;
+  p.brush = brush;
+  return p;
+}
+
+const drag = (id: string, points: { x: number; y: number }[], startFrame = 0, endFrame = 4): Trajectory => ({
+  id,
+  color: '#f00',
+  points,
+  timing: { mode: 'reference', startFrame, endFrame },
+});
+
+describe('buildConstraints', () => {
+  it('pins a disc around the start point to the trajectory displacement of every frame', () => {
+    const t = drag('a', [{ x: 10, y: 12 }, { x: 20, y: 8 }, { x: 25, y: 15 }], 1, 3);
+    const c = buildConstraints(project([t]));
+    expect(c.k).toBe(1);
+    expect(c.flows).toBe(4);
+    expect(c.footprintRadius).toBe(3);
+    // Disc of radius 3 at (10, 12): centre and edge in, corner out.
+    expect(c.ids[12 * 40 + 10]).toBe(0);
+    expect(c.ids[12 * 40 + 13]).toBe(0);
+    expect(c.ids[15 * 40 + 13]).toBe(ID_FREE);
+    const path = sampleTrajectory(t, 5);
+    for (let i = 0; i < 4; i++) {
+      expect(c.table[2 * i]).toBeCloseTo(path[i + 1].x - 10, 5);
+      expect(c.table[2 * i + 1]).toBeCloseTo(path[i + 1].y - 12, 5);
+    }
+    // Frame 1 is the timing's start: no motion yet; after endFrame it stays at the end.
+    expect([c.table[0], c.table[1]]).toEqual([0, 0]);
+    expect(c.table[6]).toBeCloseTo(15, 5);
+    expect(c.table[7]).toBeCloseTo(3, 5);
+  });
+
+  it('anchors pin zero; later trajectories overwrite earlier ones; no brush means decay', () => {
+    const c = buildConstraints(project([drag('a', [{ x: 10, y: 10 }, { x: 14, y: 10 }]), drag('b', [{ x: 12, y: 10 }])]));
+    expect(c.k).toBe(1);
+    expect(c.ids[10 * 40 + 12]).toBe(ID_ZERO);
+    expect(c.ids[10 * 40 + 8]).toBe(0);
+    expect(c.painted).toBe(false);
+    expect(c.screeningLength).toBeCloseTo(0.25 * 30, 6);
+  });
+
+  it('a painted brush makes every unpainted pixel static, even under a trajectory, and lets motion spread', () => {
+    const brush = [{ mode: 'paint' as const, radius: 5, points: [{ x: 30, y: 15 }] }];
+    const c = buildConstraints(project([drag('a', [{ x: 10, y: 15 }, { x: 12, y: 15 }]), drag('b', [{ x: 30, y: 15 }, { x: 33, y: 15 }])], brush));
+    expect(c.painted).toBe(true);
+    expect(c.screeningLength).toBe(Infinity);
+    expect(c.ids[15 * 40 + 10]).toBe(ID_ZERO); // drag 'a' lies in the static area
+    expect(c.ids[15 * 40 + 30]).toBe(1);
+    expect(c.ids[0]).toBe(ID_ZERO);
+    expect(c.trajectoryIndex).toEqual([0, 1]);
+  });
+
+  it('selectFrames picks table rows by flow index', () => {
+    const c = buildConstraints(project([drag('a', [{ x: 5, y: 5 }, { x: 9, y: 5 }]), drag('b', [{ x: 30, y: 20 }, { x: 30, y: 28 }])]));
+    const rows = selectFrames(c, [3, 0]);
+    expect(Array.from(rows)).toEqual([...c.table.subarray(12, 16), ...c.table.subarray(0, 4)]);
+  });
+
+  it('footprint radius follows the Flow Unit within 2..24 px', () => {
+    expect(footprintRadius(64)).toBe(8);
+    expect(footprintRadius(1)).toBe(2);
+    expect(footprintRadius(320)).toBe(24);
+  });
+});
