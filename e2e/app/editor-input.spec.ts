@@ -194,3 +194,19 @@ test('without WebGPU the editor still works and a banner says what is needed', a
   await page.keyboard.press('Enter');
   expect((await project(page)).trajectories[0].points).toEqual([{ x: 100, y: 100 }, { x: 150, y: 120 }]);
 });
+
+test('a GPU device loss shows a notice and keeps the work', async ({ page }) => {
+  await openApp(page);
+  await expect(page.getByTestId('gpu-status')).toHaveAttribute('data-status', 'ready');
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  const b = await canvasBox(page);
+  await clickAt(page, b, 100, 100);
+  await clickAt(page, b, 150, 120);
+  await page.keyboard.press('Enter');
+  const before = await project(page);
+  await page.evaluate(() => window.__motionI2V!.simulateGpuLoss());
+  await expect(page.getByTestId('gpu-lost')).toContainText('trajectories and brush are kept');
+  expect(await project(page)).toEqual(before);
+  // A new device is acquired by itself.
+  await expect(page.getByTestId('gpu-status')).toHaveAttribute('data-status', 'ready');
+});

@@ -4,6 +4,7 @@
  */
 import { buildSparseConditions, type SparseConditions } from '../motion/conditions';
 import type { Project } from '../motion/types';
+import { gpuManager } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
 
@@ -11,6 +12,8 @@ export interface MotionI2VDebug {
   project(): Project;
   conditions(): SparseConditions;
   canvasImage(): Promise<ImageData>;
+  /** Destroys the GPU device as a loss would (checks that the editor keeps the work). */
+  simulateGpuLoss(): Promise<void>;
 }
 
 declare global {
@@ -24,5 +27,6 @@ export function installDebugHook(): void {
     project: () => useProjectStore.getState().project,
     conditions: () => buildSparseConditions(useProjectStore.getState().project),
     canvasImage: () => getCanvasImageData(useProjectStore.getState().project),
+    simulateGpuLoss: () => gpuManager.simulateLoss(),
   };
 }
