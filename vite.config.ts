@@ -1,7 +1,8 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-import { readFileSync, readdirSync, mkdirSync, copyFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync, mkdirSync, copyFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { join, resolve, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
 
 /** Cross-origin isolation: needed for SharedArrayBuffer (multi-threaded ORT wasm). */
 const isolationHeaders = {
@@ -33,8 +34,45 @@ function ortRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * Offline support: after the build (ORT files included), writes the list of every built file
+ * (minus source maps and the worker itself) and a content hash into dist/sw.js (public/sw.js),
+ * so the service worker precaches exactly this build and a new build installs a new worker.
+ */
+function precacheManifest(): Plugin {
+  let outDir = 'dist';
+  let base = '/';
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
+  return {
+    name: 'precache-manifest',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+      base = config.base;
+    },
+    closeBundle() {
+      const swPath = join(outDir, 'sw.js');
+      if (!existsSync(swPath)) return;
+      const files = walk(outDir)
+        .map((p) => relative(outDir, p).split(sep).join('/'))
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
+        .sort();
+      const hash = createHash('sha256');
+      for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
+      const sw = readFileSync(swPath, 'utf8')
+        .replace('/* PRECACHE_MANIFEST */ []', JSON.stringify(files.map((f) => base + f)))
+        .replace("/* BUILD_VERSION */ 'dev'", JSON.stringify(hash.digest('hex').slice(0, 16)));
+      writeFileSync(swPath, sw);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), ortRuntimeFiles()],
+  plugins: [react(), ortRuntimeFiles(), precacheManifest()],
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
   // Separate caches let several dev servers (parallel test runs) share one checkout.

@@ -13,6 +13,9 @@ void hydrateProject().then(({ problem }) => {
   startAutosave();
 });
 
+// Offline use: public/sw.js precaches the built app, samples and tiny model pack (production builds only).
+if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`).catch((e) => console.warn('offline support unavailable:', e));
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

@@ -18,6 +18,29 @@ export interface PlayerProps {
   serial?: number;
 }
 
+/** A 24x24 filled glyph (fonts without media symbols would show boxes). */
+function Icon({ d }: { d: string }) {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path d={d} fill="currentColor" />
+    </svg>
+  );
+}
+
+/** Scrolls the nearest scrolling ancestor (the side panel) so `el` is visible, without scrolling the page when a panel can do it. */
+function scrollIntoPanel(el: HTMLElement | null): void {
+  for (let p = el?.parentElement; el && p && p !== document.body; p = p.parentElement) {
+    const overflow = getComputedStyle(p).overflowY;
+    if ((overflow === 'auto' || overflow === 'scroll') && p.scrollHeight > p.clientHeight) {
+      const top = el.getBoundingClientRect().top - p.getBoundingClientRect().top + p.scrollTop;
+      p.scrollTo({ top: Math.max(0, top - 8), behavior: 'smooth' });
+      return;
+    }
+  }
+  // No scrolling panel (the page itself scrolls): bring it into view the ordinary way.
+  el?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+}
+
 export function Player({ frames, width, height, serial }: PlayerProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [frame, setFrame] = useState(0);
@@ -34,7 +57,7 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
   useEffect(() => {
     setFrame(0);
     setPlaying(true);
-    rootRef.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+    scrollIntoPanel(rootRef.current);
   }, [serial]);
 
   // Loop: advance on a clock, not per animation frame, so the rate is the fps whatever the display does.
@@ -122,7 +145,7 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
       />
       <div className="player-controls">
         <button type="button" data-testid="player-prev" onClick={() => step(-1)} title="Previous frame (←)" aria-label="Previous frame">
-          ⏮
+          <Icon d="M6 5h2v14H6zM20 5v14L9 12z" />
         </button>
         <button
           type="button"
@@ -132,10 +155,10 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
           aria-label={playing ? 'Pause' : 'Play'}
           data-playing={playing}
         >
-          {playing ? '⏸' : '▶'}
+          {playing ? <Icon d="M7 5h4v14H7zM13 5h4v14h-4z" /> : <Icon d="M7 5v14l12-7z" />}
         </button>
         <button type="button" data-testid="player-next" onClick={() => step(1)} title="Next frame (→)" aria-label="Next frame">
-          ⏭
+          <Icon d="M16 5h2v14h-2zM4 5v14l11-7z" />
         </button>
         <input
           type="range"
