@@ -158,6 +158,7 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
       preview: [preview.width, preview.height],
       strip: detail.strip.map((b: ImageBitmap) => `${b.width}x${b.height}`),
       flowLen: detail.flow?.length, cancelError,
+      colour: detail.flowColour ? [detail.flowColour.width, detail.flowColour.height] : null,
     };
   });
   expect(r.frames).toBe(4);
@@ -171,6 +172,7 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
   expect(r.preview).toEqual([320, 320]);
   expect(r.strip).toEqual(['80x80', '80x80', '80x80', '80x80']);
   expect(r.flowLen).toBe(2 * 320 * 320);
+  expect(r.colour).toEqual([320, 320]);
   expect(r.cancelError).toBe('AbortError');
 });
 
@@ -235,4 +237,27 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
   expect(r.maxByte).toBeLessThanOrEqual(2);
   expect(r.over1 / r.total).toBeLessThan(0.001);
   expect(r.exactStaticMismatch).toBeLessThan(0.001 * r.total);
+});
+
+test('EngineClient: the worker recovers from a lost GPU device and tells the client', async ({ harness }) => {
+  await harness.addScriptTag({ content: SETUP });
+  const r = await harness.evaluate(async () => {
+    const { EngineClient } = await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string);
+    const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(2);
+    const seen: { code: string; message: string }[] = [];
+    let notify: () => void = () => undefined;
+    const lostPromise = new Promise<void>((res) => (notify = res));
+    const client = new EngineClient({ onDeviceLost: (e: { code: string; message: string }) => { seen.push({ code: e.code, message: e.message }); notify(); } });
+    const before = await client.generate(project, imageData);
+    client.simulateDeviceLoss();
+    await lostPromise;
+    const after = await client.generate(project, imageData);
+    const out = { before: before.frames.length, after: after.frames.length, lost: seen[0] ?? null };
+    client.dispose();
+    return out;
+  });
+  expect(r.before).toBe(2);
+  expect(r.lost).not.toBeNull();
+  expect(r.lost!.code).toBe('gpu-device-lost');
+  expect(r.after).toBe(2);
 });

@@ -41,7 +41,10 @@ export interface PreviewDetailOptions extends PreviewOptions {
 export interface PreviewDetail {
   frame: ImageBitmap;
   strip: ImageBitmap[];
+  /** The chosen frame's flow [2, H, W] (with `withFlow`; zeros for frame 0). */
   flow?: Float32Array;
+  /** The same flow as the Middlebury colour wheel (with `withFlow`, frames >= 1). */
+  flowColour?: ImageBitmap;
   /** Worker time for this update, ms. */
   ms: number;
 }
@@ -119,7 +122,12 @@ export class EngineClient {
       }),
       options.signal,
     );
-    return { frame: r.frame, strip: r.strip, flow: r.flow ? new Float32Array(r.flow) : undefined, ms: r.ms };
+    return { frame: r.frame, strip: r.strip, flow: r.flow ? new Float32Array(r.flow) : undefined, flowColour: r.flowColour, ms: r.ms };
+  }
+
+  /** Tests only: makes the worker lose its GPU device (it recovers on the next request). */
+  simulateDeviceLoss(): void {
+    this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
   }
 
   dispose(): void {
@@ -191,7 +199,7 @@ export class EngineClient {
     if (!p) {
       // Late answer to a cancelled request: free what it carried.
       if (msg.type === 'generated') msg.result.frames.forEach((f) => f.close());
-      if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip].forEach((f) => f.close());
+      if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip, ...(msg.result.flowColour ? [msg.result.flowColour] : [])].forEach((f) => f.close());
       return;
     }
     if (msg.type === 'progress') {

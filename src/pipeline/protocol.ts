@@ -18,7 +18,9 @@ export interface ImagePayload {
 export type ToWorker =
   | { type: 'generate'; id: number; project: Project; image: ImagePayload; includeFlows: boolean }
   | { type: 'preview'; id: number; project: Project; image: ImagePayload; frame: number; strip: number; withFlow: boolean }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Tests only: destroy the worker's device as if the GPU had been lost. */
+  | { type: 'simulate-device-loss' };
 
 export interface PreviewPayload {
   frame: ImageBitmap;
@@ -26,6 +28,8 @@ export interface PreviewPayload {
   strip: ImageBitmap[];
   /** The chosen frame's flow, float32 [2, H, W] (only when asked). */
   flow?: ArrayBuffer;
+  /** The chosen frame's flow as the Middlebury colour wheel (FlowColour; only when asked). */
+  flowColour?: ImageBitmap;
   /** Worker-side milliseconds from request to bitmaps ready. */
   ms: number;
 }

@@ -7,6 +7,7 @@
 import { AbortError, AppError, isAbort } from '../errors';
 import { GpuManager } from '../gpu/device';
 import { readTensor, type GpuTensor } from '../gpu/tensor';
+import { FlowColour } from '../gpu/kernels/flowColour';
 import { ClassicalEngine, uploadImage } from './classical';
 import { flowCount, type EngineProgress } from './engine';
 import type { FromWorker, ImagePayload, ToWorker } from './protocol';
@@ -15,6 +16,7 @@ declare const self: DedicatedWorkerGlobalScope;
 
 const gpu = new GpuManager();
 let engine: ClassicalEngine | null = null;
+let flowColour: FlowColour | null = null;
 let engineDevice: GPUDevice | null = null;
 let cachedImage: { key: number; tensor: GpuTensor; device: GPUDevice } | null = null;
 let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
@@ -22,6 +24,7 @@ let hostImage: { key: number; width: number; height: number; pixels: Uint8Clampe
 gpu.subscribe((event) => {
   if (event.type === 'lost') {
     engine = null;
+    flowColour = null;
     engineDevice = null;
     cachedImage = null;
     post({ type: 'device-lost', message: event.error.message });
@@ -39,6 +42,10 @@ function post(msg: FromWorker, transfer: Transferable[] = []): void {
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
+  if (msg.type === 'simulate-device-loss') {
+    void gpu.simulateLoss();
+    return;
+  }
   if (msg.type === 'cancel') {
     controllers.get(msg.id)?.abort();
     const i = queue.findIndex((j) => j.id === msg.id);
@@ -95,7 +102,9 @@ async function ready(image: ImagePayload): Promise<{ engine: ClassicalEngine; im
   const ctx = await gpu.get();
   if (!engine || engineDevice !== ctx.device) {
     engine?.dispose();
+    flowColour?.dispose();
     engine = new ClassicalEngine(ctx.device);
+    flowColour = new FlowColour(ctx.device);
     engineDevice = ctx.device;
     cachedImage = null;
   }
@@ -149,6 +158,28 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, signal: Ab
   }
 }
 
+/** Flow `index` of a [N, 2, H, W] stack as the colour wheel, read back as an ImageBitmap. */
+async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number): Promise<ImageBitmap> {
+  const [, , h, w] = flows.shape;
+  const encoder = device.createCommandEncoder({ label: 'preview flow colour' });
+  const texture = flowColour!.encode(encoder, { flows, frame: index });
+  const bytesPerRow = Math.ceil((w * 4) / 256) * 256;
+  const staging = device.createBuffer({ size: bytesPerRow * h, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'flow colour readback' });
+  encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [w, h]);
+  device.queue.submit([encoder.finish()]);
+  try {
+    await staging.mapAsync(GPUMapMode.READ);
+    const rows = new Uint8Array(staging.getMappedRange());
+    const pixels = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + w * 4), y * w * 4);
+    staging.unmap();
+    return await createImageBitmap(new ImageData(pixels, w, h));
+  } finally {
+    staging.destroy();
+    texture.destroy();
+  }
+}
+
 async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: AbortSignal): Promise<void> {
   const t0 = performance.now();
   const { engine: eng, image } = await ready(job.image);
@@ -157,9 +188,17 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: Abor
   const frame = Math.min(n, Math.max(0, Math.round(job.frame)));
   const device = eng.device;
   const [h, w] = image.shape;
-  let frameBitmap: ImageBitmap;
+  let frameBitmap: ImageBitmap | undefined;
   let strip: ImageBitmap[] = [];
   let flowData: ArrayBuffer | undefined;
+  let colour: ImageBitmap | undefined;
+  /** Reads back the chosen frame's flow (index `i` of `flows`) as data and colours. */
+  const takeFlow = async (flows: GpuTensor, i: number) => {
+    if (!job.withFlow) return;
+    const all = (await readTensor(device, flows)) as Float32Array;
+    flowData = all.slice(i * 2 * w * h, (i + 1) * 2 * w * h).buffer;
+    colour = await colourBitmap(device, flows, i);
+  };
   if (job.strip > 0) {
     // The whole clip (for the strip); the chosen frame is taken from it.
     const { flows, frames } = await eng.run(input, { signal });
@@ -167,10 +206,7 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: Abor
       const words = (await readTensor(device, frames.tensor)) as Uint32Array;
       [frameBitmap] = await bitmaps(words.subarray(frame * w * h, (frame + 1) * w * h), 1, w, h);
       strip = await bitmaps(words, frames.count, w, h, job.strip);
-      if (job.withFlow && frame > 0) {
-        const all = (await readTensor(device, flows.tensor)) as Float32Array;
-        flowData = all.slice((frame - 1) * 2 * w * h, frame * 2 * w * h).buffer;
-      }
+      if (frame > 0) await takeFlow(flows.tensor, frame - 1);
     } finally {
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
@@ -188,19 +224,19 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: Abor
       } finally {
         frames.tensor.buffer.destroy();
       }
-      if (job.withFlow) flowData = ((await readTensor(device, flows.tensor)) as Float32Array).slice().buffer;
+      await takeFlow(flows.tensor, 0);
     } finally {
       flows.tensor.buffer.destroy();
     }
   }
+  const all = [frameBitmap!, ...strip, ...(colour ? [colour] : [])];
   if (signal.aborted) {
-    [frameBitmap, ...strip].forEach((b) => b.close());
+    all.forEach((b) => b.close());
     throw new AbortError();
   }
   if (job.withFlow && !flowData) flowData = new Float32Array(2 * w * h).buffer; // frame 0: no motion
   post(
-    { type: 'previewed', id: job.id, result: { frame: frameBitmap, strip, flow: flowData, ms: performance.now() - t0 } },
-    [frameBitmap, ...strip, ...(flowData ? [flowData] : [])],
+    { type: 'previewed', id: job.id, result: { frame: frameBitmap!, strip, flow: flowData, flowColour: colour, ms: performance.now() - t0 } },
+    [...all, ...(flowData ? [flowData] : [])],
   );
 }
-

@@ -6,8 +6,8 @@
  * request is in flight, later changes only mark the preview stale and the newest project is
  * sent when it returns (stale intermediate positions are dropped, never queued). The strip of
  * all frames (a whole job) is refreshed only after the project has been still for STRIP_DELAY_MS.
- * The motion field of the chosen frame is drawn as a colour wheel (hue = direction, saturation =
- * length) with arrows.
+ * The motion field of the chosen frame is drawn as the Middlebury colour wheel (FlowColour, in
+ * the worker) with arrows.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useProjectStore } from '../../state/project';
@@ -34,31 +34,16 @@ function imageKey(p: Project): string {
   return JSON.stringify([p.image?.id, p.crop, p.canvas]);
 }
 
-/** Flow [2, H, W] -> RGBA colour wheel + arrows on `canvas`. */
-function drawFlow(canvas: HTMLCanvasElement, flow: Float32Array, w: number, h: number): void {
+/** The colour-wheel image of the flow (FlowColour, drawn in the worker) plus arrows every ARROW_STEP px. */
+function drawFlow(canvas: HTMLCanvasElement, colour: ImageBitmap | undefined, flow: Float32Array, w: number, h: number): void {
   canvas.width = w;
   canvas.height = h;
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, w, h);
+  if (colour) ctx.drawImage(colour, 0, 0);
   const n = w * h;
-  let max = 1e-6;
-  for (let i = 0; i < n; i++) max = Math.max(max, Math.hypot(flow[i], flow[n + i]));
-  const img = ctx.createImageData(w, h);
-  for (let i = 0; i < n; i++) {
-    const dx = flow[i];
-    const dy = flow[n + i];
-    const s = Math.min(1, Math.hypot(dx, dy) / max);
-    const hue = (Math.atan2(-dy, -dx) / Math.PI + 1) * 3; // 0..6
-    const c = (k: number) => {
-      const t = (k + hue) % 6;
-      return 1 - s * Math.max(0, Math.min(1, Math.min(t, 4 - t)));
-    };
-    img.data[4 * i] = 255 * c(5);
-    img.data[4 * i + 1] = 255 * c(3);
-    img.data[4 * i + 2] = 255 * c(1);
-    img.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
   ctx.strokeStyle = 'rgba(0,0,0,0.75)';
   ctx.lineWidth = 1.5;
   for (let y = ARROW_STEP / 2; y < h; y += ARROW_STEP) {
@@ -66,8 +51,7 @@ function drawFlow(canvas: HTMLCanvasElement, flow: Float32Array, w: number, h: n
       const i = Math.floor(y) * w + Math.floor(x);
       const dx = flow[i];
       const dy = flow[n + i];
-      const len = Math.hypot(dx, dy);
-      if (len < 0.5) continue;
+      if (Math.hypot(dx, dy) < 0.5) continue;
       const ex = x + dx;
       const ey = y + dy;
       const a = Math.atan2(dy, dx);
@@ -141,7 +125,8 @@ export function LivePreview({ client: given }: LivePreviewProps) {
           canvas.getContext('2d')?.drawImage(r.frame, 0, 0);
         }
         r.frame.close();
-        if (showFlow && r.flow && flowCanvas.current) drawFlow(flowCanvas.current, r.flow, image.width, image.height);
+        if (showFlow && r.flow && flowCanvas.current) drawFlow(flowCanvas.current, r.flowColour, r.flow, image.width, image.height);
+        r.flowColour?.close();
         setMs(r.ms);
         setError(null);
       } catch (e) {
