@@ -100,8 +100,15 @@ export function painted(strokes: StrokeIn[], W: number, H: number): Uint8Array {
   const out = new Uint8Array(W * H);
   for (const st of strokes) {
     const segs: [Pt, Pt][] = st.points.length === 1 ? [[st.points[0], st.points[0]]] : st.points.slice(1).map((p, i) => [st.points[i], p]);
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
+    // Only pixels near the stroke can be inside it.
+    const xs = st.points.map((q) => q.x);
+    const ys = st.points.map((q) => q.y);
+    const yLo = Math.max(0, Math.floor(Math.min(...ys) - st.radius - 1));
+    const yHi = Math.min(H - 1, Math.ceil(Math.max(...ys) + st.radius + 1));
+    const xLo = Math.max(0, Math.floor(Math.min(...xs) - st.radius - 1));
+    const xHi = Math.min(W - 1, Math.ceil(Math.max(...xs) + st.radius + 1));
+    for (let y = yLo; y <= yHi; y++) {
+      for (let x = xLo; x <= xHi; x++) {
         const cx = x + 0.5;
         const cy = y + 0.5;
         for (const [a, b] of segs) {

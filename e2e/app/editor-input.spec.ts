@@ -174,6 +174,13 @@ test('samples, canvas presets and moving the crop box (undoable)', async ({ page
   await page.keyboard.press('Enter');
   await page.getByTestId('timing-mode').selectOption('ease-in-out');
   expect((await project(page)).trajectories[0].timing.mode).toBe('ease-in-out');
+  // Paint away from the path's start: the panel warns that it cannot move; clearing the brush lifts it.
+  await expect(page.getByTestId('starts-static')).toHaveCount(0);
+  await page.getByTestId('tool-brush').click();
+  await dragThrough(page, b2, [[400, 250], [450, 260]]);
+  await expect(page.getByTestId('starts-static')).toHaveCount(1);
+  await page.getByTestId('clear-brush').click();
+  await expect(page.getByTestId('starts-static')).toHaveCount(0);
   await page.getByTestId('delete-trajectory').click();
   expect((await project(page)).trajectories).toHaveLength(0);
 });

@@ -99,7 +99,11 @@ export function EditorCanvas() {
 
   const current = tools[tool];
   return (
-    <div className="stage-wrap" style={{ maxWidth: `${canvas.width * 1.5}px` }}>
+    <div
+      className="stage-wrap"
+      // At most 1.5x, and short enough that a portrait canvas fits the window with the toolbar.
+      style={{ maxWidth: `min(${canvas.width * 1.5}px, calc((100vh - 210px) * ${canvas.width / canvas.height}))` }}
+    >
       <div
         className="stage"
         style={{ aspectRatio: `${canvas.width} / ${canvas.height}` }}

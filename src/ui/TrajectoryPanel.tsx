@@ -4,6 +4,7 @@ import { activeRange } from '../motion/trajectory';
 import type { TimingMode, Trajectory } from '../motion/types';
 import { useEditorStore } from '../state/editor';
 import { useProjectStore } from '../state/project';
+import { paintedMask } from './overlay';
 
 const TIMING_LABELS: Record<TimingMode, string> = {
   reference: 'Per point (reference)',
@@ -12,9 +13,19 @@ const TIMING_LABELS: Record<TimingMode, string> = {
 };
 
 export function TrajectoryPanel() {
-  const { trajectories, frames, brushCount } = useProjectStore(
-    useShallow((s) => ({ trajectories: s.project.trajectories, frames: s.project.settings.frames, brushCount: s.project.brush.length })),
+  const { trajectories, frames, brush, canvas } = useProjectStore(
+    useShallow((s) => ({ trajectories: s.project.trajectories, frames: s.project.settings.frames, brush: s.project.brush, canvas: s.project.canvas })),
   );
+  const brushCount = brush.length;
+  // With paint on the canvas, unpainted areas are static: a path starting there cannot move.
+  const painted = brushCount ? paintedMask(brush, canvas) : null;
+  const paintsAnything = painted ? painted.some((v) => v === 1) : false;
+  const startsStatic = (t: Trajectory) => {
+    if (!painted || !paintsAnything || t.points.length < 2) return false;
+    const x = Math.min(canvas.width - 1, Math.max(0, Math.trunc(t.points[0].x)));
+    const y = Math.min(canvas.height - 1, Math.max(0, Math.trunc(t.points[0].y)));
+    return painted[y * canvas.width + x] === 0;
+  };
   const { selectedId, activeId } = useEditorStore(useShallow((s) => ({ selectedId: s.selectedTrajectoryId, activeId: s.activeTrajectoryId })));
 
   return (
@@ -36,7 +47,7 @@ export function TrajectoryPanel() {
       )}
       <ol className="trajectories">
         {trajectories.map((t, i) => (
-          <TrajectoryRow key={t.id} t={t} index={i} frames={frames} selected={t.id === selectedId} />
+          <TrajectoryRow key={t.id} t={t} index={i} frames={frames} selected={t.id === selectedId} startsStatic={startsStatic(t)} />
         ))}
       </ol>
       <h2>Motion brush</h2>
@@ -52,7 +63,7 @@ export function TrajectoryPanel() {
   );
 }
 
-function TrajectoryRow({ t, index, frames, selected }: { t: Trajectory; index: number; frames: number; selected: boolean }) {
+function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
   const update = (patch: Partial<Omit<Trajectory, 'id'>>) => useProjectStore.getState().updateTrajectory(t.id, patch);
   const anchor = t.points.length === 1;
   const range = activeRange(t.timing, frames);
@@ -95,6 +106,11 @@ function TrajectoryRow({ t, index, frames, selected }: { t: Trajectory; index: n
           Delete
         </button>
       </div>
+      {startsStatic && (
+        <p className="row-warning" data-testid="starts-static">
+          Starts outside the painted region, so it will not move. Paint over its start or clear the brush.
+        </p>
+      )}
       {!anchor && (
         <div className="row-timing">
           <label>

@@ -28,25 +28,36 @@ const BRUSH_TINT: [number, number, number, number] = [168, 85, 247, 110];
 /** Distance between arrowheads along a curve (CSS pixels). */
 const ARROW_SPACING = 70;
 
-let brushCache: { strokes: readonly BrushStroke[]; canvas: CanvasSize; image: ImageData } | null = null;
+let paintCache: { strokes: readonly BrushStroke[]; width: number; height: number; painted: Uint8Array; tint: ImageData | null } | null = null;
 
-/** The brush tint as an ImageData (cached on the strokes array identity). */
+function brushRaster(strokes: readonly BrushStroke[], canvas: CanvasSize): { painted: Uint8Array; tint: ImageData | null } {
+  const c = paintCache;
+  if (c && c.strokes === strokes && c.width === canvas.width && c.height === canvas.height) return c;
+  const painted = rasterizeBrush(strokes, canvas);
+  paintCache = { strokes, width: canvas.width, height: canvas.height, painted, tint: null };
+  return paintCache;
+}
+
+/** Painted (may move) pixels of the brush, [H, W] (cached on the strokes array identity). */
+export function paintedMask(strokes: readonly BrushStroke[], canvas: CanvasSize): Uint8Array {
+  return brushRaster(strokes, canvas).painted;
+}
+
+/** The brush tint as an ImageData (cached with the mask). */
 export function brushTint(strokes: readonly BrushStroke[], canvas: CanvasSize): ImageData | null {
   if (!strokes.length) return null;
-  if (brushCache && brushCache.strokes === strokes && brushCache.canvas.width === canvas.width && brushCache.canvas.height === canvas.height) {
-    return brushCache.image;
-  }
-  const painted = rasterizeBrush(strokes, canvas);
+  const r = brushRaster(strokes, canvas);
+  if (r.tint) return r.tint;
   const image = new ImageData(canvas.width, canvas.height);
   const d = image.data;
-  for (let i = 0; i < painted.length; i++) {
-    if (!painted[i]) continue;
+  for (let i = 0; i < r.painted.length; i++) {
+    if (!r.painted[i]) continue;
     d[i * 4] = BRUSH_TINT[0];
     d[i * 4 + 1] = BRUSH_TINT[1];
     d[i * 4 + 2] = BRUSH_TINT[2];
     d[i * 4 + 3] = BRUSH_TINT[3];
   }
-  brushCache = { strokes, canvas: { ...canvas }, image };
+  r.tint = image;
   return image;
 }
 
