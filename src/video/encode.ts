@@ -120,6 +120,21 @@ interface ResolvedEncoder {
   config: VideoEncoderConfig;
 }
 
+/** isConfigSupported answers, remembered: each query can start a trial encoder (~0.1 s in software). */
+const supportCache = new Map<string, Promise<boolean>>();
+function isSupported(config: VideoEncoderConfig): Promise<boolean> {
+  const key = JSON.stringify(config);
+  let answer = supportCache.get(key);
+  if (!answer) {
+    answer = VideoEncoder.isConfigSupported(config).then(
+      (r) => !!r.supported,
+      () => false, // a malformed or unknown codec string: not supported
+    );
+    supportCache.set(key, answer);
+  }
+  return answer;
+}
+
 async function supportedConfig(codec: ExportCodec, width: number, height: number, fps: number, bitrate: number): Promise<VideoEncoderConfig | null> {
   for (const codecString of CODEC_STRINGS[codec]) {
     const config: VideoEncoderConfig = {
@@ -132,12 +147,7 @@ async function supportedConfig(codec: ExportCodec, width: number, height: number
       latencyMode: 'quality',
       ...(codec === 'avc' ? { avc: { format: 'avc' as const } } : {}),
     };
-    try {
-      const r = await VideoEncoder.isConfigSupported(config);
-      if (r.supported) return config;
-    } catch {
-      // a malformed or unknown string: try the next one
-    }
+    if (await isSupported(config)) return config;
   }
   return null;
 }
