@@ -25,16 +25,17 @@ struct Params {
 //   (s + sum_q w_pq) u_p - sum_q w_pq u_q = rhs_p
 // Gauss-Seidel: u_p <- (rhs_p + sum_q w_pq u_q) / (s + sum_q w_pq). Fixed pixels: u_p <- rhs_p.
 // Only pixels with (x + y) % 2 == parity are updated, so neighbours are never written in the
-// same dispatch (red-black ordering; two dispatches make one sweep).
-// Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), batch).
+// same dispatch (red-black ordering; two dispatches make one sweep). Invocation (i, y) handles
+// x = 2 i + ((y + parity) & 1), so no invocation idles on the other colour.
+// Workgroup 8x8; dispatch (ceil(ceil(W/2)/8), ceil(H/8), batch).
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let w = params.width;
   let h = params.height;
-  if (gid.x >= w || gid.y >= h || gid.z >= params.batch) { return; }
-  if (((gid.x + gid.y) & 1u) != params.parity) { return; }
-  let i = gid.y * w + gid.x;
+  let x = 2u * gid.x + ((gid.y + params.parity) & 1u);
+  if (x >= w || gid.y >= h || gid.z >= params.batch) { return; }
+  let i = gid.y * w + x;
   let o = gid.z * w * h;
   if (fixed[i] > 0.5) {
     u[o + i] = rhs[o + i];
@@ -42,8 +43,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   var num = rhs[o + i];
   var den = params.screening;
-  if (gid.x > 0u) { let k = wx[i - 1u]; num += k * u[o + i - 1u]; den += k; }
-  if (gid.x + 1u < w) { let k = wx[i]; num += k * u[o + i + 1u]; den += k; }
+  if (x > 0u) { let k = wx[i - 1u]; num += k * u[o + i - 1u]; den += k; }
+  if (x + 1u < w) { let k = wx[i]; num += k * u[o + i + 1u]; den += k; }
   if (gid.y > 0u) { let k = wy[i - w]; num += k * u[o + i - w]; den += k; }
   if (gid.y + 1u < h) { let k = wy[i]; num += k * u[o + i + w]; den += k; }
   if (den > 0.0) { u[o + i] = num / den; }

@@ -261,3 +261,36 @@ test('EngineClient: the worker recovers from a lost GPU device and tells the cli
   expect(r.lost!.code).toBe('gpu-device-lost');
   expect(r.after).toBe(2);
 });
+
+test('seamless loop: the last frame equals frame 0, static pixels stay bit-identical, middle frames move', async ({ harness }) => {
+  await harness.addScriptTag({ content: SETUP });
+  const r = await harness.evaluate(async () => {
+    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
+    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
+    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { imageData, project, motion } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(5);
+    project.settings.loop = true;
+    const { device } = await acquireGpu();
+    const engine = new ClassicalEngine(device);
+    const { frames } = await engine.run({ project, image: uploadImage(device, imageData) });
+    const words = (await readTensor(device, frames.tensor)) as Uint32Array;
+    const W = 320;
+    const n = W * 320;
+    const ref = new Uint32Array(imageData.data.buffer);
+    const movable = motion.movableMask(project.brush, project.canvas);
+    const diffCount = (f: number) => { let c = 0; for (let i = 0; i < n; i++) if (words[f * n + i] !== ref[i]) c++; return c; };
+    let staticDiff = 0;
+    for (let f = 1; f < 5; f++) for (let i = 0; i < n; i++) {
+      const x = i % W;
+      const y = Math.floor(i / W);
+      if (!movable[i] && Math.hypot(x - 160, y - 150) > 50 + 15 + 2 && words[f * n + i] !== ref[i]) staticDiff++;
+    }
+    const out = { last: diffCount(4), middle: diffCount(2), staticDiff };
+    engine.dispose();
+    device.destroy();
+    return out;
+  });
+  expect(r.last).toBe(0);
+  expect(r.staticDiff).toBe(0);
+  expect(r.middle).toBeGreaterThan(1000);
+});

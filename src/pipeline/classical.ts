@@ -13,7 +13,11 @@
  *  - static pixels, whose own flow is exactly zero and on which no moving pixel lands, copy
  *    the reference's bytes: they are bit-identical to the image in every frame;
  *  - frame 0 is the image itself (a buffer copy).
- * settings.loop is not used yet (seamless loops are a to-do).
+ * Seamless loop (settings.loop): frame i (1..N) = (1 - i/N) * render(f_i) + (i/N) * render(f_i - f_N),
+ * a crossfade between the image pushed forward by f_i and the image pulled back from where the
+ * motion ends (the symmetric splatting of Holynski et al. 2021, with our Lagrangian flows).
+ * Frame N then equals frame 0 byte for byte, so a player loops frames 0..N-1. Static pixels
+ * stay bit-identical (both terms copy the reference there).
  */
 import { AbortError, KernelInputError } from '../errors';
 import { createTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
@@ -156,6 +160,8 @@ export class ClassicalEngine implements MotionEngine {
     }
     const n = flows.count;
     const offset = options.includeReference ? 1 : 0;
+    // Looping needs f_N, so it applies to whole clips only (not to single preview frames).
+    const loop = input.project.settings.loop && n === flowCount(input.project) && n > 0;
     const out = createTensor(d, [n + offset, h, w], 'uint32', 'frames');
     const planes = createTensor(d, [1, 4, h, w], 'float32', 'image planes');
     const scratch: GpuTensor[] = [planes];
@@ -172,7 +178,20 @@ export class ClassicalEngine implements MotionEngine {
         const chunkFlows = createTensor(d, [count, 2, h, w], 'float32', 'chunk flows');
         scratch.push(chunkFlows);
         encoder.copyBufferToBuffer(flows.tensor.buffer, start * frameBytes, chunkFlows.buffer, 0, count * frameBytes);
-        this.encodeChunk(encoder, input.image, planes, chunkFlows, out, start + offset, scratch);
+        if (loop) {
+          const forward = createTensor(d, [count, h, w], 'uint32', 'loop forward');
+          const backward = createTensor(d, [count, h, w], 'uint32', 'loop backward');
+          const last = createTensor(d, [2, h, w], 'float32', 'last flow');
+          const shifted = createTensor(d, [count, 2, h, w], 'float32', 'loop flows');
+          scratch.push(forward, backward, last, shifted);
+          encoder.copyBufferToBuffer(flows.tensor.buffer, (n - 1) * frameBytes, last.buffer, 0, frameBytes);
+          this.ops.encodeFlowShift(encoder, chunkFlows, last, shifted);
+          this.encodeChunk(encoder, input.image, planes, chunkFlows, forward, 0, scratch);
+          this.encodeChunk(encoder, input.image, planes, shifted, backward, 0, scratch);
+          this.ops.encodeBlend(encoder, forward, backward, out, { frameOffset: start + offset, first: start + 1, period: n });
+        } else {
+          this.encodeChunk(encoder, input.image, planes, chunkFlows, out, start + offset, scratch);
+        }
         d.queue.submit([encoder.finish()]);
         await raceAbort(d.queue.onSubmittedWorkDone(), signal);
         for (const t of scratch.splice(1)) t.buffer.destroy();

@@ -240,7 +240,8 @@ export class Densify {
     const sweeps = (lv: Level, n: number) => {
       if (n === 0) return;
       pass.setPipeline(this.pipelines.smooth.pipeline);
-      const [sx, sy] = groups(lv.width, lv.height);
+      // Each invocation updates one pixel of the current colour: half the width.
+      const [sx, sy] = groups(Math.ceil(lv.width / 2), lv.height);
       for (let s = 0; s < n; s++) {
         pass.setBindGroup(0, lv.smoothGroups[0]);
         pass.dispatchWorkgroups(sx, sy, k);

@@ -3,13 +3,17 @@
  *  - unpack: packed RGBA8 [H, W] -> float planes [1, 4, H, W] = (R, G, B, 1);
  *  - motionPrep: flows [F, 2, H, W] -> splat metric [1, F, H, W] and "a moving pixel lands
  *    here" marks [F, H, W];
- *  - composite: packed RGBA8 frames, copying the reference's bytes where nothing moves.
+ *  - composite: packed RGBA8 frames, copying the reference's bytes where nothing moves;
+ *  - flowShift: f_i - f_N (the seamless loop's backward flows);
+ *  - blend: per-frame crossfade of two packed frame stacks (the seamless loop).
  */
 import { KernelInputError } from '../../errors';
 import { checkBindingSize, checkTensor, type GpuTensor } from '../tensor';
 import unpackSrc from '../../../shaders/image_unpack.wgsl?raw';
 import motionPrepSrc from '../../../shaders/image_motion_prep.wgsl?raw';
 import compositeSrc from '../../../shaders/image_composite.wgsl?raw';
+import flowShiftSrc from '../../../shaders/image_flow_shift.wgsl?raw';
+import blendSrc from '../../../shaders/image_blend.wgsl?raw';
 
 /** Workgroup edge of the image shaders (@workgroup_size(8, 8)). */
 const TILE = 8;
@@ -89,12 +93,57 @@ export class ImageOps {
   private readonly unpackKernel: ComputeKernel;
   private readonly prepKernel: ComputeKernel;
   private readonly compositeKernel: ComputeKernel;
+  private readonly shiftKernel: ComputeKernel;
+  private readonly blendKernel: ComputeKernel;
 
   constructor(device: GPUDevice) {
     this.device = device;
     this.unpackKernel = computeKernel(device, 'image-unpack', unpackSrc, ['uniform', 'read', 'write']);
     this.prepKernel = computeKernel(device, 'image-motion-prep', motionPrepSrc, ['uniform', 'read', 'write', 'write']);
     this.compositeKernel = computeKernel(device, 'image-composite', compositeSrc, ['uniform', 'read', 'read', 'read', 'read', 'read', 'write']);
+    this.shiftKernel = computeKernel(device, 'image-flow-shift', flowShiftSrc, ['uniform', 'read', 'read', 'write']);
+    this.blendKernel = computeKernel(device, 'image-blend', blendSrc, ['uniform', 'read', 'read', 'write']);
+  }
+
+  /** out [F, 2, H, W] = flows [F, 2, H, W] - last [2, H, W]. */
+  encodeFlowShift(encoder: GPUCommandEncoder, flows: GpuTensor, last: GpuTensor, out: GpuTensor): void {
+    const K = 'image.flowShift';
+    checkTensor(K, 'flows', flows, { rank: 4, dtype: 'float32' });
+    const [f, two, h, w] = flows.shape;
+    if (two !== 2) throw new KernelInputError(K, 'flows', `has shape ${JSON.stringify(flows.shape)}, dimension 1 must be 2`);
+    checkTensor(K, 'last', last, { dtype: 'float32', shape: [2, h, w] });
+    checkTensor(K, 'out', out, { dtype: 'float32', shape: [f, 2, h, w] });
+    checkDispatch(this.device, K, w, h, f);
+    checkBindingSize(K, 'flows', 8 * f * w * h, this.device);
+    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: f }], K);
+    const pass = encoder.beginComputePass({ label: K });
+    pass.setPipeline(this.shiftKernel.pipeline);
+    pass.setBindGroup(0, bindBuffers(this.device, this.shiftKernel, [params, flows, last, out]));
+    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
+    pass.end();
+  }
+
+  /**
+   * out[frameOffset + f] = mix(a[f], b[f], (first + f) / period), packed RGBA8; a, b: uint32
+   * [F, H, W]; equal pixels are copied unchanged.
+   */
+  encodeBlend(encoder: GPUCommandEncoder, a: GpuTensor, b: GpuTensor, out: GpuTensor, o: { frameOffset: number; first: number; period: number }): void {
+    const K = 'image.blend';
+    checkTensor(K, 'a', a, { rank: 3, dtype: 'uint32' });
+    const [f, h, w] = a.shape;
+    checkTensor(K, 'b', b, { dtype: 'uint32', shape: [f, h, w] });
+    for (const [name, v] of Object.entries(o)) {
+      if (!Number.isInteger(v) || v < 0) throw new KernelInputError(K, name, `must be a non-negative integer, got ${v}`);
+    }
+    if (o.period < 1) throw new KernelInputError(K, 'period', `must be >= 1, got ${o.period}`);
+    checkTensor(K, 'out', out, { dtype: 'uint32', shape: [o.frameOffset + f, h, w] });
+    checkDispatch(this.device, K, w, h, f);
+    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: f }, { u32: o.frameOffset }, { u32: o.first }, { u32: o.period }], K);
+    const pass = encoder.beginComputePass({ label: K });
+    pass.setPipeline(this.blendKernel.pipeline);
+    pass.setBindGroup(0, bindBuffers(this.device, this.blendKernel, [params, a, b, out]));
+    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
+    pass.end();
   }
 
   /** image uint32 [H, W] -> planes float32 [1, 4, H, W]. */

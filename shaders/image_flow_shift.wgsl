@@ -1,0 +1,27 @@
+// image_flow_shift: flows relative to the last frame, f_i - f_N (the loop's backward flows).
+struct Params {
+  width: u32,
+  height: u32,
+  frames: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+// flows: [F, 2, H, W]; last: [2, H, W] (f_N); out: [F, 2, H, W] = flows - last.
+@group(0) @binding(1) var<storage, read> flows: array<f32>;
+@group(0) @binding(2) var<storage, read> last: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+// Pixels that never move have f_i = f_N = 0, so their shifted flow is exactly 0 too.
+// Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), F).
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let w = params.width;
+  let h = params.height;
+  if (gid.x >= w || gid.y >= h || gid.z >= params.frames) { return; }
+  let n = w * h;
+  let p = gid.y * w + gid.x;
+  let o = gid.z * 2u * n + p;
+  out[o] = flows[o] - last[p];
+  out[o + n] = flows[o + n] - last[n + p];
+}
