@@ -2,6 +2,14 @@
 
 q8:    weight-only int8, symmetric, per output channel: W -> DequantizeLinear(Wq int8, scale f32[N], zp int8[N], axis)
        for the weights of MatMul (axis 1), Gemm transB=1 (axis 0) and Conv (axis 0).  Activations stay fp32.
+fp16:  fp16 weights and activations; graph inputs/outputs stay fp32 (Cast at the boundary, so every precision has
+       the same I/O and the WGSL motion-attention step stays fp32).  Normalisations and Softmax compute in fp32
+       (Cast around them), and so does everything not downstream of a weight (timestep/stride sinusoidal
+       embeddings: sin(t*f) for t up to 1000 is meaningless in fp16).
+q4:    4-bit MatMulNBits (com.microsoft, block 32, symmetric, no zero points => implicit zero point 8) for the
+       Linear layers (MatMul with a constant [K, N] weight, Gemm with transB=1); fp32 scales and activations,
+       so it runs without shader-f16.  Convs stay fp32.
+q4f16: fp16 (above), then the same MatMulNBits rewrite with fp16 scales, quantised from the fp32 weights.
 """
 import numpy as np
 import onnx
@@ -76,3 +84,230 @@ def dequantize_q8_initializer(model, name):
     shp = [1] * q.ndim
     shp[axis] = -1
     return q * s.reshape(shp)
+
+
+# ----------------------------------------------------------------------------------------------- fp16
+
+# Ops that compute in fp32 even in an fp16 model (inputs cast up, outputs stay fp32).
+KEEP_FP32 = {"LayerNormalization", "InstanceNormalization", "GroupNormalization", "Softmax", "LogSoftmax",
+             "ReduceMean", "Cast"}
+# Inputs that the ONNX spec types as float32 whatever the data type (they are never converted).
+FIXED_FLOAT_INPUTS = {("Resize", 1), ("Resize", 2), ("Upsample", 1)}
+# Ops with a weight initializer (input index): everything downstream of them is "activation" and runs in fp16.
+WEIGHT_OPS = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvTranspose": 1, "MatMulNBits": 1, "Gather": 0}
+
+
+def _float_tensors(model):
+    """Names of all float32 tensors (graph inputs, initializers, Constant outputs, inferred intermediates)."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    g = inferred.graph
+    out = set()
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+            out.add(vi.name)
+    for i in g.initializer:
+        if i.data_type == TensorProto.FLOAT:
+            out.add(i.name)
+    for n in g.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value" and a.t.data_type == TensorProto.FLOAT:
+                    out.add(n.output[0])
+    return out
+
+
+def convert_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """fp16 variant (see module doc).  Keeps graph I/O fp32 and tensor names of graph outputs."""
+    src = onnx.ModelProto()
+    src.CopyFrom(model)
+    floats = _float_tensors(src)
+    g = src.graph
+    inits = {i.name: i for i in g.initializer}
+    consts = {n.output[0]: n for n in g.node if n.op_type == "Constant"}
+
+    # taint: tensors downstream of a weight-bearing op
+    tainted = set()
+    for n in g.node:
+        if n.op_type in WEIGHT_OPS and n.input[WEIGHT_OPS[n.op_type]] in inits or any(i in tainted for i in n.input):
+            tainted.update(n.output)
+
+    def runs_fp16(n):
+        return n.op_type not in KEEP_FP32 and n.op_type != "Constant" and any(o in tainted for o in n.output)
+
+    nodes = list(g.node)                          # protobuf wrappers: keep one object per node
+    fp16_nodes = {k for k, n in enumerate(nodes) if runs_fp16(n)}
+    new_nodes, new_inits = [], []
+    made = {}                                     # (tensor, dtype) -> name available in that dtype
+    graph_outputs = {o.name for o in g.output}
+
+    def half_name(name):
+        return name + "__fp16"
+
+    def want(name, dtype, before):
+        """Name of `name` as `dtype` (FLOAT16 or FLOAT), creating a converted initializer / Cast if needed."""
+        key = (name, dtype)
+        if key in made:
+            return made[key]
+        native = TensorProto.FLOAT16 if produced_fp16.get(name) else TensorProto.FLOAT
+        if dtype == native:
+            made[key] = name
+            return name
+        if name in inits and dtype == TensorProto.FLOAT16:
+            arr = numpy_helper.to_array(inits[name]).astype(np.float16)
+            nn = half_name(name)
+            new_inits.append(numpy_helper.from_array(arr, nn))
+        elif name in consts and dtype == TensorProto.FLOAT16:
+            arr = numpy_helper.to_array(next(a.t for a in consts[name].attribute if a.name == "value")).astype(np.float16)
+            nn = half_name(name)
+            new_inits.append(numpy_helper.from_array(arr, nn))
+        else:
+            nn = name + ("__fp16" if dtype == TensorProto.FLOAT16 else "__fp32")
+            before.append(helper.make_node("Cast", [name], [nn], name=nn + "_cast", to=dtype))
+        made[key] = nn
+        return nn
+
+    produced_fp16 = {}
+    for idx, n in enumerate(nodes):
+        pre, post = [], []
+        if idx in fp16_nodes:
+            for k, i in enumerate(n.input):
+                if i and i in floats and (n.op_type, k) not in FIXED_FLOAT_INPUTS:
+                    n.input[k] = want(i, TensorProto.FLOAT16, pre)
+            for a in n.attribute:                     # ops whose float output comes from an attribute
+                if n.op_type == "ConstantOfShape" and a.name == "value" and a.t.data_type == TensorProto.FLOAT:
+                    a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
+            for k, o in enumerate(n.output):
+                if o not in floats:
+                    continue
+                if o in graph_outputs:                # the graph output keeps its fp32 name and type
+                    n.output[k] = half_name(o)
+                    post.append(helper.make_node("Cast", [half_name(o)], [o], name=o + "_to_fp32", to=TensorProto.FLOAT))
+                    o = half_name(o)
+                produced_fp16[o] = True
+        elif n.op_type != "Cast":                     # Cast accepts any input type
+            for k, i in enumerate(n.input):
+                if i and i in floats:
+                    n.input[k] = want(i, TensorProto.FLOAT, pre)
+        new_nodes += pre + [n] + post
+    # drop Constants whose every reader now reads a converted copy
+    while True:
+        used = {i for n in new_nodes for i in n.input} | graph_outputs
+        alive = [n for n in new_nodes if n.op_type != "Constant" or n.output[0] in used]
+        if len(alive) == len(new_nodes):
+            break
+        new_nodes = alive
+    used = {i for n in new_nodes for i in n.input}
+    del g.node[:]
+    g.node.extend(new_nodes)
+    keep = [i for i in g.initializer if i.name in used] + [i for i in new_inits if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    del g.value_info[:]
+    return src
+
+
+# ------------------------------------------------------------------------------------------ 4-bit
+
+Q4_BLOCK = 32
+MS_DOMAIN = "com.microsoft"
+
+
+def quantize_blocks_q4(w_kn: np.ndarray, block=Q4_BLOCK, scale_dtype=np.float32):
+    """Symmetric 4-bit block quantisation of a [K, N] weight along K, in MatMulNBits layout.
+
+    Returns (packed uint8 [N, k_blocks, block/2], scales [N * k_blocks]).  Per the contrib-op spec the code of
+    element k of output column n sits in blob byte (k % block) // 2 of block k // block, low nibble first;
+    without zero points ORT dequantises (code - 8) * scale.  scale = max|w_block| / 7, codes 1..15, so the
+    error is at most scale / 2 (plus the scale's own rounding when fp16).  K is zero-padded to whole blocks.
+    """
+    K, N = w_kn.shape
+    kb = (K + block - 1) // block
+    w = np.zeros((N, kb * block), dtype=np.float32)
+    w[:, :K] = w_kn.T
+    w = w.reshape(N, kb, block)
+    amax = np.abs(w).max(axis=2)
+    scale = np.where(amax > 0, amax / 7.0, 1.0).astype(scale_dtype)
+    s32 = scale.astype(np.float32)[:, :, None]
+    q = np.clip(np.round(w / s32), -7, 7).astype(np.int32) + 8             # 1..15
+    packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)      # low nibble = even k
+    return packed, scale.reshape(-1)
+
+
+def dequantize_blocks_q4(packed, scales, K, N, block=Q4_BLOCK, zero_points=None):
+    """Reference dequantisation straight from the spec (test helper): -> [K, N] float32."""
+    kb = packed.shape[1]
+    lo, hi = packed & 0x0F, packed >> 4
+    q = np.empty((N, kb, block), dtype=np.int32)
+    q[:, :, 0::2], q[:, :, 1::2] = lo, hi
+    zp = 8 if zero_points is None else zero_points
+    w = (q - zp) * scales.astype(np.float32).reshape(N, kb, 1)
+    return w.reshape(N, kb * block)[:, :K].T
+
+
+def _attr(node, name, default):
+    return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), default)
+
+
+def quantize_q4(model: onnx.ModelProto, scale_dtype=np.float32, source_weights=None, block=Q4_BLOCK) -> onnx.ModelProto:
+    """Rewrite Linear layers as MatMulNBits (see module doc).  `source_weights` (name -> fp32 array) gives the
+    original weights when `model` is already fp16 (q4f16: quantise from fp32, not from the fp16 copy)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    cons = _consumers(g)
+    act_type = TensorProto.FLOAT16 if scale_dtype == np.float16 else TensorProto.FLOAT
+    new_nodes, new_inits, dropped = [], [], set()
+
+    def weight_kn(name, transpose):
+        src = (source_weights or {}).get(name.replace("__fp16", ""))
+        w = src if src is not None else numpy_helper.to_array(inits[name]).astype(np.float32)
+        return w.T if transpose else w
+
+    for n in g.node:
+        w_name, bias, transpose = None, None, False
+        if n.op_type == "MatMul" and n.input[1] in inits and len(inits[n.input[1]].dims) == 2:
+            w_name = n.input[1]
+        elif (n.op_type == "Gemm" and n.input[1] in inits and _attr(n, "transB", 0) == 1 and _attr(n, "transA", 0) == 0
+              and _attr(n, "alpha", 1.0) == 1.0 and _attr(n, "beta", 1.0) == 1.0):
+            w_name, transpose = n.input[1], True
+            bias = n.input[2] if len(n.input) > 2 and n.input[2] else None
+        if w_name is None or len(cons.get(w_name, [])) != 1:
+            new_nodes.append(n)
+            continue
+        w = weight_kn(w_name, transpose)
+        K, N = w.shape
+        packed, scales = quantize_blocks_q4(w, block, scale_dtype)
+        base = w_name.replace("__fp16", "")
+        new_inits += [numpy_helper.from_array(packed, base + "_q4"), numpy_helper.from_array(scales, base + "_q4scale")]
+        out = n.output[0]
+        mm_out = out + "_nobias" if bias else out
+        new_nodes.append(helper.make_node("MatMulNBits", [n.input[0], base + "_q4", base + "_q4scale"], [mm_out],
+                                          name=(n.name or out) + "_q4", domain=MS_DOMAIN, K=K, N=N, bits=4,
+                                          block_size=block, accuracy_level=0))
+        if bias:
+            new_nodes.append(helper.make_node("Add", [mm_out, bias], [out], name=(n.name or out) + "_bias"))
+        dropped.add(w_name)
+    used = {i for n in new_nodes for i in n.input}
+    keep = [i for i in g.initializer if i.name not in dropped and i.name in used] + new_inits
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    del g.node[:]
+    g.node.extend(new_nodes)
+    if not any(o.domain == MS_DOMAIN for o in m.opset_import):
+        m.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+    del g.value_info[:]
+    assert act_type in (TensorProto.FLOAT, TensorProto.FLOAT16)
+    return m
+
+
+def quantize_q4f16(model: onnx.ModelProto) -> onnx.ModelProto:
+    weights = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if i.data_type == TensorProto.FLOAT}
+    return quantize_q4(convert_fp16(model), scale_dtype=np.float16, source_weights=weights)
+
+
+def variant(model: onnx.ModelProto, precision: str) -> onnx.ModelProto:
+    """The `precision` variant of an fp32 model."""
+    if precision == "fp32":
+        return model
+    return {"q8": quantize_q8, "fp16": convert_fp16, "q4": quantize_q4, "q4f16": quantize_q4f16}[precision](model)

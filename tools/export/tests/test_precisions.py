@@ -1,0 +1,110 @@
+"""fp16, q4 and q4f16 variants: onnx.checker, consistent types (strict shape inference for fp16), fp32 graph I/O,
+norms/softmax/embeddings kept in fp32, and the 4-bit weights reconstructed in numpy from the MatMulNBits blobs
+(unpacked straight from the contrib-op spec, independently of the packer) within half a quantisation step."""
+import os
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, numpy_helper
+
+from tools.export.quantize import (KEEP_FP32, Q4_BLOCK, convert_fp16, quantize_blocks_q4, quantize_q4,
+                                   quantize_q4f16)
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+PACK = os.path.join(ROOT, "public", "models", "tiny")
+FILES = ["text_encoder.onnx", "vae_decoder.onnx", "stage1_unet.onnx", "stage2_unet.seg01.onnx"]
+
+
+def _load(f):
+    return onnx.load(os.path.join(PACK, f))
+
+
+def _spec_dequant(packed, scales, K, N, block):
+    """MatMulNBits dequantisation written from the spec with explicit loops over bytes (slow, obvious)."""
+    kb = packed.shape[1]
+    w = np.zeros((K, N), dtype=np.float64)
+    s = scales.astype(np.float64).reshape(N, kb)
+    for n in range(N):
+        for b in range(kb):
+            for j in range(block // 2):
+                byte = int(packed[n, b, j])
+                for nib, code in ((0, byte & 0xF), (1, byte >> 4)):
+                    k = b * block + 2 * j + nib
+                    if k < K:
+                        w[k, n] = (code - 8) * s[n, b]
+    return w
+
+
+def test_q4_packing_matches_spec_loops():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((70, 5)).astype(np.float32)         # K not a multiple of the block: padded last block
+    w[:32, 2] = 0                                                # an all-zero block
+    packed, scales = quantize_blocks_q4(w)
+    assert packed.shape == (5, 3, Q4_BLOCK // 2) and packed.dtype == np.uint8 and scales.shape == (15,)
+    r = _spec_dequant(packed, scales, 70, 5, Q4_BLOCK)
+    step = np.repeat(scales.reshape(5, 3), Q4_BLOCK, axis=1)[:, :70].T
+    assert np.all(np.abs(r - w) <= step / 2 + 1e-7)
+    assert np.all(r[:32, 2] == 0)
+
+
+@pytest.mark.parametrize("fname", FILES)
+def test_q4_reconstructs_linear_weights(fname):
+    m32 = _load(fname)
+    inits = {i.name: numpy_helper.to_array(i) for i in m32.graph.initializer}
+    gemm_weights = {n.input[1] for n in m32.graph.node if n.op_type == "Gemm"}
+    for variant, scale_dt in ((quantize_q4(m32), np.float32), (quantize_q4f16(m32), np.float16)):
+        onnx.checker.check_model(variant)
+        assert any(o.domain == "com.microsoft" and o.version == 1 for o in variant.opset_import)
+        vinits = {i.name: numpy_helper.to_array(i) for i in variant.graph.initializer}
+        nodes = [n for n in variant.graph.node if n.op_type == "MatMulNBits"]
+        assert nodes, fname
+        for n in nodes:
+            a = {x.name: onnx.helper.get_attribute_value(x) for x in n.attribute}
+            assert a["bits"] == 4 and a["block_size"] == 32 and n.domain == "com.microsoft" and len(n.input) == 3
+            packed, scales = vinits[n.input[1]], vinits[n.input[2]]
+            assert packed.dtype == np.uint8 and scales.dtype == scale_dt
+            K, N = a["K"], a["N"]
+            assert packed.shape == (N, (K + 31) // 32, 16) and scales.shape == (N * ((K + 31) // 32),)
+            base = n.input[1][: -len("_q4")]
+            w = inits[base]
+            w = w.T if base in gemm_weights else w                 # Gemm weights are [N, K] (transB = 1)
+            assert w.shape == (K, N)
+            r = _spec_dequant(packed, scales, K, N, 32)
+            step = np.repeat(scales.astype(np.float64).reshape(N, -1), 32, axis=1)[:, :K].T
+            # fp16 scales: the scale itself is rounded (rel 2^-11), which moves the largest code by <= 7 * that
+            slack = 1e-7 if scale_dt == np.float32 else 7 * np.abs(step) * 2.0 ** -11 + 1e-6
+            assert np.all(np.abs(r - w) <= step / 2 + slack), (fname, base)
+
+
+@pytest.mark.parametrize("fname", FILES)
+def test_fp16_types_and_fp32_islands(fname):
+    m32 = _load(fname)
+    m16 = convert_fp16(m32)
+    onnx.checker.check_model(m16)
+    inf = onnx.shape_inference.infer_shapes(m16, strict_mode=True)     # raises on any dtype mismatch
+    # same graph I/O as fp32 (names and float32), so the runtime treats every precision alike
+    io = lambda m: [(v.name, v.type.tensor_type.elem_type) for v in list(m.graph.input) + list(m.graph.output)]
+    assert io(m16) == io(m32)
+    types = {v.name: v.type.tensor_type.elem_type
+             for v in list(inf.graph.value_info) + list(inf.graph.input) + list(inf.graph.output)}
+    types.update({i.name: i.data_type for i in m16.graph.initializer})
+    read_by_heavy = {n.input[0 if n.op_type == "Gather" else 1] for n in m16.graph.node
+                     if n.op_type in ("Conv", "MatMul", "Gemm", "Gather")}
+    weights = [i for i in m16.graph.initializer if i.name in read_by_heavy and len(i.dims) >= 2]
+    assert weights and all(i.data_type == TensorProto.FLOAT16 for i in weights)   # incl. the token embedding
+    heavy = [n for n in m16.graph.node if n.op_type in ("Conv", "MatMul", "Gemm")]
+    assert heavy and all(types.get(n.input[0]) == TensorProto.FLOAT16 for n in heavy)
+    for n in m16.graph.node:
+        if n.op_type in KEEP_FP32 - {"Cast"}:
+            assert types.get(n.input[0]) == TensorProto.FLOAT, (n.op_type, n.name)
+        if n.op_type in ("Sin", "Cos"):                       # sinusoidal embeddings of t up to 1000
+            assert types.get(n.input[0]) == TensorProto.FLOAT, n.name
+    w32 = sum(i.ByteSize() for i in m32.graph.initializer)
+    w16 = sum(i.ByteSize() for i in m16.graph.initializer)
+    assert w16 < (0.75 if "seg" in fname else 0.6) * w32   # small segments: fp32 norms + position table weigh more
+    # weights are the fp32 ones rounded to fp16
+    i32 = {i.name: numpy_helper.to_array(i) for i in m32.graph.initializer}
+    for i in weights:
+        src = i32[i.name.replace("__fp16", "")]
+        assert np.array_equal(numpy_helper.to_array(i), src.astype(np.float16))
