@@ -3,7 +3,7 @@
     /usr/bin/python3 -m tools.export.make_tiny [--out public/models/tiny]
 
 Seeded random weights (numpy PCG64), tiny configs of the real architecture (configs.TINY),
-fp32 + q8 ONNX, manifest.json, tokenizer files and goldens/*.bin (MI2G format).  Goldens are
+fp32 + q8 + q4 ONNX, manifest.json, tokenizer files and goldens/*.bin (MI2G format).  Goldens are
 computed with the PyTorch reference in float64 from the float32 weights and stored as float32.
 """
 import argparse
@@ -23,7 +23,7 @@ from tools.export.clip import CLIPTextModel, CLIPTokenizer, tiny_vocab
 from tools.export.configs import TINY
 from tools.export.onnx_export import StepsModule, export, split_program
 from tools.export.pipelines import Models, build_control, encode_flow, i2v, stage1, stage2, v2v_stage2
-from tools.export.quantize import quantize_q8
+from tools.export.quantize import variant
 from tools.export.scheduler import DDIMScheduler
 from tools.export.softsplat import resize_flow
 from tools.export.unet import ControlNetModel, UNet3DConditionModel, run_steps
@@ -32,6 +32,7 @@ from tools.export.vae import AutoencoderKL, VAEDecoderExport, VAEEncoderExport
 PROMPT = "a photo of the cat runs"
 NEGATIVE = "blur, haze, cartoon"
 STEPS = 2
+TINY_VARIANTS = ["q8", "q4"]
 GUIDANCE = 7.0
 
 
@@ -264,12 +265,16 @@ def make(out_dir, cfg=TINY, verbose=True):
     # ---------------- q8 variants + manifest
     comp_files = ["text_encoder.onnx", "vae_encoder.onnx", "vae_decoder.onnx", "flow_vae_encoder.onnx",
                   "flow_vae_decoder.onnx", "controlnet.onnx", "stage1_unet.onnx"] + seg_files
+    # q4 (MatMulNBits, fp32 scales) ships so the browser can test 4-bit on adapters without shader-f16;
+    # fp16 / q4f16 do not: their sessions cannot be created on such adapters (SwiftShader in CI).
     for fn in comp_files:
-        q = quantize_q8(onnx.load(os.path.join(out_dir, fn)))
-        onnx.checker.check_model(q)
-        with open(os.path.join(out_dir, fn.replace(".onnx", ".q8.onnx")), "wb") as f:
-            f.write(q.SerializeToString())
-    man = mf.build_manifest(out_dir, cfg, ["fp32", "q8"], seg_files, plan_json,
+        src = onnx.load(os.path.join(out_dir, fn))
+        for p in TINY_VARIANTS:
+            q = variant(src, p)
+            onnx.checker.check_model(q)
+            with open(os.path.join(out_dir, fn.replace(".onnx", mf.SUFFIX[p])), "wb") as f:
+                f.write(q.SerializeToString())
+    man = mf.build_manifest(out_dir, cfg, ["fp32"] + TINY_VARIANTS, seg_files, plan_json,
                             tokenizer={"vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt", "max_length": L})
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(man, f, indent=1, sort_keys=False)
