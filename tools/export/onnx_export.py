@@ -2,6 +2,7 @@
 import hashlib
 import io
 import os
+import tempfile
 
 import onnx
 import torch
@@ -83,12 +84,20 @@ def _finalise(model: onnx.ModelProto, doc=""):
 def export(module, args, input_names, output_names, path, dynamic_axes=None, doc=""):
     """Export to `path` deterministically; large models get one external data file."""
     module.eval()
-    buf = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(module, tuple(args), buf, opset_version=OPSET, input_names=list(input_names),
-                          output_names=list(output_names), dynamic_axes=dynamic_axes or {},
-                          do_constant_folding=True)
-    model = onnx.load_from_string(buf.getvalue())
+    kw = dict(opset_version=OPSET, input_names=list(input_names), output_names=list(output_names),
+              dynamic_axes=dynamic_axes or {}, do_constant_folding=True)
+    weight_bytes = sum(p.numel() * p.element_size() for p in module.parameters())
+    if weight_bytes > EXTERNAL_DATA_THRESHOLD:
+        # protobuf cannot hold > 2 GB in memory: torch writes external data next to a file, onnx reads it back
+        with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as d:
+            with torch.no_grad():
+                torch.onnx.export(module, tuple(args), os.path.join(d, "model.onnx"), **kw)
+            model = onnx.load(os.path.join(d, "model.onnx"), load_external_data=True)
+    else:
+        buf = io.BytesIO()
+        with torch.no_grad():
+            torch.onnx.export(module, tuple(args), buf, **kw)
+        model = onnx.load_from_string(buf.getvalue())
     model = _finalise(model, doc)
     save(model, path)
     return model

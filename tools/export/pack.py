@@ -1,0 +1,152 @@
+"""Write a model pack (ONNX components, stage-2 segments + plan, precision variants, tokenizer, manifest) from
+loaded reference modules.  Used by the CLI (`python3 -m tools.export`); the tiny pack (make_tiny.py) goes
+through the same export calls with the same example shapes, and a test checks that both give identical bytes.
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+import onnx
+import torch
+
+from tools.export import manifest as mf
+from tools.export.onnx_export import StepsModule, export, save, split_program
+from tools.export.quantize import variant
+from tools.export.unet import run_steps
+from tools.export.vae import VAEDecoderExport, VAEEncoderExport
+
+PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16")
+
+
+def _dyn_axes(tensors, B, F):
+    """batch dims: leading B -> 'batch', leading B*F -> 'batch_frames' (same rule as make_tiny)."""
+    out = {}
+    for name, t in tensors.items():
+        if t.dim() == 0:
+            continue
+        if t.shape[0] == B:
+            out[name] = {0: "batch"}
+        elif t.shape[0] == B * F:
+            out[name] = {0: "batch_frames"}
+    return out
+
+
+def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print):
+    """models: dict text_encoder, vae, flow_vae, stage1_unet, controlnet, stage2_unet (float32, eval).
+    tokenizer_files: (vocab.json path, merges.txt path) copied into tokenizer/.  Returns the manifest."""
+    torch.use_deterministic_algorithms(True)
+    rng = np.random.Generator(np.random.PCG64(1234))
+
+    def rand(*shape, scale=1.0):
+        return torch.from_numpy((scale * rng.standard_normal(shape)).astype(np.float32))
+
+    W, H, Fr = cfg.width, cfg.height, cfg.frames
+    h, w = H // cfg.latent_factor, W // cfg.latent_factor
+    F1, B, L = Fr - 1, 2, cfg.text.max_position_embeddings
+    os.makedirs(os.path.join(out_dir, "tokenizer"), exist_ok=True)
+    vocab, merges = tokenizer_files
+    shutil.copyfile(vocab, os.path.join(out_dir, "tokenizer", "vocab.json"))
+    shutil.copyfile(merges, os.path.join(out_dir, "tokenizer", "merges.txt"))
+
+    def one(module, inputs, in_names, out_names, fname, frames):
+        ax = _dyn_axes(inputs, B, frames)
+        with torch.no_grad():
+            outs = module(*[inputs[k] for k in in_names])
+        outs = outs if isinstance(outs, (tuple, list)) else (outs,)
+        ax.update(_dyn_axes(dict(zip(out_names, outs)), B, frames))
+        model = export(module, [inputs[k] for k in in_names], in_names, out_names, os.path.join(out_dir, fname), ax)
+        onnx.checker.check_model(os.path.join(out_dir, fname))
+        log("exported", fname)
+        return model
+
+    vocab_size = models["text_encoder"].text_model.embeddings.token_embedding.num_embeddings
+    ids = torch.arange(B * L, dtype=torch.int32).reshape(B, L) % vocab_size
+    one(models["text_encoder"], {"input_ids": ids}, ["input_ids"], ["last_hidden_state"], "text_encoder.onnx", F1)
+    with torch.no_grad():
+        ctx = models["text_encoder"](ids)
+    one(VAEEncoderExport(models["vae"]), {"image": rand(1, 3, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
+        ["latent"], "vae_encoder.onnx", F1)
+    one(VAEDecoderExport(models["vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"], "vae_decoder.onnx", F1)
+    one(VAEEncoderExport(models["flow_vae"]), {"image": rand(1, 2, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
+        ["latent"], "flow_vae_encoder.onnx", F1)
+    one(VAEDecoderExport(models["flow_vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"],
+        "flow_vae_decoder.onnx", F1)
+
+    stride = torch.tensor([list(cfg.strides[:F1])] * B, dtype=torch.float32)
+    s1_in = {"sample": rand(B, 8, F1, h, w), "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx,
+             "stride": stride, "control": rand(B, 5, F1, h, w), "control_scale": torch.tensor([1.0])}
+    cn = models["controlnet"]
+    cn_model = StepsModule(cn, cn.program(), cn.input_names(), cn.output_names())
+    one(cn_model, s1_in, cn.input_names(), cn.output_names(), "controlnet.onnx", F1)
+    with torch.no_grad():
+        res = cn_model(*[s1_in[k] for k in cn.input_names()])
+    u1 = models["stage1_unet"]
+    u1_in = dict(s1_in, **dict(zip(cn.output_names(), res)))
+    u1_names = u1.input_names(with_control=True)
+    one(StepsModule(u1, u1.program(True), u1_names, ["noise_pred"]), u1_in, u1_names, ["noise_pred"],
+        "stage1_unet.onnx", F1)
+
+    seg_files, plan_json = export_stage2(models["stage2_unet"], cfg, {"sample": rand(B, 4, Fr, h, w),
+                                         "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx},
+                                         rand(Fr, 2, H, W, scale=6.0), out_dir, log)
+
+    comp_files = ["text_encoder.onnx", "vae_encoder.onnx", "vae_decoder.onnx", "flow_vae_encoder.onnx",
+                  "flow_vae_decoder.onnx", "controlnet.onnx", "stage1_unet.onnx"] + seg_files
+    write_variants(out_dir, comp_files, [p for p in precisions if p != "fp32"], log)
+    man = mf.build_manifest(out_dir, cfg, list(precisions), seg_files, plan_json,
+                            tokenizer={"vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt", "max_length": L})
+    if "fp32" not in precisions:                  # fp32 files were only the source of the variants
+        for fn in comp_files:
+            for f in (fn, fn + ".data"):
+                if os.path.exists(os.path.join(out_dir, f)):
+                    os.remove(os.path.join(out_dir, f))
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(man, f, indent=1, sort_keys=False)
+        f.write("\n")
+    return man
+
+
+def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
+    """Segments stage2_unet.segNN.onnx + the plan (README: stage-2 cut).  Example tensors at the cuts come from
+    running the float32 program on `inputs`."""
+    B, Fr = inputs["sample"].shape[0], cfg.frames
+    flow = flow.clone()
+    flow[0] = 0
+    steps = u2.program()
+    plan = split_program(steps, u2.input_names(), ["noise_pred"])
+    env = dict(inputs)
+    with torch.no_grad():
+        run_steps(steps, env, flow)
+    seg_files, plan_json = [], []
+    for item in plan:
+        if item[0] == "onnx":
+            _, g, ins, outs = item
+            idx = len(seg_files)
+            fname = f"stage2_unet.seg{idx:02d}.onnx"
+            ax = _dyn_axes({k: env[k] for k in ins + outs}, B, Fr)
+            export(StepsModule(u2, g, ins, outs), [env[k] for k in ins], ins, outs, os.path.join(out_dir, fname), ax)
+            onnx.checker.check_model(os.path.join(out_dir, fname))
+            seg_files.append(fname)
+            plan_json.append({"kind": "onnx", "segment": idx, "inputs": ins, "outputs": outs})
+        else:
+            s = item[1]
+            tokn, kvn = s.reads[0], s.writes[0]
+            _, fh, fw, c = env[tokn].shape
+            plan_json.append({"kind": "motion_attention", "module": s.meta["module"], "input": tokn, "output": kvn,
+                              "flow": "flow", "frames": Fr, "height": fh, "width": fw, "channels": c,
+                              "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7, "frame0_batch": "same",
+                              "resized_flow": f"flow_{fh}x{fw}"})
+    log("exported stage-2 segments:", len(seg_files))
+    return seg_files, plan_json
+
+
+def write_variants(out_dir, files, precisions, log=print):
+    """<name>.<precision>.onnx for every fp32 file (manifest.SUFFIX names)."""
+    for fn in files:
+        src = onnx.load(os.path.join(out_dir, fn))
+        for p in precisions:
+            v = variant(src, p)
+            onnx.checker.check_model(v) if v.ByteSize() < 2_000_000_000 else None
+            save(v, os.path.join(out_dir, fn.replace(".onnx", mf.SUFFIX[p])))
+        log("variants", fn, ",".join(precisions))
