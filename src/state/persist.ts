@@ -73,8 +73,17 @@ export function startAutosave(): () => void {
       void saveNow();
     }, AUTOSAVE_DELAY_MS);
   });
+  // Closing the tab right after an edit: start the write now (IndexedDB usually completes it).
+  const flush = () => {
+    if (!timer) return;
+    clearTimeout(timer);
+    timer = null;
+    void saveNow();
+  };
+  window.addEventListener('pagehide', flush);
   return () => {
     unsubscribe();
+    window.removeEventListener('pagehide', flush);
     if (timer) clearTimeout(timer);
   };
 }

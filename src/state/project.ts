@@ -62,7 +62,7 @@ export interface ProjectState {
   setCanvas(canvas: CanvasSize, crop: CropBox | null): void;
   setCrop(crop: CropBox): void;
   addTrajectory(trajectory: Trajectory): void;
-  updateTrajectory(id: string, patch: Partial<Omit<Trajectory, 'id'>>): void;
+  updateTrajectory(id: string, patch: Partial<Omit<Trajectory, 'id'>>, options?: EditOptions): void;
   removeTrajectory(id: string): void;
   addPoint(id: string, point: Point): void;
   movePoint(id: string, index: number, point: Point): void;
@@ -94,7 +94,7 @@ function clampPoint(p: Point, c: CanvasSize): Point {
 }
 
 export const useProjectStore = create<ProjectState>()((set, get) => {
-  const mapTrajectory = (id: string, fn: (t: Trajectory) => Trajectory | null) =>
+  const mapTrajectory = (id: string, fn: (t: Trajectory) => Trajectory | null, options?: EditOptions) =>
     get().edit((p) => ({
       ...p,
       trajectories: p.trajectories.flatMap((t) => {
@@ -102,7 +102,7 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
         const r = fn(t);
         return r ? [r] : [];
       }),
-    }));
+    }), options);
 
   return {
     project: emptyProject(),
@@ -191,8 +191,8 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
     addTrajectory(trajectory) {
       get().edit((p) => ({ ...p, trajectories: [...p.trajectories, trajectory] }));
     },
-    updateTrajectory(id, patch) {
-      mapTrajectory(id, (t) => ({ ...t, ...patch, id }));
+    updateTrajectory(id, patch, options) {
+      mapTrajectory(id, (t) => ({ ...t, ...patch, id }), options);
     },
     removeTrajectory(id) {
       mapTrajectory(id, () => null);

@@ -64,13 +64,15 @@ export function TrajectoryPanel() {
 }
 
 function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
-  const update = (patch: Partial<Omit<Trajectory, 'id'>>) => useProjectStore.getState().updateTrajectory(t.id, patch);
+  // Typing "12" or dragging the colour picker is one undo step per field, not one per change.
+  const update = (patch: Partial<Omit<Trajectory, 'id'>>, field: string) =>
+    useProjectStore.getState().updateTrajectory(t.id, patch, { coalesce: `${t.id}:${field}` });
   const anchor = t.points.length === 1;
   const range = activeRange(t.timing, frames);
   const setFrame = (which: 'startFrame' | 'endFrame', v: number) => {
     if (!Number.isFinite(v)) return;
     const clamped = Math.min(frames - 1, Math.max(0, Math.round(v)));
-    update({ timing: { ...t.timing, [which]: clamped } });
+    update({ timing: { ...t.timing, [which]: clamped } }, which);
   };
   return (
     <li
@@ -84,7 +86,7 @@ function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajec
           type="color"
           aria-label={`Colour of trajectory ${index + 1}`}
           value={/^#[0-9a-f]{6}$/i.test(t.color) ? t.color : '#ff0000'}
-          onChange={(e) => useProjectStore.getState().updateTrajectory(t.id, { color: e.currentTarget.value })}
+          onChange={(e) => update({ color: e.currentTarget.value }, 'color')}
         />
         <span className="name">
           {anchor ? 'Anchor' : 'Trajectory'} {index + 1}
@@ -118,7 +120,7 @@ function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajec
             <select
               data-testid="timing-mode"
               value={t.timing.mode}
-              onChange={(e) => update({ timing: { ...t.timing, mode: e.currentTarget.value as TimingMode } })}
+              onChange={(e) => update({ timing: { ...t.timing, mode: e.currentTarget.value as TimingMode } }, 'mode')}
             >
               {(Object.keys(TIMING_LABELS) as TimingMode[]).map((m) => (
                 <option key={m} value={m}>

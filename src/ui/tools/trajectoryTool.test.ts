@@ -90,6 +90,11 @@ describe('TrajectoryTool', () => {
     click(tool, 100, 100);
     expect(project().trajectories).toHaveLength(3);
     expect(project().trajectories[2].points).toEqual([{ x: 100, y: 100 }]);
+    // A trajectory selected as a whole (from the side panel) is deleted by Delete.
+    const first = project().trajectories[0].id;
+    useEditorStore.getState().select(first, null);
+    expect(tool.onKeyDown('Delete')).toBe(true);
+    expect(project().trajectories.map((t) => t.id)).not.toContain(first);
   });
 });
 

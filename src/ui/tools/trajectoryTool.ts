@@ -3,7 +3,7 @@
  * behaviour; a single click is an anchor), press-drag on empty canvas to sketch one freehand
  * (simplified to a few points), press-drag a point to move it, click a point to select it
  * (repeated clicks cycle through points lying within reach), Delete removes the selected
- * point, Enter finishes the trajectory being drawn, Esc cancels a gesture.
+ * point (or the selected trajectory when no point is selected), Enter finishes the trajectory being drawn, Esc cancels a gesture.
  *
  *   idle --down--> pointing --move past threshold--> dragging-point (on a point)
  *                                                 \-> sketching      (elsewhere)
@@ -117,7 +117,15 @@ export class TrajectoryTool implements Tool {
     }
     if ((key === 'Delete' || key === 'Backspace') && this.state.name === 'idle') {
       const sel = editor.selectedPoint;
-      if (!sel) return false;
+      if (!sel) {
+        // A trajectory selected as a whole (side panel): delete it.
+        const id = editor.selectedTrajectoryId;
+        if (!id) return false;
+        useProjectStore.getState().removeTrajectory(id);
+        if (editor.activeTrajectoryId === id) editor.setActiveTrajectory(null);
+        editor.select(null);
+        return true;
+      }
       const t = this.project.trajectories.find((x) => x.id === sel.trajectoryId);
       useProjectStore.getState().removePoint(sel.trajectoryId, sel.index);
       if (t && t.points.length === 1) {
