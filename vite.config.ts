@@ -36,7 +36,8 @@ function ortRuntimeFiles(): Plugin {
 
 /**
  * Offline support: after the build (ORT files included), writes the list of every built file
- * (minus source maps and the worker itself) and a content hash into dist/sw.js (public/sw.js),
+ * (minus source maps, the worker itself and ORT runtime files no bundle refers to) and a content
+ * hash into dist/sw.js (public/sw.js),
  * so the service worker precaches exactly this build and a new build installs a new worker.
  */
 function precacheManifest(): Plugin {
@@ -57,10 +58,12 @@ function precacheManifest(): Plugin {
     closeBundle() {
       const swPath = join(outDir, 'sw.js');
       if (!existsSync(swPath)) return;
-      const files = walk(outDir)
+      const all = walk(outDir)
         .map((p) => relative(outDir, p).split(sep).join('/'))
-        .filter((f) => f !== 'sw.js' && !f.endsWith('.map'))
-        .sort();
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map'));
+      // ORT ships four wasm variants (86 MB); keep only those our bundles name (the WebGPU build: asyncify).
+      const code = all.filter((f) => f.startsWith('assets/') && f.endsWith('.js')).map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
+      const files = all.filter((f) => !f.startsWith('ort/') || code.includes(f.slice(4))).sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const sw = readFileSync(swPath, 'utf8')

@@ -5,6 +5,8 @@
  * and exports an MP4 that checks out like in generate.spec.ts.
  */
 import { test, expect } from '@playwright/test';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { openApp, project } from './editor-helpers';
 import { capturePlayerFrames, drawMotion, exportFile, generateAndWatch, verifyExport } from './generate.helpers';
 
@@ -26,10 +28,18 @@ test('after one visit the app loads, generates and exports with the network off'
     const keys = (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))).flat();
     return keys;
   });
-  for (const want of [/^\/index\.html$/, /^\/assets\/index-.*\.js$/, /^\/assets\/worker-.*\.js$/, /^\/ort\/.*\.wasm$/, /^\/samples\/lake\.png$/]) {
+  for (const want of [/^\/index\.html$/, /^\/assets\/index-.*\.js$/, /^\/assets\/worker-.*\.js$/, /^\/samples\/lake\.png$/]) {
     expect(cached.some((k) => want.test(k)), `precache holds ${want}`).toBe(true);
   }
-  if (cached.some((k) => k.startsWith('/models/'))) expect(cached.some((k) => /^\/models\/tiny\/.*\.onnx$/.test(k))).toBe(true);
+  // Every ORT runtime file a built bundle names, and every file of the tiny model pack, is cached.
+  const dist = resolve(import.meta.dirname, '../..', process.env.PW_DIST ?? 'dist');
+  const code = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dist, 'assets', f), 'utf8')).join('\n');
+  const ortNeeded = readdirSync(join(dist, 'ort')).filter((f) => code.includes(f));
+  for (const f of ortNeeded) expect(cached, `precache holds /ort/${f}`).toContain(`/ort/${f}`);
+  const tiny = join(dist, 'models/tiny');
+  const packFiles = existsSync(tiny) ? readdirSync(tiny, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => '/' + relative(dist, join(d.parentPath, d.name)).split(sep).join('/')) : [];
+  for (const f of packFiles) expect(cached, `precache holds ${f}`).toContain(f);
+  console.log(`precached ${cached.length} files: ${ortNeeded.length} ORT runtime files, ${packFiles.length} tiny-pack files`);
 
   await context.setOffline(true);
   // The network really is off, for the page and for the worker's own fetches.
