@@ -4,7 +4,7 @@
  */
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { mediaPath } from '../fixtures';
 import { canvasBox, clickAt, dragThrough, loadImage, openApp, project } from './editor-helpers';
 
@@ -216,4 +216,66 @@ test('a GPU device loss shows a notice and keeps the work', async ({ page }) => 
   expect(await project(page)).toEqual(before);
   // A new device is acquired by itself.
   await expect(page.getByTestId('gpu-status')).toHaveAttribute('data-status', 'ready');
+});
+
+/** An RGB PNG of a linear gradient: R = 255 x / (w - 1), G = 255 y / (h - 1), B = 128. */
+function gradientPng(w: number, h: number): Buffer {
+  const raw = Buffer.alloc(h * (1 + w * 3));
+  for (let y = 0; y < h; y++) {
+    const o = y * (1 + w * 3);
+    for (let x = 0; x < w; x++) {
+      raw[o + 1 + x * 3] = Math.round((255 * x) / (w - 1));
+      raw[o + 2 + x * 3] = Math.round((255 * y) / (h - 1));
+      raw[o + 3 + x * 3] = 128;
+    }
+  }
+  const table = new Uint32Array(256).map((_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const chunk = (type: string, data: Buffer) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'ascii');
+    data.copy(out, 8);
+    let c = 0xffffffff;
+    for (const b of out.subarray(4, 8 + data.length)) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    out.writeUInt32BE((c ^ 0xffffffff) >>> 0, 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('a large photo is downscaled for editing; the canvas image is still its exact cover crop', async ({ page }) => {
+  await openApp(page);
+  const W = 3000;
+  const H = 2000;
+  await page.getByTestId('image-input').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: gradientPng(W, H) });
+  await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-drawn', /.+/);
+  const p = await project(page);
+  expect(p.image).toMatchObject({ name: 'big.png', width: W, height: H });
+  // Cover 512x320: full width, height 3000 * 320 / 512 = 1875, centred.
+  expect(p.crop.width).toBe(W);
+  expect(p.crop.height).toBeCloseTo(1875, 9);
+  expect(p.crop.y).toBeCloseTo(62.5, 9);
+  const img = await canvasImage(page);
+  // A linear gradient survives any symmetric resampling filter: compare with the analytic values
+  // away from the borders.
+  let sum = 0;
+  let n = 0;
+  for (let j = 8; j < 312; j++) {
+    for (let i = 8; i < 504; i++) {
+      const x = p.crop.x + ((i + 0.5) * p.crop.width) / 512 - 0.5;
+      const y = p.crop.y + ((j + 0.5) * p.crop.height) / 320 - 0.5;
+      sum += Math.abs(img.rgba[(j * 512 + i) * 4] - (255 * x) / (W - 1)) + Math.abs(img.rgba[(j * 512 + i) * 4 + 1] - (255 * y) / (H - 1));
+      n += 2;
+    }
+  }
+  expect(sum / n).toBeLessThan(1.5);
 });
