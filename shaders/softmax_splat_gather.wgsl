@@ -16,9 +16,13 @@
 //   5 storage read entries vec2<u32> [...]        (source pixel, bitcast<u32>(weight)), sorted
 //   6 storage rw   output  f32 [B, n_total, C, H, W] (chw) or [B, n_total, H, W, C] (hwc);
 //                  this dispatch writes flows flow_base .. flow_base + n_flows - 1
-// One invocation per output element of the chunk, B * n_flows * C * H * W, fastest index
-// w (chw) or c (hwc) so neighbouring invocations write neighbouring addresses; WG (64) per
-// workgroup, ceil(total / WG) workgroups split as gx = min(total, 65535), gy = ceil(total / gx).
+// One invocation per (b, flow, target pixel, group of CPI = 8 channels; the last group may be
+// partial): B * n_flows * ceil(C / CPI) * H * W invocations, fastest index the pixel (chw) or
+// the channel group (hwc) so neighbouring invocations touch neighbouring addresses. The
+// channels of a group share one walk over the list (entry, weight and metric reads, exp), so
+// the list is read C / CPI times per pixel instead of C times (stage 2: 40 instead of 320).
+// WG (64) per workgroup, ceil(total / WG) workgroups split as gx = min(total, 65535),
+// gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
 
 struct Params {
   batch: u32,
@@ -45,6 +49,30 @@ struct Params {
 
 // Set by splat.ts: workgroup size and the codes of Params.mode / Params.channel_order.
 override WG: u32;
+// Channels per invocation, set by splat.ts: 1..8 (the accumulators are two vec4s; channels
+// beyond CPI or C are masked).
+override CPI: u32;
+
+fn load_x(b: u32, s: u32, c: u32, hw: u32, valid: bool) -> f32 {
+  if (!valid) {
+    return 0.0;
+  }
+  if (params.channel_order == LAYOUT_HWC) {
+    return input[(b * hw + s) * params.channels + c];
+  }
+  return input[(b * params.channels + c) * hw + s];
+}
+
+fn store_out(b: u32, ng: u32, t: u32, c: u32, hw: u32, valid: bool, v: f32) {
+  if (!valid) {
+    return;
+  }
+  if (params.channel_order == LAYOUT_HWC) {
+    output[((b * params.n_total + ng) * hw + t) * params.channels + c] = v;
+  } else {
+    output[((b * params.n_total + ng) * params.channels + c) * hw + t] = v;
+  }
+}
 override MODE_SUM: u32;
 override MODE_LINEAR: u32;
 override MODE_SOFT: u32;
@@ -56,24 +84,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let id = (wg.y * nwg.x + wg.x) * WG + local;
   let hw = params.height * params.width;
   let C = params.channels;
-  if (id >= params.batch * params.n_flows * C * hw) {
+  let groups = (C + CPI - 1u) / CPI;
+  if (id >= params.batch * params.n_flows * groups * hw) {
     return;
   }
   var t: u32;
-  var c: u32;
-  var bn: u32;
+  var g: u32;
   if (params.channel_order == LAYOUT_HWC) {
-    c = id % C;
-    t = (id / C) % hw;
-    bn = id / (C * hw);
+    g = id % groups;
+    t = (id / groups) % hw;
   } else {
     t = id % hw;
-    c = (id / hw) % C;
-    bn = id / (C * hw);
+    g = (id / hw) % groups;
   }
+  let bn = id / (groups * hw);
   let n = bn % params.n_flows;
   let b = bn / params.n_flows;
   let ng = params.flow_base + n;
+  let c0 = g * CPI;
+  let nc = min(CPI, C - c0);
 
   let mb = select(0u, b, params.metric_batch > 1u);
   let mn = select(0u, ng, params.metric_flows > 1u);
@@ -82,34 +111,42 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let list = n * hw + t;
   let start = offsets[list];
   let len = counts[list];
-  var num = 0.0;
+  // Channel c0 + j is live when j < nc; the masks are per-invocation constants.
+  let live_lo = vec4<bool>(0u < nc, 1u < nc, 2u < nc, 3u < nc);
+  let live_hi = vec4<bool>(4u < nc, 5u < nc, 6u < nc, 7u < nc);
+  var num_lo = vec4<f32>(0.0);
+  var num_hi = vec4<f32>(0.0);
   var den = 0.0;
   for (var i = 0u; i < len; i++) {
     let e = entries[start + i];
     let s = e.x;
     let w = bitcast<f32>(e.y);
-    var x: f32;
-    if (params.channel_order == LAYOUT_HWC) {
-      x = input[(b * hw + s) * C + c];
-    } else {
-      x = input[(b * C + c) * hw + s];
-    }
     var z = 1.0;
     if (params.mode == MODE_LINEAR) {
       z = metric[metric_base + s];
     } else if (params.mode == MODE_SOFT) {
       z = exp(clamp(metric[metric_base + s], -20.0, 20.0));
     }
-    num = num + (x * z) * w;
+    let x_lo = vec4<f32>(load_x(b, s, c0, hw, live_lo.x), load_x(b, s, c0 + 1u, hw, live_lo.y),
+                         load_x(b, s, c0 + 2u, hw, live_lo.z), load_x(b, s, c0 + 3u, hw, live_lo.w));
+    num_lo = num_lo + (x_lo * z) * w;
+    if (live_hi.x) {
+      let x_hi = vec4<f32>(load_x(b, s, c0 + 4u, hw, live_hi.x), load_x(b, s, c0 + 5u, hw, live_hi.y),
+                           load_x(b, s, c0 + 6u, hw, live_hi.z), load_x(b, s, c0 + 7u, hw, live_hi.w));
+      num_hi = num_hi + (x_hi * z) * w;
+    }
     den = den + z * w;
   }
-  var result = num;
   if (params.mode != MODE_SUM) {
-    result = num / (den + 1e-7);
+    num_lo = num_lo / (den + 1e-7);
+    num_hi = num_hi / (den + 1e-7);
   }
-  if (params.channel_order == LAYOUT_HWC) {
-    output[((b * params.n_total + ng) * hw + t) * C + c] = result;
-  } else {
-    output[((b * params.n_total + ng) * C + c) * hw + t] = result;
-  }
+  store_out(b, ng, t, c0, hw, live_lo.x, num_lo.x);
+  store_out(b, ng, t, c0 + 1u, hw, live_lo.y, num_lo.y);
+  store_out(b, ng, t, c0 + 2u, hw, live_lo.z, num_lo.z);
+  store_out(b, ng, t, c0 + 3u, hw, live_lo.w, num_lo.w);
+  store_out(b, ng, t, c0 + 4u, hw, live_hi.x, num_hi.x);
+  store_out(b, ng, t, c0 + 5u, hw, live_hi.y, num_hi.y);
+  store_out(b, ng, t, c0 + 6u, hw, live_hi.z, num_hi.z);
+  store_out(b, ng, t, c0 + 7u, hw, live_hi.w, num_hi.w);
 }

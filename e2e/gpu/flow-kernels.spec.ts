@@ -35,11 +35,14 @@ test('flow resize matches PyTorch goldens and the CPU reference', async ({ harne
       [2, 320, 512, 40, 64], [2, 320, 512, 20, 32], [2, 320, 512, 10, 16], [2, 320, 512, 5, 8],
       [1, 5, 7, 33, 40], [3, 17, 23, 9, 10], [1, 12, 12, 12, 12], [1, 6, 9, 1, 1], [1, 1, 1, 4, 3],
     ];
+    // A cap of 3 workgroups per dimension forces the 2D grid that shapes past 65535 workgroups get.
+    const resize2D = new FlowResize(device, { maxWorkgroupsPerDimension: 3 });
+    shapes.push([2, 30, 41, 17, 23]);
     for (const [N, H, W, h, w] of shapes) {
       const x = new Float32Array(N * 2 * H * W).map(() => (r() * 2 - 1) * 40);
       const input = uploadTensor(device, x, [N, 2, H, W]);
       const output = uploadTensor(device, new Float32Array(N * 2 * h * w).fill(NaN), [N, 2, h, w]);
-      resize.run({ flows: input, height: h, width: w, output });
+      (H === 30 ? resize2D : resize).run({ flows: input, height: h, width: w, output });
       const gpu = await readTensor(device, output);
       results[`random ${[N, H, W]} -> ${h}x${w}`] = { gpu: compareArrays(gpu, ref.resizeFlowsReference(x, N, H, W, h, w)) };
     }
@@ -84,7 +87,9 @@ test('flow colour matches the flow_vis reference (auto and given max, stacks, Na
       { name: 'given max below the flow (darkened ring)', N: 1, H: 19, W: 21, scale: 8, maxRadius: 4 },
       { name: 'frame 2 of a stack of 3', N: 3, H: 12, W: 40, frame: 2, scale: 100 },
       { name: 'all-zero flow (white)', N: 1, H: 5, W: 6, scale: 0 },
+      { name: 'auto max on a 2D workgroup grid (cap 2 per dimension)', N: 2, H: 23, W: 37, frame: 1, scale: 6, nan: true },
     ];
+    const colour2D = new FlowColour(device, { maxWorkgroupsPerDimension: 2 });
     const results: { name: string; maxDiff: number; differing: number; pixels: number; sample: number[] }[] = [];
     device.pushErrorScope('validation');
     for (const c of cases) {
@@ -92,7 +97,8 @@ test('flow colour matches the flow_vis reference (auto and given max, stacks, Na
       const flows = new Float32Array(c.N * 2 * HW).map(() => (r() * 2 - 1) * c.scale);
       if (c.nan) for (let i = 0; i < 20; i++) flows[Math.floor(r() * flows.length)] = [NaN, Infinity, -Infinity][i % 3];
       const shape = c.N === 1 && c.frame === undefined ? [2, c.H, c.W] : [c.N, 2, c.H, c.W];
-      const tex = colour.run({ flows: uploadTensor(device, flows, shape), frame: c.frame, maxRadius: c.maxRadius });
+      const kernel = c.name.includes('2D') ? colour2D : colour;
+      const tex = kernel.run({ flows: uploadTensor(device, flows, shape), frame: c.frame, maxRadius: c.maxRadius });
       const gpu = await readRgba(tex);
       const cpu = ref.flowColourReference(flows, c.H, c.W, c.frame ?? 0, c.maxRadius);
       let maxDiff = 0;

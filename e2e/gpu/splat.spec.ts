@@ -17,18 +17,20 @@ interface CaseResult {
   deterministic: boolean;
 }
 
-async function runCase(page: Page, cfg: SplatCaseConfig & { maxFlowsPerChunk?: number; strategy?: 'gather' | 'atomic' }): Promise<CaseResult> {
+type KernelOptions = { maxFlowsPerChunk?: number; maxWorkgroupsPerDimension?: number; strategy?: 'gather' | 'atomic' };
+
+async function runCase(page: Page, cfg: SplatCaseConfig & KernelOptions): Promise<CaseResult> {
   return page.evaluate(async (cfg) => {
     const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
     const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
     const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
     // One device and kernel per page: pipeline creation on SwiftShader takes seconds.
-    const cache = globalThis as unknown as { splatTest?: { device: GPUDevice; kernels: Map<number, InstanceType<typeof SoftmaxSplat>> } };
+    const cache = globalThis as unknown as { splatTest?: { device: GPUDevice; kernels: Map<string, InstanceType<typeof SoftmaxSplat>> } };
     if (!cache.splatTest) cache.splatTest = { device: await (await navigator.gpu.requestAdapter())!.requestDevice(), kernels: new Map() };
     const { device, kernels } = cache.splatTest;
-    const chunk = cfg.maxFlowsPerChunk ?? 0;
-    if (!kernels.has(chunk)) kernels.set(chunk, new SoftmaxSplat(device, { maxFlowsPerChunk: cfg.maxFlowsPerChunk }));
-    const splat = kernels.get(chunk)!;
+    const key = `${cfg.maxFlowsPerChunk}/${cfg.maxWorkgroupsPerDimension}`;
+    if (!kernels.has(key)) kernels.set(key, new SoftmaxSplat(device, { maxFlowsPerChunk: cfg.maxFlowsPerChunk, maxWorkgroupsPerDimension: cfg.maxWorkgroupsPerDimension }));
+    const splat = kernels.get(key)!;
     const data = ref.makeSplatCase(cfg);
     const input = uploadTensor(device, data.input, data.inputShape);
     const flows = uploadTensor(device, data.flows, data.flowShape);
@@ -54,7 +56,7 @@ async function runCase(page: Page, cfg: SplatCaseConfig & { maxFlowsPerChunk?: n
   }, cfg);
 }
 
-type NamedCase = SplatCaseConfig & { name: string; maxFlowsPerChunk?: number; strategy?: 'gather' | 'atomic' };
+type NamedCase = SplatCaseConfig & KernelOptions & { name: string };
 
 const groups: Record<string, NamedCase[]> = {
   'every mode and layout, NaN/Inf/huge/outside/border flows, metric broadcasting': [
@@ -77,10 +79,14 @@ const groups: Record<string, NamedCase[]> = {
     { name: 'atomic linear hwc, chunks of 1', seed: 15, B: 1, C: 2, H: 6, W: 9, N: 3, mode: 'linear', layout: 'hwc', metricShape: [1, 1], flowKind: 'special', strategy: 'atomic', maxFlowsPerChunk: 1 },
     { name: 'atomic sum, converge (contention)', seed: 16, B: 1, C: 2, H: 15, W: 13, N: 2, mode: 'sum', flowKind: 'converge', strategy: 'atomic' },
   ],
-  'large shapes: multi-level scan, dispatch over 65535 workgroups split into a 2D grid': [
-    { name: 'multi-level scan (> 256 x 256 lists)', seed: 11, B: 1, C: 1, H: 260, W: 270, N: 1, mode: 'avg', flowKind: 'random', flowScale: 20 },
-    // 48 channels x 240 x 380 = 4.38 M outputs = 68400 workgroups of 64
-    { name: '2D grid (68400 workgroups)', seed: 12, B: 1, C: 48, H: 240, W: 380, N: 1, mode: 'avg', layout: 'hwc', flowKind: 'random', flowScale: 2 },
+  'multi-level scan; workgroup grids split into 2D (as past 65535 per dimension)': [
+    { name: 'multi-level scan (70200 lists, 4 levels)', seed: 11, B: 1, C: 1, H: 260, W: 270, N: 1, mode: 'avg', flowKind: 'random', flowScale: 20 },
+    // A cap of 7 workgroups per dimension forces every pass onto a 2D grid with a partial last
+    // row, exactly what a real shape past 65535 workgroups gets (the same code path, the cap
+    // being min(device limit, option)), at a size SwiftShader runs in a second.
+    { name: '2D grids, gather chw', seed: 12, B: 2, C: 11, H: 13, W: 17, N: 3, mode: 'avg', flowKind: 'special', maxWorkgroupsPerDimension: 7 },
+    { name: '2D grids, gather hwc soft', seed: 13, B: 1, C: 20, H: 9, W: 31, N: 2, mode: 'soft', layout: 'hwc', metricShape: [1, 2], metricRange: 25, flowKind: 'random', maxWorkgroupsPerDimension: 5 },
+    { name: '2D grids, atomic', seed: 14, B: 1, C: 6, H: 12, W: 14, N: 2, mode: 'avg', flowKind: 'special', strategy: 'atomic', maxWorkgroupsPerDimension: 3 },
   ],
 };
 

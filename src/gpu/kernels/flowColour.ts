@@ -49,6 +49,7 @@ export function middleburyWheel(): [number, number, number][] {
 
 export class FlowColour {
   private readonly device: GPUDevice;
+  private readonly gridCap: number;
   private readonly layout: GPUBindGroupLayout;
   private readonly maxPipeline: GPUComputePipeline;
   private readonly colourPipeline: GPUComputePipeline;
@@ -56,8 +57,9 @@ export class FlowColour {
   private readonly maxBits: GPUBuffer;
   private disposed = false;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
     this.device = device;
+    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
     const colours = middleburyWheel();
     this.layout = device.createBindGroupLayout({
       label: 'flow colour',
@@ -100,7 +102,7 @@ export class FlowColour {
         { binding: 4, resource: output.createView() },
       ],
     });
-    const [gx, gy] = dispatchGrid(this.device, KERNEL, H * W, WG);
+    const [gx, gy] = dispatchGrid(this.device, KERNEL, H * W, WG, this.gridCap);
     if (!useGiven) encoder.clearBuffer(this.maxBits);
     const pass = encoder.beginComputePass({ label: 'flow colour' });
     pass.setBindGroup(0, group);

@@ -25,11 +25,13 @@ const WG = 64;
 
 export class FlowResize {
   private readonly device: GPUDevice;
+  private readonly gridCap: number;
   private readonly layout: GPUBindGroupLayout;
   private readonly pipeline: GPUComputePipeline;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
     this.device = device;
+    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
     this.layout = device.createBindGroupLayout({
       label: 'flow resize',
       entries: [
@@ -49,7 +51,7 @@ export class FlowResize {
     const { N, H, W, h, w } = this.validate(args);
     const output = args.output ?? createTensor(this.device, [N, 2, h, w], 'float32', 'resized flows');
     const total = N * 2 * h * w;
-    const [gx, gy] = dispatchGrid(this.device, KERNEL, total, WG);
+    const [gx, gy] = dispatchGrid(this.device, KERNEL, total, WG, this.gridCap);
     const pass = encoder.beginComputePass({ label: 'flow resize' });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(

@@ -50,6 +50,11 @@ export interface SplatArgs {
 export interface SoftmaxSplatOptions {
   /** Upper bound on flows splatted per chunk (default: as many as device limits allow). For tests. */
   maxFlowsPerChunk?: number;
+  /**
+   * Cap on workgroups per grid dimension, below the device's limit (default: the limit). For
+   * tests: a small cap exercises the 2D grids that big shapes need, at small shapes.
+   */
+  maxWorkgroupsPerDimension?: number;
 }
 
 const KERNEL = 'SoftmaxSplat';
@@ -58,9 +63,13 @@ const KERNEL = 'SoftmaxSplat';
 const MODE_CODE: Record<SplatMode, number> = { sum: 0, avg: 1, linear: 2, soft: 3 };
 const LAYOUT_CODE: Record<SplatLayout, number> = { chw: 0, hwc: 1 };
 const WG_BIN = 64;
-const WG_SCAN = 256;
+const WG_SCAN = 64;
+/** Elements each scan invocation sums serially (see softmax_splat_scan.wgsl). */
+const SCAN_CHUNK = 32;
 const WG_SORT = 64;
 const WG_GATHER = 64;
+/** Channels per gather invocation (CPI in the shader, 1..8). */
+const GATHER_CHANNELS = 8;
 const WG_ATOMIC = 64;
 /** Bytes of list storage per target pixel: up to 4 entries of (u32 source, f32 weight). */
 const ENTRY_BYTES_PER_PIXEL = 4 * 8;
@@ -69,12 +78,13 @@ const MAX_INVOCATIONS = 2 ** 31 - 1;
 
 /**
  * Workgroup grid for `threads` invocations in groups of `workgroupSize`: X is capped at the
- * device's per-dimension limit and the rest goes to Y (shaders linearise wg.y * num_wg.x + wg.x).
+ * device's per-dimension limit (or `cap`, lower, for tests) and the rest goes to Y; shaders
+ * linearise wg.y * num_wg.x + wg.x and guard against the padding of the last row.
  */
-export function dispatchGrid(device: GPUDevice, kernel: string, threads: number, workgroupSize: number): [number, number] {
+export function dispatchGrid(device: GPUDevice, kernel: string, threads: number, workgroupSize: number, cap = Infinity): [number, number] {
   const groups = Math.ceil(threads / workgroupSize);
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
-  const gx = Math.max(1, Math.min(groups, limit));
+  const gx = Math.max(1, Math.min(groups, limit, cap));
   const gy = Math.max(1, Math.ceil(groups / gx));
   if (gy > limit) {
     throw new KernelInputError(kernel, 'shape', `needs ${groups} workgroups, over ${limit} x ${limit} (maxComputeWorkgroupsPerDimension squared)`);
@@ -120,7 +130,7 @@ export class SoftmaxSplat {
   private readonly countPipeline: GPUComputePipeline;
   private readonly fillPipeline: GPUComputePipeline;
   private readonly scanPipeline: GPUComputePipeline;
-  private readonly addPipeline: GPUComputePipeline;
+  private readonly reducePipeline: GPUComputePipeline;
   private readonly sortPipeline: GPUComputePipeline;
   private readonly gatherPipeline: GPUComputePipeline;
   private readonly atomicLayout: GPUBindGroupLayout;
@@ -131,10 +141,12 @@ export class SoftmaxSplat {
   private scratch: Scratch | null = null;
   private disposed = false;
   private readonly maxFlowsPerChunk: number;
+  private readonly gridCap: number;
 
   constructor(device: GPUDevice, options: SoftmaxSplatOptions = {}) {
     this.device = device;
     this.maxFlowsPerChunk = Math.max(1, Math.floor(options.maxFlowsPerChunk ?? Infinity));
+    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
     this.binLayout = storageLayout(device, 'splat bin', ['uniform', 'read', 'rw', 'read', 'rw']);
     this.scanLayout = storageLayout(device, 'splat scan', ['uniform', 'rw', 'rw']);
     this.sortLayout = storageLayout(device, 'splat sort', ['uniform', 'read', 'read', 'rw']);
@@ -147,11 +159,11 @@ export class SoftmaxSplat {
       });
     this.countPipeline = pipeline('splat count', binSrc, 'count', this.binLayout, { WG: WG_BIN });
     this.fillPipeline = pipeline('splat fill', binSrc, 'fill', this.binLayout, { WG: WG_BIN });
-    this.scanPipeline = pipeline('splat scan', scanSrc, 'scan_blocks', this.scanLayout, { WG: WG_SCAN });
-    this.addPipeline = pipeline('splat scan add', scanSrc, 'add_offsets', this.scanLayout, { WG: WG_SCAN });
+    this.reducePipeline = pipeline('splat scan reduce', scanSrc, 'reduce_chunks', this.scanLayout, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
+    this.scanPipeline = pipeline('splat scan', scanSrc, 'scan_chunks', this.scanLayout, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
     this.sortPipeline = pipeline('splat sort', sortSrc, 'main', this.sortLayout, { WG: WG_SORT });
     const codes = { MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft, LAYOUT_HWC: LAYOUT_CODE.hwc };
-    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, { WG: WG_GATHER, ...codes });
+    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, { WG: WG_GATHER, CPI: GATHER_CHANNELS, ...codes });
     this.atomicLayout = storageLayout(device, 'splat atomic', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
     this.scatterPipeline = pipeline('splat scatter', atomicSrc, 'scatter', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
     this.normalisePipeline = pipeline('splat normalise', atomicSrc, 'normalise', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
@@ -191,7 +203,7 @@ export class SoftmaxSplat {
             { binding: 4, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
           ],
         });
-      const [bx, by] = dispatchGrid(this.device, KERNEL, lists, WG_BIN);
+      const [bx, by] = dispatchGrid(this.device, KERNEL, lists, WG_BIN, this.gridCap);
 
       // 1. count corners landing on each target
       encoder.clearBuffer(scratch.tally, 0, lists * 4);
@@ -211,7 +223,7 @@ export class SoftmaxSplat {
       pass.setBindGroup(0, binGroup(scratch.tally));
       pass.dispatchWorkgroups(bx, by);
       // 4. sort each list by source index (determinism)
-      const [sx, sy] = dispatchGrid(this.device, KERNEL, lists, WG_SORT);
+      const [sx, sy] = dispatchGrid(this.device, KERNEL, lists, WG_SORT, this.gridCap);
       pass.setPipeline(this.sortPipeline);
       pass.setBindGroup(
         0,
@@ -227,7 +239,7 @@ export class SoftmaxSplat {
       );
       pass.dispatchWorkgroups(sx, sy);
       // 5. gather values
-      const [gx, gy] = dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_GATHER);
+      const [gx, gy] = dispatchGrid(this.device, KERNEL, B * nf * Math.ceil(C / GATHER_CHANNELS) * hw, WG_GATHER, this.gridCap);
       pass.setPipeline(this.gatherPipeline);
       pass.setBindGroup(
         0,
@@ -299,40 +311,41 @@ export class SoftmaxSplat {
       const pass = encoder.beginComputePass({ label: 'splat atomic' });
       pass.setBindGroup(0, group);
       pass.setPipeline(this.scatterPipeline);
-      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC));
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC, this.gridCap));
       pass.setPipeline(this.normalisePipeline);
-      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC));
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC, this.gridCap));
       pass.end();
     }
   }
 
   private encodeScan(pass: GPUComputePassEncoder, scratch: Scratch, n: number): void {
-    // Level l scans `data` (n_l elements) per block and writes block sums to levels[l]; when
-    // there is more than one block, the sums are scanned recursively and added back.
+    // Level l holds sizes[l] elements (level 0 = the counts in `offsets`); chunk sums of level
+    // l go to levels[l]. Reduce down to a level of at most SCAN_CHUNK elements, scan that one
+    // serially, then scan every level below from its (now exclusive-scanned) chunk sums.
     const sizes: number[] = [n];
-    while (sizes[sizes.length - 1] > WG_SCAN) sizes.push(Math.ceil(sizes[sizes.length - 1] / WG_SCAN));
+    while (sizes[sizes.length - 1] > SCAN_CHUNK) sizes.push(Math.ceil(sizes[sizes.length - 1] / SCAN_CHUNK));
     const buffers = [scratch.offsets, ...scratch.levels];
+    const top = sizes.length - 1;
     const groups = sizes.map((size, l) =>
       this.device.createBindGroup({
         layout: this.scanLayout,
         entries: [
-          { binding: 0, resource: { buffer: uniformBuffer(this.device, [size], 'splat scan params') } },
+          { binding: 0, resource: { buffer: uniformBuffer(this.device, [size, l === top ? 1 : 0], 'splat scan params') } },
           { binding: 1, resource: { buffer: buffers[l], size: size * 4 } },
-          { binding: 2, resource: { buffer: buffers[l + 1], size: Math.ceil(size / WG_SCAN) * 4 } },
+          { binding: 2, resource: { buffer: buffers[l + 1], size: Math.ceil(size / SCAN_CHUNK) * 4 } },
         ],
       }),
     );
-    for (let l = 0; l < sizes.length; l++) {
-      const [x, y] = dispatchGrid(this.device, KERNEL, sizes[l], WG_SCAN);
-      pass.setPipeline(this.scanPipeline);
+    const chunks = (size: number) => dispatchGrid(this.device, KERNEL, Math.ceil(size / SCAN_CHUNK), WG_SCAN, this.gridCap);
+    pass.setPipeline(this.reducePipeline);
+    for (let l = 0; l < top; l++) {
       pass.setBindGroup(0, groups[l]);
-      pass.dispatchWorkgroups(x, y);
+      pass.dispatchWorkgroups(...chunks(sizes[l]));
     }
-    for (let l = sizes.length - 2; l >= 0; l--) {
-      const [x, y] = dispatchGrid(this.device, KERNEL, sizes[l], WG_SCAN);
-      pass.setPipeline(this.addPipeline);
+    pass.setPipeline(this.scanPipeline);
+    for (let l = top; l >= 0; l--) {
       pass.setBindGroup(0, groups[l]);
-      pass.dispatchWorkgroups(x, y);
+      pass.dispatchWorkgroups(...chunks(l === top ? 1 : sizes[l]));
     }
   }
 
@@ -345,7 +358,7 @@ export class SoftmaxSplat {
     const levels: GPUBuffer[] = [];
     let size = lists;
     do {
-      size = Math.ceil(size / WG_SCAN);
+      size = Math.ceil(size / SCAN_CHUNK);
       levels.push(buf(size * 4, 'splat scan level'));
     } while (size > 1);
     this.scratch = {
