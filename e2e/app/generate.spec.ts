@@ -68,7 +68,7 @@ test('photo -> trajectories + brush -> Generate -> play -> MP4 and WebM that mat
   await verifyExport(page, mp4At12, { codec: 'avc', frames: 16, fps: 12, width: 512, height: 320 });
 });
 
-test('cancel stops a generation without touching the project; errors are shown in words', async ({ page }) => {
+test('cancel stops a generation without touching the project; the engine works afterwards; live preview switch', async ({ page }) => {
   await openApp(page);
   await expect(page.getByTestId('generate-button')).toBeDisabled();
   await loadImage(page, mediaPath('softsplat/one.png'));
@@ -83,4 +83,8 @@ test('cancel stops a generation without touching the project; errors are shown i
   await page.getByTestId('generate-button').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(page.getByTestId('engine-neural')).toBeDisabled();
+  // The live preview is off by default on this software GPU, and works when switched on.
+  await expect(page.getByTestId('live-preview-toggle')).not.toBeChecked();
+  await page.getByTestId('live-preview-toggle').check();
+  await expect(page.getByTestId('preview-ms')).toBeVisible({ timeout: 60_000 });
 });

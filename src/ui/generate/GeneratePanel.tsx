@@ -3,12 +3,35 @@
  * errors in words, then the player and the export controls for the result.
  * The prompt field belongs to the editor; the live preview to the engine's UI.
  */
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { STAGE_LABELS, useJobStore } from '../../state/job';
+import { useGpuStore } from '../../state/gpu';
+import { STAGE_LABELS, getEngineClient, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
+import { LivePreview } from '../preview/LivePreview';
 import './generate.css';
+
+/**
+ * Live preview switch. 'auto' = on with a hardware GPU, off on a software adapter (SwiftShader),
+ * where one preview update costs seconds and its frame strip a whole job, which would slow the
+ * editor and delay Generate. The preview shares the job's engine worker and pauses during a job.
+ */
+function LivePreviewSection({ running }: { running: boolean }) {
+  const [choice, setChoice] = useState<'auto' | boolean>('auto');
+  const gpu = useGpuStore(useShallow((s) => ({ status: s.status, fallback: s.isFallbackAdapter })));
+  const on = choice === 'auto' ? gpu.status === 'ready' && !gpu.fallback : choice;
+  return (
+    <div className="live-preview-section">
+      <label title={gpu.fallback ? 'Software GPU: each preview update takes seconds' : undefined}>
+        <input type="checkbox" data-testid="live-preview-toggle" checked={on} onChange={(e) => setChoice(e.target.checked)} /> Live preview
+        {gpu.fallback && <span className="hint-inline"> (slow on this software GPU)</span>}
+      </label>
+      {on && (running ? <p className="hint">Preview paused while generating.</p> : <LivePreview client={getEngineClient()} />)}
+    </div>
+  );
+}
 
 export function GeneratePanel() {
   const job = useJobStore(
@@ -63,6 +86,8 @@ export function GeneratePanel() {
           {job.error}
         </p>
       )}
+
+      <LivePreviewSection running={running} />
 
       {job.result && (
         <>
