@@ -57,9 +57,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     hostImage = { key: msg.image.key, width: msg.image.width, height: msg.image.height, pixels: new Uint8ClampedArray(msg.image.pixels) };
   }
   if (msg.type === 'preview') {
-    // Drop queued previews: this one supersedes them.
+    // Drop queued previews of the same kind (single frame vs. with strip): this one supersedes them.
     for (let i = queue.length - 1; i >= 0; i--) {
-      if (queue[i].type === 'preview') {
+      const q = queue[i];
+      if (q.type === 'preview' && q.strip > 0 === msg.strip > 0) {
         post({ type: 'error', id: queue[i].id, code: 'aborted', name: 'AbortError', message: 'Superseded by a newer preview.' });
         queue.splice(i, 1);
       }

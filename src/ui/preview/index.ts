@@ -1,0 +1,13 @@
+/** The live preview: the component, and a stand-alone mount for hosts outside a React tree (tests, debugging). */
+import { createElement } from 'react';
+import { createRoot } from 'react-dom/client';
+import { LivePreview, type LivePreviewProps } from './LivePreview';
+
+export { LivePreview, type LivePreviewProps };
+
+/** Renders a LivePreview into `host`; returns the unmount function. */
+export function mountLivePreview(host: HTMLElement, props: LivePreviewProps = {}): () => void {
+  const root = createRoot(host);
+  root.render(createElement(LivePreview, props));
+  return () => root.unmount();
+}
