@@ -33,6 +33,35 @@ let paintCache: { strokes: readonly BrushStroke[]; width: number; height: number
 function brushRaster(strokes: readonly BrushStroke[], canvas: CanvasSize): { painted: Uint8Array; tint: ImageData | null } {
   const c = paintCache;
   if (c && c.strokes === strokes && c.width === canvas.width && c.height === canvas.height) return c;
+  const painted = c && c.width === canvas.width && c.height === canvas.height ? extendLastStroke(c.strokes, c.painted, strokes, canvas) : null;
+  if (painted) {
+    paintCache = { strokes, width: canvas.width, height: canvas.height, painted, tint: null };
+    return paintCache;
+  }
+  return rasterizeAll(strokes, canvas);
+}
+
+/**
+ * While painting, only the last stroke grows: stamp its new segments onto the previous raster
+ * instead of redrawing every stroke on every pointer move. The last stroke is applied last,
+ * so this equals a full rasterisation. Returns null when the change is anything else.
+ */
+function extendLastStroke(prev: readonly BrushStroke[], prevPainted: Uint8Array, next: readonly BrushStroke[], canvas: CanvasSize): Uint8Array | null {
+  const n = next.length;
+  if (n === 0 || prev.length !== n) return null;
+  for (let i = 0; i < n - 1; i++) if (prev[i] !== next[i]) return null;
+  const a = prev[n - 1];
+  const b = next[n - 1];
+  if (a.mode !== b.mode || a.radius !== b.radius || a.points.length === 0 || b.points.length < a.points.length) return null;
+  for (let i = 0; i < a.points.length; i++) if (a.points[i].x !== b.points[i].x || a.points[i].y !== b.points[i].y) return null;
+  const added = rasterizeBrush([{ mode: 'paint', radius: b.radius, points: b.points.slice(a.points.length - 1) }], canvas);
+  const out = prevPainted.slice();
+  const value = b.mode === 'erase' ? 0 : 1;
+  for (let i = 0; i < out.length; i++) if (added[i]) out[i] = value;
+  return out;
+}
+
+function rasterizeAll(strokes: readonly BrushStroke[], canvas: CanvasSize): { painted: Uint8Array; tint: ImageData | null } {
   const painted = rasterizeBrush(strokes, canvas);
   paintCache = { strokes, width: canvas.width, height: canvas.height, painted, tint: null };
   return paintCache;
