@@ -200,8 +200,9 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: Abor
     flowData = all.slice(i * 2 * w * h, (i + 1) * 2 * w * h).buffer;
     colour = await colourBitmap(device, flows, i);
   };
-  if (job.strip > 0) {
-    // The whole clip (for the strip); the chosen frame is taken from it.
+  if (job.strip > 0 || (job.project.settings.loop && frame > 0)) {
+    // The whole clip (for the strip, or because a looped frame depends on the last flow); the
+    // chosen frame is taken from it.
     const { flows, frames } = await eng.run(input, { signal });
     try {
       const words = (await readTensor(device, frames.tensor)) as Uint32Array;
