@@ -80,3 +80,90 @@ export function motionAttentionGraph({ B, F, P, C, heads }: AttentionGraphShape)
     outputs: [{ name: 'out', dims: [B, F, P, C] }],
   });
 }
+
+export interface AttentionWeights {
+  /** to_q / to_k / to_v, torch Linear layout [out = C, in = C], no bias. */
+  wq: Float32Array; wk: Float32Array; wv: Float32Array;
+  /** Unprojected position table [>= 2F-1, C]. */
+  pe: Float32Array;
+}
+
+/** W [out, in] (torch) -> W^T [in, out] for MatMul(x, W^T). */
+function transposed(W: Float32Array, C: number, rows = C): Float32Array {
+  const t = new Float32Array(W.length);
+  for (let o = 0; o < rows; o++) for (let i = 0; i < C; i++) t[i * rows + o] = W[o * C + i];
+  return t;
+}
+
+/**
+ * The attention with its projections, in the reference order (what tools/export's current cut
+ * leaves to the segment after the WGSL warp/interleave step): input `kv` [B, 2F-1, P, C]
+ * interleaved, unprojected tokens; + pe; q from even slots, k/v from all; attention -> [B, F, P, C]
+ * (before to_out).
+ */
+export function motionAttentionWithProjectionsGraph({ B, F, P, C, heads }: AttentionGraphShape, w: AttentionWeights): Uint8Array {
+  const L = 2 * F - 1;
+  const D = C / heads;
+  const nodes: NodeSpec[] = [];
+  const inits: TensorSpec[] = [];
+  const i64 = (name: string, values: number[]) => {
+    inits.push({ name, dims: [values.length], data: values, type: 'int64' });
+    return name;
+  };
+  const op = (opType: string, inputs: string[], out: string, attrs?: NodeSpec['attrs']) => nodes.push({ op: opType, inputs, outputs: [out], attrs });
+  inits.push({ name: 'pe', dims: [1, L, 1, C], data: w.pe.slice(0, L * C) });
+  inits.push({ name: 'wqT', dims: [C, C], data: transposed(w.wq, C) });
+  inits.push({ name: 'wkT', dims: [C, C], data: transposed(w.wk, C) });
+  inits.push({ name: 'wvT', dims: [C, C], data: transposed(w.wv, C) });
+  inits.push({ name: 'scale', dims: [], data: new Float32Array([1 / Math.sqrt(D)]) });
+  op('Add', ['kv', 'pe'], 'x');
+  op('Gather', ['x', i64('even', Array.from({ length: F }, (_, i) => 2 * i))], 'x_even', { axis: 1 });
+  op('MatMul', ['x_even', 'wqT'], 'q');
+  op('MatMul', ['x', 'wkT'], 'k');
+  op('MatMul', ['x', 'wvT'], 'v');
+  op('Mul', ['q', 'scale'], 'q_s');
+  op('Reshape', ['q_s', i64('q5.shape', [B, F, P, heads, D])], 'q5');
+  op('Reshape', ['k', i64('k5.shape', [B, L, P, heads, D])], 'k5');
+  op('Reshape', ['v', i64('v5.shape', [B, L, P, heads, D])], 'v5');
+  op('Transpose', ['q5'], 'qh', { perm: [0, 2, 3, 1, 4] });
+  op('Transpose', ['k5'], 'kh', { perm: [0, 2, 3, 4, 1] });
+  op('Transpose', ['v5'], 'vh', { perm: [0, 2, 3, 1, 4] });
+  op('MatMul', ['qh', 'kh'], 'scores');
+  op('Softmax', ['scores'], 'probs', { axis: -1 });
+  op('MatMul', ['probs', 'vh'], 'oh');
+  op('Transpose', ['oh'], 'o5', { perm: [0, 3, 1, 2, 4] });
+  op('Reshape', ['o5', i64('out.shape', [B, F, P, C])], 'out');
+  return encodeModel({
+    name: 'motion_attention_with_projections',
+    nodes,
+    initializers: inits,
+    inputs: [{ name: 'kv', dims: [B, L, P, C] }],
+    outputs: [{ name: 'out', dims: [B, F, P, C] }],
+  });
+}
+
+/**
+ * The projections our split moves before the cut: tok [B, F, P, C] -> qkv [B, F, P, 3C]
+ * (one MatMul with [Wq | Wk | Wv]^T) and kv0 [B, P, 2C] (frame 0's [k | v], the splat input).
+ */
+export function qkvProjectionGraph({ B, F, P, C }: AttentionGraphShape, w: AttentionWeights): Uint8Array {
+  const wqkv = new Float32Array(3 * C * C);
+  wqkv.set(w.wq, 0);
+  wqkv.set(w.wk, C * C);
+  wqkv.set(w.wv, 2 * C * C);
+  const i64 = (name: string, values: number[]): TensorSpec => ({ name, dims: [values.length], data: values, type: 'int64' });
+  return encodeModel({
+    name: 'qkv_projection',
+    nodes: [
+      { op: 'MatMul', inputs: ['tok', 'wqkvT'], outputs: ['qkv'] },
+      { op: 'Slice', inputs: ['qkv', 'kv0.starts', 'kv0.ends', 'kv0.axes'], outputs: ['kv0_4'] },
+      { op: 'Reshape', inputs: ['kv0_4', 'kv0.shape'], outputs: ['kv0'] },
+    ],
+    initializers: [
+      { name: 'wqkvT', dims: [C, 3 * C], data: transposed(wqkv, C, 3 * C) },
+      i64('kv0.starts', [0, C]), i64('kv0.ends', [1, 3 * C]), i64('kv0.axes', [1, 3]), i64('kv0.shape', [B, P, 2 * C]),
+    ],
+    inputs: [{ name: 'tok', dims: [B, F, P, C] }],
+    outputs: [{ name: 'qkv', dims: [B, F, P, 3 * C] }, { name: 'kv0', dims: [B, P, 2 * C] }],
+  });
+}
