@@ -51,6 +51,27 @@ test('photo -> trajectories + brush -> Generate -> play -> MP4 and WebM that mat
   });
   expect(motion.last).toBeGreaterThan(0.5);
 
+  // Compare with the still: divider at 100% shows the still (frame 0), at 0% the video frame.
+  await page.getByTestId('player-scrub').fill('15');
+  await expect(page.getByTestId('player-canvas')).toHaveAttribute('data-frame', '15');
+  await page.getByTestId('player-compare').check();
+  const canvasDiff = (k: number) =>
+    page.evaluate((k) => {
+      const c = document.querySelector('[data-testid="player-canvas"]') as HTMLCanvasElement;
+      const now = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const ref = (window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames[k].data;
+      let max = 0;
+      for (let i = 0; i < now.length; i++) max = Math.max(max, Math.abs(now[i] - ref[i]));
+      return max;
+    }, k);
+  await page.getByTestId('player-split').fill('100');
+  await expect.poll(() => canvasDiff(0)).toBe(0);
+  await page.getByTestId('player-split').fill('0');
+  await expect.poll(() => canvasDiff(15)).toBe(0);
+  await page.getByTestId('player-split').fill('50');
+  await page.screenshot({ path: testInfo.outputPath('compare.png') });
+  await page.getByTestId('player-compare').uncheck();
+
   const fps = before.settings.fps;
   const mp4 = await exportFile(page, testInfo, 'mp4');
   expect(mp4.name).toBe(`motion-i2v_one_512x320_16f_${fps}fps_h264.mp4`);

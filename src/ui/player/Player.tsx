@@ -98,8 +98,10 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
       ctx.clip();
       ctx.drawImage(frames[0], 0, 0, width, height);
       ctx.restore();
-      ctx.fillStyle = 'rgba(255,255,255,0.9)';
-      ctx.fillRect(x - 1, 0, 2, height);
+      if (x > 0 && x < width) {
+        ctx.fillStyle = 'rgba(255,255,255,0.9)';
+        ctx.fillRect(x - 1, 0, 2, height);
+      }
     }
     canvas.dataset.frame = String(k);
   }, [frames, frame, last, count, width, height, compare, split]);
