@@ -76,7 +76,12 @@ function precacheManifest(): Plugin {
 
 export default defineConfig({
   plugins: [react(), ortRuntimeFiles(), precacheManifest()],
-  server: { headers: isolationHeaders, host: '127.0.0.1' },
+  server: {
+    headers: isolationHeaders,
+    host: '127.0.0.1',
+    // Builds and test output must not trigger reloads of pages under test.
+    watch: { ignored: ['**/dist*/**', '**/test-results/**', '**/tools/**', '**/bench/results/**'] },
+  },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
   // Separate caches let several dev servers (parallel test runs) share one checkout.
   cacheDir: process.env.VITE_CACHE_DIR ?? 'node_modules/.vite',
