@@ -2,8 +2,9 @@
  * MotionAttention (WGSL) against independent references, in real Chromium WebGPU:
  *  - the plain CPU reference of e2e/reference/attention.ts (materialised interleave, PE added
  *    before the projections, float64 softmax with max subtraction), at several shapes;
- *  - the full chain: "warp tokens, then project" (reference order) versus "project, warp the
- *    projected k|v, kernel" (our split), with holes from flows that leave the image;
+ *  - the full chain: "warp tokens, then project" (reference order, CPU splat) versus "project,
+ *    warp the projected k|v with the GPU SoftmaxSplat, kernel" (our split), with holes from flows
+ *    that leave the image;
  *  - the same math as an ONNX graph (written in the test, e2e/onnx) run by ORT-web's WebGPU EP
  *    on OUR device with GPU-buffer inputs.
  * Error measure: max |got - want| / max |want| (normwise relative).
@@ -80,6 +81,7 @@ test('chain: warp-then-project (reference) equals project-then-warp-then-kernel'
     const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
     const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
     const { sinusoidalPositionTable } = await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string);
+    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
     const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
     const { device } = await acquireGpu();
     const B = 2, F = 6, Hh = 5, Ww = 7, P = Hh * Ww, C = 32, heads = 8;
@@ -103,20 +105,24 @@ test('chain: warp-then-project (reference) equals project-then-warp-then-kernel'
     }
     const ref = R.motionAttentionReference({ B, F, P, C, heads, tokens, warped, wq, wk, wv });
 
-    // Our split: project all original tokens ([q|k|v]), warp frame 0's projected [k|v], kernel.
+    // Our split, as the runtime runs it: project the original tokens ([q|k|v], the ONNX segment),
+    // warp frame 0's projected [k|v] on the GPU (SoftmaxSplat, avg, channels-last), then the kernel.
     const proj = R.projectForKernel({ B, F, P, C, heads, tokens, warped: new Float32Array(B * (F - 1) * P * C), wq, wk, wv }, sinusoidalPositionTable(2 * F - 1, C));
-    const warpedKV = new Float32Array(B * (F - 1) * P * 2 * C);
+    const kv0 = new Float32Array(B * P * 2 * C);
     for (let b = 0; b < B; b++) {
-      const kv0 = new Float32Array(P * 2 * C);
-      for (let p = 0; p < P; p++) kv0.set(proj.qkv.subarray((b * F * P + p) * 3 * C + C, (b * F * P + p + 1) * 3 * C), p * 2 * C);
-      for (let i = 0; i < F - 1; i++) {
-        warpedKV.set(R.splatAvg(kv0, flows.subarray(i * 2 * P, (i + 1) * 2 * P), Hh, Ww, 2 * C), (b * (F - 1) + i) * P * 2 * C);
-      }
+      for (let p = 0; p < P; p++) kv0.set(proj.qkv.subarray((b * F * P + p) * 3 * C + C, (b * F * P + p + 1) * 3 * C), (b * P + p) * 2 * C);
     }
+    const splat = new SoftmaxSplat(device);
+    const warpedKV = splat.run({
+      input: uploadTensor(device, kv0, [B, Hh, Ww, 2 * C]),
+      flows: uploadTensor(device, flows, [F - 1, 2, Hh, Ww]),
+      mode: 'avg',
+      layout: 'hwc',
+    }); // [B, F-1, Hh, Ww, 2C]
     const kernel = new MotionAttention(device);
     const o = kernel.run({
       qkv: uploadTensor(device, proj.qkv, [B, F, P, 3 * C]),
-      warped: uploadTensor(device, warpedKV, [B, F - 1, P, 2 * C]),
+      warped: { ...warpedKV, shape: [B, F - 1, P, 2 * C] },
       pe: uploadTensor(device, proj.peQKV, [2 * F - 1, 3 * C]),
       heads,
     });
