@@ -167,6 +167,28 @@ test.describe('video encode/decode', () => {
     expect(r.lumaStd).toBeGreaterThan(10);
   });
 
+  test('MP4 falls back to VP9 when the browser has no H.264 encoder', async ({ harness }) => {
+    const r = await harness.evaluate(async () => {
+      // A browser without H.264 encoding (e.g. some Linux builds): every avc1 config is unsupported.
+      const real = VideoEncoder.isConfigSupported.bind(VideoEncoder);
+      VideoEncoder.isConfigSupported = async (config: VideoEncoderConfig) => (config.codec.startsWith('avc1') ? { supported: false, config } : real(config));
+      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[]; __psnr: (a: ImageData, b: ImageData) => number };
+      const frames = w.__syntheticFrames(320, 512, 8);
+      const enc = await v.encodeVideo(frames, { container: 'mp4', fps: 8, baseName: 'clip' });
+      const head = new Uint8Array(await enc.blob.slice(4, 8).arrayBuffer());
+      const dec = await v.decodeVideo(enc.blob);
+      const forced = await v.encodeVideo(frames, { container: 'mp4', codec: 'avc', fps: 8 }).then(() => 'resolved', (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+      return { codec: enc.codec, fileName: enc.fileName, box: String.fromCharCode(...head), dec: { codec: dec.codec, n: dec.frames.length, w: dec.width, h: dec.height }, psnr: Math.min(...dec.frames.map((f: ImageData, k: number) => w.__psnr(f, frames[k]))), forced };
+    });
+    expect(r.codec).toBe('vp9');
+    expect(r.fileName).toBe('clip_vp9.mp4');
+    expect(r.box).toBe('ftyp');
+    expect(r.dec).toEqual({ codec: 'vp9', n: 8, w: 320, h: 512 });
+    expect(r.psnr).toBeGreaterThanOrEqual(35);
+    expect(r.forced).toMatch(/^encode: This browser cannot encode h264 at 320x512/);
+  });
+
   test('PNG zip holds every frame losslessly', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
       const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
