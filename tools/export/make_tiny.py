@@ -23,7 +23,7 @@ from tools.export.clip import CLIPTextModel, CLIPTokenizer, tiny_vocab
 from tools.export.configs import TINY
 from tools.export.onnx_export import StepsModule, export, split_program
 from tools.export.pipelines import Models, build_control, encode_flow, i2v, stage1, stage2, v2v_stage2
-from tools.export.quantize import variant
+from tools.export.quantize import dequantize_blocks_q4, quantize_blocks_q4, variant
 from tools.export.scheduler import DDIMScheduler
 from tools.export.softsplat import resize_flow
 from tools.export.unet import ControlNetModel, UNet3DConditionModel, run_steps
@@ -119,6 +119,8 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(os.path.join(out_dir, "goldens", "tokenizer.bin"), [("input_ids", ids)],
                  {"texts": [NEGATIVE, PROMPT], "max_length": L})
 
+    q4_jobs = []                     # (golden stem, float64 module, float64 inputs, output names) for q4 goldens
+
     def record(comp, module32, module64, inputs, in_names, out_names, fname, dynamic=True, extra_meta=None):
         path = os.path.join(out_dir, fname)
         args = [inputs[k] for k in in_names]
@@ -135,6 +137,7 @@ def make(out_dir, cfg=TINY, verbose=True):
         log("exported", fname)
         golden.write(os.path.join(out_dir, "goldens", comp + ".bin"),
                      [(k, inputs[k]) for k in in_names] + [(k, named_out[k]) for k in out_names], extra_meta)
+        q4_jobs.append((comp, module64, [a.double() if a.is_floating_point() else a for a in args], out_names))
         return model
 
     # ---------------- text encoder
@@ -204,6 +207,7 @@ def make(out_dir, cfg=TINY, verbose=True):
             ax = dyn_axes({k: env[k] for k in ins + outs}, B, Fr)
             model = export(StepsModule(u2, g, ins, outs), args, ins, outs, os.path.join(out_dir, fname), ax)
             onnx.checker.check_model(model)
+            q4_jobs.append(("stage2_unet", StepsModule(u2_64, p64[1], ins, outs), [env[k] for k in ins], outs))
             seg_files.append(fname)
             plan_json.append({"kind": "onnx", "segment": idx, "inputs": ins, "outputs": outs})
             for k in ins + outs:
@@ -224,6 +228,19 @@ def make(out_dir, cfg=TINY, verbose=True):
     log("exported stage-2 segments:", len(seg_files))
     golden.write(os.path.join(out_dir, "goldens", "stage2_unet.bin"), trace + [("noise_pred", env["noise_pred"])],
                  {"note": "one B=2 UNet call; every tensor that crosses a segment boundary, by name"})
+
+    # ---------------- q4 goldens: the same calls with every Linear weight replaced by its 4-bit dequantised value
+    # (what the q4 graphs compute up to fp32 rounding), so the browser checks MatMulNBits tightly, not within
+    # the quantisation error.  Only outputs are stored; inputs are those of <comp>.bin.
+    with _q4_linear_weights(models, m64):
+        q4_out = {}
+        for stem, mod, args, names in q4_jobs:
+            with torch.no_grad():
+                res = mod(*args)
+            q4_out.setdefault(stem, []).extend(zip(names, res if isinstance(res, (tuple, list)) else (res,)))
+    for stem, items in q4_out.items():
+        golden.write(os.path.join(out_dir, "goldens", stem + ".q4.bin"), items,
+                     {"note": "outputs of the q4 variant: Linear weights dequantised from 4-bit blocks of 32"})
 
     # ---------------- pipelines (float64 reference)
     M = Models(m64["text_encoder"], m64["vae"], m64["flow_vae"], m64["stage1_unet"], m64["controlnet"], m64["vae"],
@@ -281,6 +298,25 @@ def make(out_dir, cfg=TINY, verbose=True):
         f.write("\n")
     log("manifest written")
     return man
+
+
+class _q4_linear_weights:
+    """Swap every nn.Linear weight of the float64 copies for the q4 dequantisation of the float32 original."""
+
+    def __init__(self, models32, models64):
+        self.pairs = [(a, b) for k in models32 for a, b in zip(models32[k].modules(), models64[k].modules())
+                      if isinstance(a, torch.nn.Linear)]
+
+    def __enter__(self):
+        self.saved = [b.weight.data.clone() for _, b in self.pairs]
+        for a, b in self.pairs:
+            w = a.weight.detach().numpy()                            # (N, K) float32, as exported
+            packed, scales = quantize_blocks_q4(w.T)
+            b.weight.data = torch.from_numpy(dequantize_blocks_q4(packed, scales, w.shape[1], w.shape[0]).T.copy()).double()
+
+    def __exit__(self, *exc):
+        for (_, b), w in zip(self.pairs, self.saved):
+            b.weight.data = w
 
 
 def _ts(cfg, n):
