@@ -41,6 +41,9 @@ test('after one visit the app loads, generates and exports with the network off'
   for (const f of packFiles) expect(cached, `precache holds ${f}`).toContain(f);
   console.log(`precached ${cached.length} files: ${ortNeeded.length} ORT runtime files, ${packFiles.length} tiny-pack files`);
 
+  // The page tells the user it is ready to work offline.
+  await expect(page.getByTestId('offline-ready')).toBeVisible();
+
   await context.setOffline(true);
   // The network really is off, for the page and for the worker's own fetches.
   expect(await page.evaluate(() => fetch('/not-in-any-cache.txt').then((r) => `HTTP ${r.status}`, () => 'failed'))).toBe('failed');

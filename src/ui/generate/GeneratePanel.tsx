@@ -11,6 +11,7 @@ import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
 import { LivePreview } from '../preview/LivePreview';
+import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
 
 /**
@@ -41,10 +42,18 @@ export function GeneratePanel() {
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const running = job.status === 'running';
   const pct = Math.round(job.progress * 100);
+  const offlineReady = useOfflineReady();
 
   return (
     <section className="panel generate" aria-label="Generate" data-testid="generate-panel">
-      <h2>Generate</h2>
+      <h2>
+        Generate
+        {offlineReady && (
+          <span className="offline-ready" data-testid="offline-ready" title="The app, the sample pictures and the classical engine are stored in this browser">
+            works offline
+          </span>
+        )}
+      </h2>
       <fieldset className="engine-choice" disabled={running}>
         <legend>Engine</legend>
         <label>
