@@ -34,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let h = params.height;
   if (gid.x >= w || gid.y >= h || gid.z >= params.batch) { return; }
   let i = gid.y * w + gid.x;
-  if (fixed[i] > 0.5) { return; }
+  if (fixed[i] > 0.25) { return; }
   let sx = (f32(gid.x) + 0.5) * 0.5 - 0.5;
   let sy = (f32(gid.y) + 0.5) * 0.5 - 0.5;
   let x0 = i32(floor(sx));

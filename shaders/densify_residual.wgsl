@@ -34,7 +34,7 @@ fn residual(x: u32, y: u32, o: u32) -> f32 {
   let w = params.width;
   let h = params.height;
   let i = y * w + x;
-  if (fixed[i] > 0.5) { return 0.0; }
+  if (fixed[i] > 0.25) { return 0.0; }
   let up = u[o + i];
   var r = rhs[o + i] - params.screening * up;
   if (x > 0u) { r += wx[i - 1u] * (u[o + i - 1u] - up); }

@@ -24,7 +24,8 @@ struct Params {
 // Coarse cell (X,Y) covers fine pixels (2X..2X+1, 2Y..2Y+1). Its edge to (X+1,Y) is crossed by
 // the fine edges (2X+1,2Y)-(2X+2,2Y) and (2X+1,2Y+1)-(2X+2,2Y+1): the coarse weight is their
 // mean, so an image edge that blocks diffusion at the fine level also blocks it here.
-// A coarse cell is fixed (Dirichlet, zero correction) when any of its children is fixed.
+// A coarse cell is fixed (Dirichlet, zero correction) when any of its children is a hard
+// constraint (fixed = 1); static children (0.5) do not pin it. Fixed means > 0.25 everywhere.
 // Workgroup 8x8; dispatch (ceil(Wc/8), ceil(Hc/8), 1).
 
 @compute @workgroup_size(8, 8)
@@ -41,7 +42,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var dx = 0u; dx < 2u; dx++) {
       let x = fx + dx;
       let y = fy + dy;
-      if (x < w && y < h) { fixed = max(fixed, fine_fixed[y * w + x]); }
+      if (x < w && y < h && fine_fixed[y * w + x] > 0.75) { fixed = 1.0; }
     }
   }
   var ax = 0.0;

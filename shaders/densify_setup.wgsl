@@ -12,10 +12,13 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-// ids[y*W + x]: -2 free (solved), -1 fixed at zero (anchor or static pixel), k >= 0 fixed at 1
+// ids[y*W + x]: -2 free (solved), -1 fixed at zero (anchor), -3 fixed at zero (static pixel;
+// densify_weights also cuts its edges to non-static pixels), k >= 0 fixed at 1
 // in basis field k (the footprint of trajectory k) and at 0 in every other basis field.
 @group(0) @binding(1) var<storage, read> ids: array<i32>;
-// fixed: [H*W], 1 where the pixel is a Dirichlet constraint, else 0.
+// fixed: [H*W], 1 where the pixel is a hard Dirichlet constraint (trajectory, anchor), 0.5 on
+// static pixels (Dirichlet too, but they do not pin the coarse levels: being cut loose from the
+// moving region, they must not stop the coarse correction of the region next to them), else 0.
 @group(0) @binding(2) var<storage, read_write> fixed: array<f32>;
 // rhs, u: [batch, H, W] (batch = number of basis fields K). rhs holds the Dirichlet value at
 // fixed pixels and 0 (homogeneous equation) elsewhere; u starts as rhs.
@@ -39,5 +42,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (id >= 0 && u32(id) == gid.z) { value = 1.0; }
   rhs[o] = value;
   u[o] = value;
-  if (gid.z == 0u) { fixed[i] = select(0.0, 1.0, id >= -1); }
+  if (gid.z == 0u) { fixed[i] = select(select(0.0, 1.0, id >= -1), 0.5, id == -3); }
 }

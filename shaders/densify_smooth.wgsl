@@ -37,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (x >= w || gid.y >= h || gid.z >= params.batch) { return; }
   let i = gid.y * w + x;
   let o = gid.z * w * h;
-  if (fixed[i] > 0.5) {
+  if (fixed[i] > 0.25) {
     u[o + i] = rhs[o + i];
     return;
   }

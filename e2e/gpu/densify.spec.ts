@@ -27,6 +27,8 @@ test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same sc
     disc(10, 10, 2, 0);
     disc(30, 14, 2, 1);
     disc(40, 25, 2, -1);
+    // A static band (unpainted brush, id -3) on the right: fixed at zero and cut loose.
+    for (let y = 0; y < H; y++) for (let x = 42; x < W; x++) ids[y * W + x] = -3;
     const table = new Float32Array([3, -2, 0, 5, 6, -4, 1, 7]); // [F=2, K=2, 2]
     const out: Record<string, number> = {};
     // Enough V-cycles to reach the exact solution: this image's dark disc is insulated by

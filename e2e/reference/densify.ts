@@ -4,7 +4,8 @@
  * The problem, written out from its definition: for every basis field k, find u minimising
  *   sum over 4-neighbour edges (p,q) of w_pq (u_p - u_q)^2  +  s * sum_p u_p^2
  * with u fixed on constrained pixels (1 on footprint k, 0 on all other constraints), where
- * w_pq = max(floor, exp(-|c_p - c_q|^2 / 3 / (2 sigma^2))) from the RGB colours in [0,1], and
+ * w_pq = max(floor, exp(-|c_p - c_q|^2 / 3 / (2 sigma^2))) from the RGB colours in [0,1] (just
+ * floor where exactly one of p, q is static, id -3), and
  * s = 1 / screeningLength^2. Flow of frame f = sum_k u_k * table[f, k].
  *
  * `solveConverged` runs plain Gauss-Seidel until the update stalls: slow but obviously right,
@@ -17,7 +18,7 @@ export interface Problem {
   height: number;
   /** RGBA8 bytes, length 4 * W * H. */
   rgba: Uint8Array | Uint8ClampedArray;
-  /** -2 free, -1 fixed zero, k >= 0 footprint of basis k. */
+  /** -2 free, -1 fixed zero, -3 static (fixed zero, edges to non-static pixels at the floor weight), k >= 0 footprint of basis k. */
   ids: Int32Array;
   k: number;
   edgeSigma: number;
@@ -30,6 +31,7 @@ export interface Grid {
   height: number;
   wx: Float32Array;
   wy: Float32Array;
+  /** 0 free, 1 hard constraint, 2 static (fixed, but does not pin coarse levels). */
   fixed: Uint8Array;
 }
 
@@ -39,6 +41,7 @@ export function edgeWeights(p: Problem): Grid {
   const wy = new Float32Array(w * h);
   const inv = 1 / (2 * p.edgeSigma * p.edgeSigma);
   const weight = (a: number, b: number) => {
+    if ((p.ids[a] === -3) !== (p.ids[b] === -3)) return p.floorWeight;
     let d2 = 0;
     for (let c = 0; c < 3; c++) {
       const d = rgba[4 * a + c] / 255 - rgba[4 * b + c] / 255;
@@ -54,7 +57,7 @@ export function edgeWeights(p: Problem): Grid {
     }
   }
   const fixed = new Uint8Array(w * h);
-  for (let i = 0; i < w * h; i++) fixed[i] = p.ids[i] >= -1 ? 1 : 0;
+  for (let i = 0; i < w * h; i++) fixed[i] = p.ids[i] === -3 ? 2 : p.ids[i] >= -1 ? 1 : 0;
   return { width: w, height: h, wx, wy, fixed };
 }
 
@@ -141,7 +144,7 @@ function restrictGrid(g: Grid): Grid {
       for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
         const x = 2 * X + dx;
         const y = 2 * Y + dy;
-        if (x < g.width && y < g.height && g.fixed[y * g.width + x]) fixed[c] = 1;
+        if (x < g.width && y < g.height && g.fixed[y * g.width + x] === 1) fixed[c] = 1;
       }
       if (X + 1 < cw) {
         const x = 2 * X + 1;

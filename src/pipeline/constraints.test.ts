@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProject, sampleTrajectory, type Project, type Trajectory } from '../motion';
-import { buildConstraints, footprintRadius, ID_FREE, ID_ZERO, selectFrames } from './constraints';
+import { buildConstraints, footprintRadius, ID_FREE, ID_STATIC, ID_ZERO, selectFrames } from './constraints';
 
 function project(trajectories: Trajectory[], brush: Project['brush'] = [], frames = 5): Project {
   const p = emptyProject();
@@ -55,9 +55,9 @@ describe('buildConstraints', () => {
     const c = buildConstraints(project([drag('a', [{ x: 10, y: 15 }, { x: 12, y: 15 }]), drag('b', [{ x: 30, y: 15 }, { x: 33, y: 15 }])], brush));
     expect(c.painted).toBe(true);
     expect(c.screeningLength).toBe(Infinity);
-    expect(c.ids[15 * 40 + 10]).toBe(ID_ZERO); // drag 'a' lies in the static area
+    expect(c.ids[15 * 40 + 10]).toBe(ID_STATIC); // drag 'a' lies in the static area
     expect(c.ids[15 * 40 + 30]).toBe(1);
-    expect(c.ids[0]).toBe(ID_ZERO);
+    expect(c.ids[0]).toBe(ID_STATIC);
     expect(c.trajectoryIndex).toEqual([0, 1]);
   });
 

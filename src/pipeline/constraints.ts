@@ -10,8 +10,10 @@
  *   discs overlap, as in the reference.
  * - A one-point trajectory (anchor) pins its disc at zero motion.
  * - With a painted brush, every unpainted pixel is pinned at zero (static wins over
- *   trajectories, as the reference zeroes drags in static areas), and inside the painted
- *   region motion SPREADS with no decay: painting says "this region moves".
+ *   trajectories, as the reference zeroes drags in static areas) and cut loose from the painted
+ *   region (its edges to painted pixels get the floor weight, like a strong image edge), and
+ *   inside the painted region motion SPREADS with no decay: painting says "this region moves",
+ *   so a drag inside it carries the whole region along (anchors inside it hold their part).
  * - With nothing painted, motion DECAYS away from the drags (screening length
  *   decayFraction * min(W, H)): the dragged object moves, far-away content stays put.
  * Between constraints the solver interpolates smoothly and stops at image edges.
@@ -22,6 +24,8 @@ import type { Project } from '../motion/types';
 /** id-map codes shared with shaders/densify_setup.wgsl. */
 export const ID_FREE = -2;
 export const ID_ZERO = -1;
+/** Static (unpainted) pixel: fixed at zero AND decoupled from its moving neighbours. */
+export const ID_STATIC = -3;
 
 export interface ConstraintOptions {
   /** Footprint radius in pixels; default footprintRadius(flowUnit). */
@@ -33,7 +37,7 @@ export interface ConstraintOptions {
 export interface Constraints {
   width: number;
   height: number;
-  /** [H * W]: ID_FREE, ID_ZERO, or k (footprint of moving trajectory k). */
+  /** [H * W]: ID_FREE, ID_ZERO, ID_STATIC, or k (footprint of moving trajectory k). */
   ids: Int32Array;
   /** Moving trajectories (basis fields). */
   k: number;
@@ -94,7 +98,7 @@ export function buildConstraints(project: Project, options: ConstraintOptions = 
   const painted = hasPaint(rasterizeBrush(project.brush, project.canvas));
   if (painted) {
     const movable = movableMask(project.brush, project.canvas);
-    for (let i = 0; i < ids.length; i++) if (!movable[i]) ids[i] = ID_ZERO;
+    for (let i = 0; i < ids.length; i++) if (!movable[i]) ids[i] = ID_STATIC;
   }
   const k = moving.length;
   const table = new Float32Array(n * k * 2);

@@ -3,7 +3,7 @@
  * screened, edge-weighted Poisson equation (shaders/densify_*.wgsl).
  *
  * The caller describes constraints with a per-pixel map (`ids`: -2 free, -1 fixed at zero,
- * k >= 0 on trajectory k's footprint) and a displacement table [F, K, 2]. The solver finds K
+ * -3 fixed at zero and cut loose from non-static neighbours, k >= 0 on trajectory k's footprint) and a displacement table [F, K, 2]. The solver finds K
  * basis fields (1 on footprint k, 0 on every other constraint, smooth in between, following
  * the image's edges) and composes flow_f = sum_k basis_k * table[f, k]. Since the equation is
  * linear this equals solving every frame and channel separately, at K/(2F) of the cost.
@@ -55,7 +55,7 @@ export interface DensifySolverOptions {
 export interface DensifyArgs {
   /** uint32 [H, W], packed RGBA8: the reference image (edge weights). */
   image: GpuTensor;
-  /** int32 [H, W]: -2 free, -1 fixed at zero, k in 0..K-1 fixed on trajectory k's footprint. */
+  /** int32 [H, W]: -2 free, -1 fixed at zero, -3 static (fixed at zero, decoupled), k in 0..K-1 fixed on trajectory k's footprint. */
   ids: GpuTensor;
   /** float32 [F, K, 2]: displacement of trajectory k at output frame f (pixels). */
   table: GpuTensor;
@@ -138,7 +138,7 @@ export class Densify {
       return { pipeline, layout };
     };
     this.pipelines = {
-      weights: make('weights', weightsSrc, ['uniform', 'read', 'write', 'write']),
+      weights: make('weights', weightsSrc, ['uniform', 'read', 'read', 'write', 'write']),
       restrictWeights: make('restrict-weights', restrictWeightsSrc, ['uniform', 'read', 'read', 'read', 'write', 'write', 'write']),
       setup: make('setup', setupSrc, ['uniform', 'read', 'write', 'write', 'write']),
       smooth: make('smooth', smoothSrc, ['uniform', 'read', 'read', 'read', 'read', 'write']),
@@ -213,8 +213,9 @@ export class Densify {
       entries: [
         { binding: 0, resource: { buffer: plan.weightsParams } },
         { binding: 1, resource: { buffer: image.buffer, size: width * height * 4 } },
-        { binding: 2, resource: { buffer: l0.wx } },
-        { binding: 3, resource: { buffer: l0.wy } },
+        { binding: 2, resource: { buffer: ids.buffer, size: width * height * 4 } },
+        { binding: 3, resource: { buffer: l0.wx } },
+        { binding: 4, resource: { buffer: l0.wy } },
       ],
     }));
     pass.dispatchWorkgroups(gx, gy, 1);
