@@ -166,7 +166,7 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
       const weights = { wq: R.randomArray(C * C, rand, ws), wk: R.randomArray(C * C, rand, ws), wv: R.randomArray(C * C, rand, ws), pe };
       const tok = uploadTensor(dev, R.randomArray(B * F * P * C, rand), [B, F, P, C]);
       const flows = uploadTensor(dev, R.randomArray((F - 1) * 2 * P, rand, 2), [F - 1, 2, h, w]);
-      const peQKV = uploadTensor(dev, projectPositionTable(pe, L, C, weights), [L, 3 * C]);
+      const peQKV = uploadTensor(dev, projectPositionTable(pe, L, C, { q: weights.wq, k: weights.wk, v: weights.wv }), [L, 3 * C]);
       const splat = new SoftmaxSplat(dev);
       const kernel = new MotionAttention(dev);
       const median = (xs: number[]) => {
