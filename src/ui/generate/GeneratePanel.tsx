@@ -40,6 +40,7 @@ export function GeneratePanel() {
   );
   const { generate, cancel, setEngine } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
+  const prompt = useProjectStore((s) => s.project.settings.prompt);
   const running = job.status === 'running';
   const pct = Math.round(job.progress * 100);
   const offlineReady = useOfflineReady();
@@ -54,6 +55,16 @@ export function GeneratePanel() {
           </span>
         )}
       </h2>
+      <label className="prompt-field">
+        Prompt <span className="hint-inline">(guides the neural engine; the classical one ignores it)</span>
+        <textarea
+          data-testid="prompt"
+          rows={2}
+          value={prompt}
+          placeholder="e.g. a car driving along a country road"
+          onChange={(e) => useProjectStore.getState().setSettings({ prompt: e.currentTarget.value }, { coalesce: 'prompt' })}
+        />
+      </label>
       <fieldset className="engine-choice" disabled={running}>
         <legend>Engine</legend>
         <label>
