@@ -264,22 +264,34 @@ def quantize_q4(model: onnx.ModelProto, scale_dtype=np.float32, source_weights=N
         w = src if src is not None else numpy_helper.to_array(inits[name]).astype(np.float32)
         return w.T if transpose else w
 
-    for n in g.node:
-        w_name, bias, transpose = None, None, False
-        if n.op_type == "MatMul" and n.input[1] in inits and len(inits[n.input[1]].dims) == 2:
-            w_name = n.input[1]
-        elif (n.op_type == "Gemm" and n.input[1] in inits and _attr(n, "transB", 0) == 1 and _attr(n, "transA", 0) == 0
-              and _attr(n, "alpha", 1.0) == 1.0 and _attr(n, "beta", 1.0) == 1.0):
-            w_name, transpose = n.input[1], True
-            bias = n.input[2] if len(n.input) > 2 and n.input[2] else None
-        if w_name is None or len(cons.get(w_name, [])) != 1:
+    def linear_kind(n, idx):
+        """'matmul' / 'gemm' when input idx of n is the weight of a Linear we can rewrite, else None."""
+        if idx != 1 or n.input[1] not in inits or len(inits[n.input[1]].dims) != 2:
+            return None
+        if n.op_type == "MatMul":
+            return "matmul"
+        if (n.op_type == "Gemm" and _attr(n, "transB", 0) == 1 and _attr(n, "transA", 0) == 0
+                and _attr(n, "alpha", 1.0) == 1.0 and _attr(n, "beta", 1.0) == 1.0):
+            return "gemm"
+        return None
+
+    done = {}                                     # weight name -> (K, N, blob name, scale name); shared weights
+    for n in g.node:                              # (e.g. the time MLP run for t and for frame 0's t = 1) once
+        kind = linear_kind(n, 1) if len(n.input) > 1 else None
+        w_name = n.input[1] if kind else None
+        # rewrite only if every reader of the weight is rewritten the same way (else the fp32 copy must stay)
+        if w_name is None or {linear_kind(c, i) for c, i in cons.get(w_name, [])} != {kind}:
             new_nodes.append(n)
             continue
-        w = weight_kn(w_name, transpose)
-        K, N = w.shape
-        packed, scales = quantize_blocks_q4(w, block, scale_dtype)
+        transpose = kind == "gemm"
+        bias = n.input[2] if transpose and len(n.input) > 2 and n.input[2] else None
         base = w_name.replace("__fp16", "")
-        new_inits += [numpy_helper.from_array(packed, base + "_q4"), numpy_helper.from_array(scales, base + "_q4scale")]
+        if w_name not in done:
+            w = weight_kn(w_name, transpose)
+            packed, scales = quantize_blocks_q4(w, block, scale_dtype)
+            new_inits += [numpy_helper.from_array(packed, base + "_q4"), numpy_helper.from_array(scales, base + "_q4scale")]
+            done[w_name] = w.shape
+        K, N = done[w_name]
         out = n.output[0]
         mm_out = out + "_nobias" if bias else out
         new_nodes.append(helper.make_node("MatMulNBits", [n.input[0], base + "_q4", base + "_q4scale"], [mm_out],
