@@ -9,14 +9,28 @@
  * are compared with the golden outputs.
  *
  * Bounds (max |ort - golden| / max |golden| per output):
- *  - fp32: 1e-4 (float32 arithmetic vs the float64 reference; measured about 1e-6).
- *  - q8 (weight-only int8, per output channel): 5e-2. Each weight is off by at most half a step,
- *    scale/2 = max|w_row|/254, i.e. up to 0.4 % of the row's largest weight; through a
- *    dozen layers of random (untrained) weights that grows to a few percent at most.
- *  - q4 (4-bit MatMulNBits, block 32, fp32 scales, Linear layers only): 2e-1. A 4-bit step is
- *    max|w_block|/7.5 (asymmetric, 16 levels), so the per-weight error is ~18x that of q8.
- *    The bound is loose on purpose: what this test proves for q4 is that ORT-web runs the
- *    MatMulNBits graphs and computes the same function (a wrong block layout gives O(1) errors).
+ *  - fp32: 3e-4 (float32 arithmetic vs the float64 reference). Most outputs are at 1e-7..1e-6; the worst is
+ *    seg00's `emb_0`, the timestep embedding: sin/cos of t*f for t = 501 in fp32 (argument rounding alone
+ *    is 501 * 2^-24 rad) through the time MLP gives 1.1e-4.
+ *  - q8 (weight-only int8, per output channel) vs the fp32 goldens: 5e-2. Each weight is off by at most half a
+ *    step, max|w_row|/254; through the tiny nets' random (untrained) weights that adds up to 1-3 %.
+ *  - q4 (4-bit MatMulNBits, block 32, fp32 scales, Linear layers) vs its OWN goldens (<stem>.q4.bin: the
+ *    float64 reference with every Linear weight replaced by its 4-bit dequantisation): as fp32. So the
+ *    MatMulNBits blobs are checked exactly, not within the quantisation error (which is 3-26 % here: random
+ *    weights, 4 bits).
+ *
+ * Measured (SwiftShader, Chromium 156.0.8078.108, 2 shared cores, Nov 2026), worst output per component:
+ *   fp32: rel 2.6e-7 (text encoder) .. 8.5e-7 (VAEs), 4.7e-5 (ControlNet), 3.2e-5 (stage-1 UNet),
+ *         segments 1.7e-7 .. 9.8e-7 except seg00 (emb_0) 1.1e-4
+ *   q4 vs q4 goldens: 1.6e-7 (text encoder) .. 9.2e-7 (VAEs), 4.3e-5 (ControlNet), 3.8e-5 (stage-1 UNet),
+ *         segments 1.9e-7 .. 7.9e-7
+ *   q8:   rel 7.8e-3 (text encoder) .. 2.6e-2 (VAE decoder), 2.9e-2 (ControlNet), 2.5e-2 (stage-1 UNet),
+ *         segments 5.2e-3 .. 4.0e-2 (seg00)
+ *   q4 vs fp32 goldens: rel 1.7e-1 (text encoder), 2.6e-1 (ControlNet): equal to what the numpy
+ *   dequantised reference gives (max abs 0.546 and 3.62 in both), hence the q4 goldens.
+ * Time: 15-25 min on a loaded 2-core machine, almost all of it SwiftShader compiling ORT's WGSL kernels
+ * (a session run that compiles nothing takes < 1 s). This is far over the 90 s target; a real GPU compiles
+ * in milliseconds. PACK_PARITY_PRECISIONS=fp32 runs one precision.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
 import { test, expect } from '../fixtures';
@@ -33,15 +47,25 @@ interface Stat {
   error?: string;
 }
 
-const PRECISIONS = ['fp32', 'q8', 'q4'] as const;
-const BOUND: Record<string, number> = { fp32: 1e-4, q8: 5e-2, q4: 2e-1 };
+/** PACK_PARITY_PRECISIONS=fp32 (comma-separated) runs a subset, e.g. for a quick local check. */
+const PRECISIONS = (process.env.PACK_PARITY_PRECISIONS ?? 'fp32,q8,q4').split(',');
+const BOUND: Record<string, number> = { fp32: 3e-4, q8: 5e-2, q4: 3e-4 };
+/**
+ * One test per group of components, each on its own page (kernels compiled for a group are reused within it),
+ * with the number of components it must cover. The page selects the members (inGroup, same order).
+ */
+const GROUPS: [string, number][] = [
+  ['text encoder and VAEs', 5],
+  ['ControlNet and stage-1 UNet', 2],
+  ['stage-2 UNet segments', 15],
+];
 
 /**
  * Runs every component in every precision on one page and one device, precisions of a component back to
  * back: SwiftShader compiles each new WGSL pipeline on the CPU, and ORT reuses compiled kernels across the
  * sessions of a device, so this order compiles each kernel once.
  */
-async function runAll(harness: import('@playwright/test').Page, precisions: readonly string[]): Promise<Stat[]> {
+async function runAll(harness: import('@playwright/test').Page, precisions: readonly string[], group: string): Promise<Stat[]> {
   harness.on('console', (m) => {
     if (m.text().startsWith('[pack-parity]')) console.log(m.text());
   });
@@ -49,7 +73,7 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
   // page imported (shared working tree): answer the HMR socket ourselves so no update ever arrives.
   await harness.routeWebSocket(/.*/, () => {});
   await harness.reload();
-  return harness.evaluate(async (precisions) => {
+  return harness.evaluate(async ({ precisions, group }) => {
     const { ort } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
     const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
     const { readMi2g, compare } = await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string);
@@ -74,7 +98,15 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
 
     type G = ReturnType<typeof readMi2g>;
     type Spec = { name: string }[];
-    const runOne = async (component: string, precision: string, files: { path: string }[], inputs: Spec, outputs: Spec, golden: G) => {
+    // members of each GROUPS entry, same order
+    const inGroup = [
+      (n: string) => n === 'text_encoder' || n.includes('vae'),
+      (n: string) => n === 'controlnet' || n === 'stage1_unet',
+      (n: string) => n.startsWith('stage2_unet.seg'),
+    ][group];
+    // q4 is compared with its own goldens (<stem>.q4.bin: the reference with every Linear weight replaced by its
+    // 4-bit dequantisation), so the bound is as tight as fp32; inputs come from the fp32 golden.
+    const runOne = async (component: string, precision: string, files: { path: string }[], inputs: Spec, outputs: Spec, golden: G, q4golden: G) => {
       const t0 = performance.now();
       let session: InferenceSession | undefined;
       let t1 = t0;
@@ -97,8 +129,8 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
         const result = await created.run(feeds);
         t2 = performance.now();
         for (const { name } of outputs) {
-          const want = golden.tensors.get(name);
-          if (!want) throw new Error(`golden has no output ${name}`);
+          const want = (precision === 'q4' ? q4golden : golden).tensors.get(name);
+          if (!want) throw new Error(`${precision} golden has no output ${name}`);
           const t = result[name];
           if (!t) throw new Error(`session gave no output ${name}`);
           if (t.dims.join(',') !== want.shape.join(',')) throw new Error(`${name}: shape [${t.dims}] != golden [${want.shape}]`);
@@ -121,37 +153,44 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
     };
 
     const comps = manifest.components as Record<string, any>;
+    const goldens = async (stem: string) => [
+      readMi2g(await get(`goldens/${stem}.bin`), stem),
+      precisions.includes('q4') ? readMi2g(await get(`goldens/${stem}.q4.bin`), `${stem}.q4`) : readMi2g(await get(`goldens/${stem}.bin`), stem),
+    ];
     for (const [name, c] of Object.entries(comps)) {
-      if (name === 'stage2_unet') continue;
-      const golden = readMi2g(await get(`goldens/${name}.bin`), name);
-      for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden);
+      if (name === 'stage2_unet' || !inGroup(name)) continue;
+      const [golden, q4golden] = await goldens(name);
+      for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden, q4golden);
     }
-    const golden2 = readMi2g(await get('goldens/stage2_unet.bin'), 'stage2_unet');
-    for (const seg of comps.stage2_unet.segments) {
-      const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
-      for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2);
+    if (inGroup('stage2_unet.seg00')) {
+      const [golden2, q4golden2] = await goldens('stage2_unet');
+      for (const seg of comps.stage2_unet.segments) {
+        const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
+        for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2, q4golden2);
+      }
     }
     device.destroy();
     return stats;
-  }, precisions);
+  }, { precisions, group: GROUPS.findIndex(([g]) => g === group) });
 }
 
-test('tiny pack: every component and stage-2 segment, fp32 / q8 / q4, matches the PyTorch goldens in ORT-web WebGPU', async ({ harness }) => {
-  // Dominated by SwiftShader compiling ORT's kernels (about 80 distinct pipelines); see the report in the
-  // file header for measured times.
-  test.setTimeout(900_000);
-  const t0 = Date.now();
-  const stats = await runAll(harness, PRECISIONS);
-  console.log(`pack-parity: ${stats.length} outputs checked in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  for (const p of PRECISIONS) {
-    // 7 components + 15 segments per precision: nothing silently skipped
-    expect(new Set(stats.filter((s) => s.precision === p).map((s) => s.component)).size, p).toBe(7 + 15);
-  }
-  for (const s of stats) {
-    const what = `${s.component}.${s.output} (${s.precision})`;
-    expect(s.error, what).toBeUndefined();
-    expect(s.nonFinite, `${what}: non-finite values`).toBe(0);
-    expect(s.scale, `${what}: golden is all zeros`).toBeGreaterThan(0);
-    expect(s.rel, `${what}: max abs ${s.maxAbs} vs scale ${s.scale}`).toBeLessThan(BOUND[s.precision]);
-  }
-});
+for (const [group, count] of GROUPS) {
+  test(`tiny pack, ${group}: ${PRECISIONS.join(' / ')} in ORT-web WebGPU match the PyTorch goldens`, async ({ harness }) => {
+    // Dominated by SwiftShader compiling ORT's kernels on the CPU; see the header for measured times.
+    test.setTimeout(900_000);
+    const t0 = Date.now();
+    const stats = await runAll(harness, PRECISIONS, group);
+    console.log(`pack-parity (${group}): ${stats.length} outputs checked in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    for (const p of PRECISIONS) {
+      // nothing silently skipped
+      expect(new Set(stats.filter((s) => s.precision === p).map((s) => s.component)).size, p).toBe(count);
+    }
+    for (const s of stats) {
+      const what = `${s.component}.${s.output} (${s.precision})`;
+      expect(s.error, what).toBeUndefined();
+      expect(s.nonFinite, `${what}: non-finite values`).toBe(0);
+      expect(s.scale, `${what}: golden is all zeros`).toBeGreaterThan(0);
+      expect(s.rel, `${what}: max abs ${s.maxAbs} vs scale ${s.scale}`).toBeLessThan(BOUND[s.precision]);
+    }
+  });
+}
