@@ -1,5 +1,5 @@
 // Collects bench/results/*.json into a Markdown table (printed, and written between the
-// BENCH-TABLE markers of bench/README.md). Each JSON: { name, device, date, rows: [{case, ours_ms, baseline, baseline_ms, ratio, target, note}] }
+// BENCH-TABLE markers of bench/README.md and the top-level README.md). Each JSON: { name, device, date, rows: [{case, ours_ms, baseline, baseline_ms, ratio, target, note}] }
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 const dir = join(import.meta.dirname, 'results');
@@ -14,8 +14,8 @@ for (const f of files) {
 }
 const table = lines.join('\n');
 console.log(table);
-const readme = join(import.meta.dirname, 'README.md');
-if (existsSync(readme)) {
+for (const readme of [join(import.meta.dirname, 'README.md'), join(import.meta.dirname, '..', 'README.md')]) {
+  if (!existsSync(readme)) continue;
   const s = readFileSync(readme, 'utf8');
   const out = s.replace(/<!-- BENCH-TABLE -->[\s\S]*<!-- \/BENCH-TABLE -->/, `<!-- BENCH-TABLE -->\n${table}\n<!-- /BENCH-TABLE -->`);
   writeFileSync(readme, out);
