@@ -9,7 +9,7 @@ if (existsSync('test-results/vitest.json')) {
 }
 if (existsSync('test-results/pytest.xml')) {
   const x = readFileSync('test-results/pytest.xml', 'utf8');
-  const m = x.match(/<testsuite[^>]*>/)?.[0] ?? '';
+  const m = x.match(/<testsuite\s[^>]*>/)?.[0] ?? '';
   const get = (k) => Number(m.match(new RegExp(`${k}="(\\d+)"`))?.[1] ?? 0);
   const total = get('tests'), f = get('failures') + get('errors'), s = get('skipped');
   passed += total - f - s; failed += f; skipped += s;
