@@ -1,16 +1,6 @@
 // densify_residual: residual of the fine level, restricted (summed) to the coarse level's
 // right-hand side; also clears the coarse correction.
-struct Params {
-  width: u32,
-  height: u32,
-  coarse_width: u32,
-  coarse_height: u32,
-  batch: u32,
-  parity: u32,
-  screening: f32,
-  inv_two_sigma2: f32,
-  floor_weight: f32,
-}
+// struct Params: densify_params.wgsl, prepended by densify.ts.
 
 @group(0) @binding(0) var<uniform> params: Params;
 // Fine level (width x height).

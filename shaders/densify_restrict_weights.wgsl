@@ -1,15 +1,5 @@
 // densify_restrict_weights: the next coarser level's edge weights and Dirichlet mask.
-struct Params {
-  width: u32,
-  height: u32,
-  coarse_width: u32,
-  coarse_height: u32,
-  batch: u32,
-  parity: u32,
-  screening: f32,
-  inv_two_sigma2: f32,
-  floor_weight: f32,
-}
+// struct Params: densify_params.wgsl, prepended by densify.ts.
 
 @group(0) @binding(0) var<uniform> params: Params;
 // Fine level (W x H = width x height): weights and mask, [H*W] each.

@@ -1,16 +1,6 @@
 // densify_smooth: one red-black Gauss-Seidel half-sweep of the screened edge-aware Poisson
 // equation, in place, for all basis fields at once.
-struct Params {
-  width: u32,
-  height: u32,
-  coarse_width: u32,
-  coarse_height: u32,
-  batch: u32,
-  parity: u32,
-  screening: f32,
-  inv_two_sigma2: f32,
-  floor_weight: f32,
-}
+// struct Params: densify_params.wgsl, prepended by densify.ts.
 
 @group(0) @binding(0) var<uniform> params: Params;
 // Level of width x height; wx/wy: edge weights, fixed: Dirichlet mask, [H*W] each.

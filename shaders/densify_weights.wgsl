@@ -1,16 +1,5 @@
 // densify_weights: edge-aware diffusion weights of the reference image (finest pyramid level).
-struct Params {
-  width: u32,
-  height: u32,
-  coarse_width: u32,
-  coarse_height: u32,
-  batch: u32,
-  parity: u32,
-  screening: f32,
-  // 1 / (2 sigma^2), sigma = colour distance (RGB in [0,1], averaged over channels) of a "strong" edge.
-  inv_two_sigma2: f32,
-  floor_weight: f32,
-}
+// struct Params: densify_params.wgsl, prepended by densify.ts.
 
 @group(0) @binding(0) var<uniform> params: Params;
 // image: [H*W] packed RGBA8, red in the low byte (ImageData byte order).

@@ -14,6 +14,7 @@
  */
 import { KernelInputError } from '../../errors';
 import { checkTensor, checkBindingSize, createTensor, type GpuTensor } from '../tensor';
+import paramsSrc from '../../../shaders/densify_params.wgsl?raw';
 import weightsSrc from '../../../shaders/densify_weights.wgsl?raw';
 import restrictWeightsSrc from '../../../shaders/densify_restrict_weights.wgsl?raw';
 import setupSrc from '../../../shaders/densify_setup.wgsl?raw';
@@ -133,7 +134,8 @@ export class Densify {
       const pipeline = device.createComputePipeline({
         label: `densify-${label}`,
         layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module: device.createShaderModule({ label: `densify-${label}`, code }), entryPoint: 'main' },
+        // Every pass shares one Params struct, kept once in densify_params.wgsl.
+        compute: { module: device.createShaderModule({ label: `densify-${label}`, code: `${paramsSrc}\n${code}` }), entryPoint: 'main' },
       });
       return { pipeline, layout };
     };
