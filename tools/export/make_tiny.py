@@ -21,7 +21,7 @@ import torch
 from tools.export import golden, manifest as mf
 from tools.export.clip import CLIPTextModel, CLIPTokenizer, tiny_vocab
 from tools.export.configs import TINY
-from tools.export.onnx_export import StepsModule, export, split_program
+from tools.export.onnx_export import StepsModule, dyn_axes, export, split_program
 from tools.export.pipelines import Models, build_control, encode_flow, i2v, stage1, stage2, v2v_stage2
 from tools.export.quantize import dequantize_blocks_q4, quantize_blocks_q4, variant
 from tools.export.scheduler import DDIMScheduler
@@ -76,19 +76,6 @@ def build_models(cfg=TINY):
 
 def rand(rng, *shape, scale=1.0):
     return torch.from_numpy((scale * rng.standard_normal(shape)).astype(np.float32))
-
-
-def dyn_axes(tensors, B, F):
-    """batch dims: leading B -> 'batch', leading B*F -> 'batch_frames'."""
-    out = {}
-    for name, t in tensors.items():
-        if t.dim() == 0:
-            continue
-        if t.shape[0] == B:
-            out[name] = {0: "batch"}
-        elif t.shape[0] == B * F:
-            out[name] = {0: "batch_frames"}
-    return out
 
 
 def make(out_dir, cfg=TINY, verbose=True):

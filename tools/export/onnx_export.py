@@ -141,3 +141,16 @@ def io_spec(model: onnx.ModelProto):
         shape = [d.dim_param if d.dim_param else d.dim_value for d in tt.shape.dim]
         return {"name": vi.name, "dtype": dt.get(tt.elem_type, str(tt.elem_type)), "shape": shape}
     return [one(v) for v in model.graph.input], [one(v) for v in model.graph.output]
+
+
+def dyn_axes(tensors, B, F):
+    """batch dims: leading B -> 'batch', leading B*F -> 'batch_frames'."""
+    out = {}
+    for name, t in tensors.items():
+        if t.dim() == 0:
+            continue
+        if t.shape[0] == B:
+            out[name] = {0: "batch"}
+        elif t.shape[0] == B * F:
+            out[name] = {0: "batch_frames"}
+    return out

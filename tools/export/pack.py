@@ -11,25 +11,12 @@ import onnx
 import torch
 
 from tools.export import manifest as mf
-from tools.export.onnx_export import StepsModule, export, save, split_program
+from tools.export.onnx_export import StepsModule, dyn_axes, export, save, split_program
 from tools.export.quantize import variant
 from tools.export.unet import run_steps
 from tools.export.vae import VAEDecoderExport, VAEEncoderExport
 
 PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16")
-
-
-def _dyn_axes(tensors, B, F):
-    """batch dims: leading B -> 'batch', leading B*F -> 'batch_frames' (same rule as make_tiny)."""
-    out = {}
-    for name, t in tensors.items():
-        if t.dim() == 0:
-            continue
-        if t.shape[0] == B:
-            out[name] = {0: "batch"}
-        elif t.shape[0] == B * F:
-            out[name] = {0: "batch_frames"}
-    return out
 
 
 def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print):
@@ -50,11 +37,11 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     shutil.copyfile(merges, os.path.join(out_dir, "tokenizer", "merges.txt"))
 
     def one(module, inputs, in_names, out_names, fname, frames):
-        ax = _dyn_axes(inputs, B, frames)
+        ax = dyn_axes(inputs, B, frames)
         with torch.no_grad():
             outs = module(*[inputs[k] for k in in_names])
         outs = outs if isinstance(outs, (tuple, list)) else (outs,)
-        ax.update(_dyn_axes(dict(zip(out_names, outs)), B, frames))
+        ax.update(dyn_axes(dict(zip(out_names, outs)), B, frames))
         model = export(module, [inputs[k] for k in in_names], in_names, out_names, os.path.join(out_dir, fname), ax)
         onnx.checker.check_model(os.path.join(out_dir, fname))
         log("exported", fname)
@@ -124,7 +111,7 @@ def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
             _, g, ins, outs = item
             idx = len(seg_files)
             fname = f"stage2_unet.seg{idx:02d}.onnx"
-            ax = _dyn_axes({k: env[k] for k in ins + outs}, B, Fr)
+            ax = dyn_axes({k: env[k] for k in ins + outs}, B, Fr)
             export(StepsModule(u2, g, ins, outs), [env[k] for k in ins], ins, outs, os.path.join(out_dir, fname), ax)
             onnx.checker.check_model(os.path.join(out_dir, fname))
             seg_files.append(fname)
