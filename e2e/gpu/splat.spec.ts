@@ -72,6 +72,18 @@ const groups: Record<string, NamedCase[]> = {
     { name: 'all sources converge on one / four targets (heapsort lists)', seed: 8, B: 1, C: 2, H: 17, W: 19, N: 2, mode: 'avg', flowKind: 'converge' },
     { name: 'converge, sum mode, hwc', seed: 9, B: 1, C: 3, H: 9, W: 11, N: 2, mode: 'sum', layout: 'hwc', flowKind: 'converge' },
     { name: 'flows split into chunks of 2', seed: 10, B: 2, C: 3, H: 6, W: 8, N: 5, mode: 'avg', layout: 'hwc', flowKind: 'special', maxFlowsPerChunk: 2 },
+    // Shrinking by 1/2 .. 1/5 puts 1 to ~40 sources on a pixel: sorting network (<= 4),
+    // insertion sort (<= 16) and heapsort lists all occur.
+    { name: 'shrink: every list length (network, insertion, heap), sum', seed: 17, B: 1, C: 2, H: 23, W: 29, N: 4, mode: 'sum', flowKind: 'shrink' },
+  ],
+  // hwc with C % 4 == 0 and C >= 64 takes the channel-lane gather (softmax_splat_gather_vec4):
+  // 4 vec4s per lane and walk, one pass (C = 64, 132) or more (C = 1056: 264 vec4s > 4 x 64 lanes).
+  'channel-lane gather (hwc, C % 4 == 0): every mode, batches, passes over channels': [
+    { name: 'vec4 avg hwc C64, special flows', seed: 18, B: 2, C: 64, H: 7, W: 9, N: 2, mode: 'avg', layout: 'hwc', flowKind: 'special' },
+    { name: 'vec4 sum hwc C132, shrink', seed: 19, B: 1, C: 132, H: 9, W: 8, N: 3, mode: 'sum', layout: 'hwc', flowKind: 'shrink' },
+    { name: 'vec4 soft hwc C132, metric [B, N] clipped', seed: 20, B: 2, C: 132, H: 6, W: 7, N: 2, mode: 'soft', layout: 'hwc', metricShape: [2, 2], metricRange: 30, flowKind: 'random' },
+    { name: 'vec4 linear hwc C1056, metric [1, N], 2 passes', seed: 21, B: 1, C: 1056, H: 5, W: 6, N: 2, mode: 'linear', layout: 'hwc', metricShape: [1, 2], flowKind: 'special', metricRange: 3 },
+    { name: 'vec4 avg hwc C320, 2D grid, chunks of 1', seed: 22, B: 2, C: 320, H: 5, W: 7, N: 3, mode: 'avg', layout: 'hwc', flowKind: 'random', maxWorkgroupsPerDimension: 9, maxFlowsPerChunk: 1 },
   ],
   "strategy 'atomic' (CAS float adds)": [
     { name: 'atomic avg chw, special flows', seed: 13, B: 2, C: 3, H: 9, W: 11, N: 2, mode: 'avg', flowKind: 'special', strategy: 'atomic' },
@@ -99,6 +111,10 @@ for (const [group, cases] of Object.entries(groups)) {
       expect(r.nonzero, c.name).toBeGreaterThan(0);
       // CAS float adds are order-dependent: only the gather strategy promises bit-equal reruns.
       if (c.strategy !== 'atomic') expect(r.deterministic, `${c.name}: two runs differ`).toBe(true);
+      // The gather sums in source order, as the CPU loop: in sum mode (products and adds,
+      // correctly rounded in WGSL) the results are the same bits. Other modes divide, which
+      // WGSL allows to be 2.5 ulp off, so they are held to the tolerance only.
+      if (c.strategy !== 'atomic' && c.mode === 'sum') expect(r.maxAbs, `${c.name}: not bit-equal to the CPU loop`).toBe(0);
     }
   });
 }

@@ -120,7 +120,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export type FlowKind = 'random' | 'special' | 'converge' | 'zero';
+export type FlowKind = 'random' | 'special' | 'converge' | 'zero' | 'shrink';
 
 export interface SplatCaseConfig {
   seed: number;
@@ -146,6 +146,8 @@ export interface SplatCaseConfig {
  * past every border, landing exactly on -1 (the edge of the footprint). 'converge' sends every
  * source of flow n to one point: an integer pixel for even n (weight 1 on a single target,
  * H*W sources in one list), a half-pixel position for odd n (all sources on 4 targets).
+ * 'shrink' scales the grid about its centre by 1 / (2 + n) with 0.25 px of noise, so pixels
+ * receive from a few up to a few dozen sources (every list length the kernel sorts differently).
  */
 export function makeSplatCase(cfg: SplatCaseConfig) {
   const r = rng(cfg.seed);
@@ -169,6 +171,10 @@ export function makeSplatCase(cfg: SplatCaseConfig) {
         const cy = Math.floor(H / 2) + (n % 2) * 0.5;
         dx = cx - x;
         dy = cy - y;
+      } else if (cfg.flowKind === 'shrink') {
+        const k = 1 / (2 + n);
+        dx = (x - W / 2) * k + W / 2 - x + (r() - 0.5) * 0.5;
+        dy = (y - H / 2) * k + H / 2 - y + (r() - 0.5) * 0.5;
       } else if (cfg.flowKind === 'special') {
         const k = Math.floor(r() * 20);
         if (k === 0) dx = NaN;

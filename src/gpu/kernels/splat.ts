@@ -3,16 +3,23 @@
  * every flow with bilinear weights; modes sum / avg / linear / soft as the reference
  * (docs: /work/shared/design/reference.md, "Softmax splatting").
  *
- * Strategy ('gather', the default): WGSL has no float atomics, so instead of scattering
- * values the kernel first bins the flow geometry (which is independent of the channel count)
- * into per-target lists with integer atomics, sorts each list by source index, and then every
- * output element gathers its list. Results are deterministic and summed in the same order as
- * a sequential CPU splat. Cost: 4 small passes over N x H x W plus one pass over the output;
- * the geometry is shared by all B x C channels, which is what stage 2 needs (320 channels,
- * 15 flows). See the header of shaders/softmax_splat_gather.wgsl for the math.
+ * Strategy ('gather', the default): WGSL has no float atomics, so instead of scattering values
+ * the kernel first sorts the sources of each flow into bins by the north-west corner of their
+ * bilinear footprint (integer atomics; the geometry is shared by every channel and batch
+ * entry), sorts each bin by source index, and then every output value gathers the four bins
+ * whose footprints cover its pixel, merged in source order. Results are deterministic and
+ * summed in the order of a sequential CPU splat (bit-equal to it in sum mode). Passes per
+ * chunk of flows: count, scan, fill, sort (over N x H x W) and one gather over the output;
+ * see shaders/softmax_splat_bin.wgsl and softmax_splat_gather_common.wgsl for the math.
+ * The gather comes in two forms, each a pipeline specialised per mode (and layout):
+ *  - lanes over target pixels, 4 channels per walk (softmax_splat_gather.wgsl): chw, and hwc
+ *    with C % 4 != 0 or C < 64;
+ *  - lanes over channels (softmax_splat_gather_vec4.wgsl): hwc with C % 4 == 0 and C >= 64,
+ *    as stage 2's tokens (320..1280 channels): a workgroup per target pixel, contiguous vec4
+ *    loads and stores, 4 vec4s per lane per walk.
  *
- * Flows are processed in chunks when the list storage or the gather's invocation count would
- * exceed device limits, so any flow count works as long as one flow fits.
+ * Flows are processed in chunks when the scratch or the gather's invocation count would exceed
+ * device limits, so any flow count works as long as one flow fits.
  *
  * Why gather and not the alternatives (WGSL has only integer atomics):
  *  - fixed-point integer atomics: rejected without building: soft mode multiplies by up to
@@ -20,23 +27,29 @@
  *    small weights (a 1e-6 bilinear weight would lose ~1e-3 of itself at 2^-32 resolution);
  *  - CAS float adds ('atomic' below): correct to 1e-5 but order-dependent in the last bits,
  *    one CAS per channel per corner (4 x 321 per source pixel at stage 2);
- *  - bin-sort-gather ('gather', default): deterministic, geometry built once per flow for all
- *    channels, 8 channels per gather invocation.
- * Measured (bench/splat.bench.ts, SwiftShader on a shared 2-core machine under load 17-37, GPU
- * timestamps, median; ratios are the meaningful part):
- *    512x320, C=3, 1 flow:        gather 266 ms, atomic 191 ms, CPU scatter 808 ms
- *    64x40, C=320, 15 flows, hwc: gather 4.27 s, atomic 5.30 s, CPU scatter 6.02 s
- * Per pass at 512x320 x 3 (warm): count 21, scan 3, fill 30, sort 56, gather 89 ms; atomic:
- * scatter 139 + normalise 27 ms. At stage 2 the gather pass is ~97 % of the time and the CAS
- * scatter is the slower one. The first scan (Hillis-Steele, 256-wide workgroups) took 1.9-3.2 s
- * on SwiftShader because of its barriers, hence the barrier-free chunked scan.
- * So gather is the default for every shape: deterministic, faster where it matters (stage 2),
- * within 1.4x of CAS at the classical shape; 'atomic' stays available per call.
+ *  - bin-sort-gather ('gather', default): deterministic, one atomic and 16 bytes of scratch per
+ *    source (a per-target list would need four of each, up to 32 bytes), no float atomics.
+ *
+ * Measured on SwiftShader (software WebGPU; bench/splat.bench.ts, idle 2-core machine, GPU
+ * timestamps, medians; see bench/results/splat.json for the run itself):
+ *    512x320, C=3, 1 flow, chw:    gather 64 ms (was 121 ms with per-target lists), CAS 81 ms
+ *    64x40, C=320, 15 flows, hwc:  gather 331 ms (was 645 ms), CAS 1.79 s
+ * What made the difference there: SwiftShader runs 4 lanes per SIMD instruction and each
+ * storage access with lane-varying addresses costs about 12 ns (a masked gather with bounds
+ * checks), so time follows the count of such accesses, not bytes. Hence one entry per source
+ * instead of four, the landing point kept per source (no flow reads or integer divisions in
+ * the gather), a sorting network for bins of up to 4 sources, and 4 vec4s per lane per walk.
+ * No kernel reaches 5x over a CPU loop on that adapter: the benchmark's probe, the bare
+ * 4-source weighted sum per output value with addresses given, is itself only 2.9-3.8x faster
+ * than the oracle loop. On a hardware GPU the same passes are each one small dispatch; that is
+ * where the speed target applies, and it has not been measured (no GPU machine was available).
  */
 import binSrc from '../../../shaders/softmax_splat_bin.wgsl?raw';
 import scanSrc from '../../../shaders/softmax_splat_scan.wgsl?raw';
 import sortSrc from '../../../shaders/softmax_splat_sort.wgsl?raw';
+import gatherCommonSrc from '../../../shaders/softmax_splat_gather_common.wgsl?raw';
 import gatherSrc from '../../../shaders/softmax_splat_gather.wgsl?raw';
+import gatherVec4Src from '../../../shaders/softmax_splat_gather_vec4.wgsl?raw';
 import atomicSrc from '../../../shaders/softmax_splat_atomic.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
@@ -86,12 +99,19 @@ const WG_SCAN = 64;
 /** Elements each scan invocation sums serially (see softmax_splat_scan.wgsl). */
 const SCAN_CHUNK = 32;
 const WG_SORT = 64;
+/** Invocations per workgroup of the pixel-lane gather (softmax_splat_gather.wgsl). */
 const WG_GATHER = 64;
-/** Channels per gather invocation (CPI in the shader, 1..8). */
-const GATHER_CHANNELS = 8;
+/** Most invocations per workgroup of the channel-lane gather (softmax_splat_gather_vec4.wgsl). */
+const WG_GATHER_VEC4 = 64;
+/** vec4s of channels each lane of that gather accumulates per walk over the bins (fixed in the WGSL). */
+const VEC4_PER_LANE = 4;
+/** hwc inputs with C % 4 == 0 and at least this many channels take the channel-lane gather
+ * (below it a workgroup would have fewer than 4 lanes). */
+const VEC4_MIN_CHANNELS = 64;
 const WG_ATOMIC = 64;
-/** Bytes of list storage per target pixel: up to 4 entries of (u32 source, f32 weight). */
-const ENTRY_BYTES_PER_PIXEL = 4 * 8;
+/** Bytes of scratch per source: its entry (u32 index) and landing point (vec2<f32>). */
+const ENTRY_BYTES = 4;
+const POINT_BYTES = 8;
 /** Keep every index the shaders compute below 2^31. */
 const MAX_INVOCATIONS = 2 ** 31 - 1;
 
@@ -120,14 +140,23 @@ export function uniformBuffer(device: GPUDevice, values: number[], label: string
 }
 
 interface Scratch {
-  /** Lists (target pixels) it was sized for. */
-  capacity: number;
+  /** Bins it was sized for: flows per chunk x (H + 1) x (W + 1). */
+  bins: number;
+  /** Sources it was sized for: flows per chunk x H x W. */
+  sources: number;
+  /** Counts, then per-bin cursors: bins + 1 u32. */
   tally: GPUBuffer;
+  /** Exclusive scan of the counts: bins + 1 u32 (the last is the total). */
   offsets: GPUBuffer;
+  /** Source indices, sorted within each bin: sources + 1 u32 (one slack element). */
   entries: GPUBuffer;
+  /** Landing point q of every source: sources vec2<f32>. */
+  points: GPUBuffer;
   /** Block sums of each scan level below `offsets`. */
   levels: GPUBuffer[];
 }
+
+type GatherVariant = 'pixels' | 'vec4';
 
 function storageLayout(device: GPUDevice, label: string, kinds: ('uniform' | 'read' | 'rw')[]): GPUBindGroupLayout {
   return device.createBindGroupLayout({
@@ -146,15 +175,9 @@ export class SoftmaxSplat {
   private readonly scanLayout: GPUBindGroupLayout;
   private readonly sortLayout: GPUBindGroupLayout;
   private readonly gatherLayout: GPUBindGroupLayout;
-  private readonly countPipeline: GPUComputePipeline;
-  private readonly fillPipeline: GPUComputePipeline;
-  private readonly scanPipeline: GPUComputePipeline;
-  private readonly reducePipeline: GPUComputePipeline;
-  private readonly sortPipeline: GPUComputePipeline;
-  private readonly gatherPipeline: GPUComputePipeline;
   private readonly atomicLayout: GPUBindGroupLayout;
-  private readonly scatterPipeline: GPUComputePipeline;
-  private readonly normalisePipeline: GPUComputePipeline;
+  /** Pipelines are built on first use (each costs real time on a software adapter). */
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
   private accumulator: GPUBuffer | null = null;
   private readonly dummyMetric: GPUBuffer;
   private scratch: Scratch | null = null;
@@ -166,27 +189,44 @@ export class SoftmaxSplat {
     this.device = device;
     this.maxFlowsPerChunk = Math.max(1, Math.floor(options.maxFlowsPerChunk ?? Infinity));
     this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
-    this.binLayout = storageLayout(device, 'splat bin', ['uniform', 'read', 'rw', 'read', 'rw']);
+    this.binLayout = storageLayout(device, 'splat bin', ['uniform', 'read', 'rw', 'read', 'rw', 'rw']);
     this.scanLayout = storageLayout(device, 'splat scan', ['uniform', 'rw', 'rw']);
-    this.sortLayout = storageLayout(device, 'splat sort', ['uniform', 'read', 'read', 'rw']);
+    this.sortLayout = storageLayout(device, 'splat sort', ['uniform', 'read', 'rw']);
     this.gatherLayout = storageLayout(device, 'splat gather', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);
-    const pipeline = (label: string, code: string, entryPoint: string, layout: GPUBindGroupLayout, constants: Record<string, number>) =>
-      device.createComputePipeline({
-        label,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module: device.createShaderModule({ label, code }), entryPoint, constants },
-      });
-    this.countPipeline = pipeline('splat count', binSrc, 'count', this.binLayout, { WG: WG_BIN });
-    this.fillPipeline = pipeline('splat fill', binSrc, 'fill', this.binLayout, { WG: WG_BIN });
-    this.reducePipeline = pipeline('splat scan reduce', scanSrc, 'reduce_chunks', this.scanLayout, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
-    this.scanPipeline = pipeline('splat scan', scanSrc, 'scan_chunks', this.scanLayout, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
-    this.sortPipeline = pipeline('splat sort', sortSrc, 'main', this.sortLayout, { WG: WG_SORT });
-    const codes = { MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft, LAYOUT_HWC: LAYOUT_CODE.hwc };
-    this.gatherPipeline = pipeline('splat gather', gatherSrc, 'main', this.gatherLayout, { WG: WG_GATHER, CPI: GATHER_CHANNELS, ...codes });
     this.atomicLayout = storageLayout(device, 'splat atomic', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
-    this.scatterPipeline = pipeline('splat scatter', atomicSrc, 'scatter', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
-    this.normalisePipeline = pipeline('splat normalise', atomicSrc, 'normalise', this.atomicLayout, { WG: WG_ATOMIC, ...codes });
     this.dummyMetric = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE, label: 'splat no metric' });
+  }
+
+  private pipeline(key: string, layout: GPUBindGroupLayout, code: string, entryPoint: string, constants: Record<string, number>): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.device.createComputePipeline({
+        label: `splat ${key}`,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module: this.device.createShaderModule({ label: `splat ${key}`, code }), entryPoint, constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private binPipeline(entryPoint: 'count' | 'fill'): GPUComputePipeline {
+    return this.pipeline(entryPoint, this.binLayout, binSrc, entryPoint, { WG: WG_BIN });
+  }
+
+  private scanPipeline(entryPoint: 'reduce_chunks' | 'scan_chunks'): GPUComputePipeline {
+    return this.pipeline(entryPoint, this.scanLayout, scanSrc, entryPoint, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
+  }
+
+  /** Gather pipeline specialised for one mode and layout (their branches fold away). */
+  private gatherPipeline(variant: GatherVariant, mode: SplatMode, layout: SplatLayout, wg: number): GPUComputePipeline {
+    const modes = { MODE: MODE_CODE[mode], MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft };
+    if (variant === 'vec4') {
+      return this.pipeline(`gather vec4 ${mode} wg${wg}`, this.gatherLayout, `${gatherCommonSrc}\n${gatherVec4Src}`, 'main', { WG: wg, ...modes });
+    }
+    return this.pipeline(`gather ${mode} ${layout}`, this.gatherLayout, `${gatherCommonSrc}\n${gatherSrc}`, 'main', {
+      WG: WG_GATHER, LAYOUT: LAYOUT_CODE[layout], LAYOUT_HWC: LAYOUT_CODE.hwc, ...modes,
+    });
   }
 
   /** Records the splat into `encoder` (nothing is submitted) and returns the output tensor. */
@@ -200,82 +240,88 @@ export class SoftmaxSplat {
       this.encodeAtomic(encoder, args, plan, output);
       return output;
     }
-    const scratch = this.ensureScratch(flowsPerChunk * hw);
+    const bw = W + 1;
+    const scratch = this.ensureScratch(flowsPerChunk * (H + 1) * bw, flowsPerChunk * hw);
+    const vec4 = layout === 'hwc' && C % 4 === 0 && C >= VEC4_MIN_CHANNELS;
+    const vec4Wg = Math.min(WG_GATHER_VEC4, Math.ceil(C / 4 / VEC4_PER_LANE));
+    const gather = this.gatherPipeline(vec4 ? 'vec4' : 'pixels', args.mode, layout, vec4Wg);
 
     for (let base = 0; base < N; base += flowsPerChunk) {
       const nf = Math.min(flowsPerChunk, N - base);
-      const lists = nf * hw;
+      const sources = nf * hw;
+      const bins = nf * (H + 1) * bw;
       const binParams = uniformBuffer(this.device, [nf, H, W, base], 'splat bin params');
-      const gatherParams = uniformBuffer(
-        this.device,
-        [B, nf, C, H, W, MODE_CODE[args.mode], LAYOUT_CODE[layout], args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, 0],
-        'splat gather params',
-      );
       const binGroup = (tally: GPUBuffer) =>
         this.device.createBindGroup({
           layout: this.binLayout,
           entries: [
             { binding: 0, resource: { buffer: binParams } },
             { binding: 1, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
-            { binding: 2, resource: { buffer: tally, size: lists * 4 } },
-            { binding: 3, resource: { buffer: scratch.offsets, size: lists * 4 } },
-            { binding: 4, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+            { binding: 2, resource: { buffer: tally, size: (bins + 1) * 4 } },
+            { binding: 3, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
+            { binding: 4, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
+            { binding: 5, resource: { buffer: scratch.points, size: sources * POINT_BYTES } },
           ],
         });
-      const [bx, by] = dispatchGrid(this.device, KERNEL, lists, WG_BIN, this.gridCap);
+      const [bx, by] = dispatchGrid(this.device, KERNEL, sources, WG_BIN, this.gridCap);
 
-      // 1. count corners landing on each target
-      encoder.clearBuffer(scratch.tally, 0, lists * 4);
+      // 1. count the sources of each bin (the element past the last bin stays 0)
+      encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
       let pass = encoder.beginComputePass({ label: 'splat count' });
-      pass.setPipeline(this.countPipeline);
+      pass.setPipeline(this.binPipeline('count'));
       pass.setBindGroup(0, binGroup(scratch.tally));
       pass.dispatchWorkgroups(bx, by);
       pass.end();
-      encoder.copyBufferToBuffer(scratch.tally, 0, scratch.offsets, 0, lists * 4);
-      encoder.clearBuffer(scratch.tally, 0, lists * 4);
+      encoder.copyBufferToBuffer(scratch.tally, 0, scratch.offsets, 0, (bins + 1) * 4);
+      encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
 
-      pass = encoder.beginComputePass({ label: 'splat lists' });
-      // 2. exclusive scan: list starts
-      this.encodeScan(pass, scratch, lists);
-      // 3. fill the lists (tally becomes the per-list cursor, ending equal to the count)
-      pass.setPipeline(this.fillPipeline);
+      pass = encoder.beginComputePass({ label: 'splat bins' });
+      // 2. exclusive scan: bin starts, and the total after the last bin
+      this.encodeScan(pass, scratch, bins + 1);
+      // 3. fill the bins (tally becomes the per-bin cursor)
+      pass.setPipeline(this.binPipeline('fill'));
       pass.setBindGroup(0, binGroup(scratch.tally));
       pass.dispatchWorkgroups(bx, by);
-      // 4. sort each list by source index (determinism)
-      const [sx, sy] = dispatchGrid(this.device, KERNEL, lists, WG_SORT, this.gridCap);
-      pass.setPipeline(this.sortPipeline);
+      // 4. sort each bin by source index (determinism, CPU order)
+      pass.setPipeline(this.pipeline('sort', this.sortLayout, sortSrc, 'main', { WG: WG_SORT }));
       pass.setBindGroup(
         0,
         this.device.createBindGroup({
           layout: this.sortLayout,
           entries: [
-            { binding: 0, resource: { buffer: uniformBuffer(this.device, [lists], 'splat sort params') } },
-            { binding: 1, resource: { buffer: scratch.offsets, size: lists * 4 } },
-            { binding: 2, resource: { buffer: scratch.tally, size: lists * 4 } },
-            { binding: 3, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+            { binding: 0, resource: { buffer: uniformBuffer(this.device, [bins], 'splat sort params') } },
+            { binding: 1, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
+            { binding: 2, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
           ],
         }),
       );
-      pass.dispatchWorkgroups(sx, sy);
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, bins, WG_SORT, this.gridCap));
       // 5. gather values
-      const [gx, gy] = dispatchGrid(this.device, KERNEL, B * nf * Math.ceil(C / GATHER_CHANNELS) * hw, WG_GATHER, this.gridCap);
-      pass.setPipeline(this.gatherPipeline);
+      const gatherParams = uniformBuffer(
+        this.device,
+        [B, nf, C, H, W, args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, 0, 0, 0],
+        'splat gather params',
+      );
+      pass.setPipeline(gather);
       pass.setBindGroup(
         0,
         this.device.createBindGroup({
           layout: this.gatherLayout,
           entries: [
             { binding: 0, resource: { buffer: gatherParams } },
-            { binding: 1, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
-            { binding: 2, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
-            { binding: 3, resource: { buffer: scratch.offsets, size: lists * 4 } },
-            { binding: 4, resource: { buffer: scratch.tally, size: lists * 4 } },
-            { binding: 5, resource: { buffer: scratch.entries, size: lists * ENTRY_BYTES_PER_PIXEL } },
+            { binding: 1, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
+            { binding: 2, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
+            { binding: 3, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
+            { binding: 4, resource: { buffer: scratch.points, size: sources * POINT_BYTES } },
+            { binding: 5, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
             { binding: 6, resource: { buffer: output.buffer, size: byteSize(output) } },
           ],
         }),
       );
-      pass.dispatchWorkgroups(gx, gy);
+      const grid = vec4
+        ? dispatchGrid(this.device, KERNEL, B * nf * hw, 1, this.gridCap)
+        : dispatchGrid(this.device, KERNEL, B * nf * Math.ceil(C / 4) * hw, WG_GATHER, this.gridCap);
+      pass.dispatchWorkgroups(...grid);
       pass.end();
     }
     return output;
@@ -304,6 +350,7 @@ export class SoftmaxSplat {
     const hw = H * W;
     const K = C + (args.mode === 'sum' ? 0 : 1);
     const accBytes = B * flowsPerChunk * K * hw * 4;
+    const atomicConstants = { WG: WG_ATOMIC, MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft, LAYOUT_HWC: LAYOUT_CODE.hwc };
     if (!this.accumulator || this.accumulator.size < accBytes) {
       // An older accumulator may still be used by recorded, unsubmitted commands: drop it, don't destroy it.
       this.accumulator = this.device.createBuffer({ size: accBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'splat accumulator' });
@@ -329,9 +376,9 @@ export class SoftmaxSplat {
       encoder.clearBuffer(this.accumulator, 0, B * nf * K * hw * 4);
       const pass = encoder.beginComputePass({ label: 'splat atomic' });
       pass.setBindGroup(0, group);
-      pass.setPipeline(this.scatterPipeline);
+      pass.setPipeline(this.pipeline('scatter', this.atomicLayout, atomicSrc, 'scatter', atomicConstants));
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC, this.gridCap));
-      pass.setPipeline(this.normalisePipeline);
+      pass.setPipeline(this.pipeline('normalise', this.atomicLayout, atomicSrc, 'normalise', atomicConstants));
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC, this.gridCap));
       pass.end();
     }
@@ -356,35 +403,39 @@ export class SoftmaxSplat {
       }),
     );
     const chunks = (size: number) => dispatchGrid(this.device, KERNEL, Math.ceil(size / SCAN_CHUNK), WG_SCAN, this.gridCap);
-    pass.setPipeline(this.reducePipeline);
+    pass.setPipeline(this.scanPipeline('reduce_chunks'));
     for (let l = 0; l < top; l++) {
       pass.setBindGroup(0, groups[l]);
       pass.dispatchWorkgroups(...chunks(sizes[l]));
     }
-    pass.setPipeline(this.scanPipeline);
+    pass.setPipeline(this.scanPipeline('scan_chunks'));
     for (let l = top; l >= 0; l--) {
       pass.setBindGroup(0, groups[l]);
       pass.dispatchWorkgroups(...chunks(l === top ? 1 : sizes[l]));
     }
   }
 
-  private ensureScratch(lists: number): Scratch {
-    if (this.scratch && this.scratch.capacity >= lists) return this.scratch;
+  private ensureScratch(bins: number, sources: number): Scratch {
+    if (this.scratch && this.scratch.bins >= bins && this.scratch.sources >= sources) return this.scratch;
     // Buffers of an earlier, smaller scratch may still be referenced by recorded but not yet
     // submitted commands, so they are dropped (garbage-collected), not destroyed.
+    bins = Math.max(bins, this.scratch?.bins ?? 0);
+    sources = Math.max(sources, this.scratch?.sources ?? 0);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const buf = (size: number, label: string) => this.device.createBuffer({ size: Math.max(16, size), usage, label });
     const levels: GPUBuffer[] = [];
-    let size = lists;
+    let size = bins + 1;
     do {
       size = Math.ceil(size / SCAN_CHUNK);
       levels.push(buf(size * 4, 'splat scan level'));
     } while (size > 1);
     this.scratch = {
-      capacity: lists,
-      tally: buf(lists * 4, 'splat tally'),
-      offsets: buf(lists * 4, 'splat offsets'),
-      entries: buf(lists * ENTRY_BYTES_PER_PIXEL, 'splat entries'),
+      bins,
+      sources,
+      tally: buf((bins + 1) * 4, 'splat tally'),
+      offsets: buf((bins + 1) * 4, 'splat offsets'),
+      entries: buf((sources + 1) * ENTRY_BYTES, 'splat entries'),
+      points: buf(sources * POINT_BYTES, 'splat points'),
       levels,
     };
     return this.scratch;
@@ -394,7 +445,7 @@ export class SoftmaxSplat {
     const s = this.scratch;
     this.scratch = null;
     if (!s) return;
-    for (const b of [s.tally, s.offsets, s.entries, ...s.levels]) b.destroy();
+    for (const b of [s.tally, s.offsets, s.entries, s.points, ...s.levels]) b.destroy();
   }
 
   private validate(args: SplatArgs) {
@@ -444,9 +495,10 @@ export class SoftmaxSplat {
 
     // Flows per chunk: list storage within one binding, and every index below 2^31.
     const hw = H * W;
-    // gather: list storage per flow; atomic: accumulator (C + 1 channels) per flow.
-    const perFlowBytes = strategy === 'gather' ? hw * ENTRY_BYTES_PER_PIXEL : B * (C + 1) * hw * 4;
-    const byStorage = Math.floor(Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) / perFlowBytes);
+    // gather: the landing points (H W vec2<f32>, the largest binding of its scratch next to the
+    // (H+1)(W+1) + 1 bin offsets); atomic: accumulator (C + 1 channels) per flow.
+    const perFlowBytes = strategy === 'gather' ? Math.max(hw * POINT_BYTES, (H + 1) * (W + 1) * 4) : B * (C + 1) * hw * 4;
+    const byStorage = Math.floor((Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) - 16) / perFlowBytes);
     const byIndex = Math.floor(MAX_INVOCATIONS / (B * (C + 1) * hw));
     const flowsPerChunk = Math.min(N, byStorage, byIndex, this.maxFlowsPerChunk);
     if (flowsPerChunk < 1) {
