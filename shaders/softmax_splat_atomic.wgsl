@@ -1,5 +1,5 @@
 // Softmax splatting, the scatter alternative (strategy 'atomic'; the default is the
-// bin-sort-gather of softmax_splat_bin/scan/sort/gather.wgsl). Kept for measurement and as a
+// bin-sort-gather of softmax_splat_bin/scan/sort/gather*.wgsl). Kept for measurement and as a
 // fallback; it matches the authors' CUDA kernel most literally.
 // WGSL has no float atomics, so float adds are compare-and-swap loops on the u32 bit pattern:
 // the sum order is whatever order the CAS succeeds in, so results vary in the last bits from

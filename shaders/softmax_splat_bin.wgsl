@@ -8,8 +8,8 @@
 //          entries[offsets[bin(s)] + atomicAdd(cursor[bin(s)], 1)] (tally is the cursor).
 // A source's four corners are nw, nw + (1,0), nw + (0,1), nw + (1,1), so a target pixel t
 // receives exactly the sources of the 2 x 2 bins whose nw corner is t - (0|1, 0|1): the gather
-// (softmax_splat_gather*.wgsl) reads those four bins. One bin per source instead of one list
-// entry per corner means a quarter of the atomics and of the list storage of a per-target CSR.
+// (softmax_splat_gather*.wgsl) reads those four bins. One bin per source, instead of one list
+// entry per corner in per-target lists, means a quarter of the atomics and of the entries.
 // Bins: the nw corner of an in-grid footprint lies in [-1, W-1] x [-1, H-1], so bins form a
 // (W+1) x (H+1) grid per flow, bin = n * (H+1)(W+1) + (nw.y + 1) * (W+1) + (nw.x + 1).
 // Bindings (group 0):

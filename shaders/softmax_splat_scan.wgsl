@@ -1,4 +1,4 @@
-// Exclusive prefix sum of u32 counts, in place, for the splat's per-target lists (CSR offsets).
+// Exclusive prefix sum of u32 counts, in place, for the splat's bins (CSR offsets).
 // Barrier-free chunked scan (chunks of CHUNK consecutive elements, one invocation each), used
 // recursively by the TS wrapper, level l holding n_l elements:
 //   reduce_chunks: sums[k] = sum of data[k*CHUNK .. (k+1)*CHUNK)        (n_{l+1} = ceil(n_l / CHUNK))
@@ -14,7 +14,7 @@
 //   2 storage rw sums u32 [ceil(n / CHUNK)]
 // One invocation per chunk, WG per workgroup; ceil(ceil(n / CHUNK) / WG) workgroups split as
 // gx = min(total, 65535), gy = ceil(total / gx), chunk = (wg.y * num_wg.x + wg.x) * WG + local.
-// Totals stay below 2^32: at most 4 entries per target pixel and far fewer than 2^30 pixels.
+// Totals stay below 2^32: one entry per source pixel and far fewer than 2^30 pixels.
 
 struct Params {
   n: u32,
