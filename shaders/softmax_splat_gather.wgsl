@@ -74,16 +74,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   var num = vec4<f32>(0.0);
   var den = 0.0;
   loop {
-    let s = merge_peek(m);
-    if (s == NO_SOURCE) {
+    let c = merge_next(&m, n, plane);
+    if (c.source == NO_SOURCE) {
       break;
     }
-    let w = corner_weight(merge_advance(&m, n, s));
-    let z = importance(plane, s);
+    let s = c.source;
     let x = vec4<f32>(input[input_index(b, s, ch.x, hw)], input[input_index(b, s, ch.y, hw)],
                       input[input_index(b, s, ch.z, hw)], input[input_index(b, s, ch.w, hw)]);
-    num = num + (x * z) * w;
-    den = den + z * w;
+    num = num + (x * c.z) * c.w;
+    den = den + c.z * c.w;
   }
   if (MODE != MODE_SUM) {
     num = num / (den + 1e-7);

@@ -129,3 +129,21 @@ fn importance(plane: u32, s: u32) -> f32 {
   }
   return 1.0;
 }
+
+// One step of the walk: the next source in source order (NO_SOURCE when the bins are done),
+// its bilinear weight w on this target and its importance Z; the kernel adds w (x Z).
+struct Contribution {
+  source: u32,
+  w: f32,
+  z: f32,
+}
+
+fn merge_next(m: ptr<function, BinMerge>, n: u32, plane: u32) -> Contribution {
+  var c: Contribution;
+  c.source = merge_peek(*m);
+  if (c.source != NO_SOURCE) {
+    c.w = corner_weight(merge_advance(m, n, c.source));
+    c.z = importance(plane, c.source);
+  }
+  return c;
+}

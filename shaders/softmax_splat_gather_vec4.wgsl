@@ -47,18 +47,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     var num3 = vec4<f32>(0.0);
     var den = 0.0;
     loop {
-      let s = merge_peek(m);
-      if (s == NO_SOURCE) {
+      let e = merge_next(&m, n, plane);
+      if (e.source == NO_SOURCE) {
         break;
       }
-      let w = corner_weight(merge_advance(&m, n, s));
-      let z = importance(plane, s);
-      let row = in_base + s * c4n;
-      num0 = num0 + (input[row + c.x] * z) * w;
-      num1 = num1 + (input[row + c.y] * z) * w;
-      num2 = num2 + (input[row + c.z] * z) * w;
-      num3 = num3 + (input[row + c.w] * z) * w;
-      den = den + z * w;
+      let row = in_base + e.source * c4n;
+      num0 = num0 + (input[row + c.x] * e.z) * e.w;
+      num1 = num1 + (input[row + c.y] * e.z) * e.w;
+      num2 = num2 + (input[row + c.z] * e.z) * e.w;
+      num3 = num3 + (input[row + c.w] * e.z) * e.w;
+      den = den + e.z * e.w;
     }
     if (MODE != MODE_SUM) {
       let norm = den + 1e-7;
