@@ -35,7 +35,7 @@
  *    512x320, C=3, 1 flow, chw:    gather 64 ms (was 121 ms with per-target lists), CAS 81 ms
  *    64x40, C=320, 15 flows, hwc:  gather 331 ms (was 645 ms), CAS 1.79 s
  * What made the difference there: SwiftShader runs 4 lanes per SIMD instruction and each
- * storage access with lane-varying addresses costs about 12 ns (a masked gather with bounds
+ * storage access with lane-varying addresses costs roughly 10 ns (a masked gather with bounds
  * checks), so time follows the count of such accesses, not bytes. Hence one entry per source
  * instead of four, the landing point kept per source (no flow reads or integer divisions in
  * the gather), a sorting network for bins of up to 4 sources, and 4 vec4s per lane per walk.
