@@ -27,22 +27,24 @@
  *    small weights (a 1e-6 bilinear weight would lose ~1e-3 of itself at 2^-32 resolution);
  *  - CAS float adds ('atomic' below): correct to 1e-5 but order-dependent in the last bits,
  *    one CAS per channel per corner (4 x 321 per source pixel at stage 2);
- *  - bin-sort-gather ('gather', default): deterministic, one atomic and 16 bytes of scratch per
- *    source (a per-target list would need four of each, up to 32 bytes), no float atomics.
+ *  - bin-sort-gather ('gather', default): deterministic, no float atomics, one integer atomic
+ *    and about 20 bytes of scratch per source (bin count and offset, entry, landing point);
+ *    per-target lists, the first design, needed up to four of each and 40 bytes per pixel.
  *
  * Measured on SwiftShader (software WebGPU; bench/splat.bench.ts, idle 2-core machine, GPU
- * timestamps, medians; see bench/results/splat.json for the run itself):
- *    512x320, C=3, 1 flow, chw:    gather 64 ms (was 121 ms with per-target lists), CAS 81 ms
- *    64x40, C=320, 15 flows, hwc:  gather 331 ms (was 645 ms), CAS 1.79 s
+ * timestamps, medians of the run in bench/results/splat.json; runs spread by about 30 %):
+ *    512x320, C=3, 1 flow, chw:    gather 65 ms (121 ms with per-target lists), CAS 82 ms
+ *    64x40, C=320, 15 flows, hwc:  gather 411 ms (645 ms), CAS 1.70 s
  * What made the difference there: SwiftShader runs 4 lanes per SIMD instruction and each
  * storage access with lane-varying addresses costs roughly 10 ns (a masked gather with bounds
  * checks), so time follows the count of such accesses, not bytes. Hence one entry per source
  * instead of four, the landing point kept per source (no flow reads or integer divisions in
  * the gather), a sorting network for bins of up to 4 sources, and 4 vec4s per lane per walk.
- * No kernel reaches 5x over a CPU loop on that adapter: the benchmark's probe, the bare
- * 4-source weighted sum per output value with addresses given, is itself only 2.9-3.8x faster
- * than the oracle loop. On a hardware GPU the same passes are each one small dispatch; that is
- * where the speed target applies, and it has not been measured (no GPU machine was available).
+ * No kernel reaches 5x over a plain CPU loop on that adapter: the benchmark's floor probe, the
+ * bare 4-source weighted sum per output value with addresses given, is itself only 0.7-2.7x
+ * faster than bench/baselines/splatScatter.ts (2.4-6.3x than the slower test oracle). On a
+ * hardware GPU the same passes are each one small dispatch; that is where the speed target
+ * applies, and it has not been measured (no GPU machine was available).
  */
 import binSrc from '../../../shaders/softmax_splat_bin.wgsl?raw';
 import scanSrc from '../../../shaders/softmax_splat_scan.wgsl?raw';
