@@ -2,8 +2,7 @@
 // target pixel's sources (the merged bins of softmax_splat_gather_common.wgsl, prepended by
 // splat.ts) for a group of 4 channels, so there are no float atomics and the sum order is the
 // source order (deterministic, and that of a sequential CPU splat). Used for the chw layout
-// and for hwc inputs whose channel count is not a multiple of 4 (softmax_splat_gather_vec4
-// takes the others).
+// and for hwc inputs with C % 4 != 0 or C < 64 (softmax_splat_gather_vec4 takes the others).
 // Bindings (group 0): 0-4 as in softmax_splat_gather_common, and
 //   5 storage read input   f32 [B, C, H, W] (LAYOUT chw) or [B, H, W, C] (LAYOUT hwc)
 //   6 storage rw   output  f32 [B, n_total, C, H, W] (chw) or [B, n_total, H, W, C] (hwc);
@@ -11,7 +10,7 @@
 // One invocation per (b, chunk flow n, target pixel t, group g of 4 channels; the last group
 // may be partial): B * n_flows * ceil(C / 4) * H * W invocations, fastest index t (chw) or g
 // (hwc) so neighbouring invocations touch neighbouring addresses. The 4 channels share one
-// walk over the bins (entry, flow and metric reads, weight, exp). Channels past C load
+// walk over the bins (entry, landing point and metric reads, weight, exp). Channels past C load
 // channel C-1 (any in-bounds value) and are not stored, so the walk has no branches.
 // WG per workgroup, ceil(total / WG) workgroups split as gx = min(total, limit),
 // gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.

@@ -3,15 +3,16 @@
 // owns one (b, flow, target pixel); its invocations take consecutive vec4s of channels, so
 // every load and store of a workgroup is contiguous in memory, and the walk over the merged
 // bins (softmax_splat_gather_common.wgsl, prepended by splat.ts) is the same for every lane:
-// no divergence, and the entry/flow/metric reads are the same address across lanes.
+// no divergence, and the entry, landing point and metric reads are the same address across lanes.
 // Bindings (group 0): 0-4 as in softmax_splat_gather_common, and
 //   5 storage read input   vec4<f32> [B, H, W, C/4]
 //   6 storage rw   output  vec4<f32> [B, n_total, H, W, C/4]; this dispatch writes flows
 //                  flow_base .. flow_base + n_flows - 1
 // One workgroup per (b, chunk flow n, target pixel t): B * n_flows * H * W workgroups split as
 // gx = min(total, limit), gy = ceil(total / gx), item = wg.y * num_wg.x + wg.x, fastest t.
-// Invocation `local` computes vec4s c4 = local + k * WG (k = 0, 1, ...) below C / 4, each with
-// its own walk over the bins (the walk is cheap next to C / 4 loads per source).
+// Invocation `local` computes vec4s c4 = local + k * WG (k = 0, 1, ...) below C / 4, four per
+// walk over the bins (k = 4j .. 4j + 3 share walk j), so the walk's reads are paid once per
+// 16 channels of a lane; splat.ts sets WG = ceil(C / 16), at most 64.
 
 @group(0) @binding(5) var<storage, read> input: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> output: array<vec4<f32>>;

@@ -9,9 +9,8 @@
 // One invocation per bin, WG per workgroup; dispatch ceil(n_lists / WG) workgroups split as
 // gx = min(total, limit), gy = ceil(total / gx). Most bins of a smooth flow hold 0, 1 or 2
 // sources (about one per bin on average); up to 4 take a sorting network, up to 16 insertion
-// sort, longer ones (many
-// sources converging on one pixel) an in-place heapsort, O(n log n) worst case, so no input
-// can make a single invocation quadratic.
+// sort, longer ones (many sources converging on one pixel) an in-place heapsort, O(n log n)
+// worst case, so no input can make a single invocation quadratic.
 
 struct Params {
   n_lists: u32,
