@@ -18,7 +18,7 @@
 //   2 storage rw      tally   atomic<u32> [n_flows * (H+1) * (W+1)]  (counts in `count`, cursors in `fill`)
 //   3 storage read    offsets u32 [n_flows * (H+1) * (W+1) + 1]  (exclusive scan of counts; unused by `count`)
 //   4 storage rw      entries u32 [n_flows * H * W]  (source pixel index within its flow; unused by `count`)
-//   5 storage rw      points  vec2<f32> [n_flows, H, W]  (q of every source; written by `count`)
+//   5 storage rw      points  vec2<f32> [n_flows, H, W]  (q of every source; written by `count`, read by `fill`)
 // Index space: one invocation per (flow n, source pixel s), id = n * H * W + s, WG per
 // workgroup, linearised over a 2D grid: id = (wg.y * num_wg.x + wg.x) * WG + local.
 // Dispatch: ceil(n_flows*H*W / WG) workgroups, split as gx = min(total, limit), gy = ceil(total/gx).
@@ -49,26 +49,23 @@ fn is_finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
 
-struct Binned {
-  // Bin index, or -1 when the footprint misses the grid.
-  bin: i32,
-  q: vec2<f32>,
-}
-
-fn source_bin(n: u32, s: u32) -> Binned {
+// Landing point q of source s of chunk flow n (read from the flows; `count` keeps it in points).
+fn landing_point(n: u32, s: u32) -> vec2<f32> {
   let hw = params.height * params.width;
   let fbase = (params.flow_base + n) * 2u * hw;
-  var r: Binned;
-  r.q = vec2<f32>(f32(s % params.width) + flows[fbase + s], f32(s / params.width) + flows[fbase + hw + s]);
-  r.bin = -1;
-  let valid = is_finite(r.q.x) && is_finite(r.q.y) && r.q.x >= -1.0 && r.q.x < f32(params.width) &&
-              r.q.y >= -1.0 && r.q.y < f32(params.height);
-  if (valid) {
-    let nw = vec2<i32>(floor(r.q));
-    let bw = i32(params.width) + 1;
-    r.bin = i32(n) * bw * (i32(params.height) + 1) + (nw.y + 1) * bw + nw.x + 1;
+  return vec2<f32>(f32(s % params.width) + flows[fbase + s], f32(s / params.width) + flows[fbase + hw + s]);
+}
+
+// The bin of a source of chunk flow n landing at q, or -1 when its footprint misses the grid.
+fn bin_of(n: u32, q: vec2<f32>) -> i32 {
+  let valid = is_finite(q.x) && is_finite(q.y) && q.x >= -1.0 && q.x < f32(params.width) &&
+              q.y >= -1.0 && q.y < f32(params.height);
+  if (!valid) {
+    return -1;
   }
-  return r;
+  let nw = vec2<i32>(floor(q));
+  let bw = i32(params.width) + 1;
+  return i32(n) * bw * (i32(params.height) + 1) + (nw.y + 1) * bw + nw.x + 1;
 }
 
 fn invocation(wg: vec3<u32>, nwg: vec3<u32>, local: u32) -> u32 {
@@ -83,10 +80,11 @@ fn count(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (id >= params.n_flows * hw) {
     return;
   }
-  let r = source_bin(id / hw, id % hw);
-  points[id] = r.q;
-  if (r.bin >= 0) {
-    atomicAdd(&tally[u32(r.bin)], 1u);
+  let q = landing_point(id / hw, id % hw);
+  points[id] = q;
+  let bin = bin_of(id / hw, q);
+  if (bin >= 0) {
+    atomicAdd(&tally[u32(bin)], 1u);
   }
 }
 
@@ -98,9 +96,9 @@ fn fill(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   if (id >= params.n_flows * hw) {
     return;
   }
-  let s = id % hw;
-  let r = source_bin(id / hw, s);
-  if (r.bin >= 0) {
-    entries[offsets[u32(r.bin)] + atomicAdd(&tally[u32(r.bin)], 1u)] = s;
+  // The landing point `count` stored: no second read of the flows, no integer division.
+  let bin = bin_of(id / hw, points[id]);
+  if (bin >= 0) {
+    entries[offsets[u32(bin)] + atomicAdd(&tally[u32(bin)], 1u)] = id % hw;
   }
 }
