@@ -77,7 +77,8 @@ test('softmax splatting: GPU kernel vs CPU scatter', async ({ harness }) => {
     const r = await harness.evaluate(async ({ s, probe }) => {
       const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
       const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-      const { SoftmaxSplat, dispatchGrid } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
+      const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
+      const { dispatchGrid } = await import(/* @vite-ignore */ '/src/gpu/kernels/common.ts' as string);
       const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
       const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
       const { splatScatter } = await import(/* @vite-ignore */ '/bench/baselines/splatScatter.ts' as string);

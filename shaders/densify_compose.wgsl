@@ -20,7 +20,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let w = params.width;
   let h = params.height;
   let frames = params.coarse_width;
-  if (gid.x >= w || gid.y >= h || gid.z >= frames) { return; }
+  if (!in_tiled_grid(gid, w, h, frames)) { return; }
   let i = gid.y * w + gid.x;
   let k_count = params.batch;
   var d = vec2f(0.0, 0.0);

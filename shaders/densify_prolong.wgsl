@@ -20,20 +20,14 @@ fn coarse_at(x: i32, y: i32, o: u32) -> f32 {
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let w = params.width;
-  let h = params.height;
-  if (gid.x >= w || gid.y >= h || gid.z >= params.batch) { return; }
-  let i = gid.y * w + gid.x;
+  let px = tiled_pixel(gid, params.width, params.height, params.batch);
+  if (!px.inside) { return; }
+  let i = px.index;
   if (fixed[i] > 0.25) { return; }
-  let sx = (f32(gid.x) + 0.5) * 0.5 - 0.5;
-  let sy = (f32(gid.y) + 0.5) * 0.5 - 0.5;
-  let x0 = i32(floor(sx));
-  let y0 = i32(floor(sy));
-  let fx = sx - f32(x0);
-  let fy = sy - f32(y0);
+  let t = upsample_taps(gid.x, gid.y);
   let co = gid.z * params.coarse_width * params.coarse_height;
-  let top = mix(coarse_at(x0, y0, co), coarse_at(x0 + 1, y0, co), fx);
-  let bottom = mix(coarse_at(x0, y0 + 1, co), coarse_at(x0 + 1, y0 + 1, co), fx);
-  let o = gid.z * w * h + i;
-  u[o] = u[o] + mix(top, bottom, fy);
+  let top = mix(coarse_at(t.x0, t.y0, co), coarse_at(t.x0 + 1, t.y0, co), t.fx);
+  let bottom = mix(coarse_at(t.x0, t.y0 + 1, co), coarse_at(t.x0 + 1, t.y0 + 1, co), t.fx);
+  let o = px.frame * px.plane + i;
+  u[o] = u[o] + mix(top, bottom, t.fy);
 }

@@ -38,7 +38,7 @@ fn residual(x: u32, y: u32, o: u32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let cw = params.coarse_width;
   let ch = params.coarse_height;
-  if (gid.x >= cw || gid.y >= ch || gid.z >= params.batch) { return; }
+  if (!in_tiled_grid(gid, cw, ch, params.batch)) { return; }
   let o = gid.z * params.width * params.height;
   let c = gid.y * cw + gid.x;
   let co = gid.z * cw * ch + c;

@@ -22,7 +22,7 @@
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let cw = params.coarse_width;
   let ch = params.coarse_height;
-  if (gid.x >= cw || gid.y >= ch) { return; }
+  if (!in_tiled_grid(gid, cw, ch, 1u)) { return; }
   let w = params.width;
   let h = params.height;
   let fx = gid.x * 2u;

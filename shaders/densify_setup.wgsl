@@ -22,12 +22,11 @@
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let w = params.width;
-  let h = params.height;
-  if (gid.x >= w || gid.y >= h || gid.z >= params.batch) { return; }
-  let i = gid.y * w + gid.x;
+  let px = tiled_pixel(gid, params.width, params.height, params.batch);
+  if (!px.inside) { return; }
+  let i = px.index;
   let id = ids[i];
-  let o = gid.z * w * h + i;
+  let o = px.frame * px.plane + i;
   var value = 0.0;
   if (id >= 0 && u32(id) == gid.z) { value = 1.0; }
   rhs[o] = value;

@@ -34,7 +34,7 @@ fn edge_weight(a: vec3f, b: vec3f, ia: u32, ib: u32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let w = params.width;
   let h = params.height;
-  if (gid.x >= w || gid.y >= h) { return; }
+  if (!in_tiled_grid(gid, w, h, 1u)) { return; }
   let i = gid.y * w + gid.x;
   let c = rgb(i);
   var a = 0.0;

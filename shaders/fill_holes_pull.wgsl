@@ -1,17 +1,6 @@
 // fill_holes_pull: one "pull" step of pull-push hole filling (Gortler et al. 1996): the next
 // coarser level as the weight-averaged colour of each 2x2 block.
-struct Params {
-  width: u32,
-  height: u32,
-  coarse_width: u32,
-  coarse_height: u32,
-  frames: u32,
-  // 1 when the fine level's colour is premultiplied by its weight (the splat output: a
-  // normalised splat with the 1e-7 guard gives colour * coverage), 0 when it is not.
-  premultiplied: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height (fine level), coarse_width, coarse_height, frames, premultiplied.
 // fine: [F, 4, H, W]: R, G, B and weight in [0, 1] (coverage).
 @group(0) @binding(1) var<storage, read> fine: array<f32>;
 // coarse: [F, 4, Hc, Wc], Hc = ceil(H/2), Wc = ceil(W/2).
@@ -25,7 +14,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let cw = params.coarse_width;
   let ch = params.coarse_height;
-  if (gid.x >= cw || gid.y >= ch || gid.z >= params.frames) { return; }
+  if (!in_tiled_grid(gid, cw, ch, params.frames)) { return; }
   let w = params.width;
   let h = params.height;
   let n = w * h;

@@ -41,10 +41,6 @@ var<workgroup> partial: array<f32, WG>;
 
 const PI: f32 = 3.14159265358979;
 
-fn is_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
-
 fn flow_at(p: u32) -> vec2<f32> {
   let hw = params.height * params.width;
   let base = params.frame * 2u * hw;
@@ -54,7 +50,7 @@ fn flow_at(p: u32) -> vec2<f32> {
 @compute @workgroup_size(WG)
 fn max_radius(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   var r = 0.0;
   if (id < params.height * params.width) {
     let f = flow_at(id);
@@ -78,7 +74,7 @@ fn max_radius(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
 @compute @workgroup_size(WG)
 fn colour(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   if (id >= params.height * params.width) {
     return;
   }

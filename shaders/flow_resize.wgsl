@@ -50,7 +50,7 @@ fn taps(dst: u32, in_size: u32, out_size: u32) -> Taps {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   let out_hw = params.out_h * params.out_w;
   if (id >= params.n_flows * 2u * out_hw) {
     return;

@@ -1,11 +1,5 @@
 // image_flow_shift: flows relative to the last frame, f_i - f_N (the loop's backward flows).
-struct Params {
-  width: u32,
-  height: u32,
-  frames: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames.
 // flows: [F, 2, H, W]; last: [2, H, W] (f_N); out: [F, 2, H, W] = flows - last.
 @group(0) @binding(1) var<storage, read> flows: array<f32>;
 @group(0) @binding(2) var<storage, read> last: array<f32>;
@@ -16,12 +10,9 @@ struct Params {
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let w = params.width;
-  let h = params.height;
-  if (gid.x >= w || gid.y >= h || gid.z >= params.frames) { return; }
-  let n = w * h;
-  let p = gid.y * w + gid.x;
-  let o = gid.z * 2u * n + p;
-  out[o] = flows[o] - last[p];
-  out[o + n] = flows[o + n] - last[n + p];
+  let px = frame_pixel(gid);
+  if (!px.inside) { return; }
+  let o = px.frame * 2u * px.plane + px.index;
+  out[o] = flows[o] - last[px.index];
+  out[o + px.plane] = flows[o + px.plane] - last[px.plane + px.index];
 }

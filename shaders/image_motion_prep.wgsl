@@ -1,14 +1,6 @@
 // image_motion_prep: per frame, the softmax-splat metric of every source pixel and a mark on
 // every target pixel that a MOVING source pixel lands on.
-struct Params {
-  width: u32,
-  height: u32,
-  frames: u32,
-  // metric = metric_scale * |flow| (pixels): content that moves more is put in front.
-  metric_scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames, metric_scale.
 // flows: [F, 2, H, W] float32 pixels.
 @group(0) @binding(1) var<storage, read> flows: array<f32>;
 // metric: [F, H, W] float32 (the splat's [1, F, H, W] metric).
@@ -22,13 +14,14 @@ struct Params {
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let px = frame_pixel(gid);
+  if (!px.inside) { return; }
   let w = params.width;
   let h = params.height;
-  if (gid.x >= w || gid.y >= h || gid.z >= params.frames) { return; }
-  let n = w * h;
-  let i = gid.y * w + gid.x;
-  let f = vec2f(flows[gid.z * 2u * n + i], flows[gid.z * 2u * n + n + i]);
-  metric[gid.z * n + i] = params.metric_scale * length(f);
+  let n = px.plane;
+  let i = px.index;
+  let f = vec2f(flows[px.frame * 2u * n + i], flows[px.frame * 2u * n + n + i]);
+  metric[px.frame * n + i] = params.metric_scale * length(f);
   if (f.x == 0.0 && f.y == 0.0) { return; }
   let q = vec2f(f32(gid.x), f32(gid.y)) + f;
   if (!(abs(q.x) < 1e30 && abs(q.y) < 1e30)) { return; }
@@ -39,7 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var c = 0u; c < 4u; c++) {
     let t = q0 + offsets[c];
     if (weights[c] > 0.0 && t.x >= 0.0 && t.y >= 0.0 && t.x < f32(w) && t.y < f32(h)) {
-      atomicStore(&covered[gid.z * n + u32(t.y) * w + u32(t.x)], 1u);
+      atomicStore(&covered[px.frame * n + u32(t.y) * w + u32(t.x)], 1u);
     }
   }
 }

@@ -1,10 +1,5 @@
 // image_unpack: packed RGBA8 image -> float planar [1, 4, H, W] = (R, G, B, 1), R/G/B in [0,1].
-struct Params {
-  width: u32,
-  height: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height (frames = 1).
 // image: [H*W] packed RGBA8, red in the low byte.
 @group(0) @binding(1) var<storage, read> image: array<u32>;
 // planes: [4, H, W] float32; the constant 4th plane lets a normalised splat report coverage.
@@ -14,11 +9,10 @@ struct Params {
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let w = params.width;
-  let h = params.height;
-  if (gid.x >= w || gid.y >= h) { return; }
-  let i = gid.y * w + gid.x;
-  let n = w * h;
+  let px = frame_pixel(gid);
+  if (!px.inside) { return; }
+  let i = px.index;
+  let n = px.plane;
   let c = unpack4x8unorm(image[i]);
   planes[i] = c.x;
   planes[n + i] = c.y;

@@ -83,7 +83,7 @@ fn main(
   @builtin(num_workgroups) nwg : vec3<u32>,
   @builtin(local_invocation_index) lid : u32,
 ) {
-  let w = wid.y * nwg.x + wid.x;
+  let w = grid_workgroup(wid, nwg);
   if (w >= params.total) {
     return;  // uniform per workgroup: padding of the rounded-up 2-D grid
   }

@@ -12,7 +12,7 @@
 //              softmax_splat_bin.wgsl) in bounds gets value * w added into acc.
 //   normalise: one invocation per output element: out = acc_k (sum) or acc_k / (acc_C + 1e-7).
 // Bindings (group 0):
-//   0 uniform Params (below; codes from splat.ts)
+//   0 uniform Params (softmax_splat_values.wgsl; codes from splat.ts)
 //   1 storage read input  f32 [B, C, H, W] (chw) or [B, H, W, C] (hwc)
 //   2 storage read flows  f32 [N_total, 2, H, W]
 //   3 storage read metric f32 [metric_batch, metric_flows, H, W] (4-byte dummy when unused)
@@ -22,22 +22,7 @@
 // Dispatch: ceil(invocations / WG) workgroups split as gx = min(total, 65535),
 // gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
 
-struct Params {
-  batch: u32,
-  n_flows: u32,
-  channels: u32,
-  height: u32,
-  width: u32,
-  mode: u32,
-  channel_order: u32,
-  metric_batch: u32,
-  metric_flows: u32,
-  flow_base: u32,
-  n_total: u32,
-  acc_channels: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0) and the importance Z: softmax_splat_values.wgsl, prepended by splat.ts.
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read> flows: array<f32>;
 @group(0) @binding(3) var<storage, read> metric: array<f32>;
@@ -46,14 +31,7 @@ struct Params {
 
 // Set by splat.ts: workgroup size and the codes of Params.mode / Params.channel_order.
 override WG: u32;
-override MODE_SUM: u32;
-override MODE_LINEAR: u32;
-override MODE_SOFT: u32;
 override LAYOUT_HWC: u32;
-
-fn is_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
 
 fn atomic_add_f32(i: u32, v: f32) {
   var old = atomicLoad(&acc[i]);
@@ -77,7 +55,7 @@ fn acc_index(bn: u32, t: u32, k: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   let hw = params.height * params.width;
   let K = params.acc_channels;
   let C = params.channels;
@@ -100,19 +78,10 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 
   let fbase = ng * 2u * hw;
   let q = vec2<f32>(f32(s % params.width) + flows[fbase + s], f32(s / params.width) + flows[fbase + hw + s]);
-  if (!(is_finite(q.x) && is_finite(q.y) && q.x >= -1.0 && q.x < f32(params.width) &&
-        q.y >= -1.0 && q.y < f32(params.height))) {
+  if (!lands_on_grid(q, params.width, params.height)) {
     return;
   }
-  var z = 1.0;
-  if (params.mode == MODE_LINEAR || params.mode == MODE_SOFT) {
-    let mb = select(0u, b, params.metric_batch > 1u);
-    let mn = select(0u, ng, params.metric_flows > 1u);
-    z = metric[(mb * params.metric_flows + mn) * hw + s];
-    if (params.mode == MODE_SOFT) {
-      z = exp(clamp(z, -20.0, 20.0));
-    }
-  }
+  let z = importance(params.mode, metric_plane(b, ng), s);
   var value = z;
   if (k < C) {
     var x: f32;
@@ -141,7 +110,7 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 @compute @workgroup_size(WG)
 fn normalise(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   let hw = params.height * params.width;
   let C = params.channels;
   if (id >= params.batch * params.n_flows * C * hw) {

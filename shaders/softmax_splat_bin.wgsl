@@ -44,11 +44,6 @@ struct Params {
 // Workgroup size, set by splat.ts (which also computes the dispatch from it).
 override WG: u32;
 
-fn is_finite(v: f32) -> bool {
-  // WGSL has no isfinite and compilers may assume no NaN: test the exponent bits.
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
-
 // Landing point q of source s of chunk flow n (read from the flows; `count` keeps it in points).
 fn landing_point(n: u32, s: u32) -> vec2<f32> {
   let hw = params.height * params.width;
@@ -58,9 +53,7 @@ fn landing_point(n: u32, s: u32) -> vec2<f32> {
 
 // The bin of a source of chunk flow n landing at q, or -1 when its footprint misses the grid.
 fn bin_of(n: u32, q: vec2<f32>) -> i32 {
-  let valid = is_finite(q.x) && is_finite(q.y) && q.x >= -1.0 && q.x < f32(params.width) &&
-              q.y >= -1.0 && q.y < f32(params.height);
-  if (!valid) {
+  if (!lands_on_grid(q, params.width, params.height)) {
     return -1;
   }
   let nw = vec2<i32>(floor(q));
@@ -68,14 +61,10 @@ fn bin_of(n: u32, q: vec2<f32>) -> i32 {
   return i32(n) * bw * (i32(params.height) + 1) + (nw.y + 1) * bw + nw.x + 1;
 }
 
-fn invocation(wg: vec3<u32>, nwg: vec3<u32>, local: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + local;
-}
-
 @compute @workgroup_size(WG)
 fn count(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) local: u32) {
-  let id = invocation(wg, nwg, local);
+  let id = grid_invocation(wg, nwg, local, WG);
   let hw = params.height * params.width;
   if (id >= params.n_flows * hw) {
     return;
@@ -91,7 +80,7 @@ fn count(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(WG)
 fn fill(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) local: u32) {
-  let id = invocation(wg, nwg, local);
+  let id = grid_invocation(wg, nwg, local, WG);
   let hw = params.height * params.width;
   if (id >= params.n_flows * hw) {
     return;

@@ -44,7 +44,7 @@ fn store_out(b: u32, ng: u32, t: u32, c: u32, hw: u32, v: f32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   let hw = params.height * params.width;
   let C = params.channels;
   let groups = (C + 3u) / 4u;

@@ -19,7 +19,7 @@
 // in f32 in source order. Nothing landing gives 0.
 //
 // Bindings 0-4 (group 0), the kernels add 5 (input) and 6 (output):
-//   0 uniform Params (below)
+//   0 uniform Params (softmax_splat_values.wgsl)
 //   1 storage read metric  f32 [metric_batch, metric_flows, H, W] (a 4-byte dummy when unused)
 //   2 storage read offsets u32 [n_flows (H+1)(W+1) + 1] (bin b: entries offsets[b] .. offsets[b+1])
 //   3 storage read entries u32 [...] source pixel indices, sorted within each bin
@@ -27,31 +27,15 @@
 // Overrides (pipeline constants from splat.ts, so each mode/layout is its own specialised
 // pipeline and its branches fold away): MODE and the codes MODE_SUM / MODE_LINEAR / MODE_SOFT.
 
-struct Params {
-  batch: u32,
-  n_flows: u32,
-  channels: u32,
-  height: u32,
-  width: u32,
-  metric_batch: u32,
-  metric_flows: u32,
-  flow_base: u32,
-  n_total: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+// Params (binding 0) and the importance Z: softmax_splat_values.wgsl, prepended before this file.
 @group(0) @binding(1) var<storage, read> metric: array<f32>;
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;
 @group(0) @binding(3) var<storage, read> entries: array<u32>;
 @group(0) @binding(4) var<storage, read> points: array<vec2<f32>>;
 
+// Mode of this pipeline; the codes MODE_SUM / MODE_LINEAR / MODE_SOFT come with
+// softmax_splat_values.wgsl.
 override MODE: u32;
-override MODE_SUM: u32;
-override MODE_LINEAR: u32;
-override MODE_SOFT: u32;
 
 const NO_SOURCE: u32 = 0xffffffffu;
 
@@ -112,24 +96,6 @@ fn corner_weight(p: Popped) -> f32 {
   return wx * wy;
 }
 
-// Offset of the metric plane for batch b, flow ng (broadcast over size-1 dimensions).
-fn metric_plane(b: u32, ng: u32) -> u32 {
-  let mb = select(0u, b, params.metric_batch > 1u);
-  let mn = select(0u, ng, params.metric_flows > 1u);
-  return (mb * params.metric_flows + mn) * params.height * params.width;
-}
-
-// Z of source s: 1, the metric, or exp of the clipped metric.
-fn importance(plane: u32, s: u32) -> f32 {
-  if (MODE == MODE_LINEAR) {
-    return metric[plane + s];
-  }
-  if (MODE == MODE_SOFT) {
-    return exp(clamp(metric[plane + s], -20.0, 20.0));
-  }
-  return 1.0;
-}
-
 // One step of the walk: the next source in source order (NO_SOURCE when the bins are done),
 // its bilinear weight w on this target and its importance Z; the kernel adds w (x Z).
 struct Contribution {
@@ -143,7 +109,7 @@ fn merge_next(m: ptr<function, BinMerge>, n: u32, plane: u32) -> Contribution {
   c.source = merge_peek(*m);
   if (c.source != NO_SOURCE) {
     c.w = corner_weight(merge_advance(m, n, c.source));
-    c.z = importance(plane, c.source);
+    c.z = importance(MODE, plane, c.source);
   }
   return c;
 }

@@ -22,7 +22,7 @@ override WG: u32;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) local: u32) {
-  let item = wg.y * nwg.x + wg.x;
+  let item = grid_workgroup(wg, nwg);
   let hw = params.height * params.width;
   if (item >= params.batch * params.n_flows * hw) {
     return;

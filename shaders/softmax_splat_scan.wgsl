@@ -29,14 +29,10 @@ struct Params {
 override WG: u32;
 override CHUNK: u32;
 
-fn chunk_index(wg: vec3<u32>, nwg: vec3<u32>, local: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + local;
-}
-
 @compute @workgroup_size(WG)
 fn reduce_chunks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) local: u32) {
-  let k = chunk_index(wg, nwg, local);
+  let k = grid_invocation(wg, nwg, local, WG);
   let start = k * CHUNK;
   if (start >= params.n) {
     return;
@@ -52,7 +48,7 @@ fn reduce_chunks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn scan_chunks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) local: u32) {
-  let k = chunk_index(wg, nwg, local);
+  let k = grid_invocation(wg, nwg, local, WG);
   let start = k * CHUNK;
   if (start >= params.n) {
     return;

@@ -56,7 +56,7 @@ fn sift_down(base: u32, root_in: u32, len: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) local: u32) {
-  let id = (wg.y * nwg.x + wg.x) * WG + local;
+  let id = grid_invocation(wg, nwg, local, WG);
   if (id >= params.n_lists) {
     return;
   }

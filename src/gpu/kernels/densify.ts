@@ -22,10 +22,9 @@ import smoothSrc from '../../../shaders/densify_smooth.wgsl?raw';
 import residualSrc from '../../../shaders/densify_residual.wgsl?raw';
 import prolongSrc from '../../../shaders/densify_prolong.wgsl?raw';
 import composeSrc from '../../../shaders/densify_compose.wgsl?raw';
+import { bindGroup, computeKernel, packUniform, tileGrid, type BindingKind, type ComputeKernel } from './common';
 
 const KERNEL = 'densify';
-/** Workgroup edge of every densify shader (@workgroup_size(8, 8)). */
-const TILE = 8;
 /** The pyramid stops when the short side would drop below this many pixels. */
 export const MIN_COARSE = 4;
 /** Bytes of the shared Params uniform (9 x 4 bytes rounded up to 16). */
@@ -100,8 +99,6 @@ interface Plan {
   buffers: GPUBuffer[];
 }
 
-type BindingKind = 'uniform' | 'read' | 'write';
-
 export function pyramidSizes(width: number, height: number): { width: number; height: number }[] {
   const sizes = [{ width, height }];
   let w = width;
@@ -116,29 +113,15 @@ export function pyramidSizes(width: number, height: number): { width: number; he
 
 export class Densify {
   private readonly device: GPUDevice;
-  private readonly pipelines: Record<'weights' | 'restrictWeights' | 'setup' | 'smooth' | 'residual' | 'prolong' | 'compose', { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>;
+  private readonly pipelines: Record<'weights' | 'restrictWeights' | 'setup' | 'smooth' | 'residual' | 'prolong' | 'compose', ComputeKernel>;
   private plan: Plan | null = null;
   private disposed = false;
 
   constructor(device: GPUDevice) {
     this.device = device;
-    const make = (label: string, code: string, kinds: BindingKind[]) => {
-      const layout = device.createBindGroupLayout({
-        label: `densify-${label}`,
-        entries: kinds.map((k, binding) => ({
-          binding,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' },
-        })),
-      });
-      const pipeline = device.createComputePipeline({
-        label: `densify-${label}`,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        // Every pass shares one Params struct, kept once in densify_params.wgsl.
-        compute: { module: device.createShaderModule({ label: `densify-${label}`, code: `${paramsSrc}\n${code}` }), entryPoint: 'main' },
-      });
-      return { pipeline, layout };
-    };
+    // Every pass shares one Params struct, kept once in densify_params.wgsl.
+    const make = (label: string, code: string, kinds: BindingKind[]) =>
+      computeKernel(device, `densify-${label}`, { code, preludes: [paramsSrc] }, kinds);
     this.pipelines = {
       weights: make('weights', weightsSrc, ['uniform', 'read', 'read', 'write', 'write']),
       restrictWeights: make('restrict-weights', restrictWeightsSrc, ['uniform', 'read', 'read', 'read', 'write', 'write', 'write']),
@@ -171,10 +154,7 @@ export class Densify {
     for (const name of ['cycles', 'preSweeps', 'postSweeps', 'coarseSweeps'] as const) {
       if (!Number.isInteger(o[name]) || o[name] < 0 || o[name] > 1000) throw new KernelInputError(KERNEL, name, `must be an integer in 0..1000, got ${o[name]}`);
     }
-    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (Math.ceil(width / TILE) > maxGroups || Math.ceil(height / TILE) > maxGroups || frames > maxGroups || k > maxGroups) {
-      throw new KernelInputError(KERNEL, 'image', `is too large to dispatch (${width}x${height}, ${frames} frames, ${k} trajectories)`);
-    }
+    tileGrid(this.device, KERNEL, width, height, Math.max(frames, k), 'image');
     checkBindingSize(KERNEL, 'out', frames * 2 * width * height * 4, this.device);
     checkBindingSize(KERNEL, 'basis', k * width * height * 4, this.device);
 
@@ -188,12 +168,8 @@ export class Densify {
     const screening = Number.isFinite(o.screeningLength) ? 1 / (o.screeningLength * o.screeningLength) : 0;
     const inv2s2 = 1 / (2 * o.edgeSigma * o.edgeSigma);
     const q = this.device.queue;
-    const writeParams = (buf: GPUBuffer, w: number, h: number, cw: number, ch: number, batch: number, parity: number, s: number) => {
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 6).set([w, h, cw, ch, batch, parity]);
-      new Float32Array(data, 24, 3).set([s, inv2s2, o.floorWeight]);
-      q.writeBuffer(buf, 0, data);
-    };
+    const writeParams = (buf: GPUBuffer, w: number, h: number, cw: number, ch: number, batch: number, parity: number, s: number) =>
+      q.writeBuffer(buf, 0, packUniform([w, h, cw, ch, batch, parity, { f32: s }, { f32: inv2s2 }, { f32: o.floorWeight }], PARAMS_BYTES));
     const L = plan.levels;
     writeParams(plan.weightsParams, width, height, 0, 0, k, 0, 0);
     writeParams(plan.composeParams, width, height, frames, 0, k, 0, 0);
@@ -204,34 +180,16 @@ export class Densify {
       if (lv.pairParams) writeParams(lv.pairParams, lv.width, lv.height, L[i + 1].width, L[i + 1].height, k, 0, s);
     });
 
-    const groups = (w: number, h: number) => [Math.ceil(w / TILE), Math.ceil(h / TILE)] as const;
+    const groups = (w: number, h: number) => tileGrid(this.device, KERNEL, w, h, 1);
 
     // Per-call bind groups only for the caller's tensors (image, ids, table, out).
     const l0 = L[0];
     const [gx, gy] = groups(width, height);
     pass.setPipeline(this.pipelines.weights.pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({
-      layout: this.pipelines.weights.layout,
-      entries: [
-        { binding: 0, resource: { buffer: plan.weightsParams } },
-        { binding: 1, resource: { buffer: image.buffer, size: width * height * 4 } },
-        { binding: 2, resource: { buffer: ids.buffer, size: width * height * 4 } },
-        { binding: 3, resource: { buffer: l0.wx } },
-        { binding: 4, resource: { buffer: l0.wy } },
-      ],
-    }));
+    pass.setBindGroup(0, bindGroup(this.device, this.pipelines.weights, [plan.weightsParams, image, ids, l0.wx, l0.wy]));
     pass.dispatchWorkgroups(gx, gy, 1);
     pass.setPipeline(this.pipelines.setup.pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({
-      layout: this.pipelines.setup.layout,
-      entries: [
-        { binding: 0, resource: { buffer: plan.weightsParams } },
-        { binding: 1, resource: { buffer: ids.buffer, size: width * height * 4 } },
-        { binding: 2, resource: { buffer: l0.fixed } },
-        { binding: 3, resource: { buffer: l0.rhs } },
-        { binding: 4, resource: { buffer: l0.u } },
-      ],
-    }));
+    pass.setBindGroup(0, bindGroup(this.device, this.pipelines.setup, [plan.weightsParams, ids, l0.fixed, l0.rhs, l0.u]));
     pass.dispatchWorkgroups(gx, gy, k);
     // Pyramid of weights and Dirichlet masks.
     pass.setPipeline(this.pipelines.restrictWeights.pipeline);
@@ -271,15 +229,7 @@ export class Densify {
     }
     if (o.cycles === 0) sweeps(l0, o.postSweeps);
     pass.setPipeline(this.pipelines.compose.pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({
-      layout: this.pipelines.compose.layout,
-      entries: [
-        { binding: 0, resource: { buffer: plan.composeParams } },
-        { binding: 1, resource: { buffer: l0.u } },
-        { binding: 2, resource: { buffer: table.buffer, size: frames * k * 2 * 4 } },
-        { binding: 3, resource: { buffer: out.buffer, size: frames * 2 * width * height * 4 } },
-      ],
-    }));
+    pass.setBindGroup(0, bindGroup(this.device, this.pipelines.compose, [plan.composeParams, l0.u, table, out]));
     pass.dispatchWorkgroups(gx, gy, frames);
     pass.end();
   }
@@ -320,8 +270,7 @@ export class Densify {
       buffers.push(b);
       return b;
     };
-    const bind = (layout: GPUBindGroupLayout, list: GPUBuffer[]) =>
-      d.createBindGroup({ layout, entries: list.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const bind = (kernel: ComputeKernel, list: GPUBuffer[]) => bindGroup(d, kernel, list);
     const sizes = pyramidSizes(width, height);
     const levels: Level[] = sizes.map((s, i) => {
       const n = s.width * s.height;
@@ -344,13 +293,13 @@ export class Densify {
     levels.forEach((lv, i) => {
       const p = this.pipelines;
       lv.smoothGroups = [0, 1].map((parity) =>
-        bind(p.smooth.layout, [lv.smoothParams[parity], lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u]),
+        bind(p.smooth, [lv.smoothParams[parity], lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u]),
       ) as [GPUBindGroup, GPUBindGroup];
       const c = levels[i + 1];
       if (c && lv.pairParams) {
-        lv.restrictWeightsGroup = bind(p.restrictWeights.layout, [lv.pairParams, lv.wx, lv.wy, lv.fixed, c.wx, c.wy, c.fixed]);
-        lv.residualGroup = bind(p.residual.layout, [lv.pairParams, lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u, c.fixed, c.rhs, c.u]);
-        lv.prolongGroup = bind(p.prolong.layout, [lv.pairParams, lv.fixed, lv.u, c.u]);
+        lv.restrictWeightsGroup = bind(p.restrictWeights, [lv.pairParams, lv.wx, lv.wy, lv.fixed, c.wx, c.wy, c.fixed]);
+        lv.residualGroup = bind(p.residual, [lv.pairParams, lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u, c.fixed, c.rhs, c.u]);
+        lv.prolongGroup = bind(p.prolong, [lv.pairParams, lv.fixed, lv.u, c.u]);
       }
     });
     this.plan = { key, levels, weightsParams: uniform('densify-weights'), composeParams: uniform('densify-compose'), buffers };

@@ -11,10 +11,11 @@ import { KernelInputError } from '../../errors';
 import { checkTensor, createTensor, type GpuTensor } from '../tensor';
 import pullSrc from '../../../shaders/fill_holes_pull.wgsl?raw';
 import pushSrc from '../../../shaders/fill_holes_push.wgsl?raw';
-import { bindBuffers, computeKernel, paramsBuffer, type ComputeKernel } from './image';
+import coarseRgbSrc from '../../../shaders/coarse_rgb.wgsl?raw';
+import { bindGroup, tileGrid, type ComputeKernel } from './common';
+import { imageKernel, imageParams } from './image';
 
 const KERNEL = 'FillHoles';
-const TILE = 8;
 
 export class FillHoles {
   private readonly device: GPUDevice;
@@ -25,8 +26,8 @@ export class FillHoles {
 
   constructor(device: GPUDevice) {
     this.device = device;
-    this.pull = computeKernel(device, 'fill-holes-pull', pullSrc, ['uniform', 'read', 'write']);
-    this.push = computeKernel(device, 'fill-holes-push', pushSrc, ['uniform', 'write', 'read']);
+    this.pull = imageKernel(device, 'fill-holes-pull', pullSrc, ['uniform', 'read', 'write']);
+    this.push = imageKernel(device, 'fill-holes-push', pushSrc, ['uniform', 'write', 'read'], [coarseRgbSrc]);
   }
 
   /**
@@ -48,6 +49,7 @@ export class FillHoles {
       const [pw, ph] = sizes[sizes.length - 1];
       sizes.push([Math.ceil(pw / 2), Math.ceil(ph / 2)]);
     }
+    tileGrid(this.device, KERNEL, w, h, f, 'input');
     this.ensureLevels(f, sizes);
     const level = (i: number): GpuTensor => (i === 0 ? input : this.levels[i - 1]);
     const pass = encoder.beginComputePass({ label: 'fill-holes' });
@@ -55,17 +57,17 @@ export class FillHoles {
     for (let i = 0; i + 1 < sizes.length; i++) {
       const [fw, fh] = sizes[i];
       const [cw, ch] = sizes[i + 1];
-      const params = paramsBuffer(this.device, [{ u32: fw }, { u32: fh }, { u32: cw }, { u32: ch }, { u32: f }, { u32: i === 0 ? 1 : 0 }], 'fill-holes-pull');
-      pass.setBindGroup(0, bindBuffers(this.device, this.pull, [params, level(i), level(i + 1)]));
-      pass.dispatchWorkgroups(Math.ceil(cw / TILE), Math.ceil(ch / TILE), f);
+      const params = imageParams(this.device, { width: fw, height: fh, coarseWidth: cw, coarseHeight: ch, frames: f, premultiplied: i === 0 }, 'fill-holes-pull');
+      pass.setBindGroup(0, bindGroup(this.device, this.pull, [params, level(i), level(i + 1)]));
+      pass.dispatchWorkgroups(...tileGrid(this.device, KERNEL, cw, ch, f));
     }
     pass.setPipeline(this.push.pipeline);
     for (let i = sizes.length - 2; i >= 1; i--) {
       const [fw, fh] = sizes[i];
       const [cw, ch] = sizes[i + 1];
-      const params = paramsBuffer(this.device, [{ u32: fw }, { u32: fh }, { u32: cw }, { u32: ch }, { u32: f }], 'fill-holes-push');
-      pass.setBindGroup(0, bindBuffers(this.device, this.push, [params, level(i), level(i + 1)]));
-      pass.dispatchWorkgroups(Math.ceil(fw / TILE), Math.ceil(fh / TILE), f);
+      const params = imageParams(this.device, { width: fw, height: fh, coarseWidth: cw, coarseHeight: ch, frames: f }, 'fill-holes-push');
+      pass.setBindGroup(0, bindGroup(this.device, this.push, [params, level(i), level(i + 1)]));
+      pass.dispatchWorkgroups(...tileGrid(this.device, KERNEL, fw, fh, f));
     }
     pass.end();
     return this.levels[0];

@@ -7,7 +7,7 @@
 import colourSrc from '../../../shaders/flow_colour.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, type GpuTensor } from '../tensor';
-import { dispatchGrid, uniformBuffer } from './splat';
+import { bindGroup, bindGroupLayout, computePipeline, dispatchGrid, gridCapOption, uniformBuffer, submitNow } from './common';
 
 export interface FlowColourArgs {
   /** One flow [2, H, W] or a stack [N, 2, H, W] float32 (pixel displacements). */
@@ -59,25 +59,11 @@ export class FlowColour {
 
   constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
     this.device = device;
-    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
+    this.gridCap = gridCapOption(options);
     const colours = middleburyWheel();
-    this.layout = device.createBindGroupLayout({
-      label: 'flow colour',
-      entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-        { binding: 4, visibility: GPUShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba8unorm' } },
-      ],
-    });
-    const module = device.createShaderModule({ label: 'flow colour', code: colourSrc });
+    this.layout = bindGroupLayout(device, 'flow colour', ['uniform', 'read', 'write', 'read', 'rgba8-texture']);
     const pipeline = (entryPoint: string) =>
-      device.createComputePipeline({
-        label: `flow colour ${entryPoint}`,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout] }),
-        compute: { module, entryPoint, constants: { WG, NCOLS: colours.length } },
-      });
+      computePipeline(device, `flow colour ${entryPoint}`, this.layout, { code: colourSrc, entryPoint, constants: { WG, NCOLS: colours.length } });
     this.maxPipeline = pipeline('max_radius');
     this.colourPipeline = pipeline('colour');
     this.wheel = device.createBuffer({ size: colours.length * 16, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true, label: 'colour wheel' });
@@ -91,17 +77,8 @@ export class FlowColour {
     const { H, W, frame, useGiven, givenMax } = this.validate(args);
     const output =
       args.output ?? this.device.createTexture({ size: [W, H], format: 'rgba8unorm', usage: FLOW_COLOUR_USAGE, label: 'flow colour' });
-    const bits = new Uint32Array(new Float32Array([givenMax]).buffer)[0];
-    const group = this.device.createBindGroup({
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: uniformBuffer(this.device, [H, W, frame, useGiven ? 1 : 0, bits], 'flow colour params') } },
-        { binding: 1, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
-        { binding: 2, resource: { buffer: this.maxBits } },
-        { binding: 3, resource: { buffer: this.wheel } },
-        { binding: 4, resource: output.createView() },
-      ],
-    });
+    const params = uniformBuffer(this.device, [H, W, frame, useGiven ? 1 : 0, { f32: givenMax }], 'flow colour params');
+    const group = bindGroup(this.device, this.layout, [params, args.flows, this.maxBits, this.wheel, output.createView()]);
     const [gx, gy] = dispatchGrid(this.device, KERNEL, H * W, WG, this.gridCap);
     if (!useGiven) encoder.clearBuffer(this.maxBits);
     const pass = encoder.beginComputePass({ label: 'flow colour' });
@@ -117,10 +94,7 @@ export class FlowColour {
   }
 
   run(args: FlowColourArgs): GPUTexture {
-    const encoder = this.device.createCommandEncoder({ label: 'flow colour' });
-    const out = this.encode(encoder, args);
-    this.device.queue.submit([encoder.finish()]);
-    return out;
+    return submitNow(this.device, 'flow colour', (encoder) => this.encode(encoder, args));
   }
 
   /** Safe to call twice; textures already returned stay valid. */

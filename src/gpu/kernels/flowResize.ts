@@ -7,7 +7,7 @@
 import resizeSrc from '../../../shaders/flow_resize.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, numel, type GpuTensor } from '../tensor';
-import { dispatchGrid, uniformBuffer } from './splat';
+import { bindGroup, computeKernel, dispatchGrid, encodeDispatch, gridCapOption, uniformBuffer, type ComputeKernel, submitNow } from './common';
 
 export interface FlowResizeArgs {
   /** [N, 2, H, W] float32 pixel flows. */
@@ -26,55 +26,26 @@ const WG = 64;
 export class FlowResize {
   private readonly device: GPUDevice;
   private readonly gridCap: number;
-  private readonly layout: GPUBindGroupLayout;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly kernel: ComputeKernel;
 
   constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
     this.device = device;
-    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
-    this.layout = device.createBindGroupLayout({
-      label: 'flow resize',
-      entries: [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
-      ],
-    });
-    this.pipeline = device.createComputePipeline({
-      label: 'flow resize',
-      layout: device.createPipelineLayout({ bindGroupLayouts: [this.layout] }),
-      compute: { module: device.createShaderModule({ label: 'flow resize', code: resizeSrc }), entryPoint: 'main', constants: { WG } },
-    });
+    this.gridCap = gridCapOption(options);
+    this.kernel = computeKernel(device, 'flow resize', { code: resizeSrc, constants: { WG } }, ['uniform', 'read', 'write']);
   }
 
   encode(encoder: GPUCommandEncoder, args: FlowResizeArgs): GpuTensor {
     const { N, H, W, h, w } = this.validate(args);
     const output = args.output ?? createTensor(this.device, [N, 2, h, w], 'float32', 'resized flows');
     const total = N * 2 * h * w;
-    const [gx, gy] = dispatchGrid(this.device, KERNEL, total, WG, this.gridCap);
-    const pass = encoder.beginComputePass({ label: 'flow resize' });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(
-      0,
-      this.device.createBindGroup({
-        layout: this.layout,
-        entries: [
-          { binding: 0, resource: { buffer: uniformBuffer(this.device, [N, H, W, h, w], 'flow resize params') } },
-          { binding: 1, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
-          { binding: 2, resource: { buffer: output.buffer, size: byteSize(output) } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(gx, gy);
-    pass.end();
+    const grid = dispatchGrid(this.device, KERNEL, total, WG, this.gridCap);
+    const params = uniformBuffer(this.device, [N, H, W, h, w], 'flow resize params');
+    encodeDispatch(encoder, 'flow resize', this.kernel.pipeline, bindGroup(this.device, this.kernel, [params, args.flows, output]), grid);
     return output;
   }
 
   run(args: FlowResizeArgs): GpuTensor {
-    const encoder = this.device.createCommandEncoder({ label: 'flow resize' });
-    const out = this.encode(encoder, args);
-    this.device.queue.submit([encoder.finish()]);
-    return out;
+    return submitNow(this.device, 'flow resize', (encoder) => this.encode(encoder, args));
   }
 
   /** Nothing to free besides pipelines (garbage-collected); kept for the kernel interface. */

@@ -14,62 +14,36 @@ import motionPrepSrc from '../../../shaders/image_motion_prep.wgsl?raw';
 import compositeSrc from '../../../shaders/image_composite.wgsl?raw';
 import flowShiftSrc from '../../../shaders/image_flow_shift.wgsl?raw';
 import blendSrc from '../../../shaders/image_blend.wgsl?raw';
+import coarseRgbSrc from '../../../shaders/coarse_rgb.wgsl?raw';
+import paramsSrc from '../../../shaders/image_params.wgsl?raw';
+import { bindGroup, computeKernel, encodeDispatch, tileGrid, uniformBuffer, type BindingKind, type ComputeKernel } from './common';
 
-/** Workgroup edge of the image shaders (@workgroup_size(8, 8)). */
-const TILE = 8;
-
-export type BindingKind = 'uniform' | 'read' | 'write';
-
-export interface ComputeKernel {
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
+/** Fields of the Params struct shared by the image and fill-holes shaders (image_params.wgsl); unset ones are 0. */
+export interface ImageParams {
+  width: number;
+  height: number;
+  frames: number;
+  frameOffset?: number;
+  coarseWidth?: number;
+  coarseHeight?: number;
+  premultiplied?: boolean;
+  first?: number;
+  period?: number;
+  metricScale?: number;
 }
 
-/** A pipeline with its own explicit bind-group layout (one binding per entry of `kinds`). */
-export function computeKernel(device: GPUDevice, label: string, code: string, kinds: BindingKind[]): ComputeKernel {
-  const layout = device.createBindGroupLayout({
+/** A uniform buffer holding `p` in image_params.wgsl's field order. */
+export function imageParams(device: GPUDevice, p: ImageParams, label: string): GPUBuffer {
+  return uniformBuffer(
+    device,
+    [p.width, p.height, p.frames, p.frameOffset ?? 0, p.coarseWidth ?? 0, p.coarseHeight ?? 0, p.premultiplied ? 1 : 0, p.first ?? 0, p.period ?? 0, { f32: p.metricScale ?? 0 }],
     label,
-    entries: kinds.map((k, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' },
-    })),
-  });
-  const pipeline = device.createComputePipeline({
-    label,
-    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-    compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main' },
-  });
-  return { pipeline, layout };
+  );
 }
 
-/** A uniform buffer of u32/f32 fields, written now (size rounded up to 16 bytes). */
-export function paramsBuffer(device: GPUDevice, fields: ({ u32: number } | { f32: number })[], label: string): GPUBuffer {
-  const size = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
-  const data = new ArrayBuffer(size);
-  const view = new DataView(data);
-  fields.forEach((f, i) => ('u32' in f ? view.setUint32(i * 4, f.u32, true) : view.setFloat32(i * 4, f.f32, true)));
-  const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label });
-  device.queue.writeBuffer(buffer, 0, data);
-  return buffer;
-}
-
-export function bindBuffers(device: GPUDevice, kernel: ComputeKernel, tensors: (GPUBuffer | GpuTensor)[]): GPUBindGroup {
-  return device.createBindGroup({
-    layout: kernel.layout,
-    entries: tensors.map((t, binding) =>
-      'buffer' in t && 'shape' in t
-        ? { binding, resource: { buffer: t.buffer, size: Math.max(4, t.shape.reduce((a, b) => a * b, 1) * 4) } }
-        : { binding, resource: { buffer: t as GPUBuffer } },
-    ),
-  });
-}
-
-function checkDispatch(device: GPUDevice, kernel: string, width: number, height: number, frames: number): void {
-  const max = device.limits.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil(width / TILE) > max || Math.ceil(height / TILE) > max || frames > max) {
-    throw new KernelInputError(kernel, 'shape', `${width}x${height}x${frames} needs more than ${max} workgroups per dimension`);
-  }
+/** A kernel of the image family: image_params.wgsl (and any other prelude) prepended. */
+export function imageKernel(device: GPUDevice, label: string, code: string, kinds: BindingKind[], preludes: string[] = []): ComputeKernel {
+  return computeKernel(device, label, { code, preludes: [paramsSrc, ...preludes] }, kinds);
 }
 
 export interface CompositeArgs {
@@ -98,11 +72,11 @@ export class ImageOps {
 
   constructor(device: GPUDevice) {
     this.device = device;
-    this.unpackKernel = computeKernel(device, 'image-unpack', unpackSrc, ['uniform', 'read', 'write']);
-    this.prepKernel = computeKernel(device, 'image-motion-prep', motionPrepSrc, ['uniform', 'read', 'write', 'write']);
-    this.compositeKernel = computeKernel(device, 'image-composite', compositeSrc, ['uniform', 'read', 'read', 'read', 'read', 'read', 'write']);
-    this.shiftKernel = computeKernel(device, 'image-flow-shift', flowShiftSrc, ['uniform', 'read', 'read', 'write']);
-    this.blendKernel = computeKernel(device, 'image-blend', blendSrc, ['uniform', 'read', 'read', 'write']);
+    this.unpackKernel = imageKernel(device, 'image-unpack', unpackSrc, ['uniform', 'read', 'write']);
+    this.prepKernel = imageKernel(device, 'image-motion-prep', motionPrepSrc, ['uniform', 'read', 'write', 'write']);
+    this.compositeKernel = imageKernel(device, 'image-composite', compositeSrc, ['uniform', 'read', 'read', 'read', 'read', 'read', 'write'], [coarseRgbSrc]);
+    this.shiftKernel = imageKernel(device, 'image-flow-shift', flowShiftSrc, ['uniform', 'read', 'read', 'write']);
+    this.blendKernel = imageKernel(device, 'image-blend', blendSrc, ['uniform', 'read', 'read', 'write']);
   }
 
   /** out [F, 2, H, W] = flows [F, 2, H, W] - last [2, H, W]. */
@@ -113,14 +87,10 @@ export class ImageOps {
     if (two !== 2) throw new KernelInputError(K, 'flows', `has shape ${JSON.stringify(flows.shape)}, dimension 1 must be 2`);
     checkTensor(K, 'last', last, { dtype: 'float32', shape: [2, h, w] });
     checkTensor(K, 'out', out, { dtype: 'float32', shape: [f, 2, h, w] });
-    checkDispatch(this.device, K, w, h, f);
+    const grid = tileGrid(this.device, K, w, h, f);
     checkBindingSize(K, 'flows', 8 * f * w * h, this.device);
-    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: f }], K);
-    const pass = encoder.beginComputePass({ label: K });
-    pass.setPipeline(this.shiftKernel.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.device, this.shiftKernel, [params, flows, last, out]));
-    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
-    pass.end();
+    const params = imageParams(this.device, { width: w, height: h, frames: f }, K);
+    encodeDispatch(encoder, K, this.shiftKernel.pipeline, bindGroup(this.device, this.shiftKernel, [params, flows, last, out]), grid);
   }
 
   /**
@@ -137,13 +107,9 @@ export class ImageOps {
     }
     if (o.period < 1) throw new KernelInputError(K, 'period', `must be >= 1, got ${o.period}`);
     checkTensor(K, 'out', out, { dtype: 'uint32', shape: [o.frameOffset + f, h, w] });
-    checkDispatch(this.device, K, w, h, f);
-    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: f }, { u32: o.frameOffset }, { u32: o.first }, { u32: o.period }], K);
-    const pass = encoder.beginComputePass({ label: K });
-    pass.setPipeline(this.blendKernel.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.device, this.blendKernel, [params, a, b, out]));
-    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
-    pass.end();
+    const grid = tileGrid(this.device, K, w, h, f);
+    const params = imageParams(this.device, { width: w, height: h, frames: f, frameOffset: o.frameOffset, first: o.first, period: o.period }, K);
+    encodeDispatch(encoder, K, this.blendKernel.pipeline, bindGroup(this.device, this.blendKernel, [params, a, b, out]), grid);
   }
 
   /** image uint32 [H, W] -> planes float32 [1, 4, H, W]. */
@@ -152,14 +118,10 @@ export class ImageOps {
     checkTensor(K, 'image', image, { rank: 2, dtype: 'uint32' });
     const [h, w] = image.shape;
     checkTensor(K, 'planes', planes, { dtype: 'float32', shape: [1, 4, h, w] });
-    checkDispatch(this.device, K, w, h, 1);
+    const grid = tileGrid(this.device, K, w, h, 1);
     checkBindingSize(K, 'planes', 16 * w * h, this.device);
-    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }], K);
-    const pass = encoder.beginComputePass({ label: K });
-    pass.setPipeline(this.unpackKernel.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.device, this.unpackKernel, [params, image, planes]));
-    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), 1);
-    pass.end();
+    const params = imageParams(this.device, { width: w, height: h, frames: 1 }, K);
+    encodeDispatch(encoder, K, this.unpackKernel.pipeline, bindGroup(this.device, this.unpackKernel, [params, image, planes]), grid);
   }
 
   /**
@@ -174,15 +136,11 @@ export class ImageOps {
     checkTensor(K, 'metric', metric, { dtype: 'float32', shape: [1, f, h, w] });
     checkTensor(K, 'covered', covered, { dtype: 'uint32', shape: [f, h, w] });
     if (!Number.isFinite(metricScale)) throw new KernelInputError(K, 'metricScale', `must be finite, got ${metricScale}`);
-    checkDispatch(this.device, K, w, h, f);
+    const grid = tileGrid(this.device, K, w, h, f);
     checkBindingSize(K, 'flows', 8 * f * w * h, this.device);
-    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: f }, { f32: metricScale }], K);
+    const params = imageParams(this.device, { width: w, height: h, frames: f, metricScale }, K);
     encoder.clearBuffer(covered.buffer, 0, 4 * f * w * h);
-    const pass = encoder.beginComputePass({ label: K });
-    pass.setPipeline(this.prepKernel.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.device, this.prepKernel, [params, flows, metric, covered]));
-    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
-    pass.end();
+    encodeDispatch(encoder, K, this.prepKernel.pipeline, bindGroup(this.device, this.prepKernel, [params, flows, metric, covered]), grid);
   }
 
   encodeComposite(encoder: GPUCommandEncoder, a: CompositeArgs): void {
@@ -199,13 +157,9 @@ export class ImageOps {
     checkTensor(K, 'coarse', a.coarse, { dtype: 'float32', shape: [f, 4, ch, cw] });
     if (!Number.isInteger(a.frameOffset) || a.frameOffset < 0) throw new KernelInputError(K, 'frameOffset', `must be a non-negative integer, got ${a.frameOffset}`);
     checkTensor(K, 'out', a.out, { dtype: 'uint32', shape: [a.frameOffset + f, h, w] });
-    checkDispatch(this.device, K, w, h, f);
+    const grid = tileGrid(this.device, K, w, h, f);
     checkBindingSize(K, 'splat', 16 * f * w * h, this.device);
-    const params = paramsBuffer(this.device, [{ u32: w }, { u32: h }, { u32: cw }, { u32: ch }, { u32: f }, { u32: a.frameOffset }], K);
-    const pass = encoder.beginComputePass({ label: K });
-    pass.setPipeline(this.compositeKernel.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.device, this.compositeKernel, [params, a.reference, a.flows, a.covered, a.splat, a.coarse, a.out]));
-    pass.dispatchWorkgroups(Math.ceil(w / TILE), Math.ceil(h / TILE), f);
-    pass.end();
+    const params = imageParams(this.device, { width: w, height: h, frames: f, frameOffset: a.frameOffset, coarseWidth: cw, coarseHeight: ch }, K);
+    encodeDispatch(encoder, K, this.compositeKernel.pipeline, bindGroup(this.device, this.compositeKernel, [params, a.reference, a.flows, a.covered, a.splat, a.coarse, a.out]), grid);
   }
 }

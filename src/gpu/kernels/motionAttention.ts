@@ -35,6 +35,7 @@ import src from '../../../shaders/motion_attention.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
 import { PE_MAX_LEN } from './positionEncoding';
+import { bindGroup, bindGroupLayout, dispatchGrid, encodeDispatch, gridCapOption, PipelineCache, uniformBuffer, submitNow } from './common';
 
 const KERNEL = 'MotionAttention';
 
@@ -78,36 +79,18 @@ interface Plan {
 export class MotionAttention {
   private readonly device: GPUDevice;
   private readonly layout: GPUBindGroupLayout;
-  private readonly pipelineLayout: GPUPipelineLayout;
-  private readonly module: GPUShaderModule;
   /** One pipeline per channel chunk (a WGSL override); few distinct head sizes exist. */
-  private readonly pipelines = new Map<number, GPUComputePipeline>();
+  private readonly pipelines: PipelineCache;
   /** Uniform buffers by parameter set: identical contents, so sharing them across encodes is safe. */
   private readonly uniforms = new Map<string, GPUBuffer>();
-  private readonly maxPerDim: number;
+  private readonly gridCap: number;
   private disposed = false;
 
   constructor(device: GPUDevice, options: MotionAttentionOptions = {}) {
     this.device = device;
-    this.maxPerDim = Math.min(
-      device.limits.maxComputeWorkgroupsPerDimension,
-      options.maxWorkgroupsPerDimension ?? Infinity,
-    );
-    this.module = device.createShaderModule({ code: src, label: 'motion_attention' });
-    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-      binding, visibility: GPUShaderStage.COMPUTE, buffer: { type },
-    });
-    this.layout = device.createBindGroupLayout({
-      label: 'motion_attention',
-      entries: [
-        storage(0, 'read-only-storage'),
-        storage(1, 'read-only-storage'),
-        storage(2, 'read-only-storage'),
-        storage(3, 'storage'),
-        storage(4, 'uniform'),
-      ],
-    });
-    this.pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [this.layout] });
+    this.gridCap = gridCapOption(options);
+    this.pipelines = new PipelineCache(device, 'motion_attention');
+    this.layout = bindGroupLayout(device, 'motion_attention', ['read', 'read', 'read', 'write', 'uniform']);
   }
 
   /** Validates `args` (throws KernelInputError before anything is recorded) and records the dispatch. */
@@ -117,30 +100,14 @@ export class MotionAttention {
     // A bind group per call: inputs are usually fresh ORT output buffers, so caching by
     // buffer would rarely hit; creating one is cheap next to the dispatch.
     const out = args.out ?? createTensor(this.device, [plan.B, plan.F, plan.P, plan.C], 'float32', 'motion_attention.out');
-    const bindGroup = this.device.createBindGroup({
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: args.qkv.buffer, size: byteSize(args.qkv) } },
-        { binding: 1, resource: { buffer: args.warped.buffer, size: byteSize(args.warped) } },
-        { binding: 2, resource: { buffer: args.pe.buffer, size: byteSize(args.pe) } },
-        { binding: 3, resource: { buffer: out.buffer, size: byteSize(out) } },
-        { binding: 4, resource: { buffer: this.uniform(plan) } },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: 'motion_attention' });
-    pass.setPipeline(this.pipeline(plan.chunk4));
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(plan.x, plan.y);
-    pass.end();
+    const group = bindGroup(this.device, this.layout, [args.qkv, args.warped, args.pe, out, this.uniform(plan)]);
+    encodeDispatch(encoder, 'motion_attention', this.pipeline(plan.chunk4), group, [plan.x, plan.y]);
     return out;
   }
 
   /** Encodes and submits; returns the output (ready once the queue has run it). */
   run(args: MotionAttentionArgs): GpuTensor {
-    const encoder = this.device.createCommandEncoder({ label: 'motion_attention' });
-    const out = this.encode(encoder, args);
-    this.device.queue.submit([encoder.finish()]);
-    return out;
+    return submitNow(this.device, 'motion_attention', (encoder) => this.encode(encoder, args));
   }
 
   /** Releases uniform buffers. Safe to call twice. */
@@ -189,40 +156,26 @@ export class MotionAttention {
     }
     const total = B * P * heads;
     if (total > 2 ** 32 - 1) throw new KernelInputError(KERNEL, 'qkv', `needs ${total} workgroups, over the u32 range`);
-    const x = Math.min(total, this.maxPerDim);
-    const y = Math.ceil(total / x);
-    if (y > this.maxPerDim) {
-      throw new KernelInputError(KERNEL, 'qkv', `needs ${total} workgroups, over ${this.maxPerDim}^2 (maxComputeWorkgroupsPerDimension squared)`);
+    const [x, y] = dispatchGrid(this.device, KERNEL, total, 1, this.gridCap, 'qkv');
+    // The test cap stands for a smaller device limit here: it bounds Y too.
+    if (y > this.gridCap) {
+      throw new KernelInputError(KERNEL, 'qkv', `needs ${total} workgroups, over ${this.gridCap}^2 (maxComputeWorkgroupsPerDimension squared)`);
     }
     return { B, F, P, C, heads, hd, chunk4, total, x, y, scale };
   }
 
   private pipeline(chunk4: number): GPUComputePipeline {
-    let p = this.pipelines.get(chunk4);
-    if (!p) {
-      p = this.device.createComputePipeline({
-        label: `motion_attention chunk ${chunk4}`,
-        layout: this.pipelineLayout,
-        compute: {
-          module: this.module,
-          entryPoint: 'main',
-          constants: { WG: MOTION_ATTENTION_WORKGROUP, CHUNK4: chunk4, MAX_F: MOTION_ATTENTION_MAX_FRAMES },
-        },
-      });
-      this.pipelines.set(chunk4, p);
-    }
-    return p;
+    return this.pipelines.get(`chunk ${chunk4}`, this.layout, {
+      code: src,
+      constants: { WG: MOTION_ATTENTION_WORKGROUP, CHUNK4: chunk4, MAX_F: MOTION_ATTENTION_MAX_FRAMES },
+    });
   }
 
   private uniform(plan: Plan): GPUBuffer {
     const key = [plan.B, plan.F, plan.P, plan.C, plan.heads, plan.total, plan.scale].join(',');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      buf = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: 'motion_attention.params' });
-      const range = buf.getMappedRange();
-      new Uint32Array(range, 0, 7).set([plan.B, plan.F, plan.P, plan.C / 4, plan.heads, plan.hd / 4, plan.total]);
-      new Float32Array(range, 28, 1)[0] = plan.scale;
-      buf.unmap();
+      buf = uniformBuffer(this.device, [plan.B, plan.F, plan.P, plan.C / 4, plan.heads, plan.hd / 4, plan.total, { f32: plan.scale }], 'motion_attention.params');
       this.uniforms.set(key, buf);
     }
     return buf;

@@ -53,8 +53,10 @@ import gatherCommonSrc from '../../../shaders/softmax_splat_gather_common.wgsl?r
 import gatherSrc from '../../../shaders/softmax_splat_gather.wgsl?raw';
 import gatherVec4Src from '../../../shaders/softmax_splat_gather_vec4.wgsl?raw';
 import atomicSrc from '../../../shaders/softmax_splat_atomic.wgsl?raw';
+import valuesSrc from '../../../shaders/softmax_splat_values.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
+import { bindGroup, bindGroupLayout, dispatchGrid, gridCapOption, PipelineCache, uniformBuffer, submitNow } from './common';
 
 export type SplatMode = 'sum' | 'avg' | 'linear' | 'soft';
 export type SplatLayout = 'chw' | 'hwc';
@@ -117,30 +119,6 @@ const POINT_BYTES = 8;
 /** Keep every index the shaders compute below 2^31. */
 const MAX_INVOCATIONS = 2 ** 31 - 1;
 
-/**
- * Workgroup grid for `threads` invocations in groups of `workgroupSize`: X is capped at the
- * device's per-dimension limit (or `cap`, lower, for tests) and the rest goes to Y; shaders
- * linearise wg.y * num_wg.x + wg.x and guard against the padding of the last row.
- */
-export function dispatchGrid(device: GPUDevice, kernel: string, threads: number, workgroupSize: number, cap = Infinity): [number, number] {
-  const groups = Math.ceil(threads / workgroupSize);
-  const limit = device.limits.maxComputeWorkgroupsPerDimension;
-  const gx = Math.max(1, Math.min(groups, limit, cap));
-  const gy = Math.max(1, Math.ceil(groups / gx));
-  if (gy > limit) {
-    throw new KernelInputError(kernel, 'shape', `needs ${groups} workgroups, over ${limit} x ${limit} (maxComputeWorkgroupsPerDimension squared)`);
-  }
-  return [gx, gy];
-}
-
-export function uniformBuffer(device: GPUDevice, values: number[], label: string): GPUBuffer {
-  const size = Math.max(16, Math.ceil((values.length * 4) / 16) * 16);
-  const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label });
-  new Uint32Array(buffer.getMappedRange()).set(values);
-  buffer.unmap();
-  return buffer;
-}
-
 interface Scratch {
   /** Bins it was sized for: flows per chunk x (H + 1) x (W + 1). */
   bins: number;
@@ -160,17 +138,6 @@ interface Scratch {
 
 type GatherVariant = 'pixels' | 'vec4';
 
-function storageLayout(device: GPUDevice, label: string, kinds: ('uniform' | 'read' | 'rw')[]): GPUBindGroupLayout {
-  return device.createBindGroupLayout({
-    label,
-    entries: kinds.map((k, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' },
-    })),
-  });
-}
-
 export class SoftmaxSplat {
   private readonly device: GPUDevice;
   private readonly binLayout: GPUBindGroupLayout;
@@ -179,7 +146,7 @@ export class SoftmaxSplat {
   private readonly gatherLayout: GPUBindGroupLayout;
   private readonly atomicLayout: GPUBindGroupLayout;
   /** Pipelines are built on first use (each costs real time on a software adapter). */
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines: PipelineCache;
   private accumulator: GPUBuffer | null = null;
   private readonly dummyMetric: GPUBuffer;
   private scratch: Scratch | null = null;
@@ -190,44 +157,34 @@ export class SoftmaxSplat {
   constructor(device: GPUDevice, options: SoftmaxSplatOptions = {}) {
     this.device = device;
     this.maxFlowsPerChunk = Math.max(1, Math.floor(options.maxFlowsPerChunk ?? Infinity));
-    this.gridCap = Math.max(1, Math.floor(options.maxWorkgroupsPerDimension ?? Infinity));
-    this.binLayout = storageLayout(device, 'splat bin', ['uniform', 'read', 'rw', 'read', 'rw', 'rw']);
-    this.scanLayout = storageLayout(device, 'splat scan', ['uniform', 'rw', 'rw']);
-    this.sortLayout = storageLayout(device, 'splat sort', ['uniform', 'read', 'rw']);
-    this.gatherLayout = storageLayout(device, 'splat gather', ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);
-    this.atomicLayout = storageLayout(device, 'splat atomic', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
+    this.gridCap = gridCapOption(options);
+    this.pipelines = new PipelineCache(device, 'splat');
+    this.binLayout = bindGroupLayout(device, 'splat bin', ['uniform', 'read', 'write', 'read', 'write', 'write']);
+    this.scanLayout = bindGroupLayout(device, 'splat scan', ['uniform', 'write', 'write']);
+    this.sortLayout = bindGroupLayout(device, 'splat sort', ['uniform', 'read', 'write']);
+    this.gatherLayout = bindGroupLayout(device, 'splat gather', ['uniform', 'read', 'read', 'read', 'read', 'read', 'write']);
+    this.atomicLayout = bindGroupLayout(device, 'splat atomic', ['uniform', 'read', 'read', 'read', 'write', 'write']);
     this.dummyMetric = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE, label: 'splat no metric' });
   }
 
-  private pipeline(key: string, layout: GPUBindGroupLayout, code: string, entryPoint: string, constants: Record<string, number>): GPUComputePipeline {
-    let p = this.pipelines.get(key);
-    if (!p) {
-      p = this.device.createComputePipeline({
-        label: `splat ${key}`,
-        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module: this.device.createShaderModule({ label: `splat ${key}`, code }), entryPoint, constants },
-      });
-      this.pipelines.set(key, p);
-    }
-    return p;
-  }
-
   private binPipeline(entryPoint: 'count' | 'fill'): GPUComputePipeline {
-    return this.pipeline(entryPoint, this.binLayout, binSrc, entryPoint, { WG: WG_BIN });
+    return this.pipelines.get(entryPoint, this.binLayout, { code: binSrc, entryPoint, constants: { WG: WG_BIN } });
   }
 
   private scanPipeline(entryPoint: 'reduce_chunks' | 'scan_chunks'): GPUComputePipeline {
-    return this.pipeline(entryPoint, this.scanLayout, scanSrc, entryPoint, { WG: WG_SCAN, CHUNK: SCAN_CHUNK });
+    return this.pipelines.get(entryPoint, this.scanLayout, { code: scanSrc, entryPoint, constants: { WG: WG_SCAN, CHUNK: SCAN_CHUNK } });
   }
 
   /** Gather pipeline specialised for one mode and layout (their branches fold away). */
   private gatherPipeline(variant: GatherVariant, mode: SplatMode, layout: SplatLayout, wg: number): GPUComputePipeline {
     const modes = { MODE: MODE_CODE[mode], MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft };
     if (variant === 'vec4') {
-      return this.pipeline(`gather vec4 ${mode} wg${wg}`, this.gatherLayout, `${gatherCommonSrc}\n${gatherVec4Src}`, 'main', { WG: wg, ...modes });
+      return this.pipelines.get(`gather vec4 ${mode} wg${wg}`, this.gatherLayout, { code: gatherVec4Src, preludes: [valuesSrc, gatherCommonSrc], constants: { WG: wg, ...modes } });
     }
-    return this.pipeline(`gather ${mode} ${layout}`, this.gatherLayout, `${gatherCommonSrc}\n${gatherSrc}`, 'main', {
-      WG: WG_GATHER, LAYOUT: LAYOUT_CODE[layout], LAYOUT_HWC: LAYOUT_CODE.hwc, ...modes,
+    return this.pipelines.get(`gather ${mode} ${layout}`, this.gatherLayout, {
+      code: gatherSrc,
+      preludes: [valuesSrc, gatherCommonSrc],
+      constants: { WG: WG_GATHER, LAYOUT: LAYOUT_CODE[layout], LAYOUT_HWC: LAYOUT_CODE.hwc, ...modes },
     });
   }
 
@@ -254,17 +211,14 @@ export class SoftmaxSplat {
       const bins = nf * (H + 1) * bw;
       const binParams = uniformBuffer(this.device, [nf, H, W, base], 'splat bin params');
       const binGroup = (tally: GPUBuffer) =>
-        this.device.createBindGroup({
-          layout: this.binLayout,
-          entries: [
-            { binding: 0, resource: { buffer: binParams } },
-            { binding: 1, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
-            { binding: 2, resource: { buffer: tally, size: (bins + 1) * 4 } },
-            { binding: 3, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
-            { binding: 4, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
-            { binding: 5, resource: { buffer: scratch.points, size: sources * POINT_BYTES } },
-          ],
-        });
+        bindGroup(this.device, this.binLayout, [
+          binParams,
+          args.flows,
+          { buffer: tally, size: (bins + 1) * 4 },
+          { buffer: scratch.offsets, size: (bins + 1) * 4 },
+          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
+          { buffer: scratch.points, size: sources * POINT_BYTES },
+        ]);
       const [bx, by] = dispatchGrid(this.device, KERNEL, sources, WG_BIN, this.gridCap);
 
       // 1. count the sources of each bin (the element past the last bin stays 0)
@@ -285,17 +239,14 @@ export class SoftmaxSplat {
       pass.setBindGroup(0, binGroup(scratch.tally));
       pass.dispatchWorkgroups(bx, by);
       // 4. sort each bin by source index (determinism, CPU order)
-      pass.setPipeline(this.pipeline('sort', this.sortLayout, sortSrc, 'main', { WG: WG_SORT }));
+      pass.setPipeline(this.pipelines.get('sort', this.sortLayout, { code: sortSrc, constants: { WG: WG_SORT } }));
       pass.setBindGroup(
         0,
-        this.device.createBindGroup({
-          layout: this.sortLayout,
-          entries: [
-            { binding: 0, resource: { buffer: uniformBuffer(this.device, [bins], 'splat sort params') } },
-            { binding: 1, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
-            { binding: 2, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
-          ],
-        }),
+        bindGroup(this.device, this.sortLayout, [
+          uniformBuffer(this.device, [bins], 'splat sort params'),
+          { buffer: scratch.offsets, size: (bins + 1) * 4 },
+          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
+        ]),
       );
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, bins, WG_SORT, this.gridCap));
       // 5. gather values
@@ -307,18 +258,15 @@ export class SoftmaxSplat {
       pass.setPipeline(gather);
       pass.setBindGroup(
         0,
-        this.device.createBindGroup({
-          layout: this.gatherLayout,
-          entries: [
-            { binding: 0, resource: { buffer: gatherParams } },
-            { binding: 1, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
-            { binding: 2, resource: { buffer: scratch.offsets, size: (bins + 1) * 4 } },
-            { binding: 3, resource: { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES } },
-            { binding: 4, resource: { buffer: scratch.points, size: sources * POINT_BYTES } },
-            { binding: 5, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
-            { binding: 6, resource: { buffer: output.buffer, size: byteSize(output) } },
-          ],
-        }),
+        bindGroup(this.device, this.gatherLayout, [
+          gatherParams,
+          args.metric ?? this.dummyMetric,
+          { buffer: scratch.offsets, size: (bins + 1) * 4 },
+          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
+          { buffer: scratch.points, size: sources * POINT_BYTES },
+          args.input,
+          output,
+        ]),
       );
       const grid = vec4
         ? dispatchGrid(this.device, KERNEL, B * nf * hw, 1, this.gridCap)
@@ -331,10 +279,7 @@ export class SoftmaxSplat {
 
   /** encode + submit. The output is ready for any later GPU work on this device. */
   run(args: SplatArgs): GpuTensor {
-    const encoder = this.device.createCommandEncoder({ label: 'splat' });
-    const out = this.encode(encoder, args);
-    this.device.queue.submit([encoder.finish()]);
-    return out;
+    return submitNow(this.device, 'splat', (encoder) => this.encode(encoder, args));
   }
 
   /** Frees the scratch buffers; safe to call twice. Outputs already returned stay valid. */
@@ -361,26 +306,23 @@ export class SoftmaxSplat {
       const nf = Math.min(flowsPerChunk, N - base);
       const params = uniformBuffer(
         this.device,
-        [B, nf, C, H, W, MODE_CODE[args.mode], LAYOUT_CODE[layout], args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, K],
+        [B, nf, C, H, W, args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, MODE_CODE[args.mode], LAYOUT_CODE[layout], K],
         'splat atomic params',
       );
-      const group = this.device.createBindGroup({
-        layout: this.atomicLayout,
-        entries: [
-          { binding: 0, resource: { buffer: params } },
-          { binding: 1, resource: { buffer: args.input.buffer, size: byteSize(args.input) } },
-          { binding: 2, resource: { buffer: args.flows.buffer, size: byteSize(args.flows) } },
-          { binding: 3, resource: args.metric ? { buffer: args.metric.buffer, size: byteSize(args.metric) } : { buffer: this.dummyMetric } },
-          { binding: 4, resource: { buffer: this.accumulator, size: B * nf * K * hw * 4 } },
-          { binding: 5, resource: { buffer: output.buffer, size: byteSize(output) } },
-        ],
-      });
+      const group = bindGroup(this.device, this.atomicLayout, [
+        params,
+        args.input,
+        args.flows,
+        args.metric ?? this.dummyMetric,
+        { buffer: this.accumulator, size: B * nf * K * hw * 4 },
+        output,
+      ]);
       encoder.clearBuffer(this.accumulator, 0, B * nf * K * hw * 4);
       const pass = encoder.beginComputePass({ label: 'splat atomic' });
       pass.setBindGroup(0, group);
-      pass.setPipeline(this.pipeline('scatter', this.atomicLayout, atomicSrc, 'scatter', atomicConstants));
+      pass.setPipeline(this.pipelines.get('scatter', this.atomicLayout, { code: atomicSrc, preludes: [valuesSrc], entryPoint: 'scatter', constants: atomicConstants }));
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC, this.gridCap));
-      pass.setPipeline(this.pipeline('normalise', this.atomicLayout, atomicSrc, 'normalise', atomicConstants));
+      pass.setPipeline(this.pipelines.get('normalise', this.atomicLayout, { code: atomicSrc, preludes: [valuesSrc], entryPoint: 'normalise', constants: atomicConstants }));
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC, this.gridCap));
       pass.end();
     }
@@ -395,14 +337,11 @@ export class SoftmaxSplat {
     const buffers = [scratch.offsets, ...scratch.levels];
     const top = sizes.length - 1;
     const groups = sizes.map((size, l) =>
-      this.device.createBindGroup({
-        layout: this.scanLayout,
-        entries: [
-          { binding: 0, resource: { buffer: uniformBuffer(this.device, [size, l === top ? 1 : 0], 'splat scan params') } },
-          { binding: 1, resource: { buffer: buffers[l], size: size * 4 } },
-          { binding: 2, resource: { buffer: buffers[l + 1], size: Math.ceil(size / SCAN_CHUNK) * 4 } },
-        ],
-      }),
+      bindGroup(this.device, this.scanLayout, [
+        uniformBuffer(this.device, [size, l === top ? 1 : 0], 'splat scan params'),
+        { buffer: buffers[l], size: size * 4 },
+        { buffer: buffers[l + 1], size: Math.ceil(size / SCAN_CHUNK) * 4 },
+      ]),
     );
     const chunks = (size: number) => dispatchGrid(this.device, KERNEL, Math.ceil(size / SCAN_CHUNK), WG_SCAN, this.gridCap);
     pass.setPipeline(this.scanPipeline('reduce_chunks'));

@@ -10,6 +10,7 @@
  * The result is the median over repeats, after `warmup` untimed runs (pipeline creation and
  * first-use costs are not what we want to measure).
  */
+import { submitNow } from './common';
 
 export interface TimeGpuOptions {
   /** Timed runs; the median is returned. Default 5. */
@@ -42,11 +43,7 @@ export async function timeGpu(
   const repeats = Math.max(1, Math.floor(opts.repeats ?? 5));
   const warmup = Math.max(0, Math.floor(opts.warmup ?? 1));
 
-  for (let i = 0; i < warmup; i++) {
-    const enc = device.createCommandEncoder({ label: 'timeGpu warmup' });
-    record(enc);
-    device.queue.submit([enc.finish()]);
-  }
+  for (let i = 0; i < warmup; i++) submitNow(device, 'timeGpu warmup', record);
   await device.queue.onSubmittedWorkDone();
 
   if (device.features.has('timestamp-query') && !opts.forceWall) {
