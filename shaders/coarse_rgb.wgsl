@@ -14,6 +14,7 @@ fn coarse_rgb(x: i32, y: i32, o: u32, cw: u32, ch: u32) -> vec3f {
 // The coarse frame starting at `o`, sampled bilinearly at fine pixel (x, y) (upsample_taps).
 fn coarse_upsample_rgb(x: u32, y: u32, o: u32, cw: u32, ch: u32) -> vec3f {
   let t = upsample_taps(x, y);
-  return mix(mix(coarse_rgb(t.x0, t.y0, o, cw, ch), coarse_rgb(t.x0 + 1, t.y0, o, cw, ch), t.fx),
-             mix(coarse_rgb(t.x0, t.y0 + 1, o, cw, ch), coarse_rgb(t.x0 + 1, t.y0 + 1, o, cw, ch), t.fx), t.fy);
+  let top = mix(coarse_rgb(t.x0, t.y0, o, cw, ch), coarse_rgb(t.x0 + 1, t.y0, o, cw, ch), t.fx);
+  let bottom = mix(coarse_rgb(t.x0, t.y0 + 1, o, cw, ch), coarse_rgb(t.x0 + 1, t.y0 + 1, o, cw, ch), t.fx);
+  return mix(top, bottom, t.fy);
 }

@@ -10,7 +10,8 @@ fn is_finite(v: f32) -> bool {
 // the width x height grid: q finite, q.x in [-1, W), q.y in [-1, H). The test also keeps
 // floor() of huge values away from the f32 -> i32 conversion.
 fn lands_on_grid(q: vec2<f32>, width: u32, height: u32) -> bool {
-  return is_finite(q.x) && is_finite(q.y) && q.x >= -1.0 && q.x < f32(width) && q.y >= -1.0 && q.y < f32(height);
+  return is_finite(q.x) && is_finite(q.y) && q.x >= -1.0 && q.x < f32(width) &&
+         q.y >= -1.0 && q.y < f32(height);
 }
 
 // Index of a workgroup in a grid from dispatchGrid (common.ts): X capped at the device's

@@ -1,6 +1,7 @@
 // fill_holes_pull: one "pull" step of pull-push hole filling (Gortler et al. 1996): the next
 // coarser level as the weight-averaged colour of each 2x2 block.
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height (fine level), coarse_width, coarse_height, frames, premultiplied.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height (fine level), coarse_width, coarse_height, frames, premultiplied.
 // fine: [F, 4, H, W]: R, G, B and weight in [0, 1] (coverage).
 @group(0) @binding(1) var<storage, read> fine: array<f32>;
 // coarse: [F, 4, Hc, Wc], Hc = ceil(H/2), Wc = ceil(W/2).

@@ -1,6 +1,7 @@
 // fill_holes_push: one "push" step of pull-push hole filling: where the fine level's weight is
 // below 1, blend in the (already filled) coarser level, interpolated bilinearly.
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height (fine level), coarse_width, coarse_height, frames.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height (fine level), coarse_width, coarse_height, frames.
 // fine: [F, 4, H, W] colour + weight, updated in place to weight 1.
 @group(0) @binding(1) var<storage, read_write> fine: array<f32>;
 // coarse: [F, 4, Hc, Wc], filled (weight 1 everywhere).

@@ -17,7 +17,8 @@
 //   3 storage read wheel    vec4<f32> [NCOLS] (RGB in 0..255, w unused; built in flowColour.ts)
 //   4 storage texture output rgba8unorm, write, W x H
 // One invocation per pixel, id = y * W + x, WG per workgroup; ceil(H * W / WG) workgroups split
-// as gx = min(total, 65535), gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
+// by dispatchGrid (common.ts): gx = min(total, device limit), gy = ceil(total / gx),
+// id = grid_invocation(wg, num_wg, local, WG).
 
 struct Params {
   height: u32,

@@ -11,8 +11,9 @@
 //   1 storage read flows  f32 [N, 2, in_h, in_w]
 //   2 storage rw   output f32 [N, 2, out_h, out_w]
 // One invocation per output element, id = ((n * 2 + comp) * out_h + y) * out_w + x; WG per
-// workgroup; ceil(N * 2 * out_h * out_w / WG) workgroups split as gx = min(total, 65535),
-// gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
+// workgroup; ceil(N * 2 * out_h * out_w / WG) workgroups split by dispatchGrid (common.ts) as
+// gx = min(total, device limit),
+// gy = ceil(total / gx), id = grid_invocation(wg, num_wg, local, WG).
 
 struct Params {
   n_flows: u32,

@@ -1,5 +1,6 @@
 // image_blend: per-frame crossfade of two packed RGBA8 frame stacks (the seamless loop).
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames, frame_offset, first, period.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height, frames, frame_offset, first, period.
 // a, b: [F, H, W] packed RGBA8; out: [frame_offset + F, H, W].
 @group(0) @binding(1) var<storage, read> a: array<u32>;
 @group(0) @binding(2) var<storage, read> b: array<u32>;

@@ -1,6 +1,7 @@
 // image_composite: the final packed RGBA8 frames: the reference pixel, byte for byte, where
 // nothing moves; otherwise the splatted colour with holes filled from the pull-push pyramid.
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames, frame_offset, coarse_width, coarse_height.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height, frames, frame_offset, coarse_width, coarse_height.
 // reference: [H*W] packed RGBA8.
 @group(0) @binding(1) var<storage, read> reference: array<u32>;
 // flows: [F, 2, H, W]; covered: [F, H, W] (image_motion_prep).

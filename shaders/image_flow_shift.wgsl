@@ -1,5 +1,6 @@
 // image_flow_shift: flows relative to the last frame, f_i - f_N (the loop's backward flows).
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height, frames.
 // flows: [F, 2, H, W]; last: [2, H, W] (f_N); out: [F, 2, H, W] = flows - last.
 @group(0) @binding(1) var<storage, read> flows: array<f32>;
 @group(0) @binding(2) var<storage, read> last: array<f32>;

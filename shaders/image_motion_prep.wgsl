@@ -1,6 +1,7 @@
 // image_motion_prep: per frame, the softmax-splat metric of every source pixel and a mark on
 // every target pixel that a MOVING source pixel lands on.
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height, frames, metric_scale.
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height, frames, metric_scale.
 // flows: [F, 2, H, W] float32 pixels.
 @group(0) @binding(1) var<storage, read> flows: array<f32>;
 // metric: [F, H, W] float32 (the splat's [1, F, H, W] metric).

@@ -1,5 +1,6 @@
 // image_unpack: packed RGBA8 image -> float planar [1, 4, H, W] = (R, G, B, 1), R/G/B in [0,1].
-// Params (binding 0): image_params.wgsl, prepended by image.ts; reads width, height (frames = 1).
+// Params (binding 0): image_params.wgsl, prepended by image.ts.
+// Fields read: width, height (frames = 1).
 // image: [H*W] packed RGBA8, red in the low byte.
 @group(0) @binding(1) var<storage, read> image: array<u32>;
 // planes: [4, H, W] float32; the constant 4th plane lets a normalised splat report coverage.

@@ -29,7 +29,7 @@
 // All exponents are <= 0: no overflow for any logit magnitude. fp32 throughout.
 //
 // Workgroup: WG threads, one workgroup per (pixel-sequence, head); workgroup w (linearised
-// over a 2-D grid: w = wid.y * num_workgroups.x + wid.x) handles head w % heads of
+// over a 2-D grid: w = grid_workgroup(wid, num_workgroups)) handles head w % heads of
 // sequence w / heads. Dispatch: total = B*P*heads workgroups, split as
 // x = min(total, maxComputeWorkgroupsPerDimension), y = ceil(total / x); w >= total returns.
 // Channels are processed in chunks of CHUNK4 vec4s: Q and K chunks (then V chunks) are staged

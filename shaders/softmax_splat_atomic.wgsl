@@ -19,8 +19,9 @@
 //   4 storage rw   acc    atomic<u32> (f32 bits) [B, n_flows, acc_channels, H*W] (chw) or
 //                         [B, n_flows, H*W, acc_channels] (hwc), zeroed by the wrapper
 //   5 storage rw   output f32 [B, n_total, C, H, W] (chw) or [B, n_total, H, W, C] (hwc)
-// Dispatch: ceil(invocations / WG) workgroups split as gx = min(total, 65535),
-// gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
+// Dispatch: ceil(invocations / WG) workgroups split by dispatchGrid (common.ts) as
+// gx = min(total, device limit),
+// gy = ceil(total / gx), id = grid_invocation(wg, num_wg, local, WG).
 
 // Params (binding 0) and the importance Z: softmax_splat_values.wgsl, prepended by splat.ts.
 @group(0) @binding(1) var<storage, read> input: array<f32>;

@@ -20,7 +20,7 @@
 //   4 storage rw      entries u32 [n_flows * H * W]  (source pixel index within its flow; unused by `count`)
 //   5 storage rw      points  vec2<f32> [n_flows, H, W]  (q of every source; written by `count`, read by `fill`)
 // Index space: one invocation per (flow n, source pixel s), id = n * H * W + s, WG per
-// workgroup, linearised over a 2D grid: id = (wg.y * num_wg.x + wg.x) * WG + local.
+// workgroup, linearised over a 2D grid: id = grid_invocation(wg, num_wg, local, WG).
 // Dispatch: ceil(n_flows*H*W / WG) workgroups, split as gx = min(total, limit), gy = ceil(total/gx).
 // Math (Niklaus & Liu 2020, as their CUDA kernel): target q = (x + dx, y + dy) in f32; the
 // source is skipped if q is not finite or no corner is in the grid, i.e. unless

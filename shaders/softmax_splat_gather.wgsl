@@ -13,7 +13,7 @@
 // walk over the bins (entry, landing point and metric reads, weight, exp). Channels past C load
 // channel C-1 (any in-bounds value) and are not stored, so the walk has no branches.
 // WG per workgroup, ceil(total / WG) workgroups split as gx = min(total, limit),
-// gy = ceil(total / gx), id = (wg.y * num_wg.x + wg.x) * WG + local.
+// gy = ceil(total / gx), id = grid_invocation(wg, num_wg, local, WG).
 
 @group(0) @binding(5) var<storage, read> input: array<f32>;
 @group(0) @binding(6) var<storage, read_write> output: array<f32>;

@@ -9,7 +9,7 @@
 //   6 storage rw   output  vec4<f32> [B, n_total, H, W, C/4]; this dispatch writes flows
 //                  flow_base .. flow_base + n_flows - 1
 // One workgroup per (b, chunk flow n, target pixel t): B * n_flows * H * W workgroups split as
-// gx = min(total, limit), gy = ceil(total / gx), item = wg.y * num_wg.x + wg.x, fastest t.
+// gx = min(total, limit), gy = ceil(total / gx), item = grid_workgroup(wg, num_wg), fastest t.
 // Invocation `local` computes vec4s c4 = local + k * WG (k = 0, 1, ...) below C / 4, four per
 // walk over the bins (k = 4j .. 4j + 3 share walk j), so the walk's reads are paid once per
 // 16 channels of a lane; splat.ts sets WG = ceil(C / 16), at most 64.

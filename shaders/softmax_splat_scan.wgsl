@@ -6,14 +6,15 @@
 //   scan_chunks:   data[k*CHUNK + j] = sums[k] + sum of data[k*CHUNK .. k*CHUNK + j)
 //                  (with top = 1 the chunk offset is 0 and `sums` is not read: the last level,
 //                  n_l <= CHUNK, is one invocation scanning everything serially)
-// Measured on SwiftShader: a Hillis-Steele workgroup scan (256 wide, 16 barriers) took 1.9-3.2 s
-// for 163840 elements, this takes a few ms; on GPUs both are microseconds at these sizes.
+// No barriers and no workgroup memory: on a software adapter a barrier-heavy workgroup scan was
+// three orders of magnitude slower (bench/README.md); on GPUs both are microseconds here.
 // Bindings (group 0):
 //   0 uniform Params { n (elements in `data`), top (1 on the last level) }
 //   1 storage rw data u32 [n]
 //   2 storage rw sums u32 [ceil(n / CHUNK)]
 // One invocation per chunk, WG per workgroup; ceil(ceil(n / CHUNK) / WG) workgroups split as
-// gx = min(total, 65535), gy = ceil(total / gx), chunk = (wg.y * num_wg.x + wg.x) * WG + local.
+// dispatchGrid (common.ts): gx = min(total, device limit), gy = ceil(total / gx),
+// chunk = grid_invocation(wg, num_wg, local, WG).
 // Totals stay below 2^32: one entry per source pixel and far fewer than 2^30 pixels.
 
 struct Params {

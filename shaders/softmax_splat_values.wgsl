@@ -1,6 +1,6 @@
 // softmax_splat_values: what the value passes share, the gathers (through
 // softmax_splat_gather_common.wgsl) and the atomic scatter; splat.ts prepends it and packs
-// Params in the same order (valueParams). The importance Z of a source: 1 (sum, avg), metric
+// Params in the same order. The importance Z of a source: 1 (sum, avg), metric
 // (linear), exp(clamp(metric, -20, 20)) (soft), at the source pixel. The including shader
 // declares `metric` f32 [metric_batch, metric_flows, H, W].
 

@@ -16,11 +16,9 @@
  *     fewer FLOPs in the dominant term (at C=320, 64x40, B=2: 50 vs 82 GFLOP). The price is a
  *     splat of 2C channels instead of C: 15 * 2C atomic adds per pixel (~10k at C=320) against
  *     ~6M multiply-adds saved per pixel. It also keeps every weight inside ONNX, where ORT's
- *     tuned MatMul runs them, and the kernel needs no weight buffers. Measured (SwiftShader,
- *     B=2 F=16 C=320 8x5, bench/attention.bench.ts 'whole step'): projection + 2C splat +
- *     kernel 3.2 s against C splat + interleave + ORT attention-with-projections 10.5 s; the
- *     splat's extra C channels cost 33 ms of that. Attention core alone: kernel 5.8-12.8x
- *     faster than the same math as an ORT-web WebGPU graph (bench/results/attention.json).
+ *     tuned MatMul runs them, and the kernel needs no weight buffers. The whole step against
+ *     the reference order, and the kernel against the same math as an ORT-web graph, are
+ *     benchmarked in bench/attention.bench.ts (numbers: bench/README.md).
  *   - to_out (Linear with bias) stays in ONNX after the kernel: it is a plain GEMM on [.., C].
  *   - The kernel does what ONNX does badly: it never materialises the interleaved 2F-1
  *     sequence (it indexes originals / warped slots), adds the projected PE on load, and runs

@@ -1,7 +1,7 @@
 /**
  * Forward softmax splatting (Niklaus & Liu 2020) on the GPU: every source map is pushed along
- * every flow with bilinear weights; modes sum / avg / linear / soft as the reference
- * (docs: /work/shared/design/reference.md, "Softmax splatting").
+ * every flow with bilinear weights; modes sum / avg / linear / soft as the authors' code (the
+ * design notes' reference.md, "Softmax splatting").
  *
  * Strategy ('gather', the default): WGSL has no float atomics, so instead of scattering values
  * the kernel first sorts the sources of each flow into bins by the north-west corner of their
@@ -31,20 +31,11 @@
  *    and about 20 bytes of scratch per source (bin count and offset, entry, landing point);
  *    per-target lists, the first design, needed up to four of each and 40 bytes per pixel.
  *
- * Measured on SwiftShader (software WebGPU; bench/splat.bench.ts, idle 2-core machine, GPU
- * timestamps, medians of the run in bench/results/splat.json; runs spread by about 30 %):
- *    512x320, C=3, 1 flow, chw:    gather 65 ms (121 ms with per-target lists), CAS 82 ms
- *    64x40, C=320, 15 flows, hwc:  gather 411 ms (645 ms), CAS 1.70 s
- * What made the difference there: SwiftShader runs 4 lanes per SIMD instruction and each
- * storage access with lane-varying addresses costs roughly 10 ns (a masked gather with bounds
- * checks), so time follows the count of such accesses, not bytes. Hence one entry per source
- * instead of four, the landing point kept per source (no flow reads or integer divisions in
- * the gather), a sorting network for bins of up to 4 sources, and 4 vec4s per lane per walk.
- * No kernel reaches 5x over a plain CPU loop on that adapter: the benchmark's floor probe, the
- * bare 4-source weighted sum per output value with addresses given, is itself only 0.7-2.7x
- * faster than bench/baselines/splatScatter.ts (2.4-6.3x than the slower test oracle). On a
- * hardware GPU the same passes are each one small dispatch; that is where the speed target
- * applies, and it has not been measured (no GPU machine was available).
+ * Cost model the design follows: time goes with the count of storage accesses whose address
+ * varies across lanes, not with bytes. Hence one entry per source instead of four, the landing
+ * point kept per source (no flow reads or integer divisions in the gather), a sorting network
+ * for bins of up to 4 sources, and 4 vec4s per lane per walk. Timings of the strategies and
+ * of the floor probe that bounds any splat on a given adapter: bench/README.md.
  */
 import binSrc from '../../../shaders/softmax_splat_bin.wgsl?raw';
 import scanSrc from '../../../shaders/softmax_splat_scan.wgsl?raw';
