@@ -5,7 +5,8 @@
  *    both frame-0 batch modes, both gather forms of the splat (C < 64 and C >= 64), a 2D grid;
  *  - as the whole browser chain against the tiny pack's PyTorch goldens: the golden pixel
  *    flows -> FlowResize -> MotionTokens(tok_k) must equal kv_k for every motion-augmented
- *    attention of the stage-2 UNet call (goldens/stage2_unet.bin). The same chain with the
+ *    attention of the stage-2 UNet call (goldens/stage2_unet.bin), and so must the same step
+ *    through bins prepared once per resolution, bit for bit. The same chain with the
  *    authors' batch mixing, or with the flows negated, must NOT match (the check can fail).
  * Tolerance: |gpu - ref| <= 1e-5 * max(1, |ref|) per element (compareArrays), and for the
  * goldens max |gpu - golden| <= 1e-5 of the golden's largest magnitude.
@@ -76,7 +77,9 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
     const negated = uploadTensor(device, (flow.data as Float32Array).map((v) => -v), flow.shape);
     const resize = new FlowResize(device);
     const tokens = new MotionTokens(device);
-    const rows: { name: string; shape: number[]; rel: number; quirkRel: number; negatedRel: number; flowRel: number }[] = [];
+    const rows: { name: string; shape: number[]; rel: number; quirkRel: number; negatedRel: number; flowRel: number; binsBitEqual: boolean }[] = [];
+    // Bins of each resolution's flows, built once and shared by every attention at that size.
+    const binsBySize = new Map<string, unknown>();
     for (let k = 0; golden.tensors.has(`tok_${k}`); k++) {
       const tok = golden.tensors.get(`tok_${k}`)!;
       const want = golden.tensors.get(`kv_${k}`)!;
@@ -87,8 +90,16 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
       const tokT = uploadTensor(device, tok.data as Float32Array, tok.shape);
       const run = async (frame0Batch: 'same' | 'reference_quirk', flows = resized) =>
         compare((await readTensor(device, tokens.run({ tok: tokT, flows, frames: F, frame0Batch }))) as Float32Array, want.data).rel;
+      if (!binsBySize.has(`${h}x${w}`)) {
+        const enc = device.createCommandEncoder();
+        binsBySize.set(`${h}x${w}`, tokens.prepareFlows(enc, resized));
+        device.queue.submit([enc.finish()]);
+      }
+      const direct = (await readTensor(device, tokens.run({ tok: tokT, flows: resized, frames: F }))) as Float32Array;
+      const viaBins = (await readTensor(device, tokens.run({ tok: tokT, flows: binsBySize.get(`${h}x${w}`), frames: F }))) as Float32Array;
       rows.push({
         name: `kv_${k}`, shape: want.shape, flowRel,
+        binsBitEqual: direct.length === viaBins.length && direct.every((v, i) => Object.is(v, viaBins[i])),
         rel: await run('same'),
         quirkRel: await run('reference_quirk'),
         negatedRel: await run('same', resize.run({ flows: negated, height: h, width: w })),
@@ -106,6 +117,7 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
     console.log(`${row.name} ${JSON.stringify(row.shape)}: rel ${row.rel.toExponential(2)} (flow ${row.flowRel.toExponential(2)}); reference_quirk ${row.quirkRel.toExponential(2)}, negated flows ${row.negatedRel.toExponential(2)}`);
     expect(row.flowRel, `${row.name}: resized flow`).toBeLessThan(1e-5);
     expect(row.rel, row.name).toBeLessThan(1e-5);
+    expect(row.binsBitEqual, `${row.name}: through prepared bins, bit for bit`).toBe(true);
     expect(row.quirkRel, `${row.name}: the authors' batch mixing must differ from the 'same' golden`).toBeGreaterThan(1e-2);
     expect(row.negatedRel, `${row.name}: warping with the wrong flow direction must not match`).toBeGreaterThan(1e-2);
   }

@@ -118,3 +118,72 @@ for (const [group, cases] of Object.entries(groups)) {
     }
   });
 }
+
+test('bins prepared once per flow set: every gather through them equals the one-shot splat bit for bit and the CPU reference', async ({ harness }) => {
+  const r = await harness.evaluate(async () => {
+    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
+    const { uploadTensor, readTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
+    device.pushErrorScope('validation');
+    // Flow sets with NaN/Inf/huge/border flows; several inputs per set, as stage 2 gathers
+    // frame 0's tokens of many attentions through one set; prepared bins in chunks of 2 flows.
+    const sets = [
+      { name: 'hwc C64 avg (channel-lane gather), chunks of 2', seed: 31, B: 2, C: 64, H: 5, W: 7, N: 3, mode: 'avg', layout: 'hwc', maxFlowsPerChunk: 2, inputs: 3 },
+      { name: 'chw C3 sum, 2D grid', seed: 32, B: 1, C: 3, H: 9, W: 11, N: 2, mode: 'sum', layout: 'chw', maxWorkgroupsPerDimension: 4, inputs: 2 },
+      { name: 'hwc C5 soft, metric [B, N]', seed: 33, B: 2, C: 5, H: 6, W: 8, N: 2, mode: 'soft', layout: 'hwc', metricShape: [2, 2], metricRange: 25, inputs: 2 },
+    ] as const;
+    const results: { name: string; bitEqual: boolean; bad: number; worst: number; snapshot: boolean }[] = [];
+    for (const s of sets) {
+      const splat = new SoftmaxSplat(device, { maxFlowsPerChunk: 'maxFlowsPerChunk' in s ? s.maxFlowsPerChunk : undefined, maxWorkgroupsPerDimension: 'maxWorkgroupsPerDimension' in s ? s.maxWorkgroupsPerDimension : undefined });
+      const base = ref.makeSplatCase({ ...s, flowKind: 'special' });
+      const flows = uploadTensor(device, base.flows, base.flowShape);
+      const metric = base.metric ? uploadTensor(device, base.metric, [...base.metricShape, s.H, s.W]) : undefined;
+      const enc = device.createCommandEncoder();
+      const bins = splat.prepareBins(enc, flows);
+      device.queue.submit([enc.finish()]);
+      // The bins are a snapshot of the flows: overwriting the flows afterwards changes nothing.
+      device.queue.writeBuffer(flows.buffer, 0, new Float32Array(base.flows.length).fill(0.25));
+      const fresh = uploadTensor(device, base.flows, base.flowShape);
+      for (let k = 0; k < s.inputs; k++) {
+        const data = ref.makeSplatCase({ ...s, seed: s.seed * 10 + k, flowKind: 'special' });
+        const input = uploadTensor(device, data.input, data.inputShape);
+        const args = { input, metric, mode: s.mode, layout: s.layout };
+        const e = device.createCommandEncoder();
+        const reused = splat.encodeGather(e, bins, args);
+        device.queue.submit([e.finish()]);
+        const oneShot = splat.run({ ...args, flows: fresh });
+        const a = (await readTensor(device, reused)) as Float32Array;
+        const b = (await readTensor(device, oneShot)) as Float32Array;
+        let bitEqual = a.length === b.length;
+        for (let i = 0; bitEqual && i < a.length; i++) bitEqual = Object.is(a[i], b[i]);
+        const cpu = ref.splatReference({ input: data.input, B: s.B, C: s.C, H: s.H, W: s.W, layout: s.layout, flows: base.flows, N: s.N, metric: base.metric, metricShape: base.metricShape, mode: s.mode });
+        const cmp = ref.compareArrays(a, cpu);
+        let nonzero = 0;
+        for (const v of cpu) if (v !== 0) nonzero++;
+        results.push({ name: `${s.name}, input ${k}`, bitEqual, bad: cmp.bad, worst: cmp.worst, snapshot: nonzero > 0 });
+      }
+      // Misuse is refused before anything is recorded.
+      const errors: string[] = [];
+      const expectError = (fn: () => void) => {
+        try { fn(); errors.push('none'); } catch (e) { errors.push((e as { argument: string }).argument); }
+      };
+      const wrongShape = createTensor(device, s.layout === 'hwc' ? [s.B, s.H + 1, s.W, s.C] : [s.B, s.C, s.H + 1, s.W]);
+      expectError(() => splat.encodeGather(device.createCommandEncoder(), bins, { input: wrongShape, metric, mode: s.mode, layout: s.layout }));
+      bins.dispose();
+      expectError(() => splat.encodeGather(device.createCommandEncoder(), bins, { input: wrongShape, metric, mode: s.mode, layout: s.layout }));
+      results.push({ name: `${s.name}: errors ${errors.join(',')}`, bitEqual: errors.join(',') === 'flows,bins', bad: 0, worst: 0, snapshot: true });
+      splat.dispose();
+    }
+    const err = await device.popErrorScope();
+    device.destroy();
+    return { results, err: err?.message ?? null };
+  });
+  expect(r.err).toBeNull();
+  for (const v of r.results) {
+    console.log(`${v.name}: bit-equal to one-shot ${v.bitEqual}, worst ratio vs CPU ${v.worst.toFixed(3)}`);
+    expect(v.bitEqual, v.name).toBe(true);
+    expect(v.bad, v.name).toBe(0);
+    expect(v.snapshot, `${v.name}: the reference has non-zero values`).toBe(true);
+  }
+});

@@ -47,7 +47,7 @@ import atomicSrc from '../../../shaders/softmax_splat_atomic.wgsl?raw';
 import valuesSrc from '../../../shaders/softmax_splat_values.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, type GpuTensor } from '../tensor';
-import { bindGroup, bindGroupLayout, dispatchGrid, gridCapOption, PipelineCache, uniformBuffer, submitNow } from './common';
+import { bindGroup, bindGroupLayout, dispatchGrid, encodeDispatch, gridCapOption, PipelineCache, submitNow, uniformBuffer } from './common';
 
 export type SplatMode = 'sum' | 'avg' | 'linear' | 'soft';
 export type SplatLayout = 'chw' | 'hwc';
@@ -73,6 +73,9 @@ export interface SplatArgs {
   /** Default 'gather'. */
   strategy?: SplatStrategy;
 }
+
+/** A gather through prepared bins: SplatArgs without the flows (the bins carry them). */
+export type SplatGatherArgs = Omit<SplatArgs, 'flows' | 'strategy'>;
 
 export interface SoftmaxSplatOptions {
   /** Upper bound on flows splatted per chunk (default: as many as device limits allow). For tests. */
@@ -129,6 +132,54 @@ interface Scratch {
 
 type GatherVariant = 'pixels' | 'vec4';
 
+/** What validate() derives from the arguments. */
+interface SplatPlan {
+  B: number;
+  C: number;
+  H: number;
+  W: number;
+  N: number;
+  layout: SplatLayout;
+  outputShape: number[];
+  /** Flows per chunk of a one-shot splat; prepared bins may hold up to flowsPerChunkByIndex. */
+  flowsPerChunk: number;
+  flowsPerChunkByIndex: number;
+  strategy: SplatStrategy;
+}
+
+/** One chunk of binned flows: flows base .. base + flows - 1 of the set. */
+interface BinChunk {
+  base: number;
+  flows: number;
+  /** Exclusive scan of the bin counts: flows (H+1)(W+1) + 1 u32. */
+  offsets: GPUBuffer;
+  /** Source indices, sorted within each bin: flows H W + 1 u32. */
+  entries: GPUBuffer;
+  /** Landing point of every source: flows H W vec2<f32>. */
+  points: GPUBuffer;
+}
+
+/**
+ * The bins of one flow set (SoftmaxSplat.prepareBins), for any number of gathers
+ * (SoftmaxSplat.encodeGather). Owned by the caller: dispose() frees them; safe to call twice.
+ */
+export class SplatBins {
+  disposed = false;
+  /** @internal */
+  constructor(
+    /** The flow tensor binned (its shape validates gathers; its buffer is not read again). */
+    readonly flows: GpuTensor,
+    /** @internal */
+    readonly chunks: readonly BinChunk[],
+  ) {}
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const c of this.chunks) for (const b of [c.offsets, c.entries, c.points]) b.destroy();
+  }
+}
+
 export class SoftmaxSplat {
   private readonly device: GPUDevice;
   private readonly binLayout: GPUBindGroupLayout;
@@ -183,89 +234,159 @@ export class SoftmaxSplat {
   encode(encoder: GPUCommandEncoder, args: SplatArgs): GpuTensor {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     const plan = this.validate(args);
-    const { B, C, H, W, N, flowsPerChunk, layout } = plan;
-    const hw = H * W;
+    const { H, W, N, flowsPerChunk } = plan;
     const output = args.output ?? createTensor(this.device, plan.outputShape, 'float32', 'splat output');
     if (plan.strategy === 'atomic') {
       this.encodeAtomic(encoder, args, plan, output);
       return output;
     }
-    const bw = W + 1;
-    const scratch = this.ensureScratch(flowsPerChunk * (H + 1) * bw, flowsPerChunk * hw);
-    const vec4 = layout === 'hwc' && C % 4 === 0 && C >= VEC4_MIN_CHANNELS;
-    const vec4Wg = Math.min(WG_GATHER_VEC4, Math.ceil(C / 4 / VEC4_PER_LANE));
-    const gather = this.gatherPipeline(vec4 ? 'vec4' : 'pixels', args.mode, layout, vec4Wg);
-
+    const scratch = this.ensureScratch(flowsPerChunk * (H + 1) * (W + 1), flowsPerChunk * H * W);
+    // One scratch serves every chunk in turn: each chunk is binned, then gathered, in order.
     for (let base = 0; base < N; base += flowsPerChunk) {
-      const nf = Math.min(flowsPerChunk, N - base);
-      const sources = nf * hw;
-      const bins = nf * (H + 1) * bw;
-      const binParams = uniformBuffer(this.device, [nf, H, W, base], 'splat bin params');
-      const binGroup = (tally: GPUBuffer) =>
-        bindGroup(this.device, this.binLayout, [
-          binParams,
-          args.flows,
-          { buffer: tally, size: (bins + 1) * 4 },
-          { buffer: scratch.offsets, size: (bins + 1) * 4 },
-          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
-          { buffer: scratch.points, size: sources * POINT_BYTES },
-        ]);
-      const [bx, by] = dispatchGrid(this.device, KERNEL, sources, WG_BIN, this.gridCap);
-
-      // 1. count the sources of each bin (the element past the last bin stays 0)
-      encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
-      let pass = encoder.beginComputePass({ label: 'splat count' });
-      pass.setPipeline(this.binPipeline('count'));
-      pass.setBindGroup(0, binGroup(scratch.tally));
-      pass.dispatchWorkgroups(bx, by);
-      pass.end();
-      encoder.copyBufferToBuffer(scratch.tally, 0, scratch.offsets, 0, (bins + 1) * 4);
-      encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
-
-      pass = encoder.beginComputePass({ label: 'splat bins' });
-      // 2. exclusive scan: bin starts, and the total after the last bin
-      this.encodeScan(pass, scratch, bins + 1);
-      // 3. fill the bins (tally becomes the per-bin cursor)
-      pass.setPipeline(this.binPipeline('fill'));
-      pass.setBindGroup(0, binGroup(scratch.tally));
-      pass.dispatchWorkgroups(bx, by);
-      // 4. sort each bin by source index (determinism, CPU order)
-      pass.setPipeline(this.pipelines.get('sort', this.sortLayout, { code: sortSrc, constants: { WG: WG_SORT } }));
-      pass.setBindGroup(
-        0,
-        bindGroup(this.device, this.sortLayout, [
-          uniformBuffer(this.device, [bins], 'splat sort params'),
-          { buffer: scratch.offsets, size: (bins + 1) * 4 },
-          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
-        ]),
-      );
-      pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, bins, WG_SORT, this.gridCap));
-      // 5. gather values
-      const gatherParams = uniformBuffer(
-        this.device,
-        [B, nf, C, H, W, args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, base, N, 0, 0, 0],
-        'splat gather params',
-      );
-      pass.setPipeline(gather);
-      pass.setBindGroup(
-        0,
-        bindGroup(this.device, this.gatherLayout, [
-          gatherParams,
-          args.metric ?? this.dummyMetric,
-          { buffer: scratch.offsets, size: (bins + 1) * 4 },
-          { buffer: scratch.entries, size: (sources + 1) * ENTRY_BYTES },
-          { buffer: scratch.points, size: sources * POINT_BYTES },
-          args.input,
-          output,
-        ]),
-      );
-      const grid = vec4
-        ? dispatchGrid(this.device, KERNEL, B * nf * hw, 1, this.gridCap)
-        : dispatchGrid(this.device, KERNEL, B * nf * Math.ceil(C / 4) * hw, WG_GATHER, this.gridCap);
-      pass.dispatchWorkgroups(...grid);
-      pass.end();
+      const chunk: BinChunk = { base, flows: Math.min(flowsPerChunk, N - base), offsets: scratch.offsets, entries: scratch.entries, points: scratch.points };
+      this.encodeBinChunk(encoder, args.flows, H, W, chunk, scratch);
+      this.encodeGatherChunk(encoder, args, plan, chunk, output);
     }
     return output;
+  }
+
+  /**
+   * Bins a flow set once (count, scan, fill, sort) for gathers of any number of source maps
+   * with encodeGather: stage 2 splats frame 0's tokens of every attention with the same few
+   * flow sets. The bins hold the geometry of `flows` as they are when the recorded commands
+   * run; later changes to `flows` do not reach them. The caller owns the result (dispose()).
+   * `first`: bin flows first .. N-1 only (the gathers then see N - first flows), default 0.
+   */
+  prepareBins(encoder: GPUCommandEncoder, flows: GpuTensor, options: { first?: number } = {}): SplatBins {
+    if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
+    checkTensor(KERNEL, 'flows', flows, { rank: 4, dtype: 'float32', shape: [undefined, 2, undefined, undefined] });
+    checkBindingSize(KERNEL, 'flows', byteSize(flows), this.device);
+    const first = options.first ?? 0;
+    if (!Number.isInteger(first) || first < 0 || first >= flows.shape[0]) {
+      throw new KernelInputError(KERNEL, 'first', `is ${first}, expected an integer from 0 to ${flows.shape[0] - 1}`);
+    }
+    const [, , H, W] = flows.shape;
+    const N = flows.shape[0] - first;
+    const perChunk = Math.min(N, this.flowsPerChunkByStorage(H, W, 'gather', 1, 1), this.maxFlowsPerChunk);
+    if (perChunk < 1) throw new KernelInputError(KERNEL, 'flows', `needs ${this.perFlowBytes(H, W, 'gather', 1, 1)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${this.device.limits.maxStorageBufferBindingSize}`);
+    const scratch = this.ensureScratch(perChunk * (H + 1) * (W + 1), perChunk * H * W);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const buf = (size: number, label: string) => this.device.createBuffer({ size: Math.max(16, size), usage, label });
+    const chunks: BinChunk[] = [];
+    for (let base = 0; base < N; base += perChunk) {
+      const nf = Math.min(perChunk, N - base);
+      const chunk: BinChunk = {
+        base,
+        flows: nf,
+        offsets: buf((nf * (H + 1) * (W + 1) + 1) * 4, 'splat bins offsets'),
+        entries: buf((nf * H * W + 1) * ENTRY_BYTES, 'splat bins entries'),
+        points: buf(nf * H * W * POINT_BYTES, 'splat bins points'),
+      };
+      this.encodeBinChunk(encoder, flows, H, W, chunk, scratch, first);
+      chunks.push(chunk);
+    }
+    // The flows the gathers see: a shape over the same buffer (only validation reads it).
+    return new SplatBins({ buffer: flows.buffer, shape: [N, 2, H, W], dtype: 'float32' }, chunks);
+  }
+
+  /**
+   * Gathers `args.input` through bins from prepareBins: the same output as encode() with the
+   * bins' flows ('gather' strategy), bit for bit, without binning again.
+   */
+  encodeGather(encoder: GPUCommandEncoder, bins: SplatBins, args: SplatGatherArgs): GpuTensor {
+    if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
+    if (!(bins instanceof SplatBins)) throw new KernelInputError(KERNEL, 'bins', 'must come from prepareBins');
+    if (bins.disposed) throw new KernelInputError(KERNEL, 'bins', 'were disposed');
+    const full: SplatArgs = { ...args, flows: bins.flows, strategy: 'gather' };
+    const plan = this.validate(full);
+    for (const chunk of bins.chunks) {
+      if (chunk.flows > plan.flowsPerChunkByIndex) {
+        throw new KernelInputError(KERNEL, 'bins', `hold ${chunk.flows} flows per chunk; this input allows ${plan.flowsPerChunkByIndex} (index range): prepare them with a smaller maxFlowsPerChunk`);
+      }
+    }
+    const output = args.output ?? createTensor(this.device, plan.outputShape, 'float32', 'splat output');
+    for (const chunk of bins.chunks) this.encodeGatherChunk(encoder, full, plan, chunk, output);
+    return output;
+  }
+
+  /**
+   * Count, scan, fill and sort of one chunk of flows (flows first + chunk.base .. of the
+   * tensor) into the chunk's offsets / entries / points.
+   */
+  private encodeBinChunk(encoder: GPUCommandEncoder, flows: GpuTensor, H: number, W: number, chunk: BinChunk, scratch: Scratch, first = 0): void {
+    const nf = chunk.flows;
+    const sources = nf * H * W;
+    const bins = nf * (H + 1) * (W + 1);
+    const binParams = uniformBuffer(this.device, [nf, H, W, first + chunk.base], 'splat bin params');
+    const binGroup = (tally: GPUBuffer) =>
+      bindGroup(this.device, this.binLayout, [
+        binParams,
+        flows,
+        { buffer: tally, size: (bins + 1) * 4 },
+        { buffer: chunk.offsets, size: (bins + 1) * 4 },
+        { buffer: chunk.entries, size: (sources + 1) * ENTRY_BYTES },
+        { buffer: chunk.points, size: sources * POINT_BYTES },
+      ]);
+    const [bx, by] = dispatchGrid(this.device, KERNEL, sources, WG_BIN, this.gridCap);
+
+    // 1. count the sources of each bin (the element past the last bin stays 0)
+    encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
+    let pass = encoder.beginComputePass({ label: 'splat count' });
+    pass.setPipeline(this.binPipeline('count'));
+    pass.setBindGroup(0, binGroup(scratch.tally));
+    pass.dispatchWorkgroups(bx, by);
+    pass.end();
+    encoder.copyBufferToBuffer(scratch.tally, 0, chunk.offsets, 0, (bins + 1) * 4);
+    encoder.clearBuffer(scratch.tally, 0, (bins + 1) * 4);
+
+    pass = encoder.beginComputePass({ label: 'splat bins' });
+    // 2. exclusive scan: bin starts, and the total after the last bin
+    this.encodeScan(pass, chunk.offsets, scratch.levels, bins + 1);
+    // 3. fill the bins (tally becomes the per-bin cursor)
+    pass.setPipeline(this.binPipeline('fill'));
+    pass.setBindGroup(0, binGroup(scratch.tally));
+    pass.dispatchWorkgroups(bx, by);
+    // 4. sort each bin by source index (determinism, CPU order)
+    pass.setPipeline(this.pipelines.get('sort', this.sortLayout, { code: sortSrc, constants: { WG: WG_SORT } }));
+    pass.setBindGroup(
+      0,
+      bindGroup(this.device, this.sortLayout, [
+        uniformBuffer(this.device, [bins], 'splat sort params'),
+        { buffer: chunk.offsets, size: (bins + 1) * 4 },
+        { buffer: chunk.entries, size: (sources + 1) * ENTRY_BYTES },
+      ]),
+    );
+    pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, bins, WG_SORT, this.gridCap));
+    pass.end();
+  }
+
+  /** 5. The gather of one binned chunk of flows into `output`. */
+  private encodeGatherChunk(encoder: GPUCommandEncoder, args: SplatArgs, plan: SplatPlan, chunk: BinChunk, output: GpuTensor): void {
+    const { B, C, H, W, N, layout } = plan;
+    const hw = H * W;
+    const nf = chunk.flows;
+    const sources = nf * hw;
+    const bins = nf * (H + 1) * (W + 1);
+    const vec4 = layout === 'hwc' && C % 4 === 0 && C >= VEC4_MIN_CHANNELS;
+    const vec4Wg = Math.min(WG_GATHER_VEC4, Math.ceil(C / 4 / VEC4_PER_LANE));
+    const gatherParams = uniformBuffer(
+      this.device,
+      [B, nf, C, H, W, args.metric?.shape[0] ?? 1, args.metric?.shape[1] ?? 1, chunk.base, N, 0, 0, 0],
+      'splat gather params',
+    );
+    const group = bindGroup(this.device, this.gatherLayout, [
+      gatherParams,
+      args.metric ?? this.dummyMetric,
+      { buffer: chunk.offsets, size: (bins + 1) * 4 },
+      { buffer: chunk.entries, size: (sources + 1) * ENTRY_BYTES },
+      { buffer: chunk.points, size: sources * POINT_BYTES },
+      args.input,
+      output,
+    ]);
+    const grid = vec4
+      ? dispatchGrid(this.device, KERNEL, B * nf * hw, 1, this.gridCap)
+      : dispatchGrid(this.device, KERNEL, B * nf * Math.ceil(C / 4) * hw, WG_GATHER, this.gridCap);
+    encodeDispatch(encoder, 'splat gather', this.gatherPipeline(vec4 ? 'vec4' : 'pixels', args.mode, layout, vec4Wg), group, grid);
   }
 
   /** encode + submit. The output is ready for any later GPU work on this device. */
@@ -283,7 +404,7 @@ export class SoftmaxSplat {
     this.dummyMetric.destroy();
   }
 
-  private encodeAtomic(encoder: GPUCommandEncoder, args: SplatArgs, plan: ReturnType<SoftmaxSplat['validate']>, output: GpuTensor): void {
+  private encodeAtomic(encoder: GPUCommandEncoder, args: SplatArgs, plan: SplatPlan, output: GpuTensor): void {
     const { B, C, H, W, N, flowsPerChunk, layout } = plan;
     const hw = H * W;
     const K = C + (args.mode === 'sum' ? 0 : 1);
@@ -319,13 +440,13 @@ export class SoftmaxSplat {
     }
   }
 
-  private encodeScan(pass: GPUComputePassEncoder, scratch: Scratch, n: number): void {
+  private encodeScan(pass: GPUComputePassEncoder, offsets: GPUBuffer, levels: GPUBuffer[], n: number): void {
     // Level l holds sizes[l] elements (level 0 = the counts in `offsets`); chunk sums of level
     // l go to levels[l]. Reduce down to a level of at most SCAN_CHUNK elements, scan that one
     // serially, then scan every level below from its (now exclusive-scanned) chunk sums.
     const sizes: number[] = [n];
     while (sizes[sizes.length - 1] > SCAN_CHUNK) sizes.push(Math.ceil(sizes[sizes.length - 1] / SCAN_CHUNK));
-    const buffers = [scratch.offsets, ...scratch.levels];
+    const buffers = [offsets, ...levels];
     const top = sizes.length - 1;
     const groups = sizes.map((size, l) =>
       bindGroup(this.device, this.scanLayout, [
@@ -380,7 +501,7 @@ export class SoftmaxSplat {
     for (const b of [s.tally, s.offsets, s.entries, s.points, ...s.levels]) b.destroy();
   }
 
-  private validate(args: SplatArgs) {
+  private validate(args: SplatArgs): SplatPlan {
     const dev = this.device;
     if (!args || typeof args !== 'object') throw new KernelInputError(KERNEL, 'args', 'is missing');
     if (!(args.mode in MODE_CODE)) {
@@ -427,18 +548,29 @@ export class SoftmaxSplat {
 
     // Flows per chunk: list storage within one binding, and every index below 2^31.
     const hw = H * W;
-    // gather: the landing points (H W vec2<f32>, the largest binding of its scratch next to the
-    // (H+1)(W+1) + 1 bin offsets); atomic: accumulator (C + 1 channels) per flow.
-    const perFlowBytes = strategy === 'gather' ? Math.max(hw * POINT_BYTES, (H + 1) * (W + 1) * 4) : B * (C + 1) * hw * 4;
-    const byStorage = Math.floor((Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) - 16) / perFlowBytes);
-    const byIndex = Math.floor(MAX_INVOCATIONS / (B * (C + 1) * hw));
-    const flowsPerChunk = Math.min(N, byStorage, byIndex, this.maxFlowsPerChunk);
+    const byStorage = this.flowsPerChunkByStorage(H, W, strategy, B, C);
+    const flowsPerChunkByIndex = Math.floor(MAX_INVOCATIONS / (B * (C + 1) * hw));
+    const flowsPerChunk = Math.min(N, byStorage, flowsPerChunkByIndex, this.maxFlowsPerChunk);
     if (flowsPerChunk < 1) {
       const what = byStorage < 1
-        ? `needs ${perFlowBytes} bytes of scratch for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
+        ? `needs ${this.perFlowBytes(H, W, strategy, B, C)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
         : `has ${B * C * hw} elements per flow, over ${MAX_INVOCATIONS} (index range)`;
       throw new KernelInputError(KERNEL, 'input', what);
     }
-    return { B, C, H, W, N, layout, outputShape, flowsPerChunk, strategy };
+    return { B, C, H, W, N, layout, outputShape, flowsPerChunk, flowsPerChunkByIndex, strategy };
+  }
+
+  /**
+   * Scratch bytes per flow of the largest binding: gather, the landing points (H W vec2<f32>)
+   * or the (H+1)(W+1) + 1 bin offsets; atomic, the accumulator (C + 1 channels).
+   */
+  private perFlowBytes(H: number, W: number, strategy: SplatStrategy, B: number, C: number): number {
+    return strategy === 'gather' ? Math.max(H * W * POINT_BYTES, (H + 1) * (W + 1) * 4) : B * (C + 1) * H * W * 4;
+  }
+
+  /** Flows per chunk whose scratch fits one binding. */
+  private flowsPerChunkByStorage(H: number, W: number, strategy: SplatStrategy, B: number, C: number): number {
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    return Math.floor((limit - 16) / this.perFlowBytes(H, W, strategy, B, C));
   }
 }
