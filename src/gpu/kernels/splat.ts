@@ -297,6 +297,11 @@ export class SoftmaxSplat {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     if (!(bins instanceof SplatBins)) throw new KernelInputError(KERNEL, 'bins', 'must come from prepareBins');
     if (bins.disposed) throw new KernelInputError(KERNEL, 'bins', 'were disposed');
+    checkTensor(KERNEL, 'input', args.input, { rank: 4, dtype: 'float32' });
+    const [, d1, d2, d3] = args.input.shape;
+    const [h, w] = (args.layout ?? 'chw') === 'hwc' ? [d1, d2] : [d2, d3];
+    const [, , bh, bw] = bins.flows.shape;
+    if (h !== bh || w !== bw) throw new KernelInputError(KERNEL, 'input', `is ${w}x${h}, the bins are of ${bw}x${bh} flows`);
     const full: SplatArgs = { ...args, flows: bins.flows, strategy: 'gather' };
     const plan = this.validate(full);
     for (const chunk of bins.chunks) {
