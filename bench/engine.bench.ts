@@ -20,6 +20,7 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
     const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
     const { ClassicalEngine, uploadImage, METRIC_SCALE } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
+    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
     const { buildConstraints, selectFrames } = await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string);
     const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string);
     const { uploadTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
@@ -58,13 +59,12 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     };
     const PREVIEW_FRAME = 10;
     const jobMs = await timeAsync(async () => {
-      const { flows, frames } = await engine.run(input);
+      const { flows, frames } = await runStages(engine, engine, input);
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
     }, 3);
     const previewMs = await timeAsync(async () => {
-      const flows = await engine.motionFrames(input, [PREVIEW_FRAME]);
-      const frames = await engine.renderFrames(input, flows);
+      const { flows, frames } = await runStages(engine, engine, input, { frames: [PREVIEW_FRAME] });
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
     }, 5);
