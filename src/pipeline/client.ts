@@ -154,8 +154,8 @@ export class EngineClient {
 
   /** Dev and test builds only: makes the worker lose its GPU device (it recovers by itself). */
   simulateDeviceLoss(): void {
-    if (import.meta.env.MODE === 'production') return;
-    this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
+    // The mode is a compile-time constant: production builds keep an empty method.
+    if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
   }
 
   dispose(): void {

@@ -105,23 +105,21 @@ function postError(id: number, err: unknown): void {
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
-  if (msg.type === 'simulate-device-loss') {
-    if (import.meta.env.MODE !== 'production') void gpu.simulateLoss();
-    return;
-  }
-  if (msg.type === 'gpu-info') {
+  // Dev and test builds only: the mode is a compile-time constant, so production drops this.
+  if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-device-loss') void gpu.simulateLoss();
+  else if (msg.type === 'gpu-info') {
     gpu.get().then(
       (ctx) => post({ type: 'gpu-info', id: msg.id, result: gpuInfo(ctx) }),
       (err) => postError(msg.id, err),
     );
-    return;
-  }
-  if (msg.type === 'cancel') {
+  } else if (msg.type === 'cancel') {
     controllers.get(msg.id)?.abort();
     const i = queue.findIndex((j) => j.id === msg.id);
     if (i >= 0) queue.splice(i, 1);
-    return;
-  }
+  } else if (msg.type === 'generate' || msg.type === 'preview') enqueue(msg);
+};
+
+function enqueue(msg: Job): void {
   // Keep the pixels even if the request is later cancelled: the client believes we have them.
   if (msg.image.pixels) {
     hostImage = { key: msg.image.key, width: msg.image.width, height: msg.image.height, pixels: new Uint8ClampedArray(msg.image.pixels) };
@@ -139,7 +137,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   controllers.set(msg.id, new AbortController());
   queue.push(msg);
   void pump();
-};
+}
 
 async function pump(): Promise<void> {
   if (running) return;
