@@ -7,10 +7,10 @@ import { test, expect } from '../fixtures';
 test('LivePreview shows the warped frame and follows a moved trajectory', async ({ harness }) => {
   test.setTimeout(420_000);
   await harness.evaluate(async () => {
-    const { mountLivePreview } = await import(/* @vite-ignore */ '/src/ui/preview/index.ts' as string);
-    const { useProjectStore } = await import(/* @vite-ignore */ '/src/state/project.ts' as string);
-    const { importImage } = await import(/* @vite-ignore */ '/src/state/image.ts' as string);
-    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
+    const { mountLivePreview } = ((await import(/* @vite-ignore */ '/src/ui/preview/index.ts' as string)) as typeof import('../../src/ui/preview/index'));
+    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
+    const { importImage } = ((await import(/* @vite-ignore */ '/src/state/image.ts' as string)) as typeof import('../../src/state/image'));
+    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
     const blob = await (await fetch('/__media/softsplat/one.png')).blob();
     const ref = await importImage(blob, 'one.png');
     useProjectStore.getState().edit((p: any) => ({
@@ -51,7 +51,7 @@ test('LivePreview shows the warped frame and follows a moved trajectory', async 
 
   // Move the trajectory's end: the preview updates by itself.
   await harness.evaluate(async () => {
-    const { useProjectStore } = await import(/* @vite-ignore */ '/src/state/project.ts' as string);
+    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
     useProjectStore.getState().edit((p: any) => ({
       ...p,
       trajectories: [{ ...p.trajectories[0], points: [{ x: 160, y: 150 }, { x: 160, y: 170 }] }],

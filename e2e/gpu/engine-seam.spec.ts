@@ -4,6 +4,8 @@
  * with no implementation are refused in words; a scene where nothing moves says what to draw.
  */
 import { test, expect } from '../fixtures';
+import type { EngineChoice } from '../../src/pipeline/engine';
+import type { Project } from '../../src/motion/types';
 
 const SETUP = `
   window.__setup = async () => {
@@ -25,17 +27,17 @@ const SETUP = `
 test('a stand-in motion engine pairs with the classical render; a frame subset equals the same frames of the whole clip', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
-    const { readTensor, uploadTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
+    const { readTensor, uploadTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const { imageData, project } = await (window as unknown as { __setup: () => Promise<any> }).__setup();
     const { device } = await acquireGpu();
     const W = 96, H = 64, N = 3;
     const image = uploadImage(device, imageData);
     // Stand-in stage 1 (as a neural or tracked engine would be): flow i moves everything by (i, 0) px.
     const shift = {
-      kind: 'tracked',
+      kind: 'tracked' as const,
       async motion() {
         const data = new Float32Array(N * 2 * H * W);
         for (let i = 0; i < N; i++) data.fill(i + 1, i * 2 * H * W, i * 2 * H * W + H * W);
@@ -82,10 +84,10 @@ test('a stand-in motion engine pairs with the classical render; a frame subset e
 test('the worker refuses engines it does not have, and scenes where nothing moves, in words', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string);
+    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
     const { imageData, project } = await (window as unknown as { __setup: () => Promise<any> }).__setup();
     const client = new EngineClient();
-    const attempt = async (p: unknown, engines?: unknown) => {
+    const attempt = async (p: Project, engines?: EngineChoice) => {
       try {
         await client.generate(p, imageData, { engines });
         return { code: 'ok', message: '' };

@@ -27,10 +27,10 @@ const SETUP = `
 test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical, the dragged patch lands at the trajectory end', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
-    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
+    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const { imageData, project, motion } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(5);
     const { device } = await acquireGpu();
     const engine = new ClassicalEngine(device);
@@ -96,9 +96,9 @@ test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical,
 test('abort during rendering rejects with AbortError at once', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(16);
     const { device } = await acquireGpu();
     const engine = new ClassicalEngine(device);
@@ -135,7 +135,7 @@ test('abort during rendering rejects with AbortError at once', async ({ harness 
 test('EngineClient runs the job in a worker: frames, progress, preview and cancel', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string);
+    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(4);
     const client = new EngineClient();
     const fractions: number[] = [];
@@ -184,14 +184,14 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
 
 test('GPU frames match the CPU reference engine (same solver schedule, splat, hole filling)', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
-    const { ClassicalEngine, uploadImage, METRIC_SCALE } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
-    const { buildConstraints } = await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string);
-    const { DENSIFY_DEFAULTS, MIN_COARSE } = await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string);
-    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { cpuEngine } = await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
+    const { buildConstraints } = ((await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string)) as typeof import('../../src/pipeline/constraints'));
+    const { DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../../src/gpu/kernels/densify'));
+    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { cpuEngine } = ((await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string)) as typeof import('../reference/engine'));
     // A 72x56 crop of the photo keeps the CPU side quick.
     const bmp = await createImageBitmap(await (await fetch('/__media/softsplat/one.png')).blob());
     const W = 72;
@@ -249,7 +249,7 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
 test('EngineClient: a device lost in the middle of a job fails that job in words; the worker recovers and the next job works', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string);
+    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(16);
     const events: string[] = [];
     let notify: () => void = () => undefined;
@@ -287,10 +287,10 @@ test('EngineClient: a device lost in the middle of a job fails that job in words
 test('seamless loop: the last frame equals frame 0, static pixels stay bit-identical, middle frames move', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { runStages } = await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string);
-    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
+    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const { imageData, project, motion } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(5);
     project.settings.loop = true;
     const { device } = await acquireGpu();

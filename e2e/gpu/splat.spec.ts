@@ -21,9 +21,9 @@ type KernelOptions = { maxFlowsPerChunk?: number; maxWorkgroupsPerDimension?: nu
 
 async function runCase(page: Page, cfg: SplatCaseConfig & KernelOptions): Promise<CaseResult> {
   return page.evaluate(async (cfg) => {
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     // One device and kernel per page: pipeline creation on SwiftShader takes seconds.
     const cache = globalThis as unknown as { splatTest?: { device: GPUDevice; kernels: Map<string, InstanceType<typeof SoftmaxSplat>> } };
     if (!cache.splatTest) cache.splatTest = { device: await (await navigator.gpu.requestAdapter())!.requestDevice(), kernels: new Map() };
