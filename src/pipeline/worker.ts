@@ -33,13 +33,17 @@ const gpu = new GpuManager();
 /** Devices that were lost: a request that ran on one fails with DeviceLostError. */
 const lostDevices = new WeakSet<GPUDevice>();
 let current: GpuContext | null = null;
+/** Set by a loss until the replacement device is ready (then the client is told). */
+let recovering = false;
 
 gpu.subscribe((event) => {
   if (event.type === 'lost') {
     if (current) lostDevices.add(current.device);
+    recovering = true;
     dropEngines();
     post({ type: 'device-lost', message: event.error.message });
-  } else if (event.type === 'ready' && lostDevices.has(current?.device as GPUDevice)) {
+  } else if (event.type === 'ready' && recovering) {
+    recovering = false;
     post({ type: 'device-ready', info: gpuInfo(event.context) });
   }
 });
