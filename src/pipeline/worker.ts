@@ -157,7 +157,9 @@ async function pump(): Promise<void> {
         if (job.type === 'generate') await generate(job, ctx, controller.signal);
         else await preview(job, ctx, controller.signal);
       } catch (err) {
-        if (device && (await wasLost(device))) postError(job.id, new DeviceLostError('during the job'));
+        // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
+        const lost = device !== null && (lostDevices.has(device) || (!(err instanceof AppError) && (await wasLost(device))));
+        if (lost) postError(job.id, new DeviceLostError('during the job'));
         else postError(job.id, isAbort(err) ? new AbortError() : err);
       } finally {
         controllers.delete(job.id);

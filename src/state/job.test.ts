@@ -41,7 +41,7 @@ function projectWithImage() {
 describe('job store', () => {
   beforeEach(() => {
     const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null } as const;
-    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engine: 'classical' });
+    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engines: { motion: 'classical', render: 'classical' } });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
 
@@ -103,7 +103,7 @@ describe('job store', () => {
     expect(first[0].close).toHaveBeenCalled();
   });
 
-  it('refuses without an image in words; asks the worker for the neural engines by name', async () => {
+  it('refuses without an image in words; asks the worker for the chosen engines by name', async () => {
     useProjectStore.getState().resetProject(emptyProject(), { hydrated: true });
     await useJobStore.getState().generate();
     expect(gen()).toMatchObject({ status: 'error', error: expect.stringMatching(/Load a picture first/) });
@@ -115,7 +115,7 @@ describe('job store', () => {
     };
     useJobStore.getState().setEngine('neural');
     await useJobStore.getState().generate();
-    expect(asked).toEqual({ motion: 'neural', render: 'neural' });
+    expect(asked).toEqual({ motion: 'neural', render: 'classical' });
     expect(gen()).toMatchObject({ status: 'error', code: 'engine-unavailable', error: expect.stringMatching(/model pack/) });
   });
 

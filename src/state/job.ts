@@ -68,11 +68,13 @@ export interface JobResult extends GeneratedVideo {
 
 export interface JobState {
   jobs: Record<JobKind, JobInfo>;
-  /** Motion engine chosen for the next Generate (the render engine follows it). */
-  engine: MotionKind;
+  /** Engines (and their configs, e.g. a model pack) the next Generate runs. */
+  engines: EngineChoice;
   result: JobResult | null;
 
-  setEngine(engine: MotionKind): void;
+  /** Chooses the motion engine; the render engine and configs stay as they are. */
+  setEngine(motion: MotionKind): void;
+  setEngines(engines: EngineChoice): void;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
   /** Cancels the running job of `kind` (default: generate). */
@@ -83,10 +85,11 @@ export interface JobState {
 
 export const useJobStore = create<JobState>()((set, get) => ({
   jobs: { generate: IDLE, preview: IDLE, 'preview-strip': IDLE, export: IDLE },
-  engine: 'classical',
+  engines: CLASSICAL,
   result: null,
 
-  setEngine: (engine) => set({ engine }),
+  setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
+  setEngines: (engines) => set({ engines }),
 
   generate: async () => {
     if (get().jobs.generate.status === 'running') return;
@@ -96,7 +99,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
       return;
     }
     const imageName = project.image.name;
-    const engines = enginesFor(get().engine);
+    const engines = get().engines;
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
       const image = await getCanvasImageData(project);
@@ -118,11 +121,6 @@ export const useJobStore = create<JobState>()((set, get) => ({
     patch('generate', IDLE);
   },
 }));
-
-/** The engines a Generate runs for the chosen motion engine. */
-function enginesFor(motion: MotionKind): EngineChoice {
-  return motion === 'classical' ? CLASSICAL : { motion, render: 'neural' };
-}
 
 let serial = 0;
 

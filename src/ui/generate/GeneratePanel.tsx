@@ -40,7 +40,7 @@ function formatEta(ms: number): string {
 }
 
 export function GeneratePanel() {
-  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, engine: s.engine, result: s.result })));
+  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, motion: s.engines.motion, result: s.result })));
   const { generate, cancel, setEngine } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
@@ -71,11 +71,11 @@ export function GeneratePanel() {
       <fieldset className="engine-choice" disabled={running}>
         <legend>Engine</legend>
         <label>
-          <input type="radio" name="engine" data-testid="engine-classical" checked={job.engine === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
+          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
           <span className="hint-inline">instant, no download</span>
         </label>
         <label title="Install a model pack to use the neural engine">
-          <input type="radio" name="engine" data-testid="engine-neural" checked={job.engine === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
+          <input type="radio" name="engine" data-testid="engine-neural" checked={job.motion === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
           <span className="hint-inline">install a model pack</span>
         </label>
       </fieldset>
