@@ -2,7 +2,8 @@
  * A GPU device lost in the middle of a Generate, on the production page: the engine worker's
  * device is destroyed while the job renders (the worker's own test hook, the same path a
  * driver reset takes). The job ends with a clear message, the banner says the work is kept,
- * the project is untouched, the status recovers, and the next Generate works.
+ * the project is untouched, the status recovers, and the next Generate works. An export
+ * running when the device is lost finishes (its frames are already on the main thread).
  */
 import { test, expect } from '@playwright/test';
 import { mediaPath } from '../fixtures';
@@ -48,4 +49,27 @@ test('a device lost during Generate: clear message, work kept, the next Generate
   await expect(error).toHaveCount(0);
   await expect(page.getByTestId('player-canvas')).toBeVisible();
   expect(await project(page)).toEqual(before);
+
+  // An export holds its frames on the main thread: a device lost while it encodes does not stop it.
+  await page.getByTestId('gpu-lost').getByRole('button', { name: 'OK' }).click();
+  await page.getByTestId('export-format').selectOption('png-zip');
+  const download = page.waitForEvent('download');
+  const lostDuringExport = page.evaluate(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const watch = () => {
+          if (document.querySelector('[data-testid="export-progress"]')) {
+            window.__motionI2V!.simulateGpuLoss();
+            resolve(true);
+          } else requestAnimationFrame(watch);
+        };
+        requestAnimationFrame(watch);
+      }),
+  );
+  await page.getByTestId('export-button').click();
+  expect(await lostDuringExport).toBe(true);
+  expect((await download).suggestedFilename()).toMatch(/^motion-i2v_one_512x320_16f_\d+fps_png\.zip$/);
+  await expect(page.getByTestId('export-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('gpu-lost')).toBeVisible();
+  await expect(page.getByTestId('gpu-status')).toHaveAttribute('data-status', 'ready');
 });
