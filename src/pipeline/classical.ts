@@ -118,6 +118,7 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     const table = uploadTensor(d, selectFrames(c, frames.map((f) => f - 1)), [frames.length, c.k, 2], 'float32', 'densify table');
     const out = createTensor(d, [frames.length, 2, height, width], 'float32', 'flows');
     report({ stage: 'prepare', fraction: 1 });
+    report({ stage: 'motion', fraction: 0 });
     try {
       const encoder = d.createCommandEncoder({ label: 'classical motion' });
       this.densify.encode(encoder, { image: input.image, ids, table, out }, { screeningLength: c.screeningLength, ...this.options.solver });

@@ -152,10 +152,13 @@ export function jobProgress(stage: EngineStage, local: number): number {
 /** Turns stage-local reports into whole-job progress that never goes backwards. */
 export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | undefined): (p: StageProgress) => void {
   let last = -1;
+  let lastStage: EngineStage | null = null;
   return (p) => {
     const fraction = jobProgress(p.stage, p.fraction);
-    if (fraction <= last) return;
+    // A new stage is always told (its name is news even before its fraction grows).
+    if (fraction < last || (fraction === last && p.stage === lastStage)) return;
     last = fraction;
+    lastStage = p.stage;
     onProgress?.({ stage: p.stage, fraction });
   };
 }
