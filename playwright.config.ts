@@ -33,7 +33,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `npx vite build --logLevel warn --outDir ${dist} && npx vite preview --outDir ${dist} --host 127.0.0.1 --port ${appPort} --strictPort`,
+      command: `npx vite build --mode e2e --logLevel warn --outDir ${dist} && npx vite preview --outDir ${dist} --host 127.0.0.1 --port ${appPort} --strictPort`,
       url: `http://127.0.0.1:${appPort}`,
       timeout: 300_000,
       reuseExistingServer: !process.env.CI,

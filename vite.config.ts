@@ -93,7 +93,7 @@ export default defineConfig({
     exclude: ['onnxruntime-web'],
   },
   test: {
-    include: ['src/**/*.test.ts', 'tests/unit/**/*.test.ts'],
+    include: ['src/**/*.test.ts'],
     environment: 'node',
   },
 } as import('vite').UserConfig & { test: unknown });

@@ -58,13 +58,13 @@ async function measure(page: Page, c: BenchCase) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await page.evaluate(async (c: BenchCase) => {
-        const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-        const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-        const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-        const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
-        const { createGpuSession, gpuInput } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
-        const { motionAttentionGraph } = await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string);
-        const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+        const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
+        const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+        const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../src/gpu/kernels/motionAttention'));
+        const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
+        const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../e2e/onnx/ort'));
+        const { motionAttentionGraph } = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../e2e/onnx/attentionGraph'));
+        const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention'));
         const ctx = await acquireGpu();
         const dev: GPUDevice = ctx.device;
         const { B, F, C, heads } = c;
@@ -146,15 +146,15 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
   let device = '';
   for (const c of systemCases) {
     const r = await harness.evaluate(async (c: SystemCase) => {
-      const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-      const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-      const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-      const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-      const { sinusoidalPositionTable, projectPositionTable } = await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string);
-      const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
-      const { createGpuSession, gpuInput } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
-      const G = await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string);
-      const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+      const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
+      const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+      const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../src/gpu/kernels/motionAttention'));
+      const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../src/gpu/kernels/splat'));
+      const { sinusoidalPositionTable, projectPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../src/gpu/kernels/positionEncoding'));
+      const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
+      const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../e2e/onnx/ort'));
+      const G = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../e2e/onnx/attentionGraph'));
+      const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention'));
       const ctx = await acquireGpu();
       const dev: GPUDevice = ctx.device;
       const { B, F, C, heads, h, w } = c;
@@ -185,8 +185,8 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
       // ours: projection (ORT) -> splat 2C -> kernel
       const proj = await createGpuSession(G.qkvProjectionGraph({ B, F, P, C, heads }, weights), dev);
       const projOut = await proj.run({ tok: gpuInput(tok) });
-      const qkv = { buffer: projOut.qkv.gpuBuffer, shape: [B, F, P, 3 * C], dtype: 'float32' };
-      const kv0 = { buffer: projOut.kv0.gpuBuffer, shape: [B, h, w, 2 * C], dtype: 'float32' };
+      const qkv = { buffer: projOut.qkv.gpuBuffer, shape: [B, F, P, 3 * C], dtype: 'float32' as const };
+      const kv0 = { buffer: projOut.kv0.gpuBuffer, shape: [B, h, w, 2 * C], dtype: 'float32' as const };
       const warpedKV = createTensor(dev, [B, F - 1, h, w, 2 * C]);
       const attnOut = createTensor(dev, [B, F, P, C]);
       const splatKV = (e: GPUCommandEncoder) => splat.encode(e, { input: kv0, flows, mode: 'avg', layout: 'hwc', output: warpedKV });

@@ -18,8 +18,8 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
   await harness.routeWebSocket(/./, () => {});
   await harness.reload();
   const r = await harness.evaluate(async (repeats) => {
-    const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
-    const mb = await import(/* @vite-ignore */ '/node_modules/mediabunny/dist/modules/src/index.js' as string);
+    const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../src/video/index'));
+    const mb = ((await import(/* @vite-ignore */ '/node_modules/mediabunny/dist/modules/src/index.js' as string)) as typeof import('mediabunny'));
     const W = 512;
     const H = 320;
     const c = new OffscreenCanvas(W, H);
@@ -47,7 +47,7 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
     const ours = async (container: 'mp4' | 'webm') => (await v.encodeVideo(bitmaps, { container, fps: 8 })).blob as Blob;
-    const theirs = async (container: 'mp4' | 'webm', codec: string, bitrate: number) => {
+    const theirs = async (container: 'mp4' | 'webm', codec: 'avc' | 'vp9', bitrate: number) => {
       const output = new mb.Output({ format: container === 'mp4' ? new mb.Mp4OutputFormat({ fastStart: 'in-memory' }) : new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
       const source = new mb.VideoSampleSource({ codec, quality: new mb.Quality({ bitrate }), keyFrameInterval: 2 });
       output.addVideoTrack(source, { frameRate: 8 });

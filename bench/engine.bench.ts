@@ -17,14 +17,15 @@ import { test } from '../e2e/fixtures';
 test('classical engine: GPU vs CPU, whole job and preview update at 512x320', async ({ harness }) => {
   test.setTimeout(1_800_000);
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
-    const { ClassicalEngine, uploadImage, METRIC_SCALE } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { buildConstraints, selectFrames } = await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string);
-    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string);
-    const { uploadTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
-    const { cpuEngine } = await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
+    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../src/motion/index'));
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../src/pipeline/classical'));
+    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../src/pipeline/engine'));
+    const { buildConstraints, selectFrames } = ((await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string)) as typeof import('../src/pipeline/constraints'));
+    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../src/gpu/kernels/densify'));
+    const { uploadTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+    const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
+    const { cpuEngine } = ((await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string)) as typeof import('../e2e/reference/engine'));
     const W = 512;
     const H = 320;
     const FRAMES = 16;
@@ -58,13 +59,12 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     };
     const PREVIEW_FRAME = 10;
     const jobMs = await timeAsync(async () => {
-      const { flows, frames } = await engine.run(input);
+      const { flows, frames } = await runStages(engine, engine, input);
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
     }, 3);
     const previewMs = await timeAsync(async () => {
-      const flows = await engine.motionFrames(input, [PREVIEW_FRAME]);
-      const frames = await engine.renderFrames(input, flows);
+      const { flows, frames } = await runStages(engine, engine, input, { frames: [PREVIEW_FRAME] });
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
     }, 5);

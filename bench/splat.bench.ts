@@ -75,13 +75,13 @@ test('softmax splatting: GPU kernel vs CPU scatter', async ({ harness }) => {
   const loadBefore = loadavg();
   for (const s of shapes) {
     const r = await harness.evaluate(async ({ s, probe }) => {
-      const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-      const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-      const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-      const { dispatchGrid } = await import(/* @vite-ignore */ '/src/gpu/kernels/common.ts' as string);
-      const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
-      const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
-      const { splatScatter } = await import(/* @vite-ignore */ '/bench/baselines/splatScatter.ts' as string);
+      const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
+      const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+      const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../src/gpu/kernels/splat'));
+      const { dispatchGrid } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/common.ts' as string)) as typeof import('../src/gpu/kernels/common'));
+      const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
+      const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../e2e/reference/splat'));
+      const { splatScatter } = ((await import(/* @vite-ignore */ '/bench/baselines/splatScatter.ts' as string)) as typeof import('./baselines/splatScatter'));
       const ctx = await acquireGpu();
       const dev: GPUDevice = ctx.device;
       const { B, C, H, W, N } = s;
@@ -108,7 +108,7 @@ test('softmax splatting: GPU kernel vs CPU scatter', async ({ harness }) => {
       const flowsT = uploadTensor(dev, flows, [N, 2, H, W]);
       const output = createTensor(dev, s.layout === 'chw' ? [B, N, C, H, W] : [B, N, H, W, C]);
       const splat = new SoftmaxSplat(dev);
-      const args = { input: inputT, flows: flowsT, mode: 'avg', layout: s.layout, output };
+      const args = { input: inputT, flows: flowsT, mode: 'avg' as const, layout: s.layout, output };
       const gather = await timeGpu(dev, (enc: GPUCommandEncoder) => splat.encode(enc, { ...args, strategy: 'gather' }), { repeats: s.gpuRepeats, warmup: 1 });
       const gatherOut = (await readTensor(dev, output)) as Float32Array;
       const atomic = await timeGpu(dev, (enc: GPUCommandEncoder) => splat.encode(enc, { ...args, strategy: 'atomic' }), { repeats: s.gpuRepeats, warmup: 1 });
@@ -180,11 +180,11 @@ test('softmax splatting: bins reused across gathers vs one-shot splats', async (
   const s = shapes[1];
   const loadBefore = loadavg();
   const r = await harness.evaluate(async ({ s, GATHERS }) => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const { timeGpu } = await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
+    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../src/gpu/kernels/splat'));
+    const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../e2e/reference/splat'));
     const ctx = await acquireGpu();
     const dev: GPUDevice = ctx.device;
     const { B, C, H, W, N } = s;

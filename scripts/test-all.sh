@@ -10,6 +10,7 @@ status=0
 run() { local name=$1; shift; echo; echo "== $name"; "$@" || { echo "!! $name failed"; status=1; }; }
 run typecheck npx tsc --noEmit -p tsconfig.json
 run "unit (vitest)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+run "production bundle has no test hooks" bash -c 'npx vite build --logLevel warn --outDir dist-production && npx vite build --mode e2e --logLevel warn --outDir dist-e2e-check && node scripts/check-bundle.mjs dist-production dist-e2e-check'
 run "python (pytest)" bash scripts/test-py.sh --junitxml=test-results/pytest.xml
 if node scripts/check-chromium.mjs; then
   run "browser (playwright, real Chromium + WebGPU)" npx playwright test

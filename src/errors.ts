@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'model-pack'
   | 'encode'
   | 'video-decode'
+  | 'engine-unavailable'
+  | 'nothing-to-animate'
+  | 'internal'
   | 'aborted';
 
 export class AppError extends Error {
@@ -92,4 +95,32 @@ export class VideoDecodeError extends AppError {
     super('video-decode', message, options);
     this.name = 'VideoDecodeError';
   }
+}
+
+/** The scene has nothing that moves (no trajectory with two points): says what to add. */
+export class NothingToAnimateError extends AppError {
+  constructor() {
+    super(
+      'nothing-to-animate',
+      'Nothing moves yet. Draw a trajectory (T) to make something move: click where it starts, ' +
+        'then where it goes, and press Enter. Anchors and brush paint only hold things still.',
+    );
+    this.name = 'NothingToAnimateError';
+  }
+}
+
+/** Codes whose message names internals (kernels, arguments, shapes): never shown to the user. */
+const INTERNAL_CODES: ReadonlySet<ErrorCode> = new Set(['kernel-input', 'internal']);
+
+export const GENERIC_FAILURE = 'Something went wrong on the GPU. Your work is kept; try again, and reload the page if it keeps failing.';
+
+/**
+ * What a failure may show the user: AppErrors with a user-facing code as they are, anything
+ * else (a kernel argument error, a WebGPU validation error, a bug) as a generic AppError. The
+ * caller logs the original to the console, where the detail stays.
+ */
+export function toUserError(e: unknown): AppError {
+  if (isAbort(e)) return e instanceof AbortError ? e : new AbortError();
+  if (e instanceof AppError && !INTERNAL_CODES.has(e.code)) return e;
+  return new AppError('internal', GENERIC_FAILURE, { cause: e });
 }

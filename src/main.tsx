@@ -1,13 +1,15 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { installDebugHook } from './state/debug';
 import { initGpu } from './state/gpu';
+import { installDebugHook } from './state/debug';
 import { hydrateProject, startAutosave } from './state/persist';
 import { useEditorStore } from './state/editor';
 
 initGpu();
-installDebugHook();
+// Test hooks (window.__motionI2V, simulated device loss) exist in dev and test builds only: the
+// mode is a compile-time constant, so a production build drops the hook.
+if (import.meta.env.MODE !== 'production') installDebugHook();
 void hydrateProject().then(({ problem }) => {
   if (problem) useEditorStore.getState().showMessage({ kind: 'error', code: 'storage', text: problem });
   startAutosave();

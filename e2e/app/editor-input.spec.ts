@@ -186,8 +186,12 @@ test('samples, canvas presets and moving the crop box (undoable)', async ({ page
 });
 
 test('without WebGPU the editor still works and a banner says what is needed', async ({ page }) => {
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  // No WebGPU in the page nor in the engine worker, which owns the GPU and answers the banner.
+  const noGpu = "Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined, configurable: true });";
+  await page.addInitScript(noGpu);
+  await page.route('**/assets/worker-*.js', async (route) => {
+    const original = await route.fetch();
+    await route.fulfill({ response: original, body: `${noGpu}\n${await original.text()}` });
   });
   await openApp(page);
   const banner = page.getByTestId('gpu-banner');

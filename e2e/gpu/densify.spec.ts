@@ -6,10 +6,10 @@ import { test, expect } from '../fixtures';
 
 test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same schedule on the CPU', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string);
-    const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/densify.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../../src/gpu/kernels/densify'));
+    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/densify.ts' as string)) as typeof import('../reference/densify'));
     const { device } = await acquireGpu();
     const W = 45;
     const H = 29; // odd sizes exercise the pyramid's edges
@@ -77,10 +77,10 @@ test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same sc
 
 test('constraints hold exactly: trajectory start follows its path, anchors and static pixels are exactly zero', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const { device } = await acquireGpu();
     const W = 96;
     const H = 64;
@@ -89,7 +89,7 @@ test('constraints hold exactly: trajectory start follows its path, anchors and s
     project.canvas = { width: W, height: H };
     project.settings.frames = frames;
     project.settings.flowUnit = 32; // footprint radius 4
-    const drag = { id: 'a', color: '#f00', points: [{ x: 30, y: 30 }, { x: 40, y: 22 }, { x: 52, y: 31 }], timing: { mode: 'ease-in-out', startFrame: 1, endFrame: 4 } };
+    const drag = { id: 'a', color: '#f00', points: [{ x: 30, y: 30 }, { x: 40, y: 22 }, { x: 52, y: 31 }], timing: { mode: 'ease-in-out' as const, startFrame: 1, endFrame: 4 } };
     const anchor = { id: 'b', color: '#0f0', points: [{ x: 70, y: 40 }], timing: motion.defaultTiming(frames) };
     project.trajectories = [drag, anchor];
     // Paint a wide band: pixels outside it are static.
@@ -139,10 +139,10 @@ test('constraints hold exactly: trajectory start follows its path, anchors and s
 
 test('an image edge keeps a dragged region from dragging its neighbour along', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const motion = await import(/* @vite-ignore */ '/src/motion/index.ts' as string);
-    const { ClassicalEngine, uploadImage } = await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string);
-    const { readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
+    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
+    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const { device } = await acquireGpu();
     const W = 128;
     const H = 80;

@@ -4,19 +4,20 @@
  * output keeps its sentinel; no WebGPU validation error).
  */
 import { test, expect } from '../fixtures';
+import type { DType } from '../../src/gpu/tensor';
 
 test('FlowResize and FlowColour reject bad arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { FlowResize } = await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string);
-    const { FlowColour, FLOW_COLOUR_USAGE } = await import(/* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string);
-    const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { FlowResize } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string)) as typeof import('../../src/gpu/kernels/flowResize'));
+    const { FlowColour, FLOW_COLOUR_USAGE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string)) as typeof import('../../src/gpu/kernels/flowColour'));
+    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const resize = new FlowResize(device);
     const colour = new FlowColour(device);
     const [N, H, W] = [2, 6, 8];
     const flows = uploadTensor(device, new Float32Array(N * 2 * H * W).fill(1), [N, 2, H, W]);
     const output = uploadTensor(device, new Float32Array(N * 2 * 3 * 4).fill(-7), [N, 2, 3, 4]);
-    const t = (shape: number[], dtype = 'float32') => createTensor(device, shape, dtype);
+    const t = (shape: number[], dtype: DType = 'float32') => createTensor(device, shape, dtype);
     const tex = (w: number, h: number, format: GPUTextureFormat, usage: number) => device.createTexture({ size: [w, h], format, usage });
     const encoder = device.createCommandEncoder();
     device.pushErrorScope('validation');

@@ -14,10 +14,10 @@ const TORCH_GOLDEN: Record<string, number[]> = {"1,3,4,5,7": [0.0, 1.2704084, 3.
 
 test('flow resize matches PyTorch goldens and the CPU reference', async ({ harness }) => {
   const r = await harness.evaluate(async (golden) => {
-    const { FlowResize } = await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/flow.ts' as string);
-    const { compareArrays, rng } = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { FlowResize } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string)) as typeof import('../../src/gpu/kernels/flowResize'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/flow.ts' as string)) as typeof import('../reference/flow'));
+    const { compareArrays, rng } = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const resize = new FlowResize(device);
     const results: Record<string, { gpu: { bad: number; worst: number }; cpu?: { bad: number; worst: number } }> = {};
@@ -60,10 +60,10 @@ test('flow resize matches PyTorch goldens and the CPU reference', async ({ harne
 
 test('flow colour matches the flow_vis reference (auto and given max, stacks, NaN)', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { FlowColour } = await import(/* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string);
-    const { uploadTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/flow.ts' as string);
-    const { rng } = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { FlowColour } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string)) as typeof import('../../src/gpu/kernels/flowColour'));
+    const { uploadTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/flow.ts' as string)) as typeof import('../reference/flow'));
+    const { rng } = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const colour = new FlowColour(device);
     async function readRgba(tex: GPUTexture): Promise<Uint8Array> {

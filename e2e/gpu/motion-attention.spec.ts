@@ -29,11 +29,11 @@ test('matches the CPU reference at several shapes, with holes and huge logits', 
     { B: 1, F: 16, P: 3, C: 32, heads: 8, seed: 6, amp: 60, holes: 0.2 }, // |logits| in the hundreds
   ];
   const results = await harness.evaluate(async (cases: Case[]) => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-    const { sinusoidalPositionTable } = await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string);
-    const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
+    const { sinusoidalPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../../src/gpu/kernels/positionEncoding'));
+    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
     const { device } = await acquireGpu();
     const kernel = new MotionAttention(device);
     const out = [];
@@ -77,12 +77,12 @@ test('matches the CPU reference at several shapes, with holes and huge logits', 
 
 test('chain: warp-then-project (reference) equals project-then-warp-then-kernel', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-    const { sinusoidalPositionTable } = await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string);
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
+    const { sinusoidalPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../../src/gpu/kernels/positionEncoding'));
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
+    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
     const { device } = await acquireGpu();
     const B = 2, F = 6, Hh = 5, Ww = 7, P = Hh * Ww, C = 32, heads = 8;
     const rand = R.rng(42);
@@ -137,12 +137,12 @@ test('chain: warp-then-project (reference) equals project-then-warp-then-kernel'
 
 test('equals the same attention as an ONNX graph in ORT-web WebGPU on the shared device', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { createGpuSession, gpuInput } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-    const { motionAttentionGraph } = await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string);
-    const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+    const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort'));
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
+    const { motionAttentionGraph } = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../onnx/attentionGraph'));
+    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
     const { device } = await acquireGpu();
     const B = 2, F = 16, P = 6, C = 64, heads = 8;
     const rand = R.rng(7);
@@ -173,10 +173,10 @@ test('equals the same attention as an ONNX graph in ORT-web WebGPU on the shared
 
 test('splits the grid beyond maxComputeWorkgroupsPerDimension and validates arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionAttention } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string);
-    const R = await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
+    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
     const { device } = await acquireGpu();
     const B = 1, F = 3, P = 10, C = 32, heads = 8; // 80 workgroups -> 9 x 9 grid with 1 idle
     const rand = R.rng(11);

@@ -15,11 +15,11 @@ import { test, expect } from '../fixtures';
 
 test('matches the CPU reference: both frame-0 batch modes, both gather forms, a 2D grid', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionTokens } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string);
-    const { motionTokensReference } = await import(/* @vite-ignore */ '/e2e/reference/motionTokens.ts' as string);
-    const { compareArrays, rng } = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionTokens } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string)) as typeof import('../../src/gpu/kernels/motionTokens'));
+    const { motionTokensReference } = ((await import(/* @vite-ignore */ '/e2e/reference/motionTokens.ts' as string)) as typeof import('../reference/motionTokens'));
+    const { compareArrays, rng } = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     const { device } = await acquireGpu();
     const cases = [
       { name: 'B2 F4 5x7 C12 same', B: 2, F: 4, h: 5, w: 7, C: 12, frame0Batch: 'same', cap: undefined },
@@ -61,11 +61,11 @@ test('matches the CPU reference: both frame-0 batch modes, both gather forms, a 
 
 test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyTorch kv goldens', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const { MotionTokens } = await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string);
-    const { FlowResize } = await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string);
-    const { readMi2g, compare } = await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string);
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { MotionTokens } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string)) as typeof import('../../src/gpu/kernels/motionTokens'));
+    const { FlowResize } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string)) as typeof import('../../src/gpu/kernels/flowResize'));
+    const { readMi2g, compare } = ((await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string)) as typeof import('../reference/mi2g'));
     const res = await fetch('/models/tiny/goldens/stage2_unet.bin');
     if (!res.ok) throw new Error(`GET stage2_unet.bin: ${res.status}`);
     const golden = readMi2g(await res.arrayBuffer(), 'stage2_unet.bin');
@@ -79,7 +79,7 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
     const tokens = new MotionTokens(device);
     const rows: { name: string; shape: number[]; rel: number; quirkRel: number; negatedRel: number; flowRel: number; binsBitEqual: boolean }[] = [];
     // Bins of each resolution's flows, built once and shared by every attention at that size.
-    const binsBySize = new Map<string, unknown>();
+    const binsBySize = new Map<string, import('../../src/gpu/kernels/splat').SplatBins>();
     for (let k = 0; golden.tensors.has(`tok_${k}`); k++) {
       const tok = golden.tensors.get(`tok_${k}`)!;
       const want = golden.tensors.get(`kv_${k}`)!;
@@ -96,7 +96,7 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
         device.queue.submit([enc.finish()]);
       }
       const direct = (await readTensor(device, tokens.run({ tok: tokT, flows: resized, frames: F }))) as Float32Array;
-      const viaBins = (await readTensor(device, tokens.run({ tok: tokT, flows: binsBySize.get(`${h}x${w}`), frames: F }))) as Float32Array;
+      const viaBins = (await readTensor(device, tokens.run({ tok: tokT, flows: binsBySize.get(`${h}x${w}`)!, frames: F }))) as Float32Array;
       rows.push({
         name: `kv_${k}`, shape: want.shape, flowRel,
         binsBitEqual: direct.length === viaBins.length && direct.every((v, i) => Object.is(v, viaBins[i])),

@@ -74,9 +74,9 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
   await harness.routeWebSocket(/.*/, () => {});
   await harness.reload();
   return harness.evaluate(async ({ precisions, group }) => {
-    const { ort } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
-    const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
-    const { readMi2g, compare } = await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string);
+    const { ort } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort'));
+    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { readMi2g, compare } = ((await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string)) as typeof import('../reference/mi2g'));
     const base = '/models/tiny/';
     // The dev server may restart while another engineer edits its config (shared tree): retry network errors.
     const get = async (rel: string): Promise<ArrayBuffer> => {

@@ -5,11 +5,12 @@
  * validation error.
  */
 import { test, expect } from '../fixtures';
+import type { DType } from '../../src/gpu/tensor';
 
 test('SoftmaxSplat rejects bad arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const { uploadTensor, createTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
+    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
     // Default limits: maxStorageBufferBindingSize 128 MiB, so the binding check is reachable.
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const splat = new SoftmaxSplat(device);
@@ -19,7 +20,7 @@ test('SoftmaxSplat rejects bad arguments before dispatch', async ({ harness }) =
     const metric = uploadTensor(device, new Float32Array(B * N * H * W), [B, N, H, W]);
     const sentinel = new Float32Array(B * N * C * H * W).fill(-12345);
     const output = uploadTensor(device, sentinel, [B, N, C, H, W]);
-    const t = (shape: number[], dtype = 'float32') => createTensor(device, shape, dtype);
+    const t = (shape: number[], dtype: DType = 'float32') => createTensor(device, shape, dtype);
     const big = device.limits.maxStorageBufferBindingSize / 4 + 1024; // channels: just over the binding limit
     const cases: [string, Record<string, unknown>][] = [
       ['mode', { input, flows, mode: 'max' }],
@@ -49,7 +50,7 @@ test('SoftmaxSplat rejects bad arguments before dispatch', async ({ harness }) =
     const seen: { expected: string; name: string; kernel: string; argument: string; code: string; message: string }[] = [];
     for (const [expected, args] of cases) {
       try {
-        splat.encode(encoder, { output, ...args });
+        splat.encode(encoder, { output, ...args } as Parameters<typeof splat.encode>[1]);
         seen.push({ expected, name: 'none', kernel: '', argument: '', code: '', message: 'did not throw' });
       } catch (e) {
         const err = e as { name: string; kernel: string; argument: string; code: string; message: string };

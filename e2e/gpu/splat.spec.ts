@@ -21,9 +21,9 @@ type KernelOptions = { maxFlowsPerChunk?: number; maxWorkgroupsPerDimension?: nu
 
 async function runCase(page: Page, cfg: SplatCaseConfig & KernelOptions): Promise<CaseResult> {
   return page.evaluate(async (cfg) => {
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const { uploadTensor, readTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
+    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     // One device and kernel per page: pipeline creation on SwiftShader takes seconds.
     const cache = globalThis as unknown as { splatTest?: { device: GPUDevice; kernels: Map<string, InstanceType<typeof SoftmaxSplat>> } };
     if (!cache.splatTest) cache.splatTest = { device: await (await navigator.gpu.requestAdapter())!.requestDevice(), kernels: new Map() };
@@ -121,9 +121,9 @@ for (const [group, cases] of Object.entries(groups)) {
 
 test('bins prepared once per flow set: every gather through them equals the one-shot splat bit for bit and the CPU reference', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { SoftmaxSplat } = await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string);
-    const { uploadTensor, readTensor, createTensor } = await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string);
-    const ref = await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string);
+    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
+    const { uploadTensor, readTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     device.pushErrorScope('validation');
     // Flow sets with NaN/Inf/huge/border flows; several inputs per set, as stage 2 gathers
@@ -131,8 +131,8 @@ test('bins prepared once per flow set: every gather through them equals the one-
     const sets = [
       { name: 'hwc C64 avg (channel-lane gather), chunks of 2', seed: 31, B: 2, C: 64, H: 5, W: 7, N: 3, mode: 'avg', layout: 'hwc', maxFlowsPerChunk: 2, inputs: 3 },
       { name: 'chw C3 sum, 2D grid', seed: 32, B: 1, C: 3, H: 9, W: 11, N: 2, mode: 'sum', layout: 'chw', maxWorkgroupsPerDimension: 4, inputs: 2 },
-      { name: 'hwc C5 soft, metric [B, N]', seed: 33, B: 2, C: 5, H: 6, W: 8, N: 2, mode: 'soft', layout: 'hwc', metricShape: [2, 2], metricRange: 25, inputs: 2 },
-    ] as const;
+      { name: 'hwc C5 soft, metric [B, N]', seed: 33, B: 2, C: 5, H: 6, W: 8, N: 2, mode: 'soft', layout: 'hwc', metricShape: [2, 2] as [number, number], metricRange: 25, inputs: 2 },
+    ] as const satisfies readonly object[];
     const results: { name: string; bitEqual: boolean; bad: number; worst: number; snapshot: boolean }[] = [];
     for (const s of sets) {
       const splat = new SoftmaxSplat(device, { maxFlowsPerChunk: 'maxFlowsPerChunk' in s ? s.maxFlowsPerChunk : undefined, maxWorkgroupsPerDimension: 'maxWorkgroupsPerDimension' in s ? s.maxWorkgroupsPerDimension : undefined });

@@ -53,7 +53,7 @@ test.describe('video encode/decode', () => {
   for (const container of ['mp4', 'webm'] as const) {
     test(`synthetic 16 frames 512x320 -> ${container} -> decoded back frame by frame`, async ({ harness }) => {
       const r = await harness.evaluate(async (container) => {
-        const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+        const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
         const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[]; __psnr: (a: ImageData, b: ImageData) => number };
         const frames = w.__syntheticFrames(512, 320, 16);
         const progress: number[] = [];
@@ -107,7 +107,7 @@ test.describe('video encode/decode', () => {
 
   test('real Sintel frames resized to 512x320 survive H.264 at >= 35 dB; fps 12 gives duration 10/12', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
       const w = window as unknown as { __psnr: (a: ImageData, b: ImageData) => number };
       const c = new OffscreenCanvas(512, 320);
       const g = c.getContext('2d', { willReadFrequently: true })!;
@@ -137,7 +137,7 @@ test.describe('video encode/decode', () => {
 
   test('decodes the real apple.mp4 with the size, frame count and rate ffprobe reports', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
       const blob = await (await fetch('/__media/videos/apple.mp4')).blob();
       const dec = await v.decodeVideo(blob, { maxFrames: 6 });
       const f = dec.frames[3];
@@ -172,7 +172,7 @@ test.describe('video encode/decode', () => {
       // A browser without H.264 encoding (e.g. some Linux builds): every avc1 config is unsupported.
       const real = VideoEncoder.isConfigSupported.bind(VideoEncoder);
       VideoEncoder.isConfigSupported = async (config: VideoEncoderConfig) => (config.codec.startsWith('avc1') ? { supported: false, config } : real(config));
-      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
       const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[]; __psnr: (a: ImageData, b: ImageData) => number };
       const frames = w.__syntheticFrames(320, 512, 8);
       const enc = await v.encodeVideo(frames, { container: 'mp4', fps: 8, baseName: 'clip' });
@@ -191,7 +191,7 @@ test.describe('video encode/decode', () => {
 
   test('PNG zip holds every frame losslessly', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
       const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[] };
       const frames = w.__syntheticFrames(320, 320, 4);
       const zipped = await v.encodePngZip(frames, 'motion-i2v_x_320x320_4f_8fps');
@@ -231,7 +231,7 @@ test.describe('video encode/decode', () => {
 
   test('rejects bad input before encoding and cancels cleanly', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = await import(/* @vite-ignore */ '/src/video/index.ts' as string);
+      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
       const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[] };
       const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
       const odd = [new ImageData(321, 320)];

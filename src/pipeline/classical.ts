@@ -19,19 +19,17 @@
  * Frame N then equals frame 0 byte for byte, so a player loops frames 0..N-1. Static pixels
  * stay bit-identical (both terms copy the reference there).
  */
-import { AbortError, KernelInputError } from '../errors';
+import { AbortError, KernelInputError, NothingToAnimateError } from '../errors';
 import { createTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { Densify, type DensifySolverOptions } from '../gpu/kernels/densify';
 import { SoftmaxSplat } from '../gpu/kernels/splat';
 import { FillHoles } from '../gpu/kernels/fillHoles';
 import { ImageOps } from '../gpu/kernels/image';
 import { buildConstraints, selectFrames, type ConstraintOptions, type Constraints } from './constraints';
-import { flowCount, ProgressReporter, type EngineInput, type Flows, type Frames, type MotionEngine, type RunOptions } from './engine';
+import type { EngineInput, Flows, Frames, MotionEngine, RenderEngine, RunOptions } from './engine';
 
 /** Splat metric per pixel of flow magnitude (the splat clips the metric to [-20, 20]). */
 export const METRIC_SCALE = 1;
-/** Share of the whole job taken by each stage (fractions reported by motion and render). */
-export const STAGE_SPAN = { prepare: [0, 0.02], motion: [0.02, 0.3], render: [0.3, 1] } as const;
 /** Frames rendered per GPU submission: abort and progress are checked between chunks. */
 const RENDER_CHUNK = 4;
 
@@ -70,7 +68,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }
 
-export class ClassicalEngine implements MotionEngine {
+export class ClassicalEngine implements MotionEngine, RenderEngine {
   readonly kind = 'classical' as const;
   readonly device: GPUDevice;
   private readonly densify: Densify;
@@ -98,23 +96,20 @@ export class ClassicalEngine implements MotionEngine {
     return buildConstraints(project, this.options.constraints);
   }
 
-  /** Stage 1 for all N flows. */
-  async motion(input: EngineInput, options: RunOptions = {}): Promise<Flows> {
-    const n = flowCount(input.project);
-    return this.motionFrames(input, Array.from({ length: n }, (_, i) => i + 1), options);
-  }
-
   /**
-   * Stage 1 for some frames only (the live preview): frames are 1..N; the result's flow j is
-   * f(0 -> frames[j]).
+   * Stage 1: all N flows, or only `options.frames` (1..N). A scene with no moving trajectory
+   * is refused with NothingToAnimateError (it says what to draw) before anything is dispatched.
    */
-  async motionFrames(input: EngineInput, frames: readonly number[], options: RunOptions = {}): Promise<Flows> {
+  async motion(input: EngineInput, options: RunOptions = {}): Promise<Flows> {
     const { signal } = options;
-    const progress = new ProgressReporter(options.onProgress);
+    const report = options.onProgress ?? (() => undefined);
     throwIfAborted(signal);
     this.checkAlive();
-    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 0);
+    report({ stage: 'prepare', fraction: 0 });
     const c = this.constraints(input);
+    if (c.k === 0) throw new NothingToAnimateError();
+    const subset = options.frames;
+    const frames = subset ?? Array.from({ length: c.flows }, (_, i) => i + 1);
     const bad = frames.find((f) => !Number.isInteger(f) || f < 1 || f > c.flows);
     if (bad !== undefined) throw new KernelInputError('ClassicalEngine', 'frames', `contains ${bad}; flows exist for frames 1..${c.flows}`);
     const { width, height } = c;
@@ -122,7 +117,8 @@ export class ClassicalEngine implements MotionEngine {
     const ids = uploadTensor(d, c.ids, [height, width], 'int32', 'densify ids');
     const table = uploadTensor(d, selectFrames(c, frames.map((f) => f - 1)), [frames.length, c.k, 2], 'float32', 'densify table');
     const out = createTensor(d, [frames.length, 2, height, width], 'float32', 'flows');
-    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 1);
+    report({ stage: 'prepare', fraction: 1 });
+    report({ stage: 'motion', fraction: 0 });
     try {
       const encoder = d.createCommandEncoder({ label: 'classical motion' });
       this.densify.encode(encoder, { image: input.image, ids, table, out }, { screeningLength: c.screeningLength, ...this.options.solver });
@@ -135,22 +131,17 @@ export class ClassicalEngine implements MotionEngine {
       ids.buffer.destroy();
       table.buffer.destroy();
     }
-    progress.report('motion', STAGE_SPAN.motion[0], STAGE_SPAN.motion[1], 1);
-    return { tensor: out, width, height, count: frames.length };
-  }
-
-  /** Stage 2: N+1 frames, frame 0 = the image. */
-  async render(input: EngineInput, flows: Flows, options: RunOptions = {}): Promise<Frames> {
-    return this.renderFrames(input, flows, { ...options, includeReference: true });
+    report({ stage: 'motion', fraction: 1 });
+    return { tensor: out, width, height, count: frames.length, frames: subset ? [...subset] : undefined };
   }
 
   /**
-   * Renders one frame per flow. With `includeReference`, output frame 0 is the image and frame
-   * j + 1 is flow j's frame; without, frame j is flow j's frame.
+   * Stage 2: for a whole clip N+1 frames, frame 0 = the image; for a subset of flows one frame
+   * per flow (no reference frame).
    */
-  async renderFrames(input: EngineInput, flows: Flows, options: RunOptions & { includeReference?: boolean } = {}): Promise<Frames> {
+  async render(input: EngineInput, flows: Flows, options: RunOptions = {}): Promise<Frames> {
     const { signal } = options;
-    const progress = new ProgressReporter(options.onProgress);
+    const report = options.onProgress ?? (() => undefined);
     throwIfAborted(signal);
     this.checkAlive();
     const d = this.device;
@@ -159,9 +150,10 @@ export class ClassicalEngine implements MotionEngine {
       throw new KernelInputError('ClassicalEngine', 'flows', `are ${flows.width}x${flows.height}, the image is ${w}x${h}`);
     }
     const n = flows.count;
-    const offset = options.includeReference ? 1 : 0;
+    const whole = flows.frames === undefined;
+    const offset = whole ? 1 : 0;
     // Looping needs f_N, so it applies to whole clips only (not to single preview frames).
-    const loop = input.project.settings.loop && n === flowCount(input.project) && n > 0;
+    const loop = input.project.settings.loop && whole && n > 0;
     const out = createTensor(d, [n + offset, h, w], 'uint32', 'frames');
     const planes = createTensor(d, [1, 4, h, w], 'float32', 'image planes');
     const scratch: GpuTensor[] = [planes];
@@ -195,28 +187,16 @@ export class ClassicalEngine implements MotionEngine {
         d.queue.submit([encoder.finish()]);
         await raceAbort(d.queue.onSubmittedWorkDone(), signal);
         for (const t of scratch.splice(1)) t.buffer.destroy();
-        progress.report('render', STAGE_SPAN.render[0], STAGE_SPAN.render[1], (start + count) / n);
+        report({ stage: 'render', fraction: (start + count) / n });
       }
-      if (n === 0) progress.report('render', STAGE_SPAN.render[0], STAGE_SPAN.render[1], 1);
+      if (n === 0) report({ stage: 'render', fraction: 1 });
     } catch (e) {
       out.buffer.destroy();
       throw e;
     } finally {
       for (const t of scratch) t.buffer.destroy();
     }
-    return { tensor: out, width: w, height: h, count: n + offset };
-  }
-
-  /** Both stages (the whole job). The caller destroys frames.tensor and flows.tensor. */
-  async run(input: EngineInput, options: RunOptions = {}): Promise<{ flows: Flows; frames: Frames }> {
-    const flows = await this.motion(input, options);
-    try {
-      const frames = await this.render(input, flows, options);
-      return { flows, frames };
-    } catch (e) {
-      flows.tensor.buffer.destroy();
-      throw e;
-    }
+    return { tensor: out, width: w, height: h, count: n + offset, frames: flows.frames };
   }
 
   dispose(): void {

@@ -1,17 +1,21 @@
 /**
- * EngineClient: the main thread's handle on the engine worker. The job runs in a Web Worker
- * with its own GPUDevice, so the editor never freezes; the project stays here, so a lost
+ * EngineClient: the main thread's handle on the engine worker. The worker owns the app's one
+ * GPUDevice and runs every job on it, so the editor never freezes; the main thread has no
+ * device (the status banner asks the worker: gpuInfo). The project stays here, so a lost
  * device loses nothing (the worker makes a new one and the next request just works).
  *
- * Only what the UI shows comes back: frames as ImageBitmaps, flows only when asked.
+ * Only what the UI shows comes back: frames as ImageBitmaps, flows only when asked. Errors
+ * arrive as user-facing AppErrors (the worker maps internal ones to a generic message).
  */
-import { AbortError, AppError, DeviceLostError, type ErrorCode } from '../errors';
+import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, type ErrorCode } from '../errors';
 import type { Project } from '../motion/types';
-import type { EngineKind, EngineProgress, RunOptions } from './engine';
-import type { FromWorker, ImagePayload, PreviewPayload, ToWorker } from './protocol';
+import { CLASSICAL, type EngineChoice, type EngineProgress } from './engine';
+import type { FromWorker, GpuInfo, ImagePayload, PreviewPayload, ToWorker } from './protocol';
+
+export type { GpuInfo } from './protocol';
 
 export interface GeneratedVideo {
-  engine: EngineKind;
+  engines: EngineChoice;
   width: number;
   height: number;
   fps: number;
@@ -21,11 +25,16 @@ export interface GeneratedVideo {
   flows?: Float32Array;
 }
 
-export interface GenerateOptions extends RunOptions {
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: EngineProgress) => void;
+  /** Which engines run the job; default classical motion + classical render. */
+  engines?: EngineChoice;
   includeFlows?: boolean;
 }
 
 export interface PreviewOptions {
+  engines?: EngineChoice;
   /** Frame to render, 0..frames-1 (clamped). */
   frame: number;
   signal?: AbortSignal;
@@ -48,6 +57,9 @@ export interface PreviewDetail {
   /** Worker time for this update, ms. */
   ms: number;
 }
+
+/** What happens to the worker's device: lost (it recovers by itself), then ready again. */
+export type DeviceEvent = { type: 'lost'; error: DeviceLostError } | { type: 'ready'; info: GpuInfo };
 
 export interface EngineClientOptions {
   /** Told when the worker's GPU device was lost (it recovers by itself). */
@@ -72,28 +84,42 @@ export class EngineClient {
   private nextId = 1;
   private nextImageKey = 1;
   private disposed = false;
-  private readonly onDeviceLost?: (error: DeviceLostError) => void;
+  private readonly deviceListeners = new Set<(event: DeviceEvent) => void>();
 
   constructor(options: EngineClientOptions = {}) {
     this.worker = options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'engine' });
-    this.onDeviceLost = options.onDeviceLost;
+    const onLost = options.onDeviceLost;
+    if (onLost) this.onDevice((e) => e.type === 'lost' && onLost(e.error));
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
     this.worker.onerror = (e) => {
-      const err = new AppError('gpu-device-lost', `The engine worker failed: ${e.message || 'unknown error'}. Try again.`);
+      console.error('engine worker failed:', e.message);
+      const err = new AppError('internal', GENERIC_FAILURE);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
   }
 
-  /** The whole job: frames (and optionally flows) of the classical engine. */
+  /** Subscribes to the worker's device events; returns the unsubscribe function. */
+  onDevice(listener: (event: DeviceEvent) => void): () => void {
+    this.deviceListeners.add(listener);
+    return () => this.deviceListeners.delete(listener);
+  }
+
+  /** The worker's GPU (acquiring it if needed); rejects with WebGpuUnavailableError's message when there is none. */
+  gpuInfo(): Promise<GpuInfo> {
+    return this.request<GpuInfo>((id) => ({ type: 'gpu-info', id }));
+  }
+
+  /** The whole job: frames (and optionally flows) of the chosen engines. */
   async generate(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<GeneratedVideo> {
+    const engines = options.engines ?? CLASSICAL;
     const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; flows?: ArrayBuffer }>(
-      (id) => ({ type: 'generate', id, project, image: this.imagePayload(image), includeFlows: !!options.includeFlows }),
+      (id) => ({ type: 'generate', id, engines, project, image: this.imagePayload(image), includeFlows: !!options.includeFlows }),
       options.signal,
       options.onProgress,
     );
     return {
-      engine: 'classical',
+      engines,
       width: payload.width,
       height: payload.height,
       fps: project.settings.fps,
@@ -114,6 +140,7 @@ export class EngineClient {
       (id) => ({
         type: 'preview',
         id,
+        engines: options.engines ?? CLASSICAL,
         project,
         image: this.imagePayload(image),
         frame: options.frame,
@@ -125,9 +152,10 @@ export class EngineClient {
     return { frame: r.frame, strip: r.strip, flow: r.flow ? new Float32Array(r.flow) : undefined, flowColour: r.flowColour, ms: r.ms };
   }
 
-  /** Tests only: makes the worker lose its GPU device (it recovers on the next request). */
+  /** Dev and test builds only: makes the worker lose its GPU device (it recovers by itself). */
   simulateDeviceLoss(): void {
-    this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
+    // The mode is a compile-time constant: production builds keep an empty method.
+    if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
   }
 
   dispose(): void {
@@ -192,7 +220,13 @@ export class EngineClient {
   private receive(msg: FromWorker): void {
     if (msg.type === 'device-lost') {
       this.workerImageKey = -1; // the new device holds no image
-      this.onDeviceLost?.(new DeviceLostError(msg.message));
+      const error = new DeviceLostError('the browser reset it');
+      console.warn('engine worker: GPU device lost:', msg.message);
+      for (const fn of this.deviceListeners) fn({ type: 'lost', error });
+      return;
+    }
+    if (msg.type === 'device-ready') {
+      for (const fn of this.deviceListeners) fn({ type: 'ready', info: msg.info });
       return;
     }
     const p = this.pending.get(msg.id);
@@ -213,18 +247,9 @@ export class EngineClient {
   }
 }
 
-function rebuildError(code: ErrorCode | 'unknown', name: string, message: string): Error {
+function rebuildError(code: ErrorCode, name: string, message: string): AppError {
   if (code === 'aborted') return new AbortError();
-  if (code === 'gpu-device-lost') {
-    const e = new DeviceLostError('during the job');
-    e.message = message;
-    return e;
-  }
-  if (code === 'unknown') {
-    const e = new Error(message);
-    e.name = name;
-    return e;
-  }
+  if (code === 'gpu-device-lost') return new DeviceLostError('during the job');
   const e = new AppError(code, message);
   e.name = name;
   return e;

@@ -20,6 +20,7 @@
  */
 import { movableMask, rasterizeBrush, hasPaint, sampleTrajectory } from '../motion';
 import type { Project } from '../motion/types';
+import { flowCount } from './engine';
 
 /** id-map codes shared with shaders/densify_setup.wgsl. */
 export const ID_FREE = -2;
@@ -74,8 +75,8 @@ function paintDisc(ids: Int32Array, width: number, height: number, cx: number, c
 
 export function buildConstraints(project: Project, options: ConstraintOptions = {}): Constraints {
   const { width, height } = project.canvas;
-  const frames = Math.max(2, Math.round(project.settings.frames));
-  const n = frames - 1;
+  const n = flowCount(project);
+  const frames = n + 1;
   const radius = options.footprintRadius ?? footprintRadius(project.settings.flowUnit);
   const ids = new Int32Array(width * height).fill(ID_FREE);
   const moving: { index: number; disp: Float32Array }[] = [];

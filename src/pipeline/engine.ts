@@ -1,20 +1,42 @@
 /**
- * The engine contract: one interface, two implementations (classical now, neural later).
- *
- * A job is two stages over GPU tensors on ONE device:
+ * The engine contract. A job is two stages over GPU tensors on ONE device (the worker's):
  *   1. motion: Project (+ reference image) -> Flows, N dense forward flows f(0->i), i = 1..N,
- *      where N = project.settings.frames - 1;
+ *      where N = flowCount(project);
  *   2. render: Flows (+ reference image) -> Frames, N+1 frames, frame 0 being the image itself.
- * UI, player and export only see Flows/Frames, so they never know which engine ran.
+ * The two stages are separate interfaces, so a job may pair any motion engine with any render
+ * engine (classical motion + neural render, tracked motion from a video + either render).
+ * UI, player and export only see Flows/Frames, so they never know which engines ran.
  *
- * Long operations take `(input, { signal, onProgress })`. `fraction` is the fraction of the
- * WHOLE job (0..1, monotone, reaches 1 exactly once at the end); `stage` says what is running.
- * Aborting rejects with AbortError (src/errors.ts), which the UI never shows as a failure.
+ * Long operations take `(input, { signal, onProgress })`. Engines report STAGE-LOCAL progress
+ * (0..1 of their own stage); jobProgress() below maps it into the whole-job fraction, in this
+ * one place. Aborting rejects with AbortError (src/errors.ts), which the UI never shows as a
+ * failure.
  */
+import { AppError } from '../errors';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Project } from '../motion/types';
 
-export type EngineKind = 'classical' | 'neural';
+/** Engines that predict motion: weight-free, Motion-I2V stage 1, or tracked from a video. */
+export type MotionKind = 'classical' | 'neural' | 'tracked';
+/** Engines that render frames from flows: softmax splatting, or Motion-I2V stage 2. */
+export type RenderKind = 'classical' | 'neural';
+export type EngineKind = MotionKind | RenderKind;
+
+/**
+ * Per-job settings of one engine (e.g. which model pack), passed to its factory in the worker.
+ * Structured-clone data; engines built with equal configs are reused between jobs.
+ */
+export type EngineConfig = Readonly<Record<string, string | number | boolean>>;
+
+/** What a job runs: its motion engine and its render engine, each with an optional config. */
+export interface EngineChoice {
+  motion: MotionKind;
+  render: RenderKind;
+  motionConfig?: EngineConfig;
+  renderConfig?: EngineConfig;
+}
+
+export const CLASSICAL: EngineChoice = { motion: 'classical', render: 'classical' };
 
 export type EngineStage =
   /** Uploading the image, building constraints. */
@@ -23,41 +45,58 @@ export type EngineStage =
   | 'motion'
   /** Stage 2: frames. */
   | 'render'
-  /** Copying what the UI shows back from the GPU (client side only). */
+  /** Copying what the UI shows back from the GPU. */
   | 'readback';
 
 export interface EngineProgress {
   stage: EngineStage;
-  /** Whole-job fraction, 0..1, monotone. */
+  /** Whole-job fraction, 0..1, monotone (from jobProgress). */
+  fraction: number;
+}
+
+/** What an engine reports: how far its own stage is, 0..1. */
+export interface StageProgress {
+  stage: EngineStage;
+  /** Fraction of this stage, 0..1. */
   fraction: number;
 }
 
 export interface RunOptions {
   signal?: AbortSignal;
-  onProgress?: (progress: EngineProgress) => void;
+  onProgress?: (progress: StageProgress) => void;
+  /**
+   * Motion only: compute just these frames (1..N) instead of all N, in this order (the live
+   * preview asks for the one frame it shows). The result's flow j is f(0 -> frames[j]) and
+   * carries `frames`, so render knows it is a subset.
+   */
+  frames?: readonly number[];
 }
 
 /**
- * Dense forward flows f(0->i) for i = 1..count, in canvas pixels (dx right, dy down):
- * `tensor` is float32 [count, 2, height, width]. A zero flow for frame 0 is implied, not stored.
+ * Dense forward flows f(0->i) in canvas pixels (dx right, dy down): `tensor` is float32
+ * [count, 2, height, width]. A zero flow for frame 0 is implied, not stored. Flow j belongs to
+ * frame frames[j] when `frames` is set (a subset), else to frame j + 1 (the whole clip).
  */
 export interface Flows {
   readonly tensor: GpuTensor;
   readonly width: number;
   readonly height: number;
   readonly count: number;
+  readonly frames?: readonly number[];
 }
 
 /**
- * `count` frames (= flows.count + 1), frame 0 = the reference image: `tensor` is uint32
- * [count, height, width], one packed RGBA8 pixel per element, red in the lowest byte (the
- * byte order of ImageData and of copyBufferToTexture into an 'rgba8unorm' texture).
+ * Frames as packed RGBA8: `tensor` is uint32 [count, height, width], red in the lowest byte
+ * (the byte order of ImageData and of copyBufferToTexture into an 'rgba8unorm' texture).
+ * For a whole clip count = N + 1 and frame 0 is the reference image; for a subset of flows
+ * (`frames` set) frame j is the frame of flow j.
  */
 export interface Frames {
   readonly tensor: GpuTensor;
   readonly width: number;
   readonly height: number;
   readonly count: number;
+  readonly frames?: readonly number[];
 }
 
 /**
@@ -69,31 +108,89 @@ export interface EngineInput {
   readonly image: GpuTensor;
 }
 
+/** Stage 1. */
 export interface MotionEngine {
-  readonly kind: EngineKind;
-  /** Stage 1. The caller owns the returned tensor and destroys it (or passes it to render). */
+  readonly kind: MotionKind;
+  /** The caller owns the returned tensor and destroys it (or passes it to render). */
   motion(input: EngineInput, options?: RunOptions): Promise<Flows>;
-  /** Stage 2. The caller owns the returned tensor. */
-  render(input: EngineInput, flows: Flows, options?: RunOptions): Promise<Frames>;
   /** Frees pipelines and cached buffers; safe to call twice. */
   dispose(): void;
 }
 
-/** Number of flows a project asks for (frames include the reference frame). */
-export function flowCount(project: Project): number {
-  return Math.max(1, Math.round(project.settings.frames) - 1);
+/** Stage 2. */
+export interface RenderEngine {
+  readonly kind: RenderKind;
+  /** The caller owns the returned tensor. `options.frames` is ignored (flows say which). */
+  render(input: EngineInput, flows: Flows, options?: RunOptions): Promise<Frames>;
+  dispose(): void;
 }
 
-/** Maps a stage-local fraction into the whole-job fraction, never going backwards. */
-export class ProgressReporter {
-  private last = -1;
-  constructor(private readonly onProgress: ((p: EngineProgress) => void) | undefined) {}
+/** Number of flows a project asks for, N (its frames include the reference frame). */
+export function flowCount(project: Project): number {
+  return Math.max(2, Math.round(project.settings.frames)) - 1;
+}
 
-  /** Reports `start + local * (end - start)`; silent when the value did not grow. */
-  report(stage: EngineStage, start: number, end: number, local: number): void {
-    const f = Math.min(1, Math.max(0, start + Math.min(1, Math.max(0, local)) * (end - start)));
-    if (f <= this.last) return;
-    this.last = f;
-    this.onProgress?.({ stage, fraction: f });
+/** Number of frames of a whole clip, N + 1 (frame 0 is the image). */
+export function frameCount(project: Project): number {
+  return flowCount(project) + 1;
+}
+
+/** Share of the whole job each stage takes: [start, end) of the job fraction. */
+const STAGE_SPAN: Record<EngineStage, readonly [number, number]> = {
+  prepare: [0, 0.02],
+  motion: [0.02, 0.3],
+  render: [0.3, 0.9],
+  readback: [0.9, 1],
+};
+
+/** Maps a stage-local fraction into the whole-job fraction (the one mapping in the app). */
+export function jobProgress(stage: EngineStage, local: number): number {
+  const [start, end] = STAGE_SPAN[stage];
+  return start + Math.min(1, Math.max(0, local)) * (end - start);
+}
+
+/** Turns stage-local reports into whole-job progress that never goes backwards. */
+export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | undefined): (p: StageProgress) => void {
+  let last = -1;
+  let lastStage: EngineStage | null = null;
+  return (p) => {
+    const fraction = jobProgress(p.stage, p.fraction);
+    // A new stage is always told (its name is news even before its fraction grows).
+    if (fraction < last || (fraction === last && p.stage === lastStage)) return;
+    last = fraction;
+    lastStage = p.stage;
+    onProgress?.({ stage: p.stage, fraction });
+  };
+}
+
+/** Both stages, one engine each. The caller destroys both tensors. */
+export async function runStages(
+  motion: MotionEngine,
+  render: RenderEngine,
+  input: EngineInput,
+  options: RunOptions = {},
+): Promise<{ flows: Flows; frames: Frames }> {
+  const flows = await motion.motion(input, options);
+  try {
+    const frames = await render.render(input, flows, options);
+    return { flows, frames };
+  } catch (e) {
+    flows.tensor.buffer.destroy();
+    throw e;
   }
 }
+
+/** A job asked for an engine this build cannot run yet. */
+export class EngineUnavailableError extends AppError {
+  readonly kind: EngineKind;
+  constructor(kind: EngineKind, role: 'motion' | 'render') {
+    super('engine-unavailable', ENGINE_MISSING[kind] ?? `The ${kind} ${role} engine is not available in this version.`);
+    this.name = 'EngineUnavailableError';
+    this.kind = kind;
+  }
+}
+
+const ENGINE_MISSING: Partial<Record<EngineKind, string>> = {
+  neural: 'Install a model pack to use the neural engine, or choose the Classical engine.',
+  tracked: 'Tracked motion needs a source video, and video-to-video is not available yet. Use the Classical engine.',
+};

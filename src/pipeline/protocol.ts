@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../errors';
 import type { Project } from '../motion/types';
-import type { EngineProgress } from './engine';
+import type { EngineChoice, EngineProgress } from './engine';
 
 export interface ImagePayload {
   /** Stable key of this image on the client; the worker caches the upload under it. */
@@ -15,11 +15,23 @@ export interface ImagePayload {
   pixels?: ArrayBuffer;
 }
 
+/** The worker's GPU, for the status banner (the main thread has no device of its own). */
+export interface GpuInfo {
+  /** Adapter vendor, architecture and description in one line. */
+  description: string;
+  /** SwiftShader and other software adapters: correct but slow. */
+  isFallbackAdapter: boolean;
+  features: { shaderF16: boolean; timestampQuery: boolean; subgroups: boolean };
+  /** The device's limits that matter for the engines' tensors. */
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number };
+}
+
 export type ToWorker =
-  | { type: 'generate'; id: number; project: Project; image: ImagePayload; includeFlows: boolean }
-  | { type: 'preview'; id: number; project: Project; image: ImagePayload; frame: number; strip: number; withFlow: boolean }
+  | { type: 'generate'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; includeFlows: boolean }
+  | { type: 'preview'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; frame: number; strip: number; withFlow: boolean }
+  | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
-  /** Tests only: destroy the worker's device as if the GPU had been lost. */
+  /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */
   | { type: 'simulate-device-loss' };
 
 export interface PreviewPayload {
@@ -46,5 +58,9 @@ export type FromWorker =
   | { type: 'progress'; id: number; progress: EngineProgress }
   | { type: 'generated'; id: number; result: GeneratePayload }
   | { type: 'previewed'; id: number; result: PreviewPayload }
-  | { type: 'error'; id: number; code: ErrorCode | 'unknown'; name: string; message: string }
-  | { type: 'device-lost'; message: string };
+  | { type: 'gpu-info'; id: number; result: GpuInfo }
+  /** `message` is user-facing (the worker maps internal errors to a generic one). */
+  | { type: 'error'; id: number; code: ErrorCode; name: string; message: string }
+  | { type: 'device-lost'; message: string }
+  /** A device is ready again after a loss. */
+  | { type: 'device-ready'; info: GpuInfo };

@@ -1,35 +1,96 @@
 /// <reference lib="webworker" />
 /**
- * The engine worker: owns its own GPUDevice (GpuManager: recreated after a loss) and a
- * ClassicalEngine, runs one request at a time, newest preview first (a queued preview is
- * dropped when a newer one arrives: only the latest drag position matters).
+ * The engine worker: owns the app's one GPUDevice (GpuManager: recreated after a loss), builds
+ * engines by kind from the registry, and runs one request at a time, newest preview first (a
+ * queued preview is dropped when a newer one arrives: only the latest drag position matters).
+ *
+ * Errors leave here as user-facing messages (toUserError): anything internal (a kernel's
+ * argument check, a WebGPU validation error, a bug) becomes a generic message and its detail
+ * goes to the console. A device lost during a request fails that request with DeviceLostError;
+ * the next request runs on a new device.
  */
-import { AbortError, AppError, isAbort } from '../errors';
-import { GpuManager } from '../gpu/device';
+import { AbortError, AppError, DeviceLostError, isAbort, toUserError } from '../errors';
+import { GpuManager, type GpuContext } from '../gpu/device';
 import { readTensor, type GpuTensor } from '../gpu/tensor';
 import { FlowColour } from '../gpu/kernels/flowColour';
-import { ClassicalEngine, uploadImage } from './classical';
-import { flowCount, type EngineProgress } from './engine';
-import type { FromWorker, ImagePayload, ToWorker } from './protocol';
+import { uploadImage } from './classical';
+import {
+  EngineUnavailableError,
+  flowCount,
+  runStages,
+  wholeJobProgress,
+  type EngineChoice,
+  type EngineConfig,
+  type MotionEngine,
+  type RenderEngine,
+} from './engine';
+import type { FromWorker, GpuInfo, ImagePayload, ToWorker } from './protocol';
+import { MOTION_ENGINES, RENDER_ENGINES } from './registry';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const gpu = new GpuManager();
-let engine: ClassicalEngine | null = null;
-let flowColour: FlowColour | null = null;
-let engineDevice: GPUDevice | null = null;
-let cachedImage: { key: number; tensor: GpuTensor; device: GPUDevice } | null = null;
-let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
+/** Devices that were lost: a request that ran on one fails with DeviceLostError. */
+const lostDevices = new WeakSet<GPUDevice>();
+let current: GpuContext | null = null;
+/** Set by a loss until the replacement device is ready (then the client is told). */
+let recovering = false;
 
 gpu.subscribe((event) => {
   if (event.type === 'lost') {
-    engine = null;
-    flowColour = null;
-    engineDevice = null;
-    cachedImage = null;
+    if (current) lostDevices.add(current.device);
+    recovering = true;
+    dropEngines();
     post({ type: 'device-lost', message: event.error.message });
+  } else if (event.type === 'ready' && recovering) {
+    recovering = false;
+    post({ type: 'device-ready', info: gpuInfo(event.context) });
   }
 });
+
+/** Engines built on `current`, one per role and kind (a new config replaces the old engine). */
+const engines = new Map<string, { config: string; engine: MotionEngine | RenderEngine }>();
+let flowColour: FlowColour | null = null;
+let cachedImage: { key: number; tensor: GpuTensor } | null = null;
+let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
+
+function dropEngines(): void {
+  for (const { engine } of engines.values()) engine.dispose();
+  engines.clear();
+  flowColour?.dispose();
+  flowColour = null;
+  cachedImage = null;
+}
+
+function engineFor<E extends MotionEngine | RenderEngine>(
+  role: 'motion' | 'render',
+  kind: E['kind'],
+  config: EngineConfig | undefined,
+  table: Partial<Record<E['kind'], (device: GPUDevice, config: EngineConfig) => E>>,
+  device: GPUDevice,
+): E {
+  const key = `${role}:${kind}`;
+  const configKey = JSON.stringify(config ?? {});
+  const have = engines.get(key);
+  if (have && have.config === configKey) return have.engine as E;
+  const factory = table[kind];
+  if (!factory) throw new EngineUnavailableError(kind, role);
+  // An engine shared by both roles (classical) must not be disposed while the other role holds it.
+  if (have && ![...engines.values()].some((e) => e !== have && e.engine === have.engine)) have.engine.dispose();
+  const engine = factory(device, config ?? {});
+  engines.set(key, { config: configKey, engine });
+  return engine;
+}
+
+function gpuInfo(ctx: GpuContext): GpuInfo {
+  const l = ctx.device.limits;
+  return {
+    description: ctx.description,
+    isFallbackAdapter: ctx.isFallbackAdapter,
+    features: { ...ctx.features },
+    limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension },
+  };
+}
 
 type Job = Extract<ToWorker, { type: 'generate' | 'preview' }>;
 const queue: Job[] = [];
@@ -40,18 +101,29 @@ function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
 
+function postError(id: number, err: unknown): void {
+  const e = toUserError(err);
+  if (e.code === 'internal') console.error('engine worker:', err);
+  post({ type: 'error', id, code: e.code, name: e.name, message: e.message });
+}
+
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
-  if (msg.type === 'simulate-device-loss') {
-    void gpu.simulateLoss();
-    return;
-  }
-  if (msg.type === 'cancel') {
+  // Dev and test builds only: the mode is a compile-time constant, so production drops this.
+  if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-device-loss') void gpu.simulateLoss();
+  else if (msg.type === 'gpu-info') {
+    gpu.get().then(
+      (ctx) => post({ type: 'gpu-info', id: msg.id, result: gpuInfo(ctx) }),
+      (err) => postError(msg.id, err),
+    );
+  } else if (msg.type === 'cancel') {
     controllers.get(msg.id)?.abort();
     const i = queue.findIndex((j) => j.id === msg.id);
     if (i >= 0) queue.splice(i, 1);
-    return;
-  }
+  } else if (msg.type === 'generate' || msg.type === 'preview') enqueue(msg);
+};
+
+function enqueue(msg: Job): void {
   // Keep the pixels even if the request is later cancelled: the client believes we have them.
   if (msg.image.pixels) {
     hostImage = { key: msg.image.key, width: msg.image.width, height: msg.image.height, pixels: new Uint8ClampedArray(msg.image.pixels) };
@@ -61,7 +133,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     for (let i = queue.length - 1; i >= 0; i--) {
       const q = queue[i];
       if (q.type === 'preview' && q.strip > 0 === msg.strip > 0) {
-        post({ type: 'error', id: queue[i].id, code: 'aborted', name: 'AbortError', message: 'Superseded by a newer preview.' });
+        postError(q.id, new AbortError());
         queue.splice(i, 1);
       }
     }
@@ -69,7 +141,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   controllers.set(msg.id, new AbortController());
   queue.push(msg);
   void pump();
-};
+}
 
 async function pump(): Promise<void> {
   if (running) return;
@@ -78,18 +150,17 @@ async function pump(): Promise<void> {
     while (queue.length) {
       const job = queue.shift()!;
       const controller = controllers.get(job.id)!;
+      let device: GPUDevice | null = null;
       try {
-        if (job.type === 'generate') await generate(job, controller.signal);
-        else await preview(job, controller.signal);
+        const ctx = await ready(job.image);
+        device = ctx.device;
+        if (job.type === 'generate') await generate(job, ctx, controller.signal);
+        else await preview(job, ctx, controller.signal);
       } catch (err) {
-        const e = isAbort(err) ? new AbortError() : err;
-        post({
-          type: 'error',
-          id: job.id,
-          code: e instanceof AppError ? e.code : 'unknown',
-          name: e instanceof Error ? e.name : 'Error',
-          message: e instanceof Error ? e.message : String(e),
-        });
+        // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
+        const lost = device !== null && (lostDevices.has(device) || (!(err instanceof AppError) && (await wasLost(device))));
+        if (lost) postError(job.id, new DeviceLostError('during the job'));
+        else postError(job.id, isAbort(err) ? new AbortError() : err);
       } finally {
         controllers.delete(job.id);
       }
@@ -99,24 +170,43 @@ async function pump(): Promise<void> {
   }
 }
 
-async function ready(image: ImagePayload): Promise<{ engine: ClassicalEngine; image: GpuTensor }> {
+/** Whether `device` was lost; waits briefly, as the loss may be reported after the error it caused. */
+async function wasLost(device: GPUDevice): Promise<boolean> {
+  if (!lostDevices.has(device)) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 100))]);
+  return lostDevices.has(device);
+}
+
+interface Ready {
+  device: GPUDevice;
+  image: GpuTensor;
+}
+
+async function ready(image: ImagePayload): Promise<Ready> {
   const ctx = await gpu.get();
-  if (!engine || engineDevice !== ctx.device) {
-    engine?.dispose();
-    flowColour?.dispose();
-    engine = new ClassicalEngine(ctx.device);
-    flowColour = new FlowColour(ctx.device);
-    engineDevice = ctx.device;
-    cachedImage = null;
+  if (current?.device !== ctx.device) {
+    dropEngines();
+    current = ctx;
   }
-  if (!cachedImage || cachedImage.key !== image.key || cachedImage.device !== ctx.device) {
+  if (!cachedImage || cachedImage.key !== image.key) {
     if (!hostImage || hostImage.key !== image.key) {
       throw new AppError('image-empty', 'The engine did not receive the image; try again.');
     }
     cachedImage?.tensor.buffer.destroy();
-    cachedImage = { key: image.key, device: ctx.device, tensor: uploadImage(ctx.device, { width: hostImage.width, height: hostImage.height, data: hostImage.pixels }) };
+    cachedImage = { key: image.key, tensor: uploadImage(ctx.device, { width: hostImage.width, height: hostImage.height, data: hostImage.pixels }) };
   }
-  return { engine, image: cachedImage.tensor };
+  return { device: ctx.device, image: cachedImage.tensor };
+}
+
+function enginesFor(choice: EngineChoice, device: GPUDevice): { motion: MotionEngine; render: RenderEngine } {
+  return {
+    motion: engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
+    render: engineFor<RenderEngine>('render', choice.render, choice.renderConfig, RENDER_ENGINES, device),
+  };
+}
+
+/** Throws DeviceLostError if the device went away while the request ran (its results are void). */
+function checkDevice(device: GPUDevice): void {
+  if (lostDevices.has(device)) throw new DeviceLostError('during the job');
 }
 
 /** Packed RGBA8 frames [count, H, W] -> ImageBitmaps, optionally scaled to `width`. */
@@ -130,25 +220,26 @@ async function bitmaps(words: Uint32Array, count: number, w: number, h: number, 
   return out;
 }
 
-async function generate(job: Extract<ToWorker, { type: 'generate' }>, signal: AbortSignal): Promise<void> {
+async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
   const t0 = performance.now();
-  const onProgress = (p: EngineProgress) =>
-    post({ type: 'progress', id: job.id, progress: { stage: p.stage, fraction: p.fraction * 0.9 } });
-  const { engine: eng, image } = await ready(job.image);
+  const { device, image } = ctx;
+  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
+  const { motion, render } = enginesFor(job.engines, device);
   const input = { project: job.project, image };
-  const { flows, frames } = await eng.run(input, { signal, onProgress });
+  const { flows, frames } = await runStages(motion, render, input, { signal, onProgress: report });
   try {
-    const device = eng.device;
     const words = (await readTensor(device, frames.tensor)) as Uint32Array;
-    post({ type: 'progress', id: job.id, progress: { stage: 'readback', fraction: 0.95 } });
+    checkDevice(device);
+    report({ stage: 'readback', fraction: 0.5 });
     if (signal.aborted) throw new AbortError();
     const bms = await bitmaps(words, frames.count, frames.width, frames.height);
     const flowData = job.includeFlows ? ((await readTensor(device, flows.tensor)) as Float32Array).buffer as ArrayBuffer : undefined;
-    if (signal.aborted) {
+    if (signal.aborted || lostDevices.has(device)) {
       bms.forEach((b) => b.close());
+      checkDevice(device);
       throw new AbortError();
     }
-    post({ type: 'progress', id: job.id, progress: { stage: 'readback', fraction: 1 } });
+    report({ stage: 'readback', fraction: 1 });
     post(
       { type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, flows: flowData, ms: performance.now() - t0 } },
       [...bms, ...(flowData ? [flowData] : [])],
@@ -162,8 +253,9 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, signal: Ab
 /** Flow `index` of a [N, 2, H, W] stack as the colour wheel, read back as an ImageBitmap. */
 async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number): Promise<ImageBitmap> {
   const [, , h, w] = flows.shape;
+  flowColour ??= new FlowColour(device);
   const encoder = device.createCommandEncoder({ label: 'preview flow colour' });
-  const texture = flowColour!.encode(encoder, { flows, frame: index });
+  const texture = flowColour.encode(encoder, { flows, frame: index });
   const bytesPerRow = Math.ceil((w * 4) / 256) * 256;
   const staging = device.createBuffer({ size: bytesPerRow * h, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'flow colour readback' });
   encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [w, h]);
@@ -181,13 +273,12 @@ async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number):
   }
 }
 
-async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: AbortSignal): Promise<void> {
+async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
   const t0 = performance.now();
-  const { engine: eng, image } = await ready(job.image);
+  const { device, image } = ctx;
+  const { motion, render } = enginesFor(job.engines, device);
   const input = { project: job.project, image };
-  const n = flowCount(job.project);
-  const frame = Math.min(n, Math.max(0, Math.round(job.frame)));
-  const device = eng.device;
+  const frame = Math.min(flowCount(job.project), Math.max(0, Math.round(job.frame)));
   const [h, w] = image.shape;
   let frameBitmap: ImageBitmap | undefined;
   let strip: ImageBitmap[] = [];
@@ -200,40 +291,28 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, signal: Abor
     flowData = all.slice(i * 2 * w * h, (i + 1) * 2 * w * h).buffer;
     colour = await colourBitmap(device, flows, i);
   };
-  if (job.strip > 0 || (job.project.settings.loop && frame > 0)) {
-    // The whole clip (for the strip, or because a looped frame depends on the last flow); the
-    // chosen frame is taken from it.
-    const { flows, frames } = await eng.run(input, { signal });
+  // A looped frame depends on the last flow, so it needs the whole clip, as the strip does.
+  const wholeClip = job.strip > 0 || (job.project.settings.loop && frame > 0);
+  if (frame === 0 && !wholeClip) {
+    const words = (await readTensor(device, image)) as Uint32Array;
+    [frameBitmap] = await bitmaps(words, 1, w, h);
+  } else {
+    const { flows, frames } = await runStages(motion, render, input, { signal, frames: wholeClip ? undefined : [frame] });
     try {
       const words = (await readTensor(device, frames.tensor)) as Uint32Array;
-      [frameBitmap] = await bitmaps(words.subarray(frame * w * h, (frame + 1) * w * h), 1, w, h);
-      strip = await bitmaps(words, frames.count, w, h, job.strip);
-      if (frame > 0) await takeFlow(flows.tensor, frame - 1);
+      const shown = wholeClip ? frame : 0;
+      [frameBitmap] = await bitmaps(words.subarray(shown * w * h, (shown + 1) * w * h), 1, w, h);
+      if (wholeClip) strip = job.strip > 0 ? await bitmaps(words, frames.count, w, h, job.strip) : [];
+      if (frame > 0) await takeFlow(flows.tensor, wholeClip ? frame - 1 : 0);
     } finally {
       flows.tensor.buffer.destroy();
       frames.tensor.buffer.destroy();
     }
-  } else if (frame === 0) {
-    const words = (await readTensor(device, image)) as Uint32Array;
-    [frameBitmap] = await bitmaps(words, 1, w, h);
-  } else {
-    const flows = await eng.motionFrames(input, [frame], { signal });
-    try {
-      const frames = await eng.renderFrames(input, flows, { signal });
-      try {
-        const words = (await readTensor(device, frames.tensor)) as Uint32Array;
-        [frameBitmap] = await bitmaps(words, 1, w, h);
-      } finally {
-        frames.tensor.buffer.destroy();
-      }
-      await takeFlow(flows.tensor, 0);
-    } finally {
-      flows.tensor.buffer.destroy();
-    }
   }
   const all = [frameBitmap!, ...strip, ...(colour ? [colour] : [])];
-  if (signal.aborted) {
+  if (signal.aborted || lostDevices.has(device)) {
     all.forEach((b) => b.close());
+    checkDevice(device);
     throw new AbortError();
   }
   if (job.withFlow && !flowData) flowData = new Float32Array(2 * w * h).buffer; // frame 0: no motion

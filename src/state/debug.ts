@@ -1,10 +1,11 @@
 /**
- * A read-only hook on `window.__motionI2V` for browser tests and for curious users in the
- * console: the current project and the stage-1 conditions the engines will receive.
+ * A read-only hook on `window.__motionI2V` for browser tests and for the console in dev and
+ * test builds (main.tsx installs it only when the build mode is not 'production'): the current
+ * project, the stage-1 conditions the engines will receive, and a simulated GPU loss.
  */
 import { buildSparseConditions, type SparseConditions } from '../motion/conditions';
 import type { Project } from '../motion/types';
-import { gpuManager } from './gpu';
+import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
 
@@ -12,8 +13,8 @@ export interface MotionI2VDebug {
   project(): Project;
   conditions(): SparseConditions;
   canvasImage(): Promise<ImageData>;
-  /** Destroys the GPU device as a loss would (checks that the editor keeps the work). */
-  simulateGpuLoss(): Promise<void>;
+  /** Makes the engine worker lose its GPU device, as a driver reset would. */
+  simulateGpuLoss(): void;
 }
 
 declare global {
@@ -27,6 +28,6 @@ export function installDebugHook(): void {
     project: () => useProjectStore.getState().project,
     conditions: () => buildSparseConditions(useProjectStore.getState().project),
     canvasImage: () => getCanvasImageData(useProjectStore.getState().project),
-    simulateGpuLoss: () => gpuManager.simulateLoss(),
+    simulateGpuLoss: () => getEngineClient().simulateDeviceLoss(),
   };
 }

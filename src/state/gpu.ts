@@ -1,13 +1,19 @@
 /**
- * The app's single GpuManager (one shared GPUDevice for ORT sessions and our kernels) and a
- * small store of its status for the UI. The editor never needs the GPU: without WebGPU it keeps
- * working and the banner says what is missing; after a device loss the project is untouched
- * and a notice says so.
+ * The app's one engine worker and the status of its GPU device. The worker owns the only
+ * GPUDevice (every kernel and ORT session runs on it); the main thread never makes one: the
+ * banner shows what the worker reports (adapter, software fallback, loss and recovery). The
+ * editor never needs the GPU: without WebGPU it keeps working and the banner says what is
+ * missing; after a device loss the project is untouched and a notice says so.
  */
 import { create } from 'zustand';
-import { GpuManager } from '../gpu/device';
+import { EngineClient, type GpuInfo } from '../pipeline/client';
 
-export const gpuManager = new GpuManager();
+let client: EngineClient | null = null;
+/** The app's one engine worker, created on first use (generate, live preview and banner share it). */
+export function getEngineClient(): EngineClient {
+  client ??= new EngineClient();
+  return client;
+}
 
 export type GpuStatus = 'checking' | 'ready' | 'unavailable' | 'lost';
 
@@ -16,6 +22,8 @@ export interface GpuState {
   /** Adapter description when ready; the user-facing reason otherwise. */
   message: string;
   isFallbackAdapter: boolean;
+  /** The worker's device when ready. */
+  info: GpuInfo | null;
   /** Set after a device loss until dismissed. */
   lostNotice: string | null;
   dismissLostNotice(): void;
@@ -25,28 +33,26 @@ export const useGpuStore = create<GpuState>()((set) => ({
   status: 'checking',
   message: 'Checking WebGPU…',
   isFallbackAdapter: false,
+  info: null,
   lostNotice: null,
   dismissLostNotice: () => set({ lostNotice: null }),
 }));
 
+function setReady(info: GpuInfo): void {
+  useGpuStore.setState({ status: 'ready', message: `WebGPU: ${info.description}`, isFallbackAdapter: info.isFallbackAdapter, info });
+}
+
 let started = false;
-/** Subscribes the store to the manager and asks for a device once. Safe to call twice. */
+/** Asks the worker for its device once and follows its losses. Safe to call twice. */
 export function initGpu(): void {
   if (started) return;
   started = true;
-  gpuManager.subscribe((event) => {
-    if (event.type === 'ready') {
-      useGpuStore.setState({
-        status: 'ready',
-        message: `WebGPU: ${event.context.description}`,
-        isFallbackAdapter: event.context.isFallbackAdapter,
-      });
-    } else if (event.type === 'lost') {
-      useGpuStore.setState({ status: 'lost', message: event.error.message, lostNotice: event.error.message });
-    } else {
-      const message = event.error instanceof Error ? event.error.message : String(event.error);
-      useGpuStore.setState({ status: 'unavailable', message });
-    }
+  const engine = getEngineClient();
+  engine.onDevice((event) => {
+    if (event.type === 'lost') useGpuStore.setState({ status: 'lost', message: event.error.message, lostNotice: event.error.message, info: null });
+    else setReady(event.info);
   });
-  void gpuManager.get().catch(() => undefined);
+  engine.gpuInfo().then(setReady, (e: unknown) => {
+    useGpuStore.setState({ status: 'unavailable', message: e instanceof Error ? e.message : String(e), info: null });
+  });
 }

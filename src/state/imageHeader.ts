@@ -22,17 +22,6 @@ export interface ImageHeader {
   height: number;
 }
 
-const MIME: Record<ImageFormat, string> = {
-  png: 'image/png',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  bmp: 'image/bmp',
-};
-export function mimeOf(format: ImageFormat): string {
-  return MIME[format];
-}
-
 function notAnImage(name: string): AppError {
   return new AppError(
     'image-decode',

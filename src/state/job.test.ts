@@ -1,9 +1,10 @@
 /**
- * Job store lifecycle with a stand-in engine (the real one needs WebGPU; e2e/app/generate.spec.ts
- * runs it): progress, done, cancel, failure, and that none of them touches the project.
+ * The job model with a stand-in engine (the real one needs WebGPU; e2e/app/generate.spec.ts
+ * runs it): progress, done, cancel, failure, superseding, ETA, internal errors kept off the
+ * page, and that none of them touches the project.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppError, AbortError } from '../errors';
+import { AppError, AbortError, KernelInputError } from '../errors';
 import { emptyProject } from '../motion/types';
 
 type GenerateFn = (p: unknown, img: unknown, o: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }) => Promise<unknown>;
@@ -22,7 +23,8 @@ vi.mock('../pipeline/client', () => ({
 }));
 vi.mock('./image', () => ({ getCanvasImageData: async () => ({ width: 4, height: 2, data: new Uint8ClampedArray(32) }) }));
 
-const { useJobStore } = await import('./job');
+const { useJobStore, runJob, cancelJob } = await import('./job');
+const gen = () => useJobStore.getState().jobs.generate;
 const { useProjectStore } = await import('./project');
 
 function bitmap() {
@@ -38,14 +40,15 @@ function projectWithImage() {
 
 describe('job store', () => {
   beforeEach(() => {
-    useJobStore.setState({ status: 'idle', stage: null, progress: 0, error: null, result: null, engine: 'classical' });
+    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null } as const;
+    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engines: { motion: 'classical', render: 'classical' } });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
 
   it('runs: progress with stages, then done with the frames; the project is not edited', async () => {
     const before = structuredClone(useProjectStore.getState().project);
     const seen: string[] = [];
-    const unsub = useJobStore.subscribe((s) => seen.push(`${s.status}:${s.stage}:${s.progress}`));
+    const unsub = useJobStore.subscribe((s) => seen.push(`${s.jobs.generate.status}:${s.jobs.generate.stage}:${s.jobs.generate.progress}`));
     const frames = [bitmap(), bitmap()];
     engine.generate = async (_p, _i, o) => {
       o.onProgress?.({ stage: 'motion', fraction: 0.3 });
@@ -55,8 +58,8 @@ describe('job store', () => {
     await useJobStore.getState().generate();
     unsub();
     const s = useJobStore.getState();
-    expect(s.status).toBe('done');
-    expect(s.progress).toBe(1);
+    expect(gen().status).toBe('done');
+    expect(gen().progress).toBe(1);
     expect(s.result?.frames).toBe(frames);
     expect(s.result?.imageName).toBe('beach.png');
     expect(seen).toContain('running:motion:0.3');
@@ -73,12 +76,12 @@ describe('job store', () => {
       new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new AbortError())));
     const run = useJobStore.getState().generate();
     await Promise.resolve();
-    expect(useJobStore.getState().status).toBe('running');
+    expect(gen().status).toBe('running');
     useJobStore.getState().cancel();
     await run;
     const s = useJobStore.getState();
-    expect(s.status).toBe('cancelled');
-    expect(s.error).toBeNull();
+    expect(gen().status).toBe('cancelled');
+    expect(gen().error).toBeNull();
     expect(s.result?.frames).toBe(old);
     expect(old[0].close).not.toHaveBeenCalled();
     expect(useProjectStore.getState().project).toEqual(before);
@@ -92,21 +95,95 @@ describe('job store', () => {
       throw new AppError('gpu-device-lost', 'The GPU device was lost.');
     };
     await useJobStore.getState().generate();
-    expect(useJobStore.getState()).toMatchObject({ status: 'error', error: 'The GPU device was lost.' });
+    expect(gen()).toMatchObject({ status: 'error', error: 'The GPU device was lost.' });
     expect(first[0].close).not.toHaveBeenCalled();
     engine.generate = async () => ({ engine: 'classical', width: 4, height: 2, fps: 8, frames: [bitmap()] });
     await useJobStore.getState().generate();
-    expect(useJobStore.getState().status).toBe('done');
+    expect(gen().status).toBe('done');
     expect(first[0].close).toHaveBeenCalled();
   });
 
-  it('refuses without an image, and the neural engine without a pack, in words', async () => {
+  it('refuses without an image in words; asks the worker for the chosen engines by name', async () => {
     useProjectStore.getState().resetProject(emptyProject(), { hydrated: true });
     await useJobStore.getState().generate();
-    expect(useJobStore.getState()).toMatchObject({ status: 'error', error: expect.stringMatching(/Load a picture first/) });
+    expect(gen()).toMatchObject({ status: 'error', error: expect.stringMatching(/Load a picture first/) });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
+    let asked: unknown = null;
+    engine.generate = async (_p, _i, o) => {
+      asked = (o as { engines?: unknown }).engines;
+      throw new AppError('engine-unavailable', 'Install a model pack to use the neural engine, or choose the Classical engine.');
+    };
     useJobStore.getState().setEngine('neural');
     await useJobStore.getState().generate();
-    expect(useJobStore.getState()).toMatchObject({ status: 'error', error: expect.stringMatching(/model pack/) });
+    expect(asked).toEqual({ motion: 'neural', render: 'classical' });
+    expect(gen()).toMatchObject({ status: 'error', code: 'engine-unavailable', error: expect.stringMatching(/model pack/) });
+  });
+
+  it('never shows an internal message: a kernel error or a bug becomes a generic one', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    engine.generate = async () => {
+      throw new KernelInputError('densify', 'table', 'has invalid shape [15,0,2]');
+    };
+    await useJobStore.getState().generate();
+    expect(gen().status).toBe('error');
+    expect(gen().error).not.toMatch(/densify|table|shape|\[/);
+    expect(gen().error).toMatch(/try again/);
+    engine.generate = async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'buffer')");
+    };
+    await useJobStore.getState().generate();
+    expect(gen().error).not.toMatch(/undefined|buffer/);
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+  });
+});
+
+describe('job model', () => {
+  it("'abort' supersedes: a new job cancels the running one, whose late value is disposed", async () => {
+    const disposed: string[] = [];
+    let finishFirst: (v: string) => void = () => undefined;
+    const first = runJob('export', () => new Promise<string>((r) => (finishFirst = r)), { dispose: (v) => disposed.push(v) });
+    const second = runJob('export', async () => 'second');
+    expect(await second).toBe('second');
+    finishFirst('first');
+    expect(await first).toBeUndefined();
+    expect(disposed).toEqual(['first']);
+    expect(useJobStore.getState().jobs.export.status).toBe('done');
+  });
+
+  it("'latest' supersedes: the newest job waits for the running one, older waiting ones are dropped", async () => {
+    const started: number[] = [];
+    let release: () => void = () => undefined;
+    const a = runJob('preview', async () => { started.push(1); await new Promise<void>((r) => (release = r)); return 1; }, { supersede: 'latest' });
+    const b = runJob('preview', async () => { started.push(2); return 2; }, { supersede: 'latest' });
+    const c = runJob('preview', async () => { started.push(3); return 3; }, { supersede: 'latest' });
+    expect(await b).toBeUndefined();
+    expect(started).toEqual([1]);
+    release();
+    expect(await a).toBe(1);
+    expect(await c).toBe(3);
+    expect(started).toEqual([1, 3]);
+  });
+
+  it('reports stage, progress and an ETA from the rate so far; cancel is not an error', async () => {
+    vi.useFakeTimers();
+    const t0 = performance.now();
+    const now = vi.spyOn(performance, 'now');
+    let report: (stage: string, f: number) => void = () => undefined;
+    now.mockReturnValue(t0);
+    const run = runJob('export', ({ progress, signal }) => new Promise((_, reject) => {
+      report = progress;
+      signal.addEventListener('abort', () => reject(new AbortError()));
+    }));
+    now.mockReturnValue(t0 + 1000);
+    report('encode', 0.25);
+    const info = useJobStore.getState().jobs.export;
+    expect(info).toMatchObject({ status: 'running', stage: 'encode', progress: 0.25 });
+    expect(info.etaMs).toBeCloseTo(3000, 5);
+    cancelJob('export');
+    await run;
+    expect(useJobStore.getState().jobs.export).toMatchObject({ status: 'cancelled', error: null });
+    now.mockRestore();
+    vi.useRealTimers();
   });
 });

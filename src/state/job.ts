@@ -1,22 +1,61 @@
 /**
- * The generation job: one at a time, run by the engine worker through EngineClient.
+ * The job model: every long operation of the app (generate, the live preview's frame and
+ * strip, export) runs through runJob and shows its state here, one JobInfo per kind: status,
+ * stage (with words), progress 0..1, an ETA, and a user-facing error. Components only render
+ * it and call the actions.
  *
- * Lifecycle: 'idle' -> 'running' -> 'done' | 'error' | 'cancelled'; a new run may start from
- * any state but 'running'. The job reads a snapshot of the project and never writes to it, so
- * a failure or a cancel leaves the user's work exactly as it was; the previous result also stays
- * until a new one replaces it. Cancel is not a failure: it ends in 'cancelled', without error.
+ * Lifecycle per kind: 'idle' -> 'running' -> 'done' | 'error' | 'cancelled'. Superseding: a
+ * new 'abort' job of a kind cancels the running one (generate, export); a new 'latest' job
+ * waits for the running one and replaces any job already waiting (the live preview: the
+ * newest edit is drawn next, intermediate ones are dropped, never queued). Cancel is not a
+ * failure: it ends in 'cancelled', without error.
  *
- * The result's frames are ImageBitmaps (N+1, frame 0 = the image) owned by this store: they are
- * closed when a newer result replaces them or on `clearResult`.
+ * The generation job lives here too. It reads a snapshot of the project and never writes to
+ * it, so a failure, a cancel or a lost GPU leaves the user's work exactly as it was; the
+ * previous result stays until a new one replaces it. The result's frames are ImageBitmaps
+ * (N+1, frame 0 = the image) owned by this store: they are closed when a newer result
+ * replaces them or on `clearResult`.
  */
 import { create } from 'zustand';
-import { isAbort } from '../errors';
-import { EngineClient, type GeneratedVideo } from '../pipeline/client';
-import type { EngineKind, EngineStage } from '../pipeline/engine';
+import { AppError, isAbort, toUserError, type ErrorCode } from '../errors';
+import type { GeneratedVideo } from '../pipeline/client';
+import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
+import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
 
+export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
 export type JobStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface JobInfo {
+  status: JobStatus;
+  /** Running stage (an EngineStage, or 'encode' for export); null when not running. */
+  stage: string | null;
+  /** Fraction 0..1 of the running (or last) job. */
+  progress: number;
+  /** Estimated milliseconds left, once enough progress was seen; null otherwise. */
+  etaMs: number | null;
+  /** User-facing message of the last failure, null otherwise. */
+  error: string | null;
+  code: ErrorCode | null;
+  /** Wall time of the last finished job, ms. */
+  ms: number | null;
+}
+
+/** Words for the progress bars. */
+export const STAGE_LABELS: Record<string, string> = {
+  prepare: 'Preparing',
+  motion: 'Predicting motion',
+  render: 'Rendering frames',
+  readback: 'Copying frames',
+  encode: 'Encoding',
+};
+
+export function stageLabel(stage: string | null): string {
+  return stage ? (STAGE_LABELS[stage] ?? stage) : 'Starting';
+}
+
+const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null };
 
 export interface JobResult extends GeneratedVideo {
   /** Name of the image the video was made from (for export file names). */
@@ -28,113 +67,172 @@ export interface JobResult extends GeneratedVideo {
 }
 
 export interface JobState {
-  status: JobStatus;
-  /** Engine chosen for the next run. */
-  engine: EngineKind;
-  /** Running stage, null when not running. */
-  stage: EngineStage | null;
-  /** Whole-job fraction 0..1 of the running (or last) job. */
-  progress: number;
-  /** User-facing message of the last failure, null otherwise. */
-  error: string | null;
+  jobs: Record<JobKind, JobInfo>;
+  /** Engines (and their configs, e.g. a model pack) the next Generate runs. */
+  engines: EngineChoice;
   result: JobResult | null;
 
-  setEngine(engine: EngineKind): void;
+  /** Chooses the motion engine; the render engine and configs stay as they are. */
+  setEngine(motion: MotionKind): void;
+  setEngines(engines: EngineChoice): void;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
-  cancel(): void;
-  /** Closes the result's frames and returns to 'idle' (not while running). */
+  /** Cancels the running job of `kind` (default: generate). */
+  cancel(kind?: JobKind): void;
+  /** Closes the result's frames and returns generate to 'idle' (not while running). */
   clearResult(): void;
 }
 
-/** Words for the progress bar. */
-export const STAGE_LABELS: Record<EngineStage, string> = {
-  prepare: 'Preparing',
-  motion: 'Predicting motion',
-  render: 'Rendering frames',
-  readback: 'Copying frames',
-};
+export const useJobStore = create<JobState>()((set, get) => ({
+  jobs: { generate: IDLE, preview: IDLE, 'preview-strip': IDLE, export: IDLE },
+  engines: CLASSICAL,
+  result: null,
 
-let client: EngineClient | null = null;
-/** The app's one engine worker, created on first use (the preview may share it). */
-export function getEngineClient(): EngineClient {
-  client ??= new EngineClient();
-  return client;
-}
+  setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
+  setEngines: (engines) => set({ engines }),
 
-/** Tests and hot reload: drop the worker. */
-export function disposeEngineClient(): void {
-  client?.dispose();
-  client = null;
-}
+  generate: async () => {
+    if (get().jobs.generate.status === 'running') return;
+    const project = useProjectStore.getState().project;
+    if (!project.image) {
+      fail('generate', new AppError('image-empty', 'Load a picture first: there is nothing to animate yet.'));
+      return;
+    }
+    const imageName = project.image.name;
+    const engines = get().engines;
+    const video = await runJob('generate', async ({ signal, progress }) => {
+      progress('prepare', 0);
+      const image = await getCanvasImageData(project);
+      signal.throwIfAborted();
+      return getEngineClient().generate(project, image, { signal, engines, onProgress: (p) => progress(p.stage, p.fraction) });
+    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+    if (!video) return;
+    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
+    closeFrames(get().result);
+    set({ result });
+  },
 
-let controller: AbortController | null = null;
+  cancel: (kind = 'generate') => cancelJob(kind),
+
+  clearResult: () => {
+    if (get().jobs.generate.status === 'running') return;
+    closeFrames(get().result);
+    set({ result: null });
+    patch('generate', IDLE);
+  },
+}));
+
 let serial = 0;
 
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
 }
 
-export const useJobStore = create<JobState>()((set, get) => ({
-  status: 'idle',
-  engine: 'classical',
-  stage: null,
-  progress: 0,
-  error: null,
-  result: null,
+function patch(kind: JobKind, info: Partial<JobInfo>): void {
+  useJobStore.setState((s) => ({ jobs: { ...s.jobs, [kind]: { ...s.jobs[kind], ...info } } }));
+}
 
-  setEngine: (engine) => set({ engine }),
+function fail(kind: JobKind, e: unknown): void {
+  const err = toUserError(e);
+  if (err.code === 'internal') console.error(`${kind} failed:`, e);
+  patch(kind, { status: 'error', stage: null, etaMs: null, error: err.message, code: err.code });
+}
 
-  generate: async () => {
-    if (get().status === 'running') return;
-    const project = useProjectStore.getState().project;
-    if (!project.image) {
-      set({ status: 'error', error: 'Load a picture first: there is nothing to animate yet.', stage: null, progress: 0 });
-      return;
-    }
-    if (get().engine !== 'classical') {
-      set({ status: 'error', error: 'The neural engine needs a model pack: install one, or use the Classical engine.', stage: null, progress: 0 });
-      return;
-    }
-    const ac = new AbortController();
-    controller = ac;
-    set({ status: 'running', stage: 'prepare', progress: 0, error: null });
-    const t0 = performance.now();
-    try {
-      const image = await getCanvasImageData(project);
-      ac.signal.throwIfAborted();
-      const video = await getEngineClient().generate(project, image, {
-        signal: ac.signal,
-        onProgress: (p) => {
-          if (controller === ac) set({ stage: p.stage, progress: p.fraction });
-        },
+export interface JobContext {
+  signal: AbortSignal;
+  /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone). */
+  progress(stage: string, fraction: number): void;
+}
+
+export interface RunJobOptions<T> {
+  /** 'abort' (default): a running job of the kind is cancelled; 'latest': this one waits for it. */
+  supersede?: 'abort' | 'latest';
+  /** Frees a value that arrives after its job was cancelled or superseded. */
+  dispose?: (value: T) => void;
+}
+
+interface Running {
+  controller: AbortController;
+}
+interface Waiting {
+  start: () => void;
+  drop: () => void;
+}
+const running = new Map<JobKind, Running>();
+const waiting = new Map<JobKind, Waiting>();
+
+/** ETA from the rate so far: shown once 5 % is done and half a second has passed. */
+function eta(startedAt: number, fraction: number): number | null {
+  const elapsed = performance.now() - startedAt;
+  if (fraction < 0.05 || elapsed < 500 || fraction >= 1) return null;
+  return (elapsed / fraction) * (1 - fraction);
+}
+
+/**
+ * Runs `work` as the job of `kind`. Resolves with its value when it finishes, or undefined when
+ * it was cancelled, superseded or failed (the store then holds the outcome and the message).
+ */
+export function runJob<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, options: RunJobOptions<T> = {}): Promise<T | undefined> {
+  if (running.has(kind) && options.supersede === 'latest') {
+    waiting.get(kind)?.drop();
+    return new Promise((resolve) => {
+      waiting.set(kind, {
+        start: () => void execute(kind, work, options).then(resolve),
+        drop: () => resolve(undefined),
       });
-      if (controller !== ac || ac.signal.aborted) {
-        video.frames.forEach((f) => f.close());
-        return;
-      }
-      const result: JobResult = { ...video, imageName: project.image.name, ms: performance.now() - t0, serial: ++serial };
-      closeFrames(get().result);
-      set({ status: 'done', stage: null, progress: 1, result });
-    } catch (e) {
-      if (controller !== ac) return;
-      if (isAbort(e) || ac.signal.aborted) set({ status: 'cancelled', stage: null });
-      else set({ status: 'error', stage: null, error: e instanceof Error ? e.message : String(e) });
-    } finally {
-      if (controller === ac) controller = null;
+    });
+  }
+  running.get(kind)?.controller.abort();
+  return execute(kind, work, options);
+}
+
+async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, options: RunJobOptions<T>): Promise<T | undefined> {
+  const controller = new AbortController();
+  const self: Running = { controller };
+  running.set(kind, self);
+  const startedAt = performance.now();
+  const current = () => running.get(kind) === self;
+  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null });
+  try {
+    const value = await work({
+      signal: controller.signal,
+      progress: (stage, fraction) => {
+        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction) });
+      },
+    });
+    if (!current() || controller.signal.aborted) {
+      options.dispose?.(value);
+      return undefined;
     }
-  },
+    patch(kind, { status: 'done', stage: null, progress: 1, etaMs: null, ms: performance.now() - startedAt });
+    return value;
+  } catch (e) {
+    if (!current()) return undefined;
+    if (isAbort(e) || controller.signal.aborted) patch(kind, { status: 'cancelled', stage: null, etaMs: null });
+    else fail(kind, e);
+    return undefined;
+  } finally {
+    if (current()) {
+      running.delete(kind);
+      const next = waiting.get(kind);
+      waiting.delete(kind);
+      next?.start();
+    }
+  }
+}
 
-  cancel: () => {
-    if (get().status !== 'running' || !controller) return;
-    controller.abort();
-    controller = null;
-    set({ status: 'cancelled', stage: null });
-  },
+/** Cancels the running job of `kind` and drops one waiting to start. */
+export function cancelJob(kind: JobKind): void {
+  waiting.get(kind)?.drop();
+  waiting.delete(kind);
+  const r = running.get(kind);
+  if (!r) return;
+  running.delete(kind);
+  r.controller.abort();
+  patch(kind, { status: 'cancelled', stage: null, etaMs: null });
+}
 
-  clearResult: () => {
-    if (get().status === 'running') return;
-    closeFrames(get().result);
-    set({ result: null, status: 'idle', progress: 0, error: null });
-  },
-}));
+/** Whether a job of `kind` is running now. */
+export function isRunning(kind: JobKind): boolean {
+  return running.has(kind);
+}

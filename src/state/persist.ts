@@ -5,7 +5,7 @@
  * the editor, so a reload shows exactly what was there.
  */
 import { create } from 'zustand';
-import { del, get, set } from 'idb-keyval';
+import { get, set } from 'idb-keyval';
 import { parseProject } from '../motion/project';
 import { emptyProject } from '../motion/types';
 import { appDb, deleteUnusedImages } from './image';
@@ -86,9 +86,4 @@ export function startAutosave(): () => void {
     window.removeEventListener('pagehide', flush);
     if (timer) clearTimeout(timer);
   };
-}
-
-/** Forgets the autosaved project (tests, "New project"). */
-export async function clearAutosave(): Promise<void> {
-  await del(AUTOSAVE_KEY, appDb);
 }

@@ -2,24 +2,17 @@
  * Export of the generated frames: MP4 (H.264, or VP9/AV1 where the browser has no H.264
  * encoder), WebM (VP9), or lossless PNG frames (one zip or separate files), at the player's fps
  * and a chosen quality, with a progress bar and Cancel. Files are named after what they hold,
- * e.g. motion-i2v_one_512x320_16f_8fps_h264.mp4.
+ * e.g. motion-i2v_one_512x320_16f_8fps_h264.mp4. The export itself is a job of the job model
+ * (src/state/export.ts); this panel renders it.
  */
-import { useEffect, useRef, useState } from 'react';
-import { isAbort } from '../../errors';
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { cancelExport, exportFrames, useExportStore, type ExportFormat } from '../../state/export';
+import { useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
-import {
-  CODEC_PREFERENCE,
-  codecLabel,
-  encodePngFrames,
-  encodePngZip,
-  encodeVideo,
-  firstEncodableCodec,
-  videoBaseName,
-  type ExportCodec,
-  type VideoQuality,
-} from '../../video';
+import { CODEC_PREFERENCE, codecLabel, firstEncodableCodec, videoBaseName, type ExportCodec, type VideoQuality } from '../../video';
 
-export type ExportFormat = 'mp4' | 'webm' | 'png-zip' | 'png-files';
+export type { ExportFormat };
 
 const FORMAT_LABELS: Record<ExportFormat, string> = {
   mp4: 'MP4 video',
@@ -42,13 +35,6 @@ export interface ExportPanelProps {
   height: number;
   imageName: string;
 }
-
-type ExportState =
-  | { status: 'idle' }
-  | { status: 'running'; fraction: number }
-  | { status: 'done'; fileNames: string[]; bytes: number; codec?: ExportCodec }
-  | { status: 'error'; message: string }
-  | { status: 'cancelled' };
 
 function download(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
@@ -88,57 +74,19 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
   const fps = useProjectStore((s) => s.project.settings.fps);
   const [format, setFormat] = useState<ExportFormat>('mp4');
   const [quality, setQuality] = useState<VideoQuality>('very-high');
-  const [state, setState] = useState<ExportState>({ status: 'idle' });
-  const controller = useRef<AbortController | null>(null);
+  const job = useJobStore(useShallow((s) => s.jobs.export));
+  const saved = useExportStore((s) => s.saved);
   const codecs = useCodecs(width, height, fps);
 
   // A new video or unmounting cancels a running export.
-  useEffect(() => () => controller.current?.abort(), [frames]);
+  useEffect(() => () => cancelExport(), [frames]);
 
   const baseName = videoBaseName({ imageName, width, height, frames: frames.length, fps });
   const isVideo = format === 'mp4' || format === 'webm';
   const noEncoder = isVideo && codecs[format] === null;
+  const run = () => exportFrames({ frames, format, quality, fps, baseName, save: download });
 
-  const run = async () => {
-    controller.current?.abort();
-    const ac = new AbortController();
-    controller.current = ac;
-    const onProgress = (p: { fraction: number }) => {
-      if (controller.current === ac) setState({ status: 'running', fraction: p.fraction });
-    };
-    setState({ status: 'running', fraction: 0 });
-    try {
-      if (format === 'mp4' || format === 'webm') {
-        const v = await encodeVideo(frames, { container: format, fps, bitrate: quality, signal: ac.signal, onProgress, baseName });
-        if (ac.signal.aborted) return;
-        download(v.blob, v.fileName!);
-        setState({ status: 'done', fileNames: [v.fileName!], bytes: v.blob.size, codec: v.codec });
-      } else if (format === 'png-zip') {
-        const z = await encodePngZip(frames, baseName, { signal: ac.signal, onProgress });
-        if (ac.signal.aborted) return;
-        download(z.blob, z.fileName);
-        setState({ status: 'done', fileNames: [z.fileName], bytes: z.blob.size });
-      } else {
-        const files = await encodePngFrames(frames, baseName, { signal: ac.signal, onProgress });
-        if (ac.signal.aborted) return;
-        for (const f of files) download(f.blob, f.fileName);
-        setState({ status: 'done', fileNames: files.map((f) => f.fileName), bytes: files.reduce((a, f) => a + f.blob.size, 0) });
-      }
-    } catch (e) {
-      if (controller.current !== ac) return;
-      setState(isAbort(e) ? { status: 'cancelled' } : { status: 'error', message: e instanceof Error ? e.message : String(e) });
-    } finally {
-      if (controller.current === ac) controller.current = null;
-    }
-  };
-
-  const cancel = () => {
-    controller.current?.abort();
-    controller.current = null;
-    setState({ status: 'cancelled' });
-  };
-
-  const running = state.status === 'running';
+  const running = job.status === 'running';
   return (
     <div className="export" data-testid="export-panel">
       <div className="export-row">
@@ -176,7 +124,7 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
       )}
       <div className="export-row">
         {running ? (
-          <button type="button" data-testid="export-cancel" onClick={cancel}>
+          <button type="button" data-testid="export-cancel" onClick={cancelExport}>
             Cancel export
           </button>
         ) : (
@@ -185,16 +133,17 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
           </button>
         )}
         {running && (
-          <progress data-testid="export-progress" max={1} value={state.fraction} aria-label="Export progress">
-            {Math.round(state.fraction * 100)}%
+          <progress data-testid="export-progress" max={1} value={job.progress} aria-label="Export progress">
+            {Math.round(job.progress * 100)}%
           </progress>
         )}
       </div>
-      <p className="export-status" data-testid="export-status" data-status={state.status} role={state.status === 'error' ? 'alert' : undefined}>
-        {state.status === 'done' &&
-          `Saved ${state.fileNames.length === 1 ? state.fileNames[0] : `${state.fileNames.length} files`} (${formatBytes(state.bytes)}${state.codec ? `, ${codecLabel(state.codec)}` : ''}).`}
-        {state.status === 'error' && state.message}
-        {state.status === 'cancelled' && 'Export cancelled.'}
+      <p className="export-status" data-testid="export-status" data-status={job.status} role={job.status === 'error' ? 'alert' : undefined}>
+        {job.status === 'done' &&
+          saved &&
+          `Saved ${saved.fileNames.length === 1 ? saved.fileNames[0] : `${saved.fileNames.length} files`} (${formatBytes(saved.bytes)}${saved.codec ? `, ${codecLabel(saved.codec)}` : ''}).`}
+        {job.status === 'error' && job.error}
+        {job.status === 'cancelled' && 'Export cancelled.'}
         {noEncoder && `This browser cannot encode ${format.toUpperCase()} video; choose another format or PNG frames.`}
       </p>
     </div>

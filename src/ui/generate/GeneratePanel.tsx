@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useGpuStore } from '../../state/gpu';
-import { STAGE_LABELS, getEngineClient, useJobStore } from '../../state/job';
+import { stageLabel, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
@@ -29,15 +29,18 @@ function LivePreviewSection({ running }: { running: boolean }) {
         <input type="checkbox" data-testid="live-preview-toggle" checked={on} onChange={(e) => setChoice(e.target.checked)} /> Live preview
         {gpu.fallback && <span className="hint-inline"> (slow on this software GPU)</span>}
       </label>
-      {on && (running ? <p className="hint">Preview paused while generating.</p> : <LivePreview client={getEngineClient()} />)}
+      {on && (running ? <p className="hint">Preview paused while generating.</p> : <LivePreview />)}
     </div>
   );
 }
 
+function formatEta(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 export function GeneratePanel() {
-  const job = useJobStore(
-    useShallow((s) => ({ status: s.status, engine: s.engine, stage: s.stage, progress: s.progress, error: s.error, result: s.result })),
-  );
+  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, motion: s.engines.motion, result: s.result })));
   const { generate, cancel, setEngine } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
@@ -68,18 +71,18 @@ export function GeneratePanel() {
       <fieldset className="engine-choice" disabled={running}>
         <legend>Engine</legend>
         <label>
-          <input type="radio" name="engine" data-testid="engine-classical" checked={job.engine === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
+          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
           <span className="hint-inline">instant, no download</span>
         </label>
         <label title="Install a model pack to use the neural engine">
-          <input type="radio" name="engine" data-testid="engine-neural" checked={job.engine === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
+          <input type="radio" name="engine" data-testid="engine-neural" checked={job.motion === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
           <span className="hint-inline">install a model pack</span>
         </label>
       </fieldset>
 
       <div className="generate-row">
         {running ? (
-          <button type="button" data-testid="cancel-button" onClick={cancel}>
+          <button type="button" data-testid="cancel-button" onClick={() => cancel()}>
             Cancel
           </button>
         ) : (
@@ -93,7 +96,7 @@ export function GeneratePanel() {
       {(running || job.status === 'done') && (
         <div className="job-progress" data-testid="job-progress" data-status={job.status} data-progress={job.progress.toFixed(3)}>
           <progress max={1} value={job.progress} aria-label="Generation progress" />
-          <span data-testid="job-stage">{running ? `${job.stage ? STAGE_LABELS[job.stage] : 'Starting'}… ${pct}%` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
+          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
         </div>
       )}
       {job.status === 'cancelled' && (

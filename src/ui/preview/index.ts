@@ -1,13 +1,13 @@
 /** The live preview: the component, and a stand-alone mount for hosts outside a React tree (tests, debugging). */
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
-import { LivePreview, type LivePreviewProps } from './LivePreview';
+import { LivePreview } from './LivePreview';
 
-export { LivePreview, type LivePreviewProps };
+export { LivePreview };
 
 /** Renders a LivePreview into `host`; returns the unmount function. */
-export function mountLivePreview(host: HTMLElement, props: LivePreviewProps = {}): () => void {
+export function mountLivePreview(host: HTMLElement): () => void {
   const root = createRoot(host);
-  root.render(createElement(LivePreview, props));
+  root.render(createElement(LivePreview));
   return () => root.unmount();
 }
