@@ -36,7 +36,7 @@ export class StorageQuotaError extends AppError {
       'storage',
       `Not enough storage for this model pack: it needs ${formatBytes(neededBytes)} and this browser allows ` +
         `${formatBytes(Math.max(0, availableBytes))} more for this site. Free space on the disk, remove other ` +
-        'model packs, or choose a smaller variant (q8 or q4).',
+        'model packs, or choose a smaller variant.',
       options,
     );
     this.name = 'StorageQuotaError';

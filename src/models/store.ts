@@ -50,7 +50,7 @@ export interface InstalledPack {
   readonly variant: Precision;
   readonly files: readonly FileEntry[];
   /** The whole file as bytes (files under 2 GB; use `file` or `stream` for ONNX external data). */
-  read(path: string): Promise<Uint8Array>;
+  read(path: string): Promise<Uint8Array<ArrayBuffer>>;
   /** A disk-backed Blob of the file: any size, read lazily. */
   file(path: string): Promise<Blob>;
   stream(path: string): Promise<ReadableStream<Uint8Array>>;

@@ -1,0 +1,161 @@
+/**
+ * Model-pack installer (src/models/loader.ts, store.ts) in real Chromium with OPFS: the tiny
+ * pack from the app's own origin and from a second local origin that misbehaves on purpose
+ * (e2e/packServer.ts). Every stored byte is checked against the committed file on disk (sha256
+ * by Node), read back through openPack and hashed by WebCrypto, not by the loader's hasher.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, test } from '../fixtures';
+import { startPackServer, TINY_DIR, type PackServer } from '../packServer';
+import { diskSha256, install, opfsNames, storedDigests, storedState } from './packs-helpers';
+
+const BIG = 'stage1_unet.q8.onnx'; // 980 KB: the file the fault tests cut or corrupt
+const SEG = 64 * 1024;
+
+let server: PackServer | null = null;
+test.afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+test('installs the bundled tiny pack in segments, verifies every file and reads it back offline', async ({ harness: page }) => {
+  const run = await install(page, { base: '/models/tiny/', kind: 'bundled', variant: 'q8', segmentBytes: SEG });
+  expect(run.error).toBeUndefined();
+  const rec = run.record!;
+  expect(rec.state).toBe('installed');
+  expect(rec.id).toBe('motion-i2v-tiny.q8');
+  // Goldens are test data: the app's install skips them.
+  expect(rec.files.some((f) => f.path.startsWith('goldens/'))).toBe(false);
+  expect(rec.verified.sort()).toEqual(rec.files.map((f) => f.path).sort());
+  // Progress: bytes only grow and end at the total.
+  expect(run.totalBytes).toBe(rec.totalBytes);
+  for (let i = 1; i < run.loaded.length; i++) expect(run.loaded[i]).toBeGreaterThanOrEqual(run.loaded[i - 1]);
+  expect(run.loaded.at(-1)).toBe(rec.totalBytes);
+  expect(Math.max(...run.rates)).toBeGreaterThan(0);
+  // The big file went to OPFS in 64 KiB segments, never as one buffer.
+  const [state] = await storedState(page);
+  expect(state.segments[BIG]).toBe(Math.ceil(readFileSync(resolve(TINY_DIR, BIG)).byteLength / SEG));
+  // Offline: nothing may come from the network now.
+  await page.route('**/models/tiny/**', (r) => r.abort());
+  const digests = await storedDigests(page, rec.id);
+  for (const f of rec.files) expect(digests[f.path], f.path).toBe(diskSha256(f.path));
+});
+
+test('a download cut in the middle resumes with Range after a reload, keeping the bytes it had', async ({ harness: page }) => {
+  server = await startPackServer({ cutOnce: { path: BIG, afterBytes: 300_000 } });
+  const first = await install(page, { base: server.url, segmentBytes: SEG });
+  expect(first.error?.reason).toBe('interrupted');
+  expect(first.error?.path).toBe(BIG);
+  expect(first.error?.message).toMatch(/Resume/);
+  const [cut] = await storedState(page);
+  expect(cut.state).toBe('installing');
+  const kept = cut.bytes[BIG];
+  expect(kept).toBeGreaterThan(0);
+  expect(kept).toBeLessThanOrEqual(300_000);
+
+  await page.reload();
+  const second = await install(page, { base: server.url, segmentBytes: SEG });
+  expect(second.error).toBeUndefined();
+  expect(second.record!.state).toBe('installed');
+  const resumed = server.log.filter((r) => r.path === BIG && r.method === 'GET');
+  expect(resumed.map((r) => [r.range, r.status])).toEqual([
+    [null, 200],
+    [`bytes=${kept}-`, 206],
+  ]);
+  // Files verified before the cut were not fetched again.
+  const before = first.filesDone;
+  expect(before.length).toBeGreaterThan(0);
+  for (const p of before) expect(server.log.filter((r) => r.path === p && r.method === 'GET')).toHaveLength(1);
+  const digests = await storedDigests(page, second.record!.id);
+  expect(digests[BIG]).toBe(diskSha256(BIG));
+});
+
+test('a server that ignores Range restarts the file from byte 0 and still verifies', async ({ harness: page }) => {
+  server = await startPackServer({ range: false, cutOnce: { path: BIG, afterBytes: 200_000 } });
+  expect((await install(page, { base: server.url, segmentBytes: SEG })).error?.reason).toBe('interrupted');
+  const run = await install(page, { base: server.url, segmentBytes: SEG });
+  expect(run.error).toBeUndefined();
+  const gets = server.log.filter((r) => r.path === BIG && r.method === 'GET');
+  expect(gets.at(-1)!.range).toMatch(/^bytes=\d+-$/);
+  expect(gets.at(-1)!.status).toBe(200);
+  expect((await storedDigests(page, run.record!.id))[BIG]).toBe(diskSha256(BIG));
+});
+
+test('cancel keeps verified files; installing again completes without fetching them twice', async ({ harness: page }) => {
+  server = await startPackServer();
+  const first = await install(page, { base: server.url, abortAfterFiles: 3 });
+  expect(first.error?.code).toBe('aborted');
+  const [state] = await storedState(page);
+  expect(state.state).toBe('installing');
+  expect(state.verified).toEqual(first.filesDone.slice(0, state.verified.length));
+  const second = await install(page, { base: server.url });
+  expect(second.record?.state).toBe('installed');
+  for (const p of state.verified) expect(server.log.filter((r) => r.path === p && r.method === 'GET')).toHaveLength(1);
+});
+
+test('a file whose sha256 differs is deleted and named; the pack stays not installed', async ({ harness: page }) => {
+  server = await startPackServer({ corrupt: BIG });
+  const run = await install(page, { base: server.url });
+  expect(run.error?.reason).toBe('integrity');
+  expect(run.error?.path).toBe(BIG);
+  expect(run.error?.message).toContain(BIG);
+  expect(run.error?.message).toMatch(/sha256 differs.*deleted/);
+  const [state] = await storedState(page);
+  expect(state.state).toBe('installing');
+  expect(state.bytes[BIG]).toBeUndefined(); // its bytes are gone
+  expect(state.verified).not.toContain(BIG);
+  const open = await page.evaluate(async () => {
+    const { openPack } = (await import(/* @vite-ignore */ '/src/models/store.ts' as string)) as typeof import('../../src/models/store');
+    return openPack('motion-i2v-tiny.q8').then(
+      () => 'opened',
+      (e) => (e as { reason: string }).reason,
+    );
+  });
+  expect(open).toBe('not-installed');
+});
+
+test('quota too small: refused before anything is downloaded or stored', async ({ harness: page }) => {
+  server = await startPackServer();
+  await page.evaluate(() => {
+    navigator.storage.estimate = async () => ({ quota: 2_000_000, usage: 1_500_000 });
+  });
+  const run = await install(page, { base: server.url });
+  expect(run.error?.code).toBe('storage');
+  // q8 variant + tokenizer: 2 969 072 bytes on disk.
+  expect(run.error?.message).toMatch(/Not enough storage for this model pack: it needs 3\.0 MB and this browser allows 500 KB more/);
+  expect(server.log.map((r) => r.path)).toEqual(['manifest.json']);
+  expect((await opfsNames(page)).packs).toEqual([]);
+});
+
+test('a pack URL without CORS headers fails with a message saying so, and stores nothing', async ({ harness: page }) => {
+  server = await startPackServer({ cors: false });
+  const run = await install(page, { base: server.url });
+  expect(run.error?.reason).toBe('network');
+  expect(run.error?.message).toContain(`${server.url}manifest.json`);
+  expect(run.error?.message).toMatch(/CORS headers: Access-Control-Allow-Origin/);
+  expect(server.log.map((r) => r.path)).toEqual(['manifest.json']); // the browser asked, then refused the answer
+  expect((await opfsNames(page)).packs).toEqual([]);
+});
+
+const MANIFEST = readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8');
+const forged = (f: (m: any) => void) => {
+  const m = JSON.parse(MANIFEST);
+  f(m);
+  return JSON.stringify(m);
+};
+for (const [what, manifest, expected] of [
+  ['another schema version', forged((m) => (m.schema = 2)), /uses manifest schema 2; this app reads schema 1\. Update the app/],
+  ['a corrupt manifest', MANIFEST.slice(0, 1000), /manifest\.json is not valid JSON/],
+  ['a forged manifest (path outside the pack)', forged((m) => (m.components.controlnet.files.q8[0].path = '../../secret')), /components\.controlnet\.files\.q8\[0\]\.path must be a plain relative path/],
+  ['a forged manifest (bad hash)', forged((m) => (m.tokenizer.files[1].sha256 = 'f'.repeat(63))), /tokenizer\.files\[1\]\.sha256 must be 64 lowercase hex digits/],
+] as const) {
+  test(`${what} is refused with a clear message before any download`, async ({ harness: page }) => {
+    server = await startPackServer({ manifest });
+    const run = await install(page, { base: server.url });
+    expect(run.error?.name).toBe('ManifestError');
+    expect(run.error?.message).toMatch(expected);
+    expect(server.log.map((r) => r.path)).toEqual(['manifest.json']);
+    expect((await opfsNames(page)).packs).toEqual([]);
+  });
+}
