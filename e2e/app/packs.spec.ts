@@ -107,6 +107,30 @@ test.describe('without the service worker (so routes see every request)', () => 
     expect(files).toContain('tokenizer/vocab.json');
   });
 
+  test('loose pack files dropped on the panel install; the page does not take them for an image', async ({ page }) => {
+    const panel = await openPanel(page);
+    await panel.getByTestId('pack-variant').selectOption('q8');
+    // Build the drop in the page from the pack's own files (names only, no folders: matched by name).
+    await page.evaluate(async () => {
+      const manifest = await (await fetch('/models/tiny/manifest.json')).json();
+      const paths: string[] = ['manifest.json', ...manifest.tokenizer.files.map((f: { path: string }) => f.path)];
+      for (const c of Object.values(manifest.components) as any[]) {
+        for (const f of c.files?.q8 ?? []) paths.push(f.path);
+        for (const seg of c.segments ?? []) for (const f of seg.files.q8) paths.push(f.path);
+      }
+      const dt = new DataTransfer();
+      for (const p of paths) dt.items.add(new File([await (await fetch(`/models/tiny/${p}`)).blob()], p.split('/').pop()!));
+      const zone = document.querySelector('[data-testid="pack-drop"]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const row = panel.getByTestId('pack-row');
+    await expect(row).toHaveAttribute('data-state', 'installed', { timeout: 60_000 });
+    await expect(row).toContainText(`q8 · ${mb(variantBytes('q8'))}`);
+    await expect(page.getByTestId('empty-state')).toBeVisible();
+    await expect(page.locator('.banner.error')).toHaveCount(0);
+  });
+
   test('a pack URL whose server sends no CORS headers: a clear message, nothing stored', async ({ page }) => {
     const server = await startPackServer({ cors: false });
     try {

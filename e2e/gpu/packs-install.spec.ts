@@ -20,7 +20,13 @@ test.afterEach(async () => {
 });
 
 test('installs the bundled tiny pack in segments, verifies every file and reads it back offline', async ({ harness: page }) => {
+  await page.evaluate(() => {
+    const w = window as unknown as { persistAsked: number };
+    w.persistAsked = 0;
+    navigator.storage.persist = async () => (w.persistAsked++, true);
+  });
   const run = await install(page, { base: '/models/tiny/', kind: 'bundled', variant: 'q8', segmentBytes: SEG });
+  expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBe(1);
   expect(run.error).toBeUndefined();
   const rec = run.record!;
   expect(rec.state).toBe('installed');

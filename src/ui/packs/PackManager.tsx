@@ -94,7 +94,7 @@ export function PackManager() {
   return (
     <section className="panel packs" aria-label="Model packs" data-testid="pack-manager">
       <h2>Model packs</h2>
-      {s.loaded && s.packs.length === 0 && <p className="hint">No model pack installed. The classical engine needs none.</p>}
+      {s.loaded && s.packs.length === 0 && !s.task && <p className="hint">No model pack installed. The classical engine needs none.</p>}
       {s.packs.length > 0 && (
         <ul className="pack-list" data-testid="pack-list">
           {s.packs.map((p) => (
