@@ -18,6 +18,8 @@ export interface PackServerOptions {
   range?: boolean;
   /** The first GET of `path` sends `afterBytes` bytes of the body, then the connection is destroyed. */
   cutOnce?: { path: string; afterBytes: number };
+  /** The first GET of `path` sends `afterBytes` bytes, then stalls until the server closes (a page reload meets it mid-body). */
+  stallOnce?: { path: string; afterBytes: number };
   /** Serve `path` with one byte flipped. */
   corrupt?: string;
   /** Serve this text as manifest.json. */
@@ -41,6 +43,7 @@ export async function startPackServer(options: PackServerOptions = {}): Promise<
   const { cors = true, range = true } = options;
   const log: LoggedRequest[] = [];
   let cut = options.cutOnce ? { ...options.cutOnce } : null;
+  let stall = options.stallOnce ? { ...options.stallOnce } : null;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/tiny\//, '');
     const entry: LoggedRequest = { method: req.method ?? 'GET', path, range: req.headers.range ?? null, status: 200 };
@@ -84,6 +87,11 @@ export async function startPackServer(options: PackServerOptions = {}): Promise<
       cut = null;
       res.write(part.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 50));
       return;
+    }
+    if (stall && stall.path === path) {
+      res.write(part.subarray(0, stall.afterBytes));
+      stall = null;
+      return; // never ends: closeAllConnections() drops it
     }
     res.end(part);
   });

@@ -77,6 +77,23 @@ test('a download cut in the middle resumes with Range after a reload, keeping th
   expect(digests[BIG]).toBe(diskSha256(BIG));
 });
 
+test('a reload in the middle of a file keeps its committed segments and resumes from their end', async ({ harness: page }) => {
+  server = await startPackServer({ stallOnce: { path: BIG, afterBytes: 5 * SEG + 1000 } });
+  const base = server.url;
+  // Start the install and leave it running; the big file stalls after 5 segments and a bit.
+  await page.evaluate(async (b) => {
+    const { installPack, urlSource } = (await import(/* @vite-ignore */ '/src/models/loader.ts' as string)) as typeof import('../../src/models/loader');
+    void installPack(urlSource(b), { variant: 'q8', segmentBytes: 64 * 1024 }).catch(() => undefined);
+  }, base);
+  await expect.poll(async () => (await storedState(page))[0]?.bytes[BIG] ?? 0, { timeout: 60_000 }).toBe(5 * SEG);
+  await page.reload(); // the segment being written (1000 bytes) is lost with the page; the five before it are not
+  const run = await install(page, { base, segmentBytes: SEG });
+  expect(run.error).toBeUndefined();
+  const gets = server.log.filter((r) => r.path === BIG && r.method === 'GET');
+  expect(gets.map((r) => r.range)).toEqual([null, `bytes=${5 * SEG}-`]);
+  expect((await storedDigests(page, run.record!.id))[BIG]).toBe(diskSha256(BIG));
+});
+
 test('a server that ignores Range restarts the file from byte 0 and still verifies', async ({ harness: page }) => {
   server = await startPackServer({ range: false, cutOnce: { path: BIG, afterBytes: 200_000 } });
   expect((await install(page, { base: server.url, segmentBytes: SEG })).error?.reason).toBe('interrupted');

@@ -313,11 +313,12 @@ export async function installPack(source: PackSource, options: InstallOptions = 
 
   const meter = createRateMeter();
   let done = 0; // bytes of finished files, for the overall fraction
+  let fetchedDone = 0; // bytes fetched in this run by finished files: the rate counts only these
   let lastEmit = -Infinity;
-  const tick = (path: string, fileBytes: number, stage: 'download' | 'check', force = false) => {
+  const tick = (path: string, fileBytes: number, stage: 'download' | 'check', fetched: number, force = false) => {
     const now = performance.now();
     const loaded = done + fileBytes;
-    if (stage === 'download') meter.sample(loaded, now);
+    if (stage === 'download') meter.sample(fetchedDone + fetched, now);
     if (!force && now - lastEmit < progressIntervalMs) return;
     lastEmit = now;
     emit({
@@ -339,7 +340,7 @@ export async function installPack(source: PackSource, options: InstallOptions = 
       continue;
     }
     emit({ type: 'file-start', stage: 'download', path: entry.path, bytes: entry.bytes, fraction: total ? done / total : 1 });
-    await fetchFile(source, dir, entry, hasher, { signal, segmentBytes, tick });
+    fetchedDone += await fetchFile(source, dir, entry, hasher, { signal, segmentBytes, tick });
     record = { ...record, verified: [...record.verified, entry.path] };
     await writeRecord(dir, record).catch((e) => {
       throw storageError(e, entry.path);
@@ -358,18 +359,21 @@ export async function installPack(source: PackSource, options: InstallOptions = 
 interface FetchFileContext {
   signal?: AbortSignal;
   segmentBytes: number;
-  tick(path: string, fileBytes: number, stage: 'download' | 'check', force?: boolean): void;
+  /** `fileBytes`: bytes of this file so far; `fetched`: of those, the ones that came from the source in this run. */
+  tick(path: string, fileBytes: number, stage: 'download' | 'check', fetched: number, force?: boolean): void;
 }
 
 /**
  * One file: re-hash the bytes kept from an earlier try, fetch the rest from there, hash every
  * chunk as it is written, roll to a new segment every `segmentBytes`. A mismatch deletes the
  * file's bytes and throws naming it; a cut or cancel closes (keeps) the segment in progress.
+ * Resolves with the bytes fetched from the source.
  */
-async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, entry: FileEntry, hasher: IHasher, ctx: FetchFileContext): Promise<void> {
+async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, entry: FileEntry, hasher: IHasher, ctx: FetchFileContext): Promise<number> {
   const { signal, segmentBytes, tick } = ctx;
   hasher.init();
   let have = 0;
+  let fetched = 0;
   const kept = await segments(dir, entry.path);
   if (kept.reduce((s, p) => s + p.size, 0) > entry.bytes) {
     await deleteFile(dir, entry.path);
@@ -381,7 +385,7 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
         if (done) break;
         hasher.update(value);
         have += value.byteLength;
-        tick(entry.path, have, 'check');
+        tick(entry.path, have, 'check', 0);
         if (signal?.aborted) {
           await reader.cancel();
           throw new AbortError();
@@ -434,10 +438,11 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
           await writer!.write(part as Uint8Array<ArrayBuffer>).catch((e) => Promise.reject(storageError(e, entry.path)));
           inSegment += take;
           have += take;
+          fetched += take;
           value = value.subarray(take);
           if (inSegment >= segmentBytes) await closeSegment();
         }
-        tick(entry.path, have, 'download');
+        tick(entry.path, have, 'download', fetched);
         if (signal?.aborted) throw new AbortError();
       }
     } finally {
@@ -449,7 +454,7 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
       throw new ModelPackError('interrupted', `The download of ${entry.path} stopped after ${formatBytes(have)} of ${formatBytes(entry.bytes)}. Press Resume to continue from there.`, { path: entry.path });
     }
   }
-  tick(entry.path, have, 'download', true);
+  tick(entry.path, have, 'download', fetched, true);
   const digest = hasher.digest('hex');
   if (digest !== entry.sha256) {
     await deleteFile(dir, entry.path);
@@ -459,4 +464,5 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
       { path: entry.path },
     );
   }
+  return fetched;
 }
