@@ -4,7 +4,7 @@
  * (e2e/packServer.ts). Every stored byte is checked against the committed file on disk (sha256
  * by Node), read back through openPack and hashed by WebCrypto, not by the loader's hasher.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, test } from '../fixtures';
 import { startPackServer, TINY_DIR, type PackServer } from '../packServer';
@@ -46,6 +46,15 @@ test('installs the bundled tiny pack in segments, verifies every file and reads 
   await page.route('**/models/tiny/**', (r) => r.abort());
   const digests = await storedDigests(page, rec.id);
   for (const f of rec.files) expect(digests[f.path], f.path).toBe(diskSha256(f.path));
+});
+
+test('goldens come along only when asked (tests), and verify like every other file', async ({ harness: page }) => {
+  const run = await install(page, { base: '/models/tiny/', kind: 'bundled', variant: 'q4', goldens: true });
+  expect(run.error).toBeUndefined();
+  const goldens = run.record!.files.filter((f) => f.path.startsWith('goldens/')).map((f) => f.path);
+  expect(goldens.sort()).toEqual(readdirSync(resolve(TINY_DIR, 'goldens')).map((f) => `goldens/${f}`).sort());
+  const digests = await storedDigests(page, run.record!.id);
+  for (const g of goldens) expect(digests[g], g).toBe(diskSha256(g));
 });
 
 test('a download cut in the middle resumes with Range after a reload, keeping the bytes it had', async ({ harness: page }) => {

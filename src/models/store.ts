@@ -20,6 +20,8 @@ import { parseManifest, type FileEntry, type Manifest, type Precision } from './
 import { ModelPackError } from './packErrors';
 
 export const PACKS_DIR = 'model-packs';
+/** Largest file `read()` returns whole (2 GiB - 1). */
+export const MAX_READ_BYTES = 2 ** 31 - 1;
 
 export type PackSourceInfo =
   | { kind: 'url'; url: string }
@@ -216,7 +218,12 @@ export async function openPack(id: string, options: StoreOptions = {}): Promise<
     variant: record.variant,
     files: record.files,
     file,
-    read: async (path) => new Uint8Array(await (await file(path)).arrayBuffer()),
+    read: async (path) => {
+      const blob = await file(path);
+      // One ArrayBuffer cannot hold more than about 2 GB in browsers: big files are read in parts.
+      if (blob.size > MAX_READ_BYTES) throw new RangeError(`${path} is ${blob.size} bytes: read it with file() or stream(), not read()`);
+      return new Uint8Array(await blob.arrayBuffer());
+    },
     stream: async (path) => (await file(path)).stream() as ReadableStream<Uint8Array>,
   };
 }
