@@ -16,7 +16,7 @@ function variantBytes(variant: 'fp32' | 'q8' | 'q4'): number {
 }
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-/** Folder names stored for each pack in OPFS (model-packs/<id>/data/<file>). */
+/** Files stored for each pack in OPFS (model-packs/<id>/data/<file>), keyed by id without its version tag. */
 async function storedFiles(page: Page): Promise<Record<string, string[]>> {
   return page.evaluate(async () => {
     type Dir = FileSystemDirectoryHandle & { keys(): AsyncIterable<string> };
@@ -29,7 +29,7 @@ async function storedFiles(page: Page): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
     for (const id of await keys(root)) {
       const pack = await root.getDirectoryHandle(id);
-      out[id] = (await keys(pack)).includes('data') ? await keys(await pack.getDirectoryHandle('data')) : [];
+      out[id.replace(/-[0-9a-f]{12}$/, '')] = (await keys(pack)).includes('data') ? await keys(await pack.getDirectoryHandle('data')) : [];
     }
     return out;
   });
@@ -105,6 +105,16 @@ test.describe('without the service worker (so routes see every request)', () => 
     const files = (await storedFiles(page))['motion-i2v-tiny.q4'];
     expect(files).toContain('stage1_unet.q4.onnx');
     expect(files).toContain('tokenizer/vocab.json');
+  });
+
+  test('pack files picked with the multiple-file picker install (matched by name)', async ({ page }) => {
+    const panel = await openPanel(page);
+    await panel.getByTestId('pack-variant').selectOption('q4');
+    const files = ['manifest.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt', ...readdirSync(TINY_DIR).filter((f) => f.endsWith('.q4.onnx'))];
+    await panel.getByTestId('pack-files-input').setInputFiles(files.map((f) => resolve(TINY_DIR, f)));
+    const row = panel.getByTestId('pack-row');
+    await expect(row).toHaveAttribute('data-state', 'installed', { timeout: 60_000 });
+    await expect(row).toContainText(`q4 · ${mb(variantBytes('q4'))}`);
   });
 
   test('loose pack files dropped on the panel install; the page does not take them for an image', async ({ page }) => {

@@ -10,8 +10,21 @@ import { expect, test } from '../fixtures';
 import { startPackServer, TINY_DIR, type PackServer } from '../packServer';
 import { diskSha256, install, opfsNames, storedDigests, storedState } from './packs-helpers';
 
+const MANIFEST = readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8');
+const forged = (f: (m: any) => void) => {
+  const m = JSON.parse(MANIFEST);
+  f(m);
+  return JSON.stringify(m);
+};
 const BIG = 'stage1_unet.q8.onnx'; // 980 KB: the file the fault tests cut or corrupt
 const SEG = 64 * 1024;
+
+/** No pack folder, and nothing beside model-packs/ in this origin's OPFS. */
+async function expectNothingStored(page: import('@playwright/test').Page) {
+  const names = await opfsNames(page);
+  expect(names.top.filter((n) => n !== 'model-packs')).toEqual([]);
+  expect(names.packs).toEqual([]);
+}
 
 let server: PackServer | null = null;
 test.afterEach(async () => {
@@ -30,7 +43,7 @@ test('installs the bundled tiny pack in segments, verifies every file and reads 
   expect(run.error).toBeUndefined();
   const rec = run.record!;
   expect(rec.state).toBe('installed');
-  expect(rec.id).toBe('motion-i2v-tiny.q8');
+  expect(rec.id).toMatch(/^motion-i2v-tiny\.q8-[0-9a-f]{12}$/);
   // Goldens are test data: the app's install skips them.
   expect(rec.files.some((f) => f.path.startsWith('goldens/'))).toBe(false);
   expect(rec.verified.sort()).toEqual(rec.files.map((f) => f.path).sort());
@@ -94,7 +107,8 @@ test('a reload in the middle of a file keeps its committed segments and resumes 
     const { installPack, urlSource } = (await import(/* @vite-ignore */ '/src/models/loader.ts' as string)) as typeof import('../../src/models/loader');
     void installPack(urlSource(b), { variant: 'q8', segmentBytes: 64 * 1024 }).catch(() => undefined);
   }, base);
-  await expect.poll(async () => (await storedState(page))[0]?.bytes[BIG] ?? 0, { timeout: 60_000 }).toBe(5 * SEG);
+  // (A segment being replaced as it is listed can refuse one read: try again on the next poll.)
+  await expect.poll(async () => (await storedState(page).catch(() => []))[0]?.bytes[BIG] ?? 0, { timeout: 60_000 }).toBe(5 * SEG);
   await page.reload(); // the segment being written (1000 bytes) is lost with the page; the five before it are not
   const run = await install(page, { base, segmentBytes: SEG });
   expect(run.error).toBeUndefined();
@@ -137,14 +151,34 @@ test('a file whose sha256 differs is deleted and named; the pack stays not insta
   expect(state.state).toBe('installing');
   expect(state.bytes[BIG]).toBeUndefined(); // its bytes are gone
   expect(state.verified).not.toContain(BIG);
-  const open = await page.evaluate(async () => {
+  const open = await page.evaluate(async (id) => {
     const { openPack } = (await import(/* @vite-ignore */ '/src/models/store.ts' as string)) as typeof import('../../src/models/store');
-    return openPack('motion-i2v-tiny.q8').then(
+    return openPack(id).then(
       () => 'opened',
       (e) => (e as { reason: string }).reason,
     );
-  });
+  }, state.id);
   expect(open).toBe('not-installed');
+});
+
+test('a new version of an installed pack that fails verification leaves the installed one in use', async ({ harness: page }) => {
+  const old = await install(page, { base: '/models/tiny/', kind: 'bundled' });
+  expect(old.record?.state).toBe('installed');
+  // The "new version" lists another hash for the big file; the bytes served do not match it.
+  server = await startPackServer({ manifest: forged((m) => (m.components.stage1_unet.files.q8[0].sha256 = '0'.repeat(64))) });
+  const run = await install(page, { base: server.url });
+  expect(run.error?.reason).toBe('integrity');
+  expect(run.error?.path).toBe(BIG);
+  const states = await storedState(page);
+  expect(states).toHaveLength(2);
+  expect(states.find((p) => p.id === old.record!.id)?.state).toBe('installed');
+  expect(states.find((p) => p.id !== old.record!.id)?.state).toBe('installing');
+  const digests = await storedDigests(page, old.record!.id);
+  for (const f of old.record!.files) expect(digests[f.path], f.path).toBe(diskSha256(f.path));
+  // A good new version (here: another file list, goldens included) replaces both once complete.
+  const fixed = await install(page, { base: '/models/tiny/', kind: 'bundled', goldens: true });
+  expect(fixed.record?.state).toBe('installed');
+  expect((await storedState(page)).map((p) => [p.id, p.state])).toEqual([[fixed.record!.id, 'installed']]);
 });
 
 test('quota too small: refused before anything is downloaded or stored', async ({ harness: page }) => {
@@ -157,7 +191,7 @@ test('quota too small: refused before anything is downloaded or stored', async (
   // q8 variant + tokenizer: 2 969 072 bytes on disk.
   expect(run.error?.message).toMatch(/Not enough storage for this model pack: it needs 3\.0 MB and this browser allows 500 KB more/);
   expect(server.log.map((r) => r.path)).toEqual(['manifest.json']);
-  expect((await opfsNames(page)).packs).toEqual([]);
+  await expectNothingStored(page);
 });
 
 test('a pack URL without CORS headers fails with a message saying so, and stores nothing', async ({ harness: page }) => {
@@ -167,15 +201,9 @@ test('a pack URL without CORS headers fails with a message saying so, and stores
   expect(run.error?.message).toContain(`${server.url}manifest.json`);
   expect(run.error?.message).toMatch(/CORS headers: Access-Control-Allow-Origin/);
   expect(server.log.map((r) => r.path)).toEqual(['manifest.json']); // the browser asked, then refused the answer
-  expect((await opfsNames(page)).packs).toEqual([]);
+  await expectNothingStored(page);
 });
 
-const MANIFEST = readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8');
-const forged = (f: (m: any) => void) => {
-  const m = JSON.parse(MANIFEST);
-  f(m);
-  return JSON.stringify(m);
-};
 for (const [what, manifest, expected] of [
   ['another schema version', forged((m) => (m.schema = 2)), /uses manifest schema 2; this app reads schema 1\. Update the app/],
   ['a corrupt manifest', MANIFEST.slice(0, 1000), /manifest\.json is not valid JSON/],
@@ -188,6 +216,6 @@ for (const [what, manifest, expected] of [
     expect(run.error?.name).toBe('ManifestError');
     expect(run.error?.message).toMatch(expected);
     expect(server.log.map((r) => r.path)).toEqual(['manifest.json']);
-    expect((await opfsNames(page)).packs).toEqual([]);
+    await expectNothingStored(page);
   });
 }

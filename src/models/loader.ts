@@ -15,6 +15,7 @@ import { formatBytes, ModelPackError, StorageQuotaError } from './packErrors';
 import { createRateMeter } from './progress';
 import {
   deleteFile,
+  listPacks,
   nextSegment,
   packsRoot,
   readRecord,
@@ -230,6 +231,13 @@ async function checkQuota(neededBytes: number): Promise<void> {
   if (neededBytes + QUOTA_MARGIN > available) throw new StorageQuotaError(neededBytes, available);
 }
 
+/** 12 hex digits naming a file list (paths and hashes), so each version of a pack gets its own folder. */
+async function filesTag(files: readonly FileEntry[]): Promise<string> {
+  const h = await createSHA256();
+  for (const f of files) h.update(`${f.path}\n${f.sha256}\n${f.bytes}\n`);
+  return h.digest('hex').slice(0, 12);
+}
+
 function sameFiles(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
   return a.length === b.length && a.every((f, i) => f.path === b[i].path && f.sha256 === b[i].sha256 && f.bytes === b[i].bytes);
 }
@@ -257,7 +265,9 @@ export async function installPack(source: PackSource, options: InstallOptions = 
   const variant = chooseVariant(manifest, { shaderF16: options.shaderF16 ?? false, override: options.variant });
   const files = packFiles(manifest, variant, { goldens: options.goldens });
   source.check?.(files);
-  const id = packId(manifest.name, variant);
+  // One folder per exact file list: a new version of a pack installs beside the old one, which
+  // stays usable until the new one has verified every file (then the old one is removed).
+  const id = `${packId(manifest.name, variant)}-${await filesTag(files)}`;
   const total = totalBytes(files);
 
   const root = await packsRoot(options);
@@ -268,7 +278,7 @@ export async function installPack(source: PackSource, options: InstallOptions = 
     return record;
   }
   if (dir && (!record || !sameFiles(record.files, files))) {
-    // Another version of this pack (or debris without a record): start clean.
+    // Debris without a readable record: start clean.
     await removePack(id, options);
     dir = null;
     record = null;
@@ -352,6 +362,9 @@ export async function installPack(source: PackSource, options: InstallOptions = 
   await writeRecord(dir, record).catch((e) => {
     throw storageError(e);
   });
+  for (const other of await listPacks(options)) {
+    if (other.id !== id && other.name === record.name && other.variant === record.variant) await removePack(other.id, options);
+  }
   emit({ type: 'done', stage: 'done', fraction: 1, record });
   return record;
 }

@@ -1,5 +1,7 @@
 /**
  * Installed model packs in the Origin Private File System (OPFS), so a pack loads offline.
+ * `<id>` is `<name>.<variant>-<tag>`, the tag naming the exact file list: a new version of a
+ * pack installs beside the old one, which stays usable until the new one is complete.
  *
  *   model-packs/<id>/record.json     PackRecord: source, variant, file list, which files verified
  *                   /manifest.json   the manifest as downloaded

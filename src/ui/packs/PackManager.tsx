@@ -55,7 +55,7 @@ function Progress({ task, onCancel }: { task: InstallTask; onCancel: () => void 
           Cancel
         </button>
       </div>
-      <progress max={totalBytes || 1} value={loadedBytes} />
+      <progress max={totalBytes || 1} value={loadedBytes} aria-label="Model pack download" />
       <span data-testid="pack-progress-text">
         {totalBytes ? `${formatBytes(loadedBytes)} of ${formatBytes(totalBytes)}` : 'Reading the manifest…'}
         {checking ? ' · checking what was kept' : bytesPerSecond > 0 ? ` · ${formatBytes(bytesPerSecond)}/s · ${formatEta(etaSeconds)}` : ''}
