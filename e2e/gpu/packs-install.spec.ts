@@ -55,6 +55,11 @@ test('installs the bundled tiny pack in segments, verifies every file and reads 
   // The big file went to OPFS in 64 KiB segments, never as one buffer.
   const [state] = await storedState(page);
   expect(state.segments[BIG]).toBe(Math.ceil(readFileSync(resolve(TINY_DIR, BIG)).byteLength / SEG));
+  const found = await page.evaluate(async () => {
+    const { findInstalledPack } = (await import(/* @vite-ignore */ '/src/models/store.ts' as string)) as typeof import('../../src/models/store');
+    return [(await findInstalledPack('motion-i2v-tiny'))?.id, (await findInstalledPack('motion-i2v-tiny', 'fp32'))?.id ?? null];
+  });
+  expect(found).toEqual([rec.id, null]);
   // Offline: nothing may come from the network now.
   await page.route('**/models/tiny/**', (r) => r.abort());
   const digests = await storedDigests(page, rec.id);

@@ -140,6 +140,15 @@ export async function listPacks(options: StoreOptions = {}): Promise<PackRecord[
   return out;
 }
 
+/**
+ * The installed pack of that name (and variant, when given) to run: the most recently updated
+ * one if several variants are installed. Null when none is complete.
+ */
+export async function findInstalledPack(name: string, variant?: Precision, options: StoreOptions = {}): Promise<PackRecord | null> {
+  const found = (await listPacks(options)).filter((p) => p.state === 'installed' && p.name === name && (!variant || p.variant === variant));
+  return found.sort((a, b) => b.updatedAt - a.updatedAt)[0] ?? null;
+}
+
 /** Deletes a pack and everything stored for it; resolves once it is gone. */
 export async function removePack(id: string, options: StoreOptions = {}): Promise<void> {
   const root = await packsRoot(options);
