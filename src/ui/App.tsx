@@ -12,6 +12,7 @@ import { GpuBanner, MessageBanner } from './Banners';
 import { EditorCanvas } from './EditorCanvas';
 import { EmptyState } from './EmptyState';
 import { GeneratePanel } from './generate/GeneratePanel';
+import { PackManager } from './packs/PackManager';
 import { Toolbar } from './Toolbar';
 import { TrajectoryPanel } from './TrajectoryPanel';
 import { tools } from './tools';
@@ -130,6 +131,7 @@ export function App() {
         <aside className="side">
           <TrajectoryPanel />
           <GeneratePanel />
+          <PackManager />
         </aside>
       </div>
     </div>
