@@ -8,7 +8,7 @@ import { isAbort } from '../errors';
 import { BUNDLED_TINY_PACK, installPack, localSource, urlSource, type InstallProgress, type LocalFile, type PackSource } from '../models/loader';
 import type { Precision } from '../models/manifest';
 import { listPacks, removePack, type PackRecord } from '../models/store';
-import { gpuManager } from './gpu';
+import { getEngineClient } from './gpu';
 
 export type VariantChoice = 'auto' | Precision;
 
@@ -45,9 +45,10 @@ export interface PacksState {
 
 let controller: AbortController | null = null;
 
+/** Asks the engine worker (the app's one GPU device) whether fp16 shaders are available. */
 async function shaderF16(): Promise<boolean> {
   try {
-    return (await gpuManager.get()).features.shaderF16;
+    return (await getEngineClient().gpuInfo()).features.shaderF16;
   } catch {
     return false;
   }
