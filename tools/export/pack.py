@@ -47,41 +47,68 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
         log("exported", fname)
         return model
 
-    vocab_size = models["text_encoder"].text_model.embeddings.token_embedding.num_embeddings
+    def release(name):
+        if hasattr(models, "release"):        # a lazy loader: free the component once its graphs are written
+            models.release(name)
+
+    te = models["text_encoder"]
+    vocab_size = te.text_model.embeddings.token_embedding.num_embeddings
     ids = torch.arange(B * L, dtype=torch.int32).reshape(B, L) % vocab_size
-    one(models["text_encoder"], {"input_ids": ids}, ["input_ids"], ["last_hidden_state"], "text_encoder.onnx", F1)
+    one(te, {"input_ids": ids}, ["input_ids"], ["last_hidden_state"], "text_encoder.onnx", F1)
     with torch.no_grad():
-        ctx = models["text_encoder"](ids)
-    one(VAEEncoderExport(models["vae"]), {"image": rand(1, 3, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
-        ["latent"], "vae_encoder.onnx", F1)
-    one(VAEDecoderExport(models["vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"], "vae_decoder.onnx", F1)
-    one(VAEEncoderExport(models["flow_vae"]), {"image": rand(1, 2, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
+        ctx = te(ids)
+    del te
+    release("text_encoder")
+    image, image_eps, latent = rand(1, 3, H, W), rand(1, 4, h, w), rand(1, 4, h, w)
+    vae = models["vae"]
+    one(VAEEncoderExport(vae), {"image": image, "eps": image_eps}, ["image", "eps"], ["latent"], "vae_encoder.onnx", F1)
+    one(VAEDecoderExport(vae), {"latent": latent}, ["latent"], ["image"], "vae_decoder.onnx", F1)
+    del vae
+    release("vae")
+    fvae = models["flow_vae"]
+    one(VAEEncoderExport(fvae), {"image": rand(1, 2, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
         ["latent"], "flow_vae_encoder.onnx", F1)
-    one(VAEDecoderExport(models["flow_vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"],
-        "flow_vae_decoder.onnx", F1)
+    one(VAEDecoderExport(fvae), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"], "flow_vae_decoder.onnx", F1)
+    del fvae
+    release("flow_vae")
 
     stride = torch.tensor([list(cfg.strides[:F1])] * B, dtype=torch.float32)
     s1_in = {"sample": rand(B, 8, F1, h, w), "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx,
              "stride": stride, "control": rand(B, 5, F1, h, w), "control_scale": torch.tensor([1.0])}
     cn = models["controlnet"]
-    cn_model = StepsModule(cn, cn.program(), cn.input_names(), cn.output_names())
-    one(cn_model, s1_in, cn.input_names(), cn.output_names(), "controlnet.onnx", F1)
+    cn_in, cn_out = cn.input_names(), cn.output_names()
+    cn_model = StepsModule(cn, cn.program(), cn_in, cn_out)
+    one(cn_model, s1_in, cn_in, cn_out, "controlnet.onnx", F1)
     with torch.no_grad():
-        res = cn_model(*[s1_in[k] for k in cn.input_names()])
+        res = cn_model(*[s1_in[k] for k in cn_in])
+    del cn, cn_model
+    release("controlnet")
     u1 = models["stage1_unet"]
-    u1_in = dict(s1_in, **dict(zip(cn.output_names(), res)))
+    u1_in = dict(s1_in, **dict(zip(cn_out, res)))
     u1_names = u1.input_names(with_control=True)
     one(StepsModule(u1, u1.program(True), u1_names, ["noise_pred"]), u1_in, u1_names, ["noise_pred"],
         "stage1_unet.onnx", F1)
+    del u1, u1_in, res
+    release("stage1_unet")
 
     seg_files, plan_json = export_stage2(models["stage2_unet"], cfg, {"sample": rand(B, 4, Fr, h, w),
                                          "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx},
                                          rand(Fr, 2, H, W, scale=6.0), out_dir, log)
+    release("stage2_unet")
+    # Stage 1's own text encoder / image-VAE encoder, only when they differ from stage 2's (the CLI decides).
+    extra = [c for c in getattr(models, "stage1_extras", ()) if c in mf.OPTIONAL_COMPONENTS]
+    if "stage1_text_encoder" in extra:
+        one(models["stage1_text_encoder"], {"input_ids": ids}, ["input_ids"], ["last_hidden_state"],
+            "stage1_text_encoder.onnx", F1)
+        release("stage1_text_encoder")
+    if "stage1_vae_encoder" in extra:
+        one(VAEEncoderExport(models["stage1_vae_encoder"]), {"image": image, "eps": image_eps}, ["image", "eps"],
+            ["latent"], "stage1_vae_encoder.onnx", F1)
+        release("stage1_vae_encoder")
 
-    comp_files = ["text_encoder.onnx", "vae_encoder.onnx", "vae_decoder.onnx", "flow_vae_encoder.onnx",
-                  "flow_vae_decoder.onnx", "controlnet.onnx", "stage1_unet.onnx"] + seg_files
+    comp_files = [c + ".onnx" for c in mf.COMPONENTS + extra] + seg_files
     write_variants(out_dir, comp_files, [p for p in precisions if p != "fp32"], log)
-    man = mf.build_manifest(out_dir, cfg, list(precisions), seg_files, plan_json,
+    man = mf.build_manifest(out_dir, cfg, list(precisions), seg_files, plan_json, extra=extra,
                             tokenizer={"vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt", "max_length": L})
     if "fp32" not in precisions:                  # fp32 files were only the source of the variants
         for fn in comp_files:
