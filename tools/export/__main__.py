@@ -32,6 +32,7 @@ from tools.export.vae import AutoencoderKL
 ORDER = ["stage1_text_encoder", "stage1_vae_encoder", "flow_vae", "stage1_unet", "controlnet", "text_encoder", "vae",
          "stage2_unet"]
 _VAE_ENCODER_KEYS = ("encoder.", "quant_conv.")
+DEFAULT_PRECISIONS = "q4f16,q4"
 
 
 def build_empty(name, cfg, vocab_size):
@@ -147,8 +148,10 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint_dir")
     ap.add_argument("out_dir")
-    ap.add_argument("--precision", default="fp32,q8",
-                    help=f"comma-separated subset of {','.join(PRECISIONS)} (default fp32,q8)")
+    # Browser default: q4f16 for adapters with shader-f16, q4 (fp32 activations) for the others; a full fp32 pack
+    # (about 14 GB, a 5 GB stage-1 UNet graph) is for parity checks, not for browsers.
+    ap.add_argument("--precision", default=DEFAULT_PRECISIONS,
+                    help=f"comma-separated subset of {','.join(PRECISIONS)} (default {DEFAULT_PRECISIONS})")
     ap.add_argument("--config", default="full", choices=["full", "tiny"],
                     help="architecture sizes: full (the official checkpoints) or tiny (tests)")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing out_dir (only after success)")
