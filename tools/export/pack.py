@@ -4,7 +4,9 @@ through the same export calls with the same example shapes, and a test checks th
 """
 import json
 import os
+import resource
 import shutil
+import time
 
 import numpy as np
 import onnx
@@ -17,6 +19,11 @@ from tools.export.unet import run_steps
 from tools.export.vae import VAEDecoderExport, VAEEncoderExport
 
 PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16")
+
+
+def _usage(t0):
+    """Seconds since t0 and the process's peak resident memory so far (for the CLI's log)."""
+    return f"{time.time() - t0:.1f} s, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
 
 
 def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print):
@@ -37,6 +44,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     shutil.copyfile(merges, os.path.join(out_dir, "tokenizer", "merges.txt"))
 
     def one(module, inputs, in_names, out_names, fname, frames):
+        t0 = time.time()
         ax = dyn_axes(inputs, B, frames)
         with torch.no_grad():
             outs = module(*[inputs[k] for k in in_names])
@@ -44,7 +52,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
         ax.update(dyn_axes(dict(zip(out_names, outs)), B, frames))
         model = export(module, [inputs[k] for k in in_names], in_names, out_names, os.path.join(out_dir, fname), ax)
         onnx.checker.check_model(os.path.join(out_dir, fname))
-        log("exported", fname)
+        log("exported", fname, f"({_usage(t0)})")
         return model
 
     def release(name):
@@ -124,6 +132,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
 def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
     """Segments stage2_unet.segNN.onnx + the plan (README: stage-2 cut).  Example tensors at the cuts come from
     running the float32 program on `inputs`."""
+    t0 = time.time()
     B, Fr = inputs["sample"].shape[0], cfg.frames
     flow = flow.clone()
     flow[0] = 0
@@ -151,16 +160,18 @@ def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
                               "flow": "flow", "frames": Fr, "height": fh, "width": fw, "channels": c,
                               "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7, "frame0_batch": "same",
                               "resized_flow": f"flow_{fh}x{fw}"})
-    log("exported stage-2 segments:", len(seg_files))
+    log("exported stage-2 segments:", len(seg_files), f"({_usage(t0)})")
     return seg_files, plan_json
 
 
 def write_variants(out_dir, files, precisions, log=print):
     """<name>.<precision>.onnx for every fp32 file (manifest.SUFFIX names)."""
     for fn in files:
+        t0 = time.time()
         src = onnx.load(os.path.join(out_dir, fn))
         for p in precisions:
             v = variant(src, p)
             onnx.checker.check_model(v) if v.ByteSize() < 2_000_000_000 else None
             save(v, os.path.join(out_dir, fn.replace(".onnx", mf.SUFFIX[p])))
-        log("variants", fn, ",".join(precisions))
+        del src
+        log("variants", fn, ",".join(precisions), f"({_usage(t0)})")
