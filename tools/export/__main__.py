@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -180,6 +181,8 @@ def main(argv=None):
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
+    # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         export_pack(models, cfg, tmp, precisions,
                     tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log)

@@ -263,3 +263,19 @@ def test_module_entry_point_exit_status(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tools.export", str(tmp_path / "nope"), str(tmp_path / "out")],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "not a folder" in r.stderr and not (tmp_path / "out").exists()
+
+
+def test_sigterm_during_export_leaves_nothing(fake, tmp_path):
+    """A long export stopped with `kill` removes its .partial folder like a failure does."""
+    import signal
+    import time
+    out = tmp_path / "pack"
+    p = subprocess.Popen([sys.executable, "-m", "tools.export", fake, str(out), "--config", "tiny"], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while not [d for d in os.listdir(tmp_path) if d.startswith(".pack.partial-")]:
+        assert p.poll() is None and time.time() < deadline, "the export ended before it could be stopped"
+        time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=120) == 143
+    assert os.listdir(tmp_path) == []
