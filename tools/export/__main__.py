@@ -180,9 +180,10 @@ def main(argv=None):
     log(f"check pass: {time.time() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB")
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
-    # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does
+    # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does (installed before the
+    # folder exists, so no signal can fall between the two)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
     try:
         export_pack(models, cfg, tmp, precisions,
                     tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log)

@@ -16,8 +16,11 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+import onnx
 import pytest
 import torch
+from onnx import numpy_helper
 
 from tools.export.__main__ import load_models, main
 from tools.export.checkpoint import RV_SAFETENSORS, read_safetensors, write_safetensors
@@ -237,6 +240,25 @@ def test_stage1_files_that_differ_get_their_own_components(fake, tmp_path):
     s2 = read_safetensors(os.path.join(r, S2, "vae/diffusion_pytorch_model.safetensors"))
     assert torch.equal(models["stage1_vae_encoder"].state_dict()["encoder.conv_in.bias"], s2["encoder.conv_in.bias"])
     assert not torch.equal(models["vae"].state_dict()["encoder.conv_in.bias"], s2["encoder.conv_in.bias"])
+
+    # ... and the export writes them, with stage 1's weights, the same I/O as their stage-2 counterparts
+    out = str(tmp_path / "pack")
+    assert main([r, out, "--config", "tiny", "--precision", "fp32", "--quiet"]) == 0
+    comps = json.load(open(os.path.join(out, "manifest.json")))["components"]
+    for own, shared in (("stage1_text_encoder", "text_encoder"), ("stage1_vae_encoder", "vae_encoder")):
+        assert comps[own]["inputs"] == comps[shared]["inputs"] and comps[own]["outputs"] == comps[shared]["outputs"]
+        assert [e["path"] for e in comps[own]["files"]["fp32"]] == [own + ".onnx"]
+
+    def initializers(name):
+        return [numpy_helper.to_array(t) for t in onnx.load(os.path.join(out, name)).graph.initializer]
+
+    def holds(name, value):
+        v = value.numpy()
+        return any(a.shape == v.shape and np.array_equal(a, v) for a in initializers(name))
+    bias1 = s1["text_model.final_layer_norm.bias"]
+    assert holds("stage1_text_encoder.onnx", bias1) and not holds("text_encoder.onnx", bias1)
+    assert holds("stage1_vae_encoder.onnx", s2["encoder.conv_in.bias"])
+    assert not holds("vae_encoder.onnx", s2["encoder.conv_in.bias"])
 
 
 def test_different_stage1_tokenizer_is_refused(fake, tmp_path, capsys):
