@@ -64,7 +64,7 @@ def stored_weights(module, precision):
 def run(pack, precisions=PRECISIONS):
     g = dict(golden.read(os.path.join(pack, "goldens", "pipeline_i2v.bin"))[0])
     models, _, _ = build_models()
-    d = lambda k: torch.from_numpy(np.asarray(g[k])).double()                     # noqa: E731
+    d = lambda k: torch.from_numpy(np.array(g[k])).double()                       # noqa: E731
     rows = []
     print("| precision | flows max abs (px) | flows mean abs (px) | video max abs | video mean abs |\n|---|---:|---:|---:|---:|")
     for prec in precisions:
