@@ -11,6 +11,9 @@ SUFFIX = {"fp32": ".onnx", "fp16": ".fp16.onnx", "q8": ".q8.onnx", "q4": ".q4.on
 
 COMPONENTS = ["text_encoder", "vae_encoder", "vae_decoder", "flow_vae_encoder", "flow_vae_decoder", "controlnet",
               "stage1_unet"]
+# Written only when stage 1's own file differs from stage 2's (the authors' stage 1 encodes the image with the SD
+# VAE and the prompt with its own text encoder); a pack without them uses vae_encoder / text_encoder for both.
+OPTIONAL_COMPONENTS = ["stage1_text_encoder", "stage1_vae_encoder"]
 
 
 def file_entry(out_dir, rel):
@@ -24,9 +27,9 @@ def _variants(out_dir, base, precisions):
     return {p: file_entry(out_dir, base + SUFFIX[p]) for p in precisions}
 
 
-def build_manifest(out_dir, cfg, precisions, seg_files, plan, tokenizer):
+def build_manifest(out_dir, cfg, precisions, seg_files, plan, tokenizer, extra=()):
     comps = {}
-    for c in COMPONENTS:
+    for c in COMPONENTS + [e for e in OPTIONAL_COMPONENTS if e in extra]:
         model = onnx.load(os.path.join(out_dir, c + ".onnx"), load_external_data=False)
         ins, outs = io_spec(model)
         comps[c] = {"inputs": ins, "outputs": outs, "files": _variants(out_dir, c, precisions)}

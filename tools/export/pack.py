@@ -4,7 +4,9 @@ through the same export calls with the same example shapes, and a test checks th
 """
 import json
 import os
+import resource
 import shutil
+import time
 
 import numpy as np
 import onnx
@@ -17,6 +19,11 @@ from tools.export.unet import run_steps
 from tools.export.vae import VAEDecoderExport, VAEEncoderExport
 
 PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16")
+
+
+def _usage(t0):
+    """Seconds since t0 and the process's peak resident memory so far (for the CLI's log)."""
+    return f"{time.time() - t0:.1f} s, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
 
 
 def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print):
@@ -37,6 +44,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     shutil.copyfile(merges, os.path.join(out_dir, "tokenizer", "merges.txt"))
 
     def one(module, inputs, in_names, out_names, fname, frames):
+        t0 = time.time()
         ax = dyn_axes(inputs, B, frames)
         with torch.no_grad():
             outs = module(*[inputs[k] for k in in_names])
@@ -44,44 +52,71 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
         ax.update(dyn_axes(dict(zip(out_names, outs)), B, frames))
         model = export(module, [inputs[k] for k in in_names], in_names, out_names, os.path.join(out_dir, fname), ax)
         onnx.checker.check_model(os.path.join(out_dir, fname))
-        log("exported", fname)
+        log("exported", fname, f"({_usage(t0)})")
         return model
 
-    vocab_size = models["text_encoder"].text_model.embeddings.token_embedding.num_embeddings
+    def release(name):
+        if hasattr(models, "release"):        # a lazy loader: free the component once its graphs are written
+            models.release(name)
+
+    te = models["text_encoder"]
+    vocab_size = te.text_model.embeddings.token_embedding.num_embeddings
     ids = torch.arange(B * L, dtype=torch.int32).reshape(B, L) % vocab_size
-    one(models["text_encoder"], {"input_ids": ids}, ["input_ids"], ["last_hidden_state"], "text_encoder.onnx", F1)
+    one(te, {"input_ids": ids}, ["input_ids"], ["last_hidden_state"], "text_encoder.onnx", F1)
     with torch.no_grad():
-        ctx = models["text_encoder"](ids)
-    one(VAEEncoderExport(models["vae"]), {"image": rand(1, 3, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
-        ["latent"], "vae_encoder.onnx", F1)
-    one(VAEDecoderExport(models["vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"], "vae_decoder.onnx", F1)
-    one(VAEEncoderExport(models["flow_vae"]), {"image": rand(1, 2, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
+        ctx = te(ids)
+    del te
+    release("text_encoder")
+    image, image_eps, latent = rand(1, 3, H, W), rand(1, 4, h, w), rand(1, 4, h, w)
+    vae = models["vae"]
+    one(VAEEncoderExport(vae), {"image": image, "eps": image_eps}, ["image", "eps"], ["latent"], "vae_encoder.onnx", F1)
+    one(VAEDecoderExport(vae), {"latent": latent}, ["latent"], ["image"], "vae_decoder.onnx", F1)
+    del vae
+    release("vae")
+    fvae = models["flow_vae"]
+    one(VAEEncoderExport(fvae), {"image": rand(1, 2, H, W), "eps": rand(1, 4, h, w)}, ["image", "eps"],
         ["latent"], "flow_vae_encoder.onnx", F1)
-    one(VAEDecoderExport(models["flow_vae"]), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"],
-        "flow_vae_decoder.onnx", F1)
+    one(VAEDecoderExport(fvae), {"latent": rand(1, 4, h, w)}, ["latent"], ["image"], "flow_vae_decoder.onnx", F1)
+    del fvae
+    release("flow_vae")
 
     stride = torch.tensor([list(cfg.strides[:F1])] * B, dtype=torch.float32)
     s1_in = {"sample": rand(B, 8, F1, h, w), "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx,
              "stride": stride, "control": rand(B, 5, F1, h, w), "control_scale": torch.tensor([1.0])}
     cn = models["controlnet"]
-    cn_model = StepsModule(cn, cn.program(), cn.input_names(), cn.output_names())
-    one(cn_model, s1_in, cn.input_names(), cn.output_names(), "controlnet.onnx", F1)
+    cn_in, cn_out = cn.input_names(), cn.output_names()
+    cn_model = StepsModule(cn, cn.program(), cn_in, cn_out)
+    one(cn_model, s1_in, cn_in, cn_out, "controlnet.onnx", F1)
     with torch.no_grad():
-        res = cn_model(*[s1_in[k] for k in cn.input_names()])
+        res = cn_model(*[s1_in[k] for k in cn_in])
+    del cn, cn_model
+    release("controlnet")
     u1 = models["stage1_unet"]
-    u1_in = dict(s1_in, **dict(zip(cn.output_names(), res)))
+    u1_in = dict(s1_in, **dict(zip(cn_out, res)))
     u1_names = u1.input_names(with_control=True)
     one(StepsModule(u1, u1.program(True), u1_names, ["noise_pred"]), u1_in, u1_names, ["noise_pred"],
         "stage1_unet.onnx", F1)
+    del u1, u1_in, res
+    release("stage1_unet")
 
     seg_files, plan_json = export_stage2(models["stage2_unet"], cfg, {"sample": rand(B, 4, Fr, h, w),
                                          "timestep": torch.tensor([501.0, 501.0]), "encoder_hidden_states": ctx},
                                          rand(Fr, 2, H, W, scale=6.0), out_dir, log)
+    release("stage2_unet")
+    # Stage 1's own text encoder / image-VAE encoder, only when they differ from stage 2's (the CLI decides).
+    extra = [c for c in getattr(models, "stage1_extras", ()) if c in mf.OPTIONAL_COMPONENTS]
+    if "stage1_text_encoder" in extra:
+        one(models["stage1_text_encoder"], {"input_ids": ids}, ["input_ids"], ["last_hidden_state"],
+            "stage1_text_encoder.onnx", F1)
+        release("stage1_text_encoder")
+    if "stage1_vae_encoder" in extra:
+        one(VAEEncoderExport(models["stage1_vae_encoder"]), {"image": image, "eps": image_eps}, ["image", "eps"],
+            ["latent"], "stage1_vae_encoder.onnx", F1)
+        release("stage1_vae_encoder")
 
-    comp_files = ["text_encoder.onnx", "vae_encoder.onnx", "vae_decoder.onnx", "flow_vae_encoder.onnx",
-                  "flow_vae_decoder.onnx", "controlnet.onnx", "stage1_unet.onnx"] + seg_files
+    comp_files = [c + ".onnx" for c in mf.COMPONENTS + extra] + seg_files
     write_variants(out_dir, comp_files, [p for p in precisions if p != "fp32"], log)
-    man = mf.build_manifest(out_dir, cfg, list(precisions), seg_files, plan_json,
+    man = mf.build_manifest(out_dir, cfg, list(precisions), seg_files, plan_json, extra=extra,
                             tokenizer={"vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt", "max_length": L})
     if "fp32" not in precisions:                  # fp32 files were only the source of the variants
         for fn in comp_files:
@@ -97,6 +132,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
 def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
     """Segments stage2_unet.segNN.onnx + the plan (README: stage-2 cut).  Example tensors at the cuts come from
     running the float32 program on `inputs`."""
+    t0 = time.time()
     B, Fr = inputs["sample"].shape[0], cfg.frames
     flow = flow.clone()
     flow[0] = 0
@@ -124,16 +160,18 @@ def export_stage2(u2, cfg, inputs, flow, out_dir, log=print):
                               "flow": "flow", "frames": Fr, "height": fh, "width": fw, "channels": c,
                               "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7, "frame0_batch": "same",
                               "resized_flow": f"flow_{fh}x{fw}"})
-    log("exported stage-2 segments:", len(seg_files))
+    log("exported stage-2 segments:", len(seg_files), f"({_usage(t0)})")
     return seg_files, plan_json
 
 
 def write_variants(out_dir, files, precisions, log=print):
     """<name>.<precision>.onnx for every fp32 file (manifest.SUFFIX names)."""
     for fn in files:
+        t0 = time.time()
         src = onnx.load(os.path.join(out_dir, fn))
         for p in precisions:
             v = variant(src, p)
             onnx.checker.check_model(v) if v.ByteSize() < 2_000_000_000 else None
             save(v, os.path.join(out_dir, fn.replace(".onnx", mf.SUFFIX[p])))
-        log("variants", fn, ",".join(precisions))
+        del src
+        log("variants", fn, ",".join(precisions), f"({_usage(t0)})")

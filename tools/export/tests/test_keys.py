@@ -1,8 +1,17 @@
 """Expected parameter names/shapes of the official checkpoints (full-size configs, built on meta)."""
+import json
 import math
+import tempfile
+from dataclasses import replace
+
+import pytest
+
+from tools.export import config_check, fake_official
+from tools.export import official_keys as ok
+from tools.export.checkpoint import S1, S2
 
 from tools.export.clip import CLIPTextModel
-from tools.export.configs import FULL
+from tools.export.configs import FULL, TINY
 from tools.export.meta import meta_init, shapes
 from tools.export.unet import ControlNetModel, UNet3DConditionModel
 from tools.export.vae import AutoencoderKL
@@ -89,10 +98,46 @@ def test_clip_keys():
     assert s["text_model.final_layer_norm.bias"] == (768,)
 
 
-def test_load_strict_roundtrip_tiny():
-    """A state dict saved from our module loads with strict=True (what the CLI does with official files)."""
-    import torch
-    from tools.export.configs import TINY
-    u = UNet3DConditionModel(TINY.stage2_unet)
-    v = UNet3DConditionModel(TINY.stage2_unet)
-    v.load_state_dict(u.state_dict(), strict=True)
+@pytest.mark.parametrize("cfg", [FULL, TINY], ids=["full", "tiny"])
+def test_modules_match_the_independent_key_list(cfg):
+    """Our modules' state_dict() names and shapes equal official_keys.py (written from the authors' class layouts;
+    the fake official folders take their names from it), at full size and at the tiny size the CLI test uses."""
+    vocab = cfg.text.vocab_size or 300
+    with meta_init():
+        pairs = [(UNet3DConditionModel(cfg.stage1_unet), ok.unet_keys(cfg.stage1_unet)),
+                 (UNet3DConditionModel(cfg.stage2_unet), ok.unet_keys(cfg.stage2_unet)),
+                 (ControlNetModel(cfg.stage1_unet, cfg.controlnet_cond_hidden),
+                  ok.controlnet_keys(cfg.stage1_unet, cfg.controlnet_cond_hidden)),
+                 (AutoencoderKL(cfg.image_vae), ok.vae_keys(cfg.image_vae)),
+                 (AutoencoderKL(cfg.flow_vae), ok.vae_keys(cfg.flow_vae)),
+                 (CLIPTextModel(replace(cfg.text, vocab_size=vocab)), ok.clip_keys(cfg.text, vocab))]
+    for module, listed in pairs:
+        got = shapes(module)
+        assert sorted(got) == sorted(listed), (type(module).__name__, sorted(set(got) ^ set(listed))[:5])
+        assert {k: got[k] for k in listed} == dict(listed), type(module).__name__
+
+
+def test_sd15_config_files_pass_the_check():
+    """The public SD 1.5 config.json files (and the stage-1 variant with 8 input channels, the flow VAE with 2)
+    describe what the full-size reference computes."""
+    exp = config_check.config_files(FULL)
+    for rel, data in ((S2 + "unet/config.json", fake_official.SD15_UNET_CONFIG),
+                      (S1 + "unet/config.json", dict(fake_official.SD15_UNET_CONFIG, in_channels=8)),
+                      (S2 + "vae/config.json", fake_official.SD15_VAE_CONFIG),
+                      (S1 + "vae/config.json", dict(fake_official.SD15_VAE_CONFIG, in_channels=2, out_channels=2)),
+                      (S2 + "text_encoder/config.json", fake_official.SD15_TEXT_CONFIG)):
+        _, expected, defaults, ignored = exp[rel]
+        unknown = config_check.check_config(_write_json(data), expected, defaults, ignored)
+        assert unknown == [], (rel, unknown)
+    # a newer diffusers' config with its extra fields: accepted, the unused ones listed
+    newer = dict(fake_official.SD15_UNET_CONFIG, mid_block_type="UNetMidBlock2DCrossAttn", upcast_attention=False,
+                 use_linear_projection=False, class_embed_type=None, time_cond_proj_dim=None)
+    _, expected, defaults, ignored = exp[S2 + "unet/config.json"]
+    assert config_check.check_config(_write_json(newer), expected, defaults, ignored) == ["time_cond_proj_dim"]
+
+
+def _write_json(data):
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump(data, f)
+    f.close()
+    return f.name

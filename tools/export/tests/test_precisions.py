@@ -108,3 +108,11 @@ def test_fp16_types_and_fp32_islands(fname):
     for i in weights:
         src = i32[i.name.replace("__fp16", "")]
         assert np.array_equal(numpy_helper.to_array(i), src.astype(np.float16))
+
+
+def test_precision_error_script_reproduces_the_i2v_golden_at_fp32():
+    """precision_error.py's I2V replays goldens/pipeline_i2v.bin: with unchanged weights it must land on the golden
+    (so its q8/q4/fp16/q4f16 rows measure the weights' storage, not a different pipeline)."""
+    from tools.export import precision_error
+    (_, flow_max, _, video_max, _), = precision_error.run(PACK, ["fp32"])
+    assert flow_max < 1e-4 and video_max < 1e-6
