@@ -3,13 +3,17 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { installDebugHook } from './state/debug';
 import { initGpu } from './state/gpu';
-import { hydrateProject, startAutosave } from './state/persist';
+import { hydrateProject, startAutosave, useAutosaveStore } from './state/persist';
 import { useEditorStore } from './state/editor';
 
 initGpu();
 installDebugHook();
 void hydrateProject().then(({ problem }) => {
-  if (problem) useEditorStore.getState().showMessage({ kind: 'error', code: 'storage', text: problem });
+  // A project that could not be restored has its own notice (with a download); others show here.
+  if (problem && !useAutosaveStore.getState().restoreProblem) {
+    const repaired = useAutosaveStore.getState().repairs.length > 0;
+    useEditorStore.getState().showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
+  }
   startAutosave();
 });
 
