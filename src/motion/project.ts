@@ -38,7 +38,7 @@ export const PROJECT_LIMITS = {
    * longer paths are simplified (RDP) on input and on open; more strokes are refused at input.
    */
   trajectoryPointsMax: 500,
-  trajectoryPointsTotalMax: 8000,
+  trajectoryPointsTotalMax: 2048,
   strokePointsMax: 2000,
   strokesMax: 1000,
   brushPointsTotalMax: 40000,
