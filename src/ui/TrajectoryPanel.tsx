@@ -1,5 +1,5 @@
 /** Side panel: one row per trajectory (colour, timing, start/end frame, delete) and the brush. */
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { TimingMode, Trajectory } from '../motion/types';
 import { useEditorStore } from '../state/editor';
@@ -75,7 +75,8 @@ function formatShare(f: number): string {
   return `${Math.min(99, Math.round(f * 100))} %`;
 }
 
-function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
+/** One row; memoised so an edit to one trajectory re-renders only its row (hundreds of rows stay responsive). */
+const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
   // Typing "12" or dragging the colour picker is one undo step per field, not one per change.
   const update = (patch: Partial<Omit<Trajectory, 'id'>>, field: string) =>
     useProjectStore.getState().updateTrajectory(t.id, patch, { coalesce: `${t.id}:${field}` });
@@ -156,7 +157,7 @@ function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajec
       )}
     </li>
   );
-}
+});
 
 /**
  * A frame number field. A value in order with the other end is stored as it is typed; one that
