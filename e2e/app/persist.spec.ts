@@ -305,6 +305,20 @@ test('item 6: an edit made 50 ms before a reload survives it', async ({ page }) 
   expect((await project(page)).trajectories.map((t: { points: unknown }) => t.points)).toEqual([[{ x: 123, y: 77 }]]);
 });
 
+test('item 6: an edit made 50 ms before the tab is closed is there in the next tab', async ({ context }) => {
+  const page = await context.newPage();
+  await openApp(page);
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  await waitSaved(page);
+  const b = await canvasBox(page);
+  await clickAt(page, b, 321, 123);
+  await page.waitForTimeout(50);
+  await page.close({ runBeforeUnload: true });
+  const next = await context.newPage();
+  await openApp(next);
+  expect((await project(next)).trajectories.map((t: { points: unknown }) => t.points)).toEqual([[{ x: 321, y: 123 }]]);
+});
+
 test('item 6: an edit made just before the tab is hidden is written at once', async ({ page }) => {
   await openApp(page);
   await loadImage(page, mediaPath('softsplat/one.png'));
