@@ -298,7 +298,7 @@ export async function hydrateProject(): Promise<HydrateResult> {
       }
       if (!mine) problem = 'This project is open in another tab; this tab works on a copy, so neither overwrites the other.' + (problem ? ` ${problem}` : '');
     } catch (e) {
-      const why = e instanceof Error ? e.message.replace(/^This project file is damaged or not a project: /, '') : String(e);
+      const why = (e instanceof Error ? e.message.replace(/^This project file is damaged or not a project: /, '') : String(e)).replace(/\.$/, '');
       useAutosaveStore.setState({ restoreProblem: { text: why, raw: record ?? null, projectId: chosen } });
       problem = `Your saved project could not be restored (${why}). Nothing was deleted: it stays stored in this browser, and you can download it from the notice below. This tab starts a new project.`;
       await switchToNewId();
