@@ -25,7 +25,7 @@ export function contentSecurityPolicy(options: { dev?: boolean; scriptHashes?: s
     "default-src 'self'",
     `script-src ${script.join(' ')}`,
     "worker-src 'self' blob:",
-    "connect-src 'self' https: blob: data:",
+    "connect-src 'self' https: blob:",
     "img-src 'self' blob: data:",
     "media-src 'self' blob:",
     // The dev server injects CSS modules as <style> elements; the production build links files.
