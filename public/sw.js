@@ -12,7 +12,8 @@
  * the cached index.html; every other same-origin GET is answered from the cache first.
  * Cross-origin isolation: every response this worker returns carries COOP/COEP/CORP, so
  * `crossOriginIsolated` (needed by ORT's threaded wasm) also holds for pages served from the
- * cache, whatever headers were stored with them.
+ * cache, whatever headers were stored with them; likewise the CSP, nosniff and Referrer-Policy.
+ * Test data (the tiny pack's goldens) is not in the build, so it is never precached.
  */
 /* eslint-disable no-restricted-globals */
 
@@ -26,12 +27,15 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+/** Content-Security-Policy, nosniff, Referrer-Policy: the build writes the preview server's values here. */
+const SECURITY_HEADERS = /* SECURITY_HEADERS */ {};
 
-/** A copy of `response` with the isolation headers set (opaque and error responses pass as they are). */
+/** A copy of `response` with the isolation and security headers set (opaque and error responses pass as they are). */
 function isolated(response) {
   if (!response || response.type === 'opaque' || response.type === 'opaqueredirect' || response.status === 0) return response;
   const headers = new Headers(response.headers);
   for (const [k, v] of Object.entries(ISOLATION_HEADERS)) headers.set(k, v);
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { initGpu } from './state/gpu';
 import { installDebugHook } from './state/debug';
-import { hydrateProject, startAutosave } from './state/persist';
+import { hydrateProject, startAutosave, useAutosaveStore } from './state/persist';
 import { useEditorStore } from './state/editor';
 
 initGpu();
@@ -11,7 +11,11 @@ initGpu();
 // mode is a compile-time constant, so a production build drops the hook.
 if (import.meta.env.MODE !== 'production') installDebugHook();
 void hydrateProject().then(({ problem }) => {
-  if (problem) useEditorStore.getState().showMessage({ kind: 'error', code: 'storage', text: problem });
+  // A project that could not be restored has its own notice (with a download); others show here.
+  if (problem && !useAutosaveStore.getState().restoreProblem) {
+    const repaired = useAutosaveStore.getState().repairs.length > 0;
+    useEditorStore.getState().showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
+  }
   startAutosave();
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { PROJECT_VERSION, TRAJECTORY_COLORS, migrateDocument, newTrajectoryId, nextTrajectoryColor, parseProject } from './project';
+import { PROJECT_LIMITS, PROJECT_VERSION, TRAJECTORY_COLORS, countPoints, migrateDocument, newTrajectoryId, nextTrajectoryColor, normalizeProject, parseProject, readProject } from './project';
 import { emptyProject, type Project } from './types';
 
 function fullProject(): Project {
@@ -58,17 +58,14 @@ describe('parseProject', () => {
     ['image without id', (d) => (d.image.id = ''), /image\.id must not be empty/],
     ['image width fractional', (d) => (d.image.width = 10.5), /image\.width must be a whole number/],
     ['crop zero width', (d) => (d.crop.width = 0), /crop\.width must be greater than 0/],
-    ['crop past the image', (d) => (d.crop.x = 200), /crop extends past the image's right edge \(x 200 \+ width 1728 > 1920\)/],
     ['trajectories not a list', (d) => (d.trajectories = {}), /trajectories must be a list/],
     ['trajectory without points', (d) => (d.trajectories[1].points = []), /trajectories\[1\]\.points must have at least 1 item/],
     ['point not finite', (d) => (d.trajectories[0].points[1].x = 'abc'), /trajectories\[0\]\.points\[1\]\.x must be a finite number \(got "abc"\)/],
     ['point null', (d) => (d.trajectories[0].points[0].y = null), /trajectories\[0\]\.points\[0\]\.y must be a finite number \(got null\)/],
     ['point absurdly far', (d) => (d.trajectories[0].points[0].y = 1e9), /trajectories\[0\]\.points\[0\]\.y must be between/],
-    ['duplicate ids', (d) => (d.trajectories[1].id = 'a'), /trajectories\[1\]\.id repeats the id of trajectories\[0\]/],
     ['empty colour', (d) => (d.trajectories[0].color = ''), /trajectories\[0\]\.color must not be empty/],
     ['unknown timing mode', (d) => (d.trajectories[0].timing.mode = 'fast'), /trajectories\[0\]\.timing\.mode must be one of reference, constant-speed, ease-in-out \(got "fast"\)/],
     ['negative start frame', (d) => (d.trajectories[1].timing.startFrame = -1), /trajectories\[1\]\.timing\.startFrame must be between 0/],
-    ['end before start', (d) => (d.trajectories[1].timing.endFrame = 1), /trajectories\[1\]\.timing\.endFrame must not be before startFrame 2/],
     ['brush mode', (d) => (d.brush[0].mode = 'smudge'), /brush\[0\]\.mode must be "paint" or "erase"/],
     ['brush radius 0', (d) => (d.brush[1].radius = 0), /brush\[1\]\.radius must be greater than 0/],
     ['brush point', (d) => (d.brush[1].points[1] = [9, 9]), /brush\[1\]\.points\[1\] must be an object \(got a list\)/],
@@ -104,6 +101,64 @@ describe('parseProject', () => {
     const p = parseProject(broken((d) => (d.trajectories[0].timing.endFrame = 40)));
     expect(p.trajectories[0].timing.endFrame).toBe(40);
   });
+});
+
+describe('readProject repairs what can be repaired and says so', () => {
+  it('frames in the wrong order are swapped', () => {
+    const { project, repairs } = readProject(broken((d) => (d.trajectories[1].timing.endFrame = 1)));
+    expect(project.trajectories[1].timing).toEqual({ mode: 'ease-in-out', startFrame: 1, endFrame: 2 });
+    expect(repairs.join('\n')).toMatch(/trajectory 2's frames 2-1 were out of order; now 1-2/);
+  });
+  it('a crop past the image is moved inside it (same size)', () => {
+    const { project, repairs } = readProject(broken((d) => (d.crop.x = 200)));
+    // 1920 - 1728 = 192: the furthest right a 1728-wide crop can sit.
+    expect(project.crop).toEqual({ x: 192, y: 0, width: 1728, height: 1080 });
+    expect(repairs.join('\n')).toMatch(/did not fit the 1920x1080 image/);
+  });
+  it('a crop larger than the image shrinks to it, keeping its shape', () => {
+    const { project } = readProject(broken((d) => (d.image.width = 864) && (d.image.height = 540)));
+    // 1728x1080 scaled by 0.5 fits 864x540 exactly.
+    expect(project.crop).toEqual({ x: 0, y: 0, width: 864, height: 540 });
+  });
+  it('a repeated id gets a new one', () => {
+    const { project, repairs } = readProject(broken((d) => (d.trajectories[1].id = 'a')));
+    expect(project.trajectories[0].id).toBe('a');
+    expect(project.trajectories[1].id).not.toBe('a');
+    expect(repairs).toHaveLength(1);
+  });
+  it('a valid document comes back unchanged with no repairs', () => {
+    const { project, repairs } = readProject(JSON.parse(JSON.stringify(fullProject())));
+    expect(project).toEqual(fullProject());
+    expect(repairs).toEqual([]);
+  });
+  it('normalizeProject returns the same object when nothing needs repair', () => {
+    const p = fullProject();
+    expect(normalizeProject(p).project).toBe(p);
+  });
+  it('the limits of the issue (256 paths x 10,000 points; 4,096 strokes x 1,000 points) are simplified to the budgets, keeping every path and its ends', () => {
+    const L = PROJECT_LIMITS;
+    const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => ({ x: (i / n) * 500, y: 160 + 100 * Math.sin(i / 50 + k) }));
+    const doc = broken((d) => {
+      d.trajectories = Array.from({ length: 256 }, (_, k) => ({ id: `t${k}`, points: wave(10000, k), color: '#ff0000', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } }));
+      d.brush = Array.from({ length: 4096 }, (_, k) => ({ mode: 'paint', radius: 8, points: wave(1000, k) }));
+    });
+    const t0 = performance.now();
+    const { project, repairs } = readProject(doc);
+    const ms = performance.now() - t0;
+    expect(project.trajectories).toHaveLength(256);
+    expect(countPoints(project.trajectories)).toBeLessThanOrEqual(L.trajectoryPointsTotalMax);
+    for (const t of project.trajectories) {
+      expect(t.points.length).toBeGreaterThanOrEqual(2);
+      expect(t.points[0]).toEqual({ x: 0, y: 160 + 100 * Math.sin(Number(t.id.slice(1))) });
+    }
+    expect(project.brush).toHaveLength(L.strokesMax);
+    expect(countPoints(project.brush)).toBeLessThanOrEqual(L.brushPointsTotalMax);
+    expect(repairs.join('\n')).toMatch(/256 long trajectory paths were simplified \(2560000 points in all/);
+    expect(repairs.join('\n')).toMatch(/only the first 1000 of 4096 brush strokes were kept/);
+    // A normalized document is a fixed point: reading it again repairs nothing.
+    expect(readProject(JSON.parse(JSON.stringify(project))).repairs).toEqual([]);
+    console.log(`readProject of the issue's limits: ${ms.toFixed(0)} ms`);
+  }, 120_000);
 });
 
 describe('migrateDocument', () => {

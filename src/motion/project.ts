@@ -4,6 +4,12 @@
  * dropped). Failures are AppError('project-file') naming the field path, e.g.
  * "trajectories[2].points[0].x". Documents from a newer app are AppError('project-version');
  * older versions go through MIGRATIONS one version at a time.
+ *
+ * Two layers: `parseProject` checks the STRUCTURE (types, hard ranges) and refuses what cannot
+ * be understood; `normalizeProject` then REPAIRS what can be repaired (timing frames in the
+ * wrong order, a crop outside the real image, duplicate ids, paths over the point budgets) and
+ * says what it changed. The project store runs `normalizeProject` on every edit, so memory never
+ * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
 import type { BrushStroke, CanvasSize, CropBox, ImageRef, Point, Project, ProjectSettings, TimingMode, Trajectory } from './types';
@@ -23,9 +29,19 @@ export const PROJECT_LIMITS = {
   stepsMax: 1000,
   guidanceMax: 100,
   promptMaxChars: 10000,
+  /** Files with more than these are refused outright (they cannot be repaired sensibly). */
   maxTrajectories: 256,
   maxStrokes: 4096,
   maxPointsPerPath: 10000,
+  /**
+   * Budgets a document in memory keeps to, so the editor stays interactive (bench/editor):
+   * longer paths are simplified (RDP) on input and on open; more strokes are refused at input.
+   */
+  trajectoryPointsMax: 500,
+  trajectoryPointsTotalMax: 2048,
+  strokePointsMax: 2000,
+  strokesMax: 1000,
+  brushPointsTotalMax: 40000,
   /** Points may lie outside the canvas (a drag past the border) but not absurdly far. */
   coordinateMax: 100000,
   brushRadiusMax: 2048,
@@ -178,7 +194,6 @@ function trajectory(v: unknown, path: string): Trajectory {
   const fmax = PROJECT_LIMITS.frameIndexMax;
   const startFrame = num(t.startFrame, `${path}.timing.startFrame`, 0, fmax, true);
   const endFrame = num(t.endFrame, `${path}.timing.endFrame`, 0, fmax, true);
-  if (endFrame < startFrame) fail(`${path}.timing.endFrame`, `must not be before startFrame ${startFrame} (got ${endFrame})`);
   return {
     id: str(o.id, `${path}.id`, 256, true),
     points: points(o.points, `${path}.points`),
@@ -196,12 +211,24 @@ function brushStroke(v: unknown, path: string): BrushStroke {
 }
 
 /**
- * Validate and normalise a project document. Throws AppError('project-file') naming the
- * first bad field, or AppError('project-version') for a document from a newer version.
+ * Validate and normalise a project document: `readProject` with the repairs left unsaid.
+ */
+export function parseProject(json: unknown): Project {
+  return readProject(json).project;
+}
+
+/**
+ * Read a project document from untrusted JSON: structure first (throws AppError('project-file')
+ * naming the first bad field, or AppError('project-version') for a newer version), then the
+ * repairs of `normalizeProject`, listed in `repairs` for the user.
  * Timing frames beyond `settings.frames - 1` are kept (the sampler clamps them), so changing
  * the frame count never makes a saved project unreadable.
  */
-export function parseProject(json: unknown): Project {
+export function readProject(json: unknown): Normalized {
+  return normalizeProject(parseStructure(json));
+}
+
+function parseStructure(json: unknown): Project {
   let doc = obj(json, 'the document');
   const version = doc.version;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
@@ -219,20 +246,8 @@ export function parseProject(json: unknown): Project {
   const trajectories = arr(doc.trajectories, 'trajectories', 0, PROJECT_LIMITS.maxTrajectories).map((t, i) =>
     trajectory(t, `trajectories[${i}]`),
   );
-  const seen = new Map<string, number>();
-  trajectories.forEach((t, i) => {
-    const prev = seen.get(t.id);
-    if (prev !== undefined) fail(`trajectories[${i}].id`, `repeats the id of trajectories[${prev}] (${describe(t.id)})`);
-    seen.set(t.id, i);
-  });
-
   const image = imageRef(doc.image);
   const crop = cropBox(doc.crop);
-  if (image && crop) {
-    // The crop is a rectangle of the original image; allow 1 px for rounding in the editor.
-    if (crop.x + crop.width > image.width + 1) fail('crop', `extends past the image's right edge (x ${crop.x} + width ${crop.width} > ${image.width})`);
-    if (crop.y + crop.height > image.height + 1) fail('crop', `extends past the image's bottom edge (y ${crop.y} + height ${crop.height} > ${image.height})`);
-  }
 
   return {
     version: PROJECT_VERSION,
@@ -243,6 +258,258 @@ export function parseProject(json: unknown): Project {
     brush: arr(doc.brush, 'brush', 0, PROJECT_LIMITS.maxStrokes).map((s, i) => brushStroke(s, `brush[${i}]`)),
     settings: settings(doc.settings),
   };
+}
+
+export interface Normalized {
+  project: Project;
+  /** What was changed, in words for the user; empty when the document was already valid. */
+  repairs: string[];
+}
+
+/**
+ * The crop box kept inside an image: moved inside when it overhangs, shrunk to the image when
+ * it is larger (keeping its aspect ratio), so every crop the editor holds draws real pixels.
+ */
+export function fitCrop(crop: CropBox, image: { width: number; height: number }): CropBox {
+  let { width, height } = crop;
+  if (width > image.width || height > image.height) {
+    const s = Math.min(image.width / width, image.height / height);
+    width *= s;
+    height *= s;
+  }
+  const x = Math.min(Math.max(crop.x, 0), image.width - width);
+  const y = Math.min(Math.max(crop.y, 0), image.height - height);
+  return { x, y, width, height };
+}
+
+/** Allowance (original pixels) for rounding in crop boxes before one counts as outside. */
+const CROP_SLACK = 1;
+
+function clampNumber(v: number, min: number, max: number, integer: boolean): number {
+  const r = integer ? Math.round(v) : v;
+  return Number.isFinite(r) ? Math.min(max, Math.max(min, r)) : min;
+}
+
+/** Squared distance from p to segment a-b (squared: no square root in the inner loop). */
+function segmentDistance2(p: Point, a: Point, b: Point): number {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len2 = dx * dx + dy * dy;
+  let t = len2 > 0 ? ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2 : 0;
+  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  const ex = p.x - (a.x + t * dx);
+  const ey = p.y - (a.y + t * dy);
+  return ex * ex + ey * ey;
+}
+
+/**
+ * Ramer-Douglas-Peucker with a point budget: splits the segment whose farthest point deviates
+ * most, first, until every deviation is within `tolerance` or `maxPoints` are kept. One pass
+ * (a max-heap of segments), so a 10,000-point path costs a few scans of it, not a bisection of
+ * tolerances. The ends are always kept.
+ */
+export function simplifyToBudget(points: readonly Point[], maxPoints: number, tolerance = 0.5): Point[] {
+  const n = points.length;
+  if (n <= 2 || n <= maxPoints && tolerance <= 0) return points.slice();
+  type Seg = { a: number; b: number; i: number; d: number };
+  const heap: Seg[] = [];
+  const push = (a: number, b: number) => {
+    if (b - a < 2) return;
+    let i = -1;
+    let d = -1;
+    for (let k = a + 1; k < b; k++) {
+      const e = segmentDistance2(points[k], points[a], points[b]);
+      if (e > d) {
+        d = e;
+        i = k;
+      }
+    }
+    heap.push({ a, b, i, d });
+    for (let c = heap.length - 1; c > 0; ) {
+      const up = (c - 1) >> 1;
+      if (heap[up].d >= heap[c].d) break;
+      [heap[up], heap[c]] = [heap[c], heap[up]];
+      c = up;
+    }
+  };
+  const pop = (): Seg => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let c = 0; ; ) {
+        const l = 2 * c + 1;
+        const r = l + 1;
+        let m = c;
+        if (l < heap.length && heap[l].d > heap[m].d) m = l;
+        if (r < heap.length && heap[r].d > heap[m].d) m = r;
+        if (m === c) break;
+        [heap[m], heap[c]] = [heap[c], heap[m]];
+        c = m;
+      }
+    }
+    return top;
+  };
+  const keep = new Uint8Array(n);
+  keep[0] = 1;
+  keep[n - 1] = 1;
+  let count = 2;
+  push(0, n - 1);
+  while (heap.length && count < maxPoints) {
+    const s = pop();
+    if (s.d <= tolerance * tolerance) break;
+    keep[s.i] = 1;
+    count++;
+    push(s.a, s.i);
+    push(s.i, s.b);
+  }
+  const out: Point[] = [];
+  for (let k = 0; k < n; k++) if (keep[k]) out.push({ x: points[k].x, y: points[k].y });
+  return out;
+}
+
+/** Simplify paths (longest first) until the total number of points fits `totalMax`. */
+function fitTotal<T extends { points: Point[] }>(items: T[], perMax: number, totalMax: number): { items: T[]; changed: number } {
+  let budget = perMax;
+  if (countPoints(items) > totalMax) {
+    // The largest per-path budget whose total fits (paths under it keep every point).
+    let lo = 2;
+    let hi = perMax;
+    const total = (b: number) => items.reduce((k, it) => k + Math.min(it.points.length, b), 0);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (total(mid) <= totalMax) lo = mid;
+      else hi = mid - 1;
+    }
+    budget = lo;
+  }
+  let changed = 0;
+  const out = items.map((it) => {
+    if (it.points.length <= budget) return it;
+    changed++;
+    return { ...it, points: simplifyToBudget(it.points, budget) };
+  });
+  return { items: out, changed };
+}
+
+/**
+ * The one validator every document passes on its way into memory (edit, open, paste, migrate,
+ * restore). Returns the same object when nothing needs repair (the store relies on identity);
+ * otherwise a repaired copy and what was repaired:
+ * - settings clamped into their ranges; timing frames in the wrong order swapped;
+ * - duplicate trajectory ids renamed; points pulled inside the coordinate range;
+ * - the crop kept inside the image; a crop without an image dropped;
+ * - paths over the point budgets simplified (Ramer-Douglas-Peucker), strokes over the count
+ *   dropped from the end (the input refuses them first, so this only happens to foreign files).
+ */
+export function normalizeProject(p: Project): Normalized {
+  const L = PROJECT_LIMITS;
+  const repairs: string[] = [];
+  let out = p;
+  const patch = (next: Partial<Project>) => {
+    out = { ...out, ...next };
+  };
+
+  // Settings.
+  const s = p.settings;
+  const ranges: [keyof ProjectSettings, number, number, boolean][] = [
+    ['flowUnit', 1, L.flowUnitMax, true],
+    ['frames', L.framesMin, L.framesMax, true],
+    ['fps', L.fpsMin, L.fpsMax, false],
+    ['seed', 0, 2 ** 32 - 1, true],
+    ['steps', 1, L.stepsMax, true],
+    ['guidance', 0, L.guidanceMax, false],
+  ];
+  let settings = s;
+  for (const [k, min, max, integer] of ranges) {
+    const v = s[k] as number;
+    const c = clampNumber(v, min, max, integer);
+    if (c !== v) {
+      settings = { ...settings, [k]: c };
+      repairs.push(`${k} ${v} was outside ${min}..${max}; set to ${c}`);
+    }
+  }
+  if (settings.prompt.length > L.promptMaxChars) settings = { ...settings, prompt: settings.prompt.slice(0, L.promptMaxChars) };
+  if (settings.negativePrompt.length > L.promptMaxChars) settings = { ...settings, negativePrompt: settings.negativePrompt.slice(0, L.promptMaxChars) };
+  if (settings !== s) patch({ settings });
+
+  // Trajectories: ids, timing order, coordinates, point budgets.
+  const seen = new Set<string>();
+  let trajectories = p.trajectories;
+  let trajChanged = false;
+  const c = L.coordinateMax;
+  const fixed = p.trajectories.map((t, i) => {
+    let u = t;
+    if (seen.has(u.id)) {
+      u = { ...u, id: newTrajectoryId() };
+      repairs.push(`trajectory ${i + 1} repeated another one's id; it got a new one`);
+    }
+    seen.add(u.id);
+    const { startFrame, endFrame } = u.timing;
+    if (endFrame < startFrame || !Number.isInteger(startFrame) || !Number.isInteger(endFrame) || startFrame < 0 || endFrame > L.frameIndexMax) {
+      const a = clampNumber(Math.min(startFrame, endFrame), 0, L.frameIndexMax, true);
+      const b = clampNumber(Math.max(startFrame, endFrame), 0, L.frameIndexMax, true);
+      u = { ...u, timing: { ...u.timing, startFrame: a, endFrame: b } };
+      repairs.push(`trajectory ${i + 1}'s frames ${startFrame}-${endFrame} were out of order; now ${a}-${b}`);
+    }
+    if (u.points.some((q) => !(Math.abs(q.x) <= c && Math.abs(q.y) <= c))) {
+      u = { ...u, points: u.points.map((q) => ({ x: clampNumber(q.x, -c, c, false), y: clampNumber(q.y, -c, c, false) })) };
+      repairs.push(`trajectory ${i + 1} had points far outside the canvas; they were pulled in`);
+    }
+    if (u !== t) trajChanged = true;
+    return u;
+  });
+  if (trajChanged) trajectories = fixed;
+  if (trajectories.length > L.maxTrajectories) {
+    repairs.push(`only the first ${L.maxTrajectories} of ${trajectories.length} trajectories were kept`);
+    trajectories = trajectories.slice(0, L.maxTrajectories);
+  }
+  const tpts = countPoints(trajectories);
+  if (tpts > L.trajectoryPointsTotalMax || trajectories.some((t) => t.points.length > L.trajectoryPointsMax)) {
+    const r = fitTotal(trajectories, L.trajectoryPointsMax, L.trajectoryPointsTotalMax);
+    trajectories = r.items;
+    repairs.push(`${r.changed} long trajectory path${r.changed === 1 ? ' was' : 's were'} simplified (${tpts} points in all, the limit is ${L.trajectoryPointsTotalMax})`);
+  }
+  if (trajectories !== p.trajectories) patch({ trajectories });
+
+  // Brush: stroke count, point budgets.
+  let brush = p.brush;
+  if (brush.length > L.strokesMax) {
+    repairs.push(`only the first ${L.strokesMax} of ${brush.length} brush strokes were kept`);
+    brush = brush.slice(0, L.strokesMax);
+  }
+  const bpts = countPoints(brush);
+  if (bpts > L.brushPointsTotalMax || brush.some((b) => b.points.length > L.strokePointsMax)) {
+    const r = fitTotal(brush, L.strokePointsMax, L.brushPointsTotalMax);
+    brush = r.items;
+    repairs.push(`${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`);
+  }
+  if (brush !== p.brush) patch({ brush });
+
+  // Crop: inside the image, or none without an image.
+  if (p.crop && !p.image) {
+    patch({ crop: null });
+  } else if (p.crop && p.image) {
+    const cr = p.crop;
+    const im = p.image;
+    if (cr.x < 0 || cr.y < 0 || cr.x + cr.width > im.width + CROP_SLACK || cr.y + cr.height > im.height + CROP_SLACK) {
+      const f = fitCrop(cr, im);
+      patch({ crop: f });
+      repairs.push(`the crop (${fmt(cr)}) did not fit the ${im.width}x${im.height} image; it was moved inside (${fmt(f)})`);
+    }
+  }
+  return { project: out, repairs };
+}
+
+function fmt(c: CropBox): string {
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return `x ${r(c.x)}, y ${r(c.y)}, ${r(c.width)}x${r(c.height)}`;
+}
+
+export function countPoints(items: readonly { points: readonly Point[] }[]): number {
+  let n = 0;
+  for (const it of items) n += it.points.length;
+  return n;
 }
 
 /** A fresh unique trajectory id. */

@@ -21,10 +21,14 @@ export async function loadImageFile(blob: Blob, name: string): Promise<boolean> 
   const editor = useEditorStore.getState();
   editor.showMessage({ kind: 'info', text: `Loading "${name}"…` });
   try {
-    const ref = await importImage(blob, name);
+    const { animated, ...ref } = await importImage(blob, name);
     const { project, setImage } = useProjectStore.getState();
     setImage(ref, coverCrop(ref.width, ref.height, project.canvas));
-    editor.showMessage(null);
+    editor.showMessage(
+      animated
+        ? { kind: 'info', code: 'image-animated', text: `"${name}" is animated; only its first frame is used (the motion comes from your trajectories).` }
+        : null,
+    );
     return true;
   } catch (e) {
     editor.showMessage(toMessage(e));
@@ -36,10 +40,14 @@ export async function loadImageFile(blob: Blob, name: string): Promise<boolean> 
 export async function openProject(file: File): Promise<boolean> {
   const editor = useEditorStore.getState();
   try {
-    await openProjectFile(file);
+    const repairs = await openProjectFile(file);
     editor.setActiveTrajectory(null);
     editor.select(null);
-    editor.showMessage({ kind: 'info', text: `Opened "${file.name}".` });
+    editor.showMessage({
+      kind: 'info',
+      code: repairs.length ? 'project-repaired' : undefined,
+      text: repairs.length ? `Opened "${file.name}" with repairs: ${repairs.join('; ')}.` : `Opened "${file.name}".`,
+    });
     return true;
   } catch (e) {
     editor.showMessage(toMessage(e));

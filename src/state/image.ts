@@ -30,12 +30,74 @@ export async function getOriginalImage(id: string): Promise<Blob | undefined> {
   return get<Blob>(IMAGE_PREFIX + id, appDb);
 }
 
-/** Deletes stored originals that no project refers to any more. */
-export async function deleteUnusedImages(keep: Iterable<string>): Promise<void> {
-  const wanted = new Set([...keep].map((id) => IMAGE_PREFIX + id));
-  for (const k of await keys(appDb)) {
-    if (typeof k === 'string' && k.startsWith(IMAGE_PREFIX) && !wanted.has(k)) await del(k, appDb);
+/**
+ * Image ids are the SHA-256 of the original bytes, so the same photo is stored once however
+ * many projects (or tabs) use it, and a file claiming an id can never overwrite a different
+ * photo: the id is recomputed from the bytes it brings.
+ */
+export async function contentId(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return `img-${crypto.randomUUID()}`;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as BufferSource));
+  return `sha256-${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Every tab holds a shared Web Lock per image its memory refers to (project, undo history, an
+ * import in progress), so cleanup in another tab never deletes a photo this tab may still save
+ * or bring back with undo. Without Web Locks, nothing is ever held and cleanup is skipped.
+ */
+const IMAGE_LOCK_PREFIX = 'motion-i2v-image:';
+const heldImages = new Map<string, () => void>();
+
+export function holdImages(ids: Iterable<string>): void {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return;
+  const want = new Set(ids);
+  for (const id of want) {
+    if (heldImages.has(id)) continue;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    heldImages.set(id, release);
+    void locks.request(IMAGE_LOCK_PREFIX + id, { mode: 'shared' }, () => released).catch(() => heldImages.delete(id));
   }
+  for (const [id, release] of heldImages) {
+    if (!want.has(id) && !pendingImports.has(id)) {
+      release();
+      heldImages.delete(id);
+    }
+  }
+}
+
+/** Images being imported (stored, not yet in the project): held until the import settles and a bit. */
+const pendingImports = new Set<string>();
+
+function holdWhileImporting(id: string): () => void {
+  pendingImports.add(id);
+  holdImages([...heldImages.keys(), id]);
+  // The project picks the image up right after the import; keep it held a little past that.
+  return () => setTimeout(() => pendingImports.delete(id), 5_000);
+}
+
+/**
+ * Deletes stored originals that no stored project refers to and no open tab holds. `referenced`
+ * is null when some stored project could not be read: then nothing is deleted (a project that
+ * failed to restore keeps its photo).
+ */
+export async function deleteUnusedImages(referenced: ReadonlySet<string> | null): Promise<string[]> {
+  const locks = globalThis.navigator?.locks;
+  if (!referenced || !locks) return [];
+  const snapshot = await locks.query();
+  const held = new Set([...(snapshot.held ?? []), ...(snapshot.pending ?? [])].map((l) => l.name ?? ''));
+  const deleted: string[] = [];
+  for (const k of await keys(appDb)) {
+    if (typeof k !== 'string' || !k.startsWith(IMAGE_PREFIX)) continue;
+    const id = k.slice(IMAGE_PREFIX.length);
+    if (referenced.has(id) || held.has(IMAGE_LOCK_PREFIX + id)) continue;
+    await del(k, appDb);
+    deleted.push(id);
+  }
+  return deleted;
 }
 
 /** The centred crop box of an image that covers a canvas (the reference's resize-then-centre-crop). */
@@ -106,15 +168,40 @@ export function getWorkingImage(ref: ImageRef): Promise<WorkingImage> {
  * original, and returns its ImageRef. Throws AppError 'image-empty' | 'image-decode' |
  * 'image-too-large' | 'storage'; nothing is changed in the project here.
  */
-export async function importImage(blob: Blob, name: string, id: string = crypto.randomUUID()): Promise<ImageRef> {
+export async function importImage(blob: Blob, name: string): Promise<ImportedImage> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
   const header = readImageHeader(bytes, name);
   checkImageSize(header, name);
   const typed = blob.type ? blob : new Blob([bytes], { type: `image/${header.format}` });
   const w = await makeWorking(typed, name);
-  await putOriginalImage(id, typed);
-  working.set(id, Promise.resolve({ bitmap: w.bitmap, scale: w.scale }));
-  return { id, name, width: w.naturalWidth, height: w.naturalHeight };
+  const id = await contentId(bytes);
+  const done = holdWhileImporting(id);
+  try {
+    // Same id = same bytes: an image already stored is not written again.
+    if (!(await getOriginalImage(id).catch(() => undefined))) await putOriginalImage(id, typed);
+  } finally {
+    done();
+  }
+  if (!working.has(id)) working.set(id, Promise.resolve({ bitmap: w.bitmap, scale: w.scale }));
+  else w.bitmap.close();
+  return { id, name, width: w.naturalWidth, height: w.naturalHeight, animated: header.animated === true };
+}
+
+export interface ImportedImage extends ImageRef {
+  /** An animated GIF/PNG/WebP: only its first frame is used. */
+  animated: boolean;
+}
+
+/** The natural size of a stored original, read from its header (no decoding); null if it is missing or unreadable. */
+export async function storedImageSize(id: string): Promise<{ width: number; height: number } | null> {
+  const blob = await getOriginalImage(id);
+  if (!blob) return null;
+  try {
+    const h = readImageHeader(new Uint8Array(await blob.arrayBuffer()), id);
+    return { width: h.width, height: h.height };
+  } catch {
+    return null;
+  }
 }
 
 /** Draws the project's crop of its image to fill a 2D context of the canvas size. */

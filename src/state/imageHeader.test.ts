@@ -3,7 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../errors';
-import { checkImageSize, MAX_IMAGE_SIDE, readImageHeader } from './imageHeader';
+import { checkImageSize, MAX_IMAGE_SIDE, readImageHeader , gifFrameCount } from './imageHeader';
 
 const MEDIA = process.env.MEDIA_DIR ?? resolve(import.meta.dirname, '../../../shared/media');
 
@@ -84,5 +84,21 @@ describe('checkImageSize', () => {
     expect(code(() => checkImageSize({ format: 'png', width: 30000, height: 30000 }))).toBe('image-too-large');
     expect(code(() => checkImageSize({ format: 'png', width: 12000, height: 10000 }))).toBe('image-too-large'); // 120 MP
     expect(code(() => checkImageSize({ format: 'png', width: 0, height: 10 }))).toBe('image-decode');
+  });
+});
+
+describe('animated images', () => {
+  // 1 x 1 GIF89a frames written by hand from the GIF spec: graphic control, descriptor, LZW data.
+  const frame = [0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0x02, 0x02, 0x44, 0x01, 0x00];
+  const gif = (frames: number) =>
+    new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0x80, 0, 0, 0xff, 0, 0, 0, 0, 0xff, ...Array.from({ length: frames }, () => frame).flat(), 0x3b]);
+  it('counts the frames of a GIF and marks two or more as animated', () => {
+    expect(gifFrameCount(gif(1))).toBe(1);
+    expect(gifFrameCount(gif(3))).toBe(3);
+    expect(readImageHeader(gif(1)).animated ?? false).toBe(false);
+    expect(readImageHeader(gif(2)).animated).toBe(true);
+  });
+  it('stops quietly on a cut-off GIF', () => {
+    expect(gifFrameCount(gif(2).subarray(0, 19 + 23 + 12))).toBe(1);
   });
 });

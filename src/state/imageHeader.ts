@@ -20,6 +20,8 @@ export interface ImageHeader {
   format: ImageFormat;
   width: number;
   height: number;
+  /** More than one frame (animated GIF, APNG, animated WebP): only the first is used. */
+  animated?: boolean;
 }
 
 function notAnImage(name: string): AppError {
@@ -51,7 +53,7 @@ export function readImageHeader(bytes: Uint8Array, name = 'file'): ImageHeader {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return readJpeg(bytes, name);
   if (bytes.length >= 6 && (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a')) {
     if (bytes.length < 13) throw corrupt(name, 'the GIF header is cut off');
-    return { format: 'gif', width: u16le(bytes, 6), height: u16le(bytes, 8) };
+    return { format: 'gif', width: u16le(bytes, 6), height: u16le(bytes, 8), ...(gifFrameCount(bytes, 2) > 1 ? { animated: true } : {}) };
   }
   if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return readWebp(bytes, name);
   if (bytes.length >= 2 && ascii(bytes, 0, 2) === 'BM') {
@@ -59,6 +61,38 @@ export function readImageHeader(bytes: Uint8Array, name = 'file'): ImageHeader {
     return { format: 'bmp', width: Math.abs(i32le(bytes, 18)), height: Math.abs(i32le(bytes, 22)) };
   }
   throw notAnImage(name);
+}
+
+/**
+ * Counts a GIF's image descriptors (frames), stopping at `stopAt`; walks the block structure
+ * (colour tables, extensions, LZW sub-blocks) and stops quietly where the bytes end.
+ */
+export function gifFrameCount(b: Uint8Array, stopAt = Infinity): number {
+  let o = 13;
+  if (b.length < 13) return 0;
+  if (b[10] & 0x80) o += 3 * (1 << ((b[10] & 7) + 1));
+  const skipSubBlocks = () => {
+    while (o < b.length && b[o] !== 0) o += b[o] + 1;
+    o++;
+  };
+  let frames = 0;
+  while (o < b.length && frames < stopAt) {
+    const tag = b[o];
+    if (tag === 0x3b) break;
+    if (tag === 0x21) {
+      o += 2;
+      skipSubBlocks();
+    } else if (tag === 0x2c) {
+      if (o + 10 > b.length) break;
+      const packed = b[o + 9];
+      o += 10;
+      if (packed & 0x80) o += 3 * (1 << ((packed & 7) + 1));
+      o++; // LZW minimum code size
+      skipSubBlocks();
+      frames++;
+    } else break;
+  }
+  return frames;
 }
 
 /** PNG: IHDR must come first; every chunk must fit in the file, and IEND must be present. */
@@ -73,6 +107,7 @@ function readPng(b: Uint8Array, name: string): ImageHeader {
     const type = ascii(b, o + 4, 4);
     if (o + 12 + len > b.length) throw corrupt(name, 'the PNG file is truncated');
     if (type === 'IDAT') sawData = true;
+    if (type === 'acTL' && !sawData) header.animated = true; // APNG: animation control before the image data
     if (type === 'IEND') break;
     o += 12 + len;
   }
@@ -123,7 +158,8 @@ function readWebp(b: Uint8Array, name: string): ImageHeader {
   const riffSize = b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24);
   if (riffSize + 8 > b.length) throw corrupt(name, 'the WebP file is truncated');
   const chunk = ascii(b, 12, 4);
-  if (chunk === 'VP8X') return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
+  // VP8X flags: bit 1 = animation.
+  if (chunk === 'VP8X') return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, ...(b[20] & 0x02 ? { animated: true } : {}) };
   if (chunk === 'VP8 ') return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
   if (chunk === 'VP8L') {
     const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);

@@ -1,69 +1,378 @@
 /**
- * Autosave: the project document (not the history, not the image bytes, which are already in
- * IndexedDB under their own key) is written to IndexedDB shortly after every change outside a
- * gesture; `hydrateProject()` restores it at start-up, and the UI waits for it before showing
- * the editor, so a reload shows exactly what was there.
+ * Autosave: each project is stored in IndexedDB under its own id (`project:<id>`, with a small
+ * `meta:<id>` record: when it was saved and which image it uses), shortly after every change
+ * outside a gesture and at once when the page is hidden or closed. Images live under their
+ * content hash (image.ts), shared by every project that uses them.
+ *
+ * Tabs: this tab's project id is kept in sessionStorage (a reload restores the same project);
+ * a new tab opens the most recently saved one. While a tab edits a project it holds an exclusive
+ * Web Lock named after it, and only the holder writes that project: a second tab that would
+ * open the same project (duplicated tab, new tab on the most recent) gets its own copy under a
+ * new id, so no tab's autosave ever overwrites another tab's work.
+ *
+ * The single autosave of earlier versions (`project:autosave`) reads as the project with id
+ * "autosave", so nothing needs migrating.
+ *
+ * Restore never deletes: a project that fails to load stays stored as it was (the user can
+ * download it), this tab continues on a fresh id, and images are deleted only when no stored
+ * project refers to them, no tab holds them, and every stored project could be read.
  */
 import { create } from 'zustand';
-import { get, set } from 'idb-keyval';
-import { parseProject } from '../motion/project';
-import { emptyProject } from '../motion/types';
-import { appDb, deleteUnusedImages } from './image';
-import { useProjectStore } from './project';
+import { get, getMany, keys, setMany } from 'idb-keyval';
+import { AppError } from '../errors';
+import { readProject } from '../motion/project';
+import { emptyProject, type Project } from '../motion/types';
+import { appDb, deleteUnusedImages, holdImages, storedImageSize } from './image';
+import { useProjectStore, type ProjectState } from './project';
 
-const AUTOSAVE_KEY = 'project:autosave';
+const PROJECT_PREFIX = 'project:';
+const META_PREFIX = 'meta:';
+const SESSION_KEY = 'motion-i2v:project-id';
+const PROJECT_LOCK_PREFIX = 'motion-i2v-project:';
+/**
+ * Leaving the page: IndexedDB transactions still running when a page unloads are aborted, so
+ * the last edit is ALSO written synchronously to localStorage; restore takes it when it is newer
+ * than the IndexedDB record, and the next IndexedDB save removes it.
+ */
+const PENDING_PREFIX = 'motion-i2v:pending:';
 /** Wait this long after the last change before writing (ms). */
 export const AUTOSAVE_DELAY_MS = 300;
 
 export type SaveStatus = 'idle' | 'pending' | 'saving' | 'saved' | 'error';
 
-export const useAutosaveStore = create<{ status: SaveStatus; error: string | null }>()(() => ({
-  status: 'idle',
-  error: null,
-}));
+export interface RestoreProblem {
+  /** What went wrong, for the user. */
+  text: string;
+  /** The stored record as it is (to download); null when it could not even be read. */
+  raw: unknown;
+  projectId: string;
+}
+
+export const useAutosaveStore = create<{
+  status: SaveStatus;
+  error: string | null;
+  /** The id this tab saves its project under. */
+  projectId: string | null;
+  /** A stored project that could not be restored (kept, offered for download). */
+  restoreProblem: RestoreProblem | null;
+  /** What restore or open repaired, for the notice. */
+  repairs: string[];
+}>()(() => ({ status: 'idle', error: null, projectId: null, restoreProblem: null, repairs: [] }));
 
 interface AutosaveRecord {
   savedAt: string;
   project: unknown;
 }
+interface MetaRecord {
+  savedAt: string;
+  imageId: string | null;
+}
 
-/** Restores the autosaved project; a damaged record is dropped (with a notice) rather than blocking the app. */
-export async function hydrateProject(): Promise<{ restored: boolean; problem: string | null }> {
+function newProjectId(): string {
+  return `p-${crypto.randomUUID()}`;
+}
+
+function sessionProjectId(): string | null {
+  try {
+    return sessionStorage.getItem(SESSION_KEY);
+  } catch {
+    return null;
+  }
+}
+function setSessionProjectId(id: string): void {
+  try {
+    sessionStorage.setItem(SESSION_KEY, id);
+  } catch {
+    // Private modes without sessionStorage: a reload then opens the most recent project.
+  }
+}
+
+function readPending(id: string): AutosaveRecord | null {
+  try {
+    const text = localStorage.getItem(PENDING_PREFIX + id);
+    if (!text) return null;
+    const rec = JSON.parse(text) as AutosaveRecord;
+    return typeof rec?.savedAt === 'string' ? rec : null;
+  } catch {
+    return null;
+  }
+}
+
+function writePending(): void {
+  const id = useAutosaveStore.getState().projectId;
+  if (!id || !ownsProject) return;
+  const { project, gestureBase } = useProjectStore.getState();
+  try {
+    localStorage.setItem(PENDING_PREFIX + id, JSON.stringify({ savedAt: new Date().toISOString(), project: gestureBase ?? project } satisfies AutosaveRecord));
+  } catch {
+    // Full or unavailable: the IndexedDB write started alongside may still complete.
+  }
+}
+
+function clearPending(id: string, savedUpTo: string): void {
+  try {
+    const p = readPending(id);
+    if (p && p.savedAt <= savedUpTo) localStorage.removeItem(PENDING_PREFIX + id);
+  } catch {
+    // nothing to clear
+  }
+}
+
+/** Image ids of the pending (localStorage) records: they count as stored projects for cleanup. */
+function pendingImageIds(): string[] {
+  const out: string[] = [];
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k?.startsWith(PENDING_PREFIX)) continue;
+      const id = (readPending(k.slice(PENDING_PREFIX.length))?.project as { image?: { id?: unknown } } | undefined)?.image?.id;
+      if (typeof id === 'string') out.push(id);
+    }
+  } catch {
+    // no localStorage: nothing pending
+  }
+  return out;
+}
+
+// ---- project locks ----
+
+let releaseProjectLock: (() => void) | null = null;
+/** True when this tab may write its project id (it holds the lock, or the browser has no Web Locks). */
+let ownsProject = false;
+
+/** Takes the exclusive lock for `id` if no other tab has it; releases the one held before. */
+async function claimProject(id: string): Promise<boolean> {
+  releaseProjectLock?.();
+  releaseProjectLock = null;
+  ownsProject = false;
+  const locks = globalThis.navigator?.locks;
+  if (!locks) {
+    ownsProject = true;
+    return true;
+  }
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const got = await new Promise<boolean>((resolve) => {
+    void locks
+      .request(PROJECT_LOCK_PREFIX + id, { ifAvailable: true }, (lock) => {
+        resolve(lock !== null);
+        return lock ? released : undefined;
+      })
+      .catch(() => resolve(false));
+  });
+  if (got) {
+    releaseProjectLock = release;
+    ownsProject = true;
+  }
+  return got;
+}
+
+function adoptProjectId(id: string): void {
+  useAutosaveStore.setState({ projectId: id });
+  setSessionProjectId(id);
+}
+
+/** Continue on a new id (an empty project or a copy); never touches stored records. */
+async function switchToNewId(): Promise<string> {
+  for (;;) {
+    const id = newProjectId();
+    if (await claimProject(id)) {
+      adoptProjectId(id);
+      return id;
+    }
+  }
+}
+
+// ---- reading stored projects ----
+
+interface StoredSummary {
+  id: string;
+  savedAt: string;
+}
+
+async function listStoredProjects(): Promise<StoredSummary[]> {
+  const ids = (await keys(appDb)).filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX)).map((k) => k.slice(PROJECT_PREFIX.length));
+  const metas = await getMany<MetaRecord>(ids.map((id) => META_PREFIX + id), appDb);
+  // Legacy records have no meta; they count as old (the newest with a meta wins).
+  return ids.map((id, i) => ({ id, savedAt: metas[i]?.savedAt ?? '' })).sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+}
+
+/** The image ids stored projects refer to; null when some record cannot be read (then nothing is deleted). */
+async function referencedImages(): Promise<Set<string> | null> {
+  const ids = (await keys(appDb)).filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX)).map((k) => k.slice(PROJECT_PREFIX.length));
+  const metas = await getMany<MetaRecord>(ids.map((id) => META_PREFIX + id), appDb);
+  const out = new Set<string>(pendingImageIds());
+  for (let i = 0; i < ids.length; i++) {
+    const meta = metas[i];
+    if (meta) {
+      if (meta.imageId) out.add(meta.imageId);
+      continue;
+    }
+    const rec = await get<AutosaveRecord>(PROJECT_PREFIX + ids[i], appDb);
+    const image = (rec?.project as { image?: { id?: unknown } } | undefined)?.image;
+    if (image === null) continue;
+    if (!image || typeof image.id !== 'string') return null;
+    out.add(image.id);
+  }
+  return out;
+}
+
+/**
+ * A stored record through the one validator, with its image checked against the real stored
+ * original (size from its header): a crop valid for the size the record claims but not for the
+ * real image is repaired, not trusted.
+ */
+async function restoreRecord(record: AutosaveRecord): Promise<{ project: Project; repairs: string[] }> {
+  const read = readProject(record.project);
+  let { project } = read;
+  const repairs = [...read.repairs];
+  if (project.image) {
+    const real = await storedImageSize(project.image.id);
+    if (!real) {
+      throw new AppError('storage', `its photo "${project.image.name}" is no longer in this browser's storage`);
+    }
+    if (real.width !== project.image.width || real.height !== project.image.height) {
+      repairs.push(`the photo is ${real.width}x${real.height}, not ${project.image.width}x${project.image.height} as the project said`);
+      const again = readProject({ ...project, image: { ...project.image, ...real } });
+      project = again.project;
+      repairs.push(...again.repairs);
+    }
+  }
+  return { project, repairs };
+}
+
+export interface HydrateResult {
+  restored: boolean;
+  /** A message for the user when something was not restored as saved; null when all went well. */
+  problem: string | null;
+}
+
+/** Set when the user chose "Start fresh" while a restore was still running: its result is dropped. */
+let hydrateGeneration = 0;
+
+/**
+ * Restores this tab's project (sessionStorage id) or the most recent stored one. Never deletes a
+ * stored project; on failure the record stays, is offered for download, and this tab starts
+ * empty on a new id.
+ */
+export async function hydrateProject(): Promise<HydrateResult> {
+  const generation = ++hydrateGeneration;
   const store = useProjectStore.getState();
+  const stillWanted = () => generation === hydrateGeneration;
   let problem: string | null = null;
   let restored = false;
+  let chosen: string | null = null;
   try {
-    const record = await get<AutosaveRecord>(AUTOSAVE_KEY, appDb);
-    if (record) {
-      const project = parseProject(record.project);
+    const stored = await listStoredProjects();
+    const own = sessionProjectId();
+    chosen = own && (stored.some((s) => s.id === own) || readPending(own)) ? own : (stored[0]?.id ?? null);
+    if (!stillWanted()) return { restored: false, problem: null };
+    if (!chosen) {
+      if (own && (await claimProject(own))) adoptProjectId(own);
+      else await switchToNewId();
+      store.resetProject(emptyProject(), { hydrated: true });
+      return { restored: false, problem: null };
+    }
+    const storedRecord = await get<AutosaveRecord>(PROJECT_PREFIX + chosen, appDb);
+    const pending = readPending(chosen);
+    const fromPending = pending !== null && (!storedRecord || pending.savedAt > storedRecord.savedAt);
+    const record = fromPending ? pending : storedRecord;
+    if (!stillWanted()) return { restored: false, problem: null };
+    const mine = await claimProject(chosen);
+    if (!stillWanted()) return { restored: false, problem: null };
+    try {
+      if (!record) throw new AppError('storage', 'the stored record is empty');
+      const { project, repairs } = await restoreRecord(record);
+      if (!stillWanted()) return { restored: false, problem: null };
+      // Another tab is editing it: this tab continues on a copy.
+      if (mine) adoptProjectId(chosen);
+      else await switchToNewId();
+      holdImages(project.image ? [project.image.id] : []);
       store.resetProject(project, { hydrated: true });
       restored = true;
+      // The last edit before leaving was only in localStorage: put it in IndexedDB now.
+      if (fromPending && mine) void saveNow();
+      if (repairs.length) {
+        useAutosaveStore.setState({ repairs });
+        problem = `Your project was restored with repairs: ${repairs.join('; ')}.`;
+      }
+      if (!mine) problem = 'This project is open in another tab; this tab works on a copy, so neither overwrites the other.' + (problem ? ` ${problem}` : '');
+    } catch (e) {
+      const why = (e instanceof Error ? e.message.replace(/^This project file is damaged or not a project: /, '') : String(e)).replace(/\.$/, '');
+      useAutosaveStore.setState({ restoreProblem: { text: why, raw: record ?? null, projectId: chosen } });
+      problem = `Your saved project could not be restored (${why}). Nothing was deleted: it stays stored in this browser, and you can download it from the notice below. This tab starts a new project.`;
+      await switchToNewId();
     }
   } catch (e) {
-    problem = `The autosaved project could not be restored (${e instanceof Error ? e.message : String(e)}); starting empty.`;
+    problem = `This browser's storage could not be read (${e instanceof Error ? e.message : String(e)}); starting a new project. Nothing was deleted.`;
+    if (!useAutosaveStore.getState().projectId) await switchToNewId().catch(() => undefined);
   }
+  if (!stillWanted()) return { restored: false, problem: null };
   if (!restored) store.resetProject(emptyProject(), { hydrated: true });
-  const image = useProjectStore.getState().project.image;
-  // Originals that no project refers to any more (older images) are removed.
-  void deleteUnusedImages(image ? [image.id] : []).catch(() => undefined);
+  void cleanUpImages();
   return { restored, problem };
 }
 
+/**
+ * "Start fresh" while a restore is slow or failed: this tab continues empty on a new id; every
+ * stored project (the one being restored included) stays as it is.
+ */
+export async function startFresh(): Promise<void> {
+  hydrateGeneration++;
+  await switchToNewId();
+  useProjectStore.getState().resetProject(emptyProject(), { hydrated: true });
+}
+
+/** Deletes originals no stored project, and no open tab, uses. */
+export async function cleanUpImages(): Promise<string[]> {
+  try {
+    return await deleteUnusedImages(await referencedImages());
+  } catch {
+    return [];
+  }
+}
+
+/** The stored record of a project that failed to restore, as a downloadable JSON file. */
+export function restoreProblemBlob(p: RestoreProblem): Blob {
+  return new Blob([JSON.stringify({ projectId: p.projectId, record: p.raw }, null, 1)], { type: 'application/json' });
+}
+
+// ---- writing ----
+
 export async function saveNow(): Promise<void> {
   const { project, gestureBase } = useProjectStore.getState();
+  const id = useAutosaveStore.getState().projectId;
+  if (!id || !ownsProject) return;
+  const doc = gestureBase ?? project;
   useAutosaveStore.setState({ status: 'saving' });
   try {
-    await set(AUTOSAVE_KEY, { savedAt: new Date().toISOString(), project: gestureBase ?? project } satisfies AutosaveRecord, appDb);
+    const savedAt = new Date().toISOString();
+    await setMany(
+      [
+        [PROJECT_PREFIX + id, { savedAt, project: doc } satisfies AutosaveRecord],
+        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null } satisfies MetaRecord],
+      ],
+      appDb,
+    );
+    clearPending(id, savedAt);
     if (useAutosaveStore.getState().status === 'saving') useAutosaveStore.setState({ status: 'saved', error: null });
   } catch (e) {
     useAutosaveStore.setState({ status: 'error', error: `Autosave failed: ${String(e)}` });
   }
 }
 
+/** Image ids the store's memory refers to (project, history, gesture base). */
+function imagesInMemory(s: ProjectState): string[] {
+  const ids = new Set<string>();
+  for (const p of [s.project, s.gestureBase, ...s.past, ...s.future]) if (p?.image) ids.add(p.image.id);
+  return [...ids];
+}
+
 /** Starts writing the project after changes; returns a stop function. */
 export function startAutosave(): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const unsubscribe = useProjectStore.subscribe((state, prev) => {
+    if (state.project !== prev.project || state.past !== prev.past || state.future !== prev.future) holdImages(imagesInMemory(state));
     if (!state.hydrated || state.gestureBase) return;
     if (state.project === prev.project && prev.gestureBase === null) return;
     useAutosaveStore.setState({ status: 'pending' });
@@ -73,17 +382,24 @@ export function startAutosave(): () => void {
       void saveNow();
     }, AUTOSAVE_DELAY_MS);
   });
-  // Closing the tab right after an edit: start the write now (IndexedDB usually completes it).
+  // Leaving (reload, close, switching away on mobile): write now; IndexedDB completes a
+  // transaction started before the page goes away.
   const flush = () => {
     if (!timer) return;
     clearTimeout(timer);
     timer = null;
+    writePending();
     void saveNow();
   };
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') flush();
+  };
   window.addEventListener('pagehide', flush);
+  document.addEventListener('visibilitychange', onVisibility);
   return () => {
     unsubscribe();
     window.removeEventListener('pagehide', flush);
+    document.removeEventListener('visibilitychange', onVisibility);
     if (timer) clearTimeout(timer);
   };
 }

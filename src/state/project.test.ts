@@ -84,3 +84,19 @@ describe('project history', () => {
     expect(s().project.settings.seed).toBe(24);
   });
 });
+
+describe('every edit passes the validator restore uses', () => {
+  it('an edit that would store frames out of order or settings out of range is repaired in memory, so a reload reads back the same document', async () => {
+    const { readProject } = await import('../motion/project');
+    s().addTrajectory({ ...traj('a'), points: [{ x: 1, y: 2 }, { x: 30, y: 40 }] });
+    s().updateTrajectory('a', { timing: { mode: 'reference', startFrame: 10, endFrame: 5 } });
+    s().setSettings({ frames: 1000, flowUnit: 0 });
+    const p = s().project;
+    expect(p.trajectories[0].timing).toMatchObject({ startFrame: 5, endFrame: 10 });
+    expect(p.settings).toMatchObject({ frames: 64, flowUnit: 1 });
+    // What memory holds is what restore accepts, unchanged.
+    const back = readProject(JSON.parse(JSON.stringify(p)));
+    expect(back.repairs).toEqual([]);
+    expect(back.project).toEqual(p);
+  });
+});

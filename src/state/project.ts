@@ -9,8 +9,12 @@
  * to it. Edits outside a gesture are one step each; edits that share a `coalesce` key in a row
  * (slider drags, typing) merge into one step. Ephemeral UI state (hover, selection, tool) lives
  * in the editor store, never here.
+ *
+ * Every document that enters the store (edits, file open, restore) passes `normalizeProject`,
+ * the same validator restore and open use, so memory never holds what a reload would refuse.
  */
 import { create } from 'zustand';
+import { normalizeProject } from '../motion/project';
 import {
   CANVAS_PRESETS,
   emptyProject,
@@ -114,7 +118,7 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
 
     edit(recipe, options) {
       const s = get();
-      const next = recipe(s.project);
+      const next = normalizeProject(recipe(s.project)).project;
       if (next === s.project) return;
       if (s.gestureBase) {
         set({ project: next });
@@ -165,7 +169,7 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
     },
     resetProject(project = emptyProject(), options) {
       set({
-        project,
+        project: normalizeProject(project).project,
         past: [],
         future: [],
         gestureBase: null,

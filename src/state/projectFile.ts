@@ -4,7 +4,7 @@
  * version, document, image) before anything in the current project changes.
  */
 import { AppError } from '../errors';
-import { parseProject } from '../motion/project';
+import { readProject, type Normalized } from '../motion/project';
 import type { Project } from '../motion/types';
 import { blobToDataUrl, dataUrlToBlob, getOriginalImage, importImage } from './image';
 import { useProjectStore } from './project';
@@ -39,8 +39,12 @@ export function projectFileName(project: Project): string {
   return `${base.replace(/[^\w.-]+/g, '_')}.motion-i2v.json`;
 }
 
-/** Parses and checks a project file; returns the project and its image (stored under the project's image id). */
-export async function readProjectFile(file: Blob, name = 'project file'): Promise<Project> {
+/**
+ * Parses and checks a project file; stores its image under the hash of the image's bytes (the
+ * id the file claims is not trusted) and checks the document against the real image's size.
+ * Returns the project and what was repaired.
+ */
+export async function readProjectFile(file: Blob, name = 'project file'): Promise<Normalized> {
   if (file.size > MAX_PROJECT_FILE_BYTES) {
     throw new AppError('project-file', `"${name}" is ${(file.size / 1e6).toFixed(0)} MB, too large for a project file.`);
   }
@@ -63,24 +67,30 @@ export async function readProjectFile(file: Blob, name = 'project file'): Promis
       `"${name}" was saved by a newer version of this app (file version ${f.version}; this app reads up to ${PROJECT_FILE_VERSION}). Update the app (reload the page) and try again.`,
     );
   }
-  const project = parseProject(f.project);
+  const { project, repairs } = readProject(f.project);
   if (project.image) {
     if (typeof f.image !== 'string') throw new AppError('project-file', `"${name}" refers to an image but does not contain it.`);
     const blob = dataUrlToBlob(f.image);
     let ref;
     try {
-      ref = await importImage(blob, project.image.name, project.image.id);
+      ref = await importImage(blob, project.image.name);
     } catch (e) {
       if (e instanceof AppError) throw new AppError('project-file', `The image inside "${name}" cannot be used: ${e.message}`, { cause: e });
       throw e;
     }
-    return { ...project, image: { ...project.image, width: ref.width, height: ref.height } };
+    const claimed = project.image;
+    if (ref.width !== claimed.width || ref.height !== claimed.height) {
+      repairs.push(`the photo is ${ref.width}x${ref.height}, not ${claimed.width}x${claimed.height} as the file said`);
+    }
+    const again = readProject({ ...project, image: { id: ref.id, name: claimed.name, width: ref.width, height: ref.height } });
+    return { project: again.project, repairs: [...repairs, ...again.repairs] };
   }
-  return project;
+  return { project, repairs };
 }
 
-/** Opens a project file into the store (one undoable step). The current project is untouched on error. */
-export async function openProjectFile(file: File): Promise<void> {
-  const project = await readProjectFile(file, file.name);
+/** Opens a project file into the store (one undoable step). The current project is untouched on error. Returns what was repaired. */
+export async function openProjectFile(file: File): Promise<string[]> {
+  const { project, repairs } = await readProjectFile(file, file.name);
   useProjectStore.getState().loadProject(project);
+  return repairs;
 }

@@ -3,10 +3,10 @@
  * Generate panel on the side. Shown only after the autosaved project is restored, so a reload
  * never flashes an empty editor (or autosaves one over the real project).
  */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { loadImageFile, openProject } from '../state/actions';
 import { useEditorStore, type ToolName } from '../state/editor';
-import { useAutosaveStore } from '../state/persist';
+import { restoreProblemBlob, startFresh, useAutosaveStore } from '../state/persist';
 import { useProjectStore } from '../state/project';
 import { GpuBanner, MessageBanner } from './Banners';
 import { EditorCanvas } from './EditorCanvas';
@@ -24,6 +24,12 @@ function isTextField(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
   if (el.isContentEditable || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
   return el instanceof HTMLInputElement && !['range', 'checkbox', 'radio', 'button', 'color', 'file'].includes(el.type);
+}
+
+/** Buttons, links and form fields act on Enter/Space themselves; canvas tools must not take those keys from them. */
+function isActivatable(el: EventTarget | null): boolean {
+  if (!(el instanceof HTMLElement)) return false;
+  return el.closest('button, a[href], input, select, textarea, summary, [role="button"], [role="radio"], [role="checkbox"], [contenteditable="true"]') !== null;
 }
 
 function isProjectFile(f: File): boolean {
@@ -52,6 +58,7 @@ function useGlobalShortcuts() {
         return;
       }
       if (mod || e.altKey) return;
+      if ((e.key === 'Enter' || e.key === ' ') && isActivatable(e.target)) return;
       if (tool.onKeyDown(e.key)) {
         e.preventDefault();
         return;
@@ -79,19 +86,69 @@ function useGlobalShortcuts() {
   }, []);
 }
 
+/** Seconds on "Restoring…" before the app offers to start fresh instead. */
+const SLOW_RESTORE_MS = 2500;
+
+function Restoring() {
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setSlow(true), SLOW_RESTORE_MS);
+    return () => clearTimeout(t);
+  }, []);
+  return (
+    <main className="loading" data-testid="hydrating">
+      <p>Restoring your project…</p>
+      {slow && (
+        <p data-testid="slow-restore">
+          This is taking long.{' '}
+          <button type="button" data-testid="start-fresh" onClick={() => void startFresh()}>
+            Start a new project
+          </button>{' '}
+          (the saved one stays stored in this browser; nothing is deleted)
+        </p>
+      )}
+    </main>
+  );
+}
+
+function downloadBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A stored project that could not be restored: it is kept; offer it as a file. */
+function RestoreProblemNotice() {
+  const problem = useAutosaveStore((s) => s.restoreProblem);
+  if (!problem) return null;
+  return (
+    <div className="banner warn" role="alert" data-testid="restore-problem">
+      <span>
+        Your saved project could not be restored ({problem.text}). It is still stored in this browser, unchanged, with its
+        photo.
+      </span>{' '}
+      <button type="button" data-testid="download-autosave" onClick={() => downloadBlob(restoreProblemBlob(problem), 'motion-i2v-autosave.json')}>
+        Download it
+      </button>
+      <button type="button" aria-label="Dismiss" onClick={() => useAutosaveStore.setState({ restoreProblem: null })}>
+        ×
+      </button>
+    </div>
+  );
+}
+
 export function App() {
   const hydrated = useProjectStore((s) => s.hydrated);
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const saveStatus = useAutosaveStore((s) => s.status);
   useGlobalShortcuts();
 
-  if (!hydrated) {
-    return (
-      <main className="loading" data-testid="hydrating">
-        Restoring your project…
-      </main>
-    );
-  }
+  if (!hydrated) return <Restoring />;
 
   return (
     <div
@@ -116,6 +173,7 @@ export function App() {
         <GpuBanner />
       </header>
       <Toolbar />
+      <RestoreProblemNotice />
       <MessageBanner />
       <div className="workspace">
         <main className="canvas-area">

@@ -50,6 +50,9 @@ export function EditorCanvas() {
   // The overlay: redrawn (once per animation frame) on any project or editor change.
   useEffect(() => {
     let frame = 0;
+    // What the overlay shows; a store change that alters none of it (a message, the save
+    // status) draws nothing, which matters with hundreds of trajectories on a slow canvas.
+    let last: unknown[] = [];
     const redraw = () => {
       frame = 0;
       const el = overlayRef.current;
@@ -58,6 +61,11 @@ export function EditorCanvas() {
       const project = useProjectStore.getState().project;
       const rect = el.getBoundingClientRect();
       const px = rect.width > 0 ? project.canvas.width / rect.width : 1;
+      const brushCursor =
+        ed.cursor && (ed.tool === 'brush' || ed.tool === 'erase') ? { ...ed.cursor, radius: ed.brushRadius, erase: ed.tool === 'erase' } : null;
+      const inputs = [project, ed.selectedTrajectoryId, ed.selectedPoint, ed.hoverPoint, ed.activeTrajectoryId, trajectoryTool.sketch, ed.cursor, ed.tool, ed.brushRadius, px, el.width, el.height];
+      if (inputs.length === last.length && inputs.every((v, i) => v === last[i])) return;
+      last = inputs;
       drawOverlay(el.getContext('2d')!, {
         project,
         selectedTrajectoryId: ed.selectedTrajectoryId,
@@ -65,10 +73,7 @@ export function EditorCanvas() {
         hoverPoint: ed.hoverPoint,
         activeTrajectoryId: ed.activeTrajectoryId,
         sketch: trajectoryTool.sketch,
-        brushCursor:
-          ed.cursor && (ed.tool === 'brush' || ed.tool === 'erase')
-            ? { ...ed.cursor, radius: ed.brushRadius, erase: ed.tool === 'erase' }
-            : null,
+        brushCursor,
         px,
       });
     };

@@ -1,6 +1,6 @@
 /** Side panel: one row per trajectory (colour, timing, start/end frame, delete) and the brush. */
+import { memo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { activeRange } from '../motion/trajectory';
 import type { TimingMode, Trajectory } from '../motion/types';
 import { useEditorStore } from '../state/editor';
 import { useProjectStore } from '../state/project';
@@ -19,7 +19,10 @@ export function TrajectoryPanel() {
   const brushCount = brush.length;
   // With paint on the canvas, unpainted areas are static: a path starting there cannot move.
   const painted = brushCount ? paintedMask(brush, canvas) : null;
-  const paintsAnything = painted ? painted.some((v) => v === 1) : false;
+  let paintedPixels = 0;
+  if (painted) for (let i = 0; i < painted.length; i++) paintedPixels += painted[i];
+  const paintsAnything = paintedPixels > 0;
+  const paintedShare = painted ? paintedPixels / painted.length : 0;
   const startsStatic = (t: Trajectory) => {
     if (!painted || !paintsAnything || t.points.length < 2) return false;
     const x = Math.min(canvas.width - 1, Math.max(0, Math.trunc(t.points[0].x)));
@@ -51,10 +54,12 @@ export function TrajectoryPanel() {
         ))}
       </ol>
       <h2>Motion brush</h2>
-      <p className="hint" data-testid="brush-summary">
-        {brushCount === 0
-          ? 'Nothing painted: everything may move.'
-          : `${brushCount} stroke${brushCount === 1 ? '' : 's'}: only the tinted region may move.`}
+      <p className="hint" data-testid="brush-summary" data-painted={paintedShare.toFixed(4)}>
+        {!paintsAnything
+          ? brushCount === 0
+            ? 'Nothing painted: everything may move.'
+            : 'Nothing painted (all paint erased): everything may move.'
+          : `${formatShare(paintedShare)} of the picture painted: only the tinted region may move.`}
       </p>
       <button type="button" data-testid="clear-brush" disabled={brushCount === 0} onClick={() => useProjectStore.getState().clearBrush()}>
         Clear brush
@@ -63,16 +68,29 @@ export function TrajectoryPanel() {
   );
 }
 
-function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
+/** A painted share for people: "all", "less than 1 %", or a whole percentage. */
+function formatShare(f: number): string {
+  if (f >= 1) return 'All';
+  if (f < 0.01) return 'Less than 1 %';
+  return `${Math.min(99, Math.round(f * 100))} %`;
+}
+
+/** One row; memoised so an edit to one trajectory re-renders only its row (hundreds of rows stay responsive). */
+const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
   // Typing "12" or dragging the colour picker is one undo step per field, not one per change.
   const update = (patch: Partial<Omit<Trajectory, 'id'>>, field: string) =>
     useProjectStore.getState().updateTrajectory(t.id, patch, { coalesce: `${t.id}:${field}` });
   const anchor = t.points.length === 1;
-  const range = activeRange(t.timing, frames);
+  // The fields show what is stored. The typed value wins; the other end follows it, so the
+  // pair is always in order (what restore and open accept).
   const setFrame = (which: 'startFrame' | 'endFrame', v: number) => {
     if (!Number.isFinite(v)) return;
-    const clamped = Math.min(frames - 1, Math.max(0, Math.round(v)));
-    update({ timing: { ...t.timing, [which]: clamped } }, which);
+    const value = Math.min(frames - 1, Math.max(0, Math.round(v)));
+    const timing =
+      which === 'startFrame'
+        ? { ...t.timing, startFrame: value, endFrame: Math.max(value, t.timing.endFrame) }
+        : { ...t.timing, endFrame: value, startFrame: Math.min(value, t.timing.startFrame) };
+    update({ timing }, 'frames');
   };
   return (
     <li
@@ -131,26 +149,51 @@ function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajec
           </label>
           <label>
             Frames{' '}
-            <input
-              type="number"
-              data-testid="start-frame"
-              min={0}
-              max={frames - 1}
-              value={range.start}
-              onChange={(e) => setFrame('startFrame', e.currentTarget.valueAsNumber)}
-            />
+            <FrameInput testId="start-frame" label={`First frame of trajectory ${index + 1}`} value={t.timing.startFrame} frames={frames} ordered={(v) => v <= t.timing.endFrame} commit={(v) => setFrame('startFrame', v)} />
             –
-            <input
-              type="number"
-              data-testid="end-frame"
-              min={0}
-              max={frames - 1}
-              value={range.end}
-              onChange={(e) => setFrame('endFrame', e.currentTarget.valueAsNumber)}
-            />
+            <FrameInput testId="end-frame" label={`Last frame of trajectory ${index + 1}`} value={t.timing.endFrame} frames={frames} ordered={(v) => v >= t.timing.startFrame} commit={(v) => setFrame('endFrame', v)} />
           </label>
         </div>
       )}
     </li>
+  );
+});
+
+/**
+ * A frame number field. A value in order with the other end is stored as it is typed; one that
+ * is not (typing "12" passes through "1") stays a draft until the field loses focus or Enter,
+ * then it is stored with the other end following it. The field always shows the stored value
+ * otherwise, so what the panel shows is what is saved.
+ */
+function FrameInput({ testId, label, value, frames, ordered, commit }: { testId: string; label: string; value: number; frames: number; ordered: (v: number) => boolean; commit: (v: number) => void }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const finish = () => {
+    if (draft === null) return;
+    const v = Number(draft);
+    setDraft(null);
+    if (draft.trim() !== '' && Number.isFinite(v)) commit(v);
+  };
+  return (
+    <input
+      type="number"
+      data-testid={testId}
+      aria-label={label}
+      aria-invalid={draft !== null}
+      min={0}
+      max={frames - 1}
+      value={draft ?? value}
+      onChange={(e) => {
+        const text = e.currentTarget.value;
+        const v = e.currentTarget.valueAsNumber;
+        if (Number.isFinite(v) && ordered(Math.min(frames - 1, Math.max(0, Math.round(v))))) {
+          setDraft(null);
+          commit(v);
+        } else setDraft(text);
+      }}
+      onBlur={finish}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') finish();
+      }}
+    />
   );
 }

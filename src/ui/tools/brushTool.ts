@@ -5,6 +5,7 @@
  *
  *   idle --down--> painting --move--> painting --up--> idle (commit) | --Esc--> idle (roll back)
  */
+import { PROJECT_LIMITS, countPoints, simplifyToBudget } from '../../motion/project';
 import type { Point } from '../../motion/types';
 import { useEditorStore } from '../../state/editor';
 import { useProjectStore } from '../../state/project';
@@ -12,6 +13,11 @@ import type { CanvasPointer, Tool } from './types';
 
 /** Stroke points closer than this (canvas pixels) to the previous one are skipped. */
 export const BRUSH_SPACING = 1;
+/**
+ * Released strokes are simplified (RDP) with this tolerance, canvas pixels: the painted area
+ * moves by at most this much, and a long drag keeps a few points instead of one per pixel.
+ */
+export const BRUSH_SIMPLIFY_TOLERANCE = 0.25;
 
 /** Brush points are kept to 1/100 pixel so saved files stay small and exact. */
 function quantize(p: Point): Point {
@@ -37,6 +43,15 @@ export class BrushTool implements Tool {
   onPointerDown(e: CanvasPointer): void {
     if (this.state.name !== 'idle') this.cancel();
     const store = useProjectStore.getState();
+    const L = PROJECT_LIMITS;
+    if (store.project.brush.length >= L.strokesMax || countPoints(store.project.brush) >= L.brushPointsTotalMax) {
+      useEditorStore.getState().showMessage({
+        kind: 'error',
+        code: 'limit',
+        text: `The brush holds at most ${L.strokesMax} strokes (${L.brushPointsTotalMax} points); clear it or undo some strokes to paint more.`,
+      });
+      return;
+    }
     const p = quantize(e.point);
     store.mark();
     store.addBrushStroke({ mode: this.mode, radius: useEditorStore.getState().brushRadius, points: [p] });
@@ -56,8 +71,11 @@ export class BrushTool implements Tool {
   onPointerUp(e: CanvasPointer): void {
     if (this.state.name !== 'painting') return;
     this.onPointerMove(e);
+    const points = this.state.points;
     this.state = { name: 'idle' };
-    useProjectStore.getState().commit();
+    const store = useProjectStore.getState();
+    if (points.length > 2) store.setLastStrokePoints(simplifyToBudget(points, PROJECT_LIMITS.strokePointsMax, BRUSH_SIMPLIFY_TOLERANCE));
+    store.commit();
   }
 
   onPointerLeave(): void {

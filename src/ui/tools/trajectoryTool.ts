@@ -11,7 +11,7 @@
  *   dragging-point, sketching --up--> idle (commit) | --Esc--> idle (roll back)
  */
 import { defaultTiming, simplifyStroke } from '../../motion/trajectory';
-import { newTrajectoryId, nextTrajectoryColor } from '../../motion/project';
+import { PROJECT_LIMITS, countPoints, newTrajectoryId, nextTrajectoryColor } from '../../motion/project';
 import type { Point, Trajectory } from '../../motion/types';
 import { useEditorStore, type PointRef } from '../../state/editor';
 import { useProjectStore } from '../../state/project';
@@ -172,6 +172,11 @@ export class TrajectoryTool implements Tool {
     // Not on a point: always a new point, even on top of another curve (anchors often sit on paths).
     const active = project.trajectories.find((t) => t.id === editor.activeTrajectoryId);
     const q = snapToCanvas(p, project.canvas);
+    const refusal = this.refusal(active ? active.points.length + 1 : null);
+    if (refusal) {
+      editor.showMessage({ kind: 'error', code: 'limit', text: refusal });
+      return;
+    }
     if (active) {
       store.addPoint(active.id, q);
       editor.select(active.id, { trajectoryId: active.id, index: active.points.length });
@@ -183,8 +188,31 @@ export class TrajectoryTool implements Tool {
     editor.select(t.id, { trajectoryId: t.id, index: 0 });
   }
 
+  /**
+   * Why a new point (in a path that would then have `pathPoints`, or a new trajectory when
+   * null) is refused: the document limits are checked here, at the input, with a message.
+   */
+  private refusal(pathPoints: number | null): string | null {
+    const L = PROJECT_LIMITS;
+    const p = this.project;
+    if (pathPoints === null && p.trajectories.length >= L.maxTrajectories) {
+      return `A project holds at most ${L.maxTrajectories} trajectories. Delete one to add another.`;
+    }
+    if (pathPoints !== null && pathPoints > L.trajectoryPointsMax) return `A trajectory holds at most ${L.trajectoryPointsMax} points. Press Enter and start a new one.`;
+    if (countPoints(p.trajectories) >= L.trajectoryPointsTotalMax) {
+      return `The trajectories hold ${L.trajectoryPointsTotalMax} points in all, the most a project can; delete or simplify some to add more.`;
+    }
+    return null;
+  }
+
   private finishSketch(raw: Point[]): void {
     this.sketch = null;
+    const refusal = this.refusal(null);
+    if (refusal) {
+      useEditorStore.getState().showMessage({ kind: 'error', code: 'limit', text: refusal });
+      this.onChange();
+      return;
+    }
     const canvas = this.project.canvas;
     const snapped = simplifyStroke(raw.map((p) => snapToCanvas(p, canvas)), SKETCH_TOLERANCE, SKETCH_MAX_POINTS);
     const editor = useEditorStore.getState();
