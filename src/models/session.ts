@@ -24,11 +24,18 @@ ort.env.wasm.wasmPaths = `${(import.meta as ImportMeta & { env?: { BASE_URL?: st
 
 export { ort };
 
+/** An ONNX file's external-data file (weights of models over 2 GB), by the name the model refers to. */
+export interface ExternalData {
+  path: string;
+  data: Uint8Array;
+}
+
 /** A session on `device` whose outputs stay on the GPU (`tensor.gpuBuffer`). */
-export function createGpuSession(model: Uint8Array, device: GPUDevice): Promise<ort.InferenceSession> {
+export function createGpuSession(model: Uint8Array, device: GPUDevice, externalData?: ExternalData[]): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(model, {
     executionProviders: [{ name: 'webgpu', device } as ort.InferenceSession.WebGpuExecutionProviderOption],
     preferredOutputLocation: 'gpu-buffer',
+    ...(externalData?.length ? { externalData } : {}),
   });
 }
 
@@ -59,10 +66,17 @@ export class ComponentSession {
   ) {}
 
   /** Creates the session on `device` and checks it against `spec` (released again when it does not match). */
-  static async create(component: string, precision: Precision, spec: Pick<ComponentSpec, 'inputs' | 'outputs'>, model: Uint8Array, device: GPUDevice): Promise<ComponentSession> {
+  static async create(
+    component: string,
+    precision: Precision,
+    spec: Pick<ComponentSpec, 'inputs' | 'outputs'>,
+    model: Uint8Array,
+    device: GPUDevice,
+    externalData?: ExternalData[],
+  ): Promise<ComponentSession> {
     let session: ort.InferenceSession;
     try {
-      session = await createGpuSession(model, device);
+      session = await createGpuSession(model, device, externalData);
     } catch (e) {
       throw new AppError('model-pack', `The model file of "${component}" (${precision}) could not be loaded: ${e instanceof Error ? e.message : String(e)}. Re-download the pack or choose another variant.`, { cause: e });
     }
