@@ -136,3 +136,15 @@ fn resize_rgb01(@builtin(global_invocation_id) gid: vec3<u32>) {
   let bottom = channel01(x0, y1, c) * (1.0 - fx) + channel01(x1, y1, c) * fx;
   resized01[i] = top * (1.0 - fy) + bottom * fy;
 }
+
+// flows [N, 2, H, W] *= (1 - static[H, W]) in place: the brush applied at the project's canvas
+// after flows were resized to it.
+@group(0) @binding(16) var<storage, read> static_full: array<f32>;
+@group(0) @binding(17) var<storage, read_write> flows_full: array<f32>;
+
+@compute @workgroup_size(WG)
+fn mask_flows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = thread_index(gid);          // over N * 2 * H * W
+  if (i >= p.total) { return; }
+  flows_full[i] = flows_full[i] * (1.0 - static_full[i % (p.H * p.W)]);
+}

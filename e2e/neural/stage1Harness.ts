@@ -253,3 +253,78 @@ export async function cancelAfterFirstStep(): Promise<string> {
 export function log(): string[] {
   return S().log;
 }
+
+export interface EngineReport {
+  framesRefusal: string;
+  renderRefusal: string;
+  shape: number[];
+  count: number;
+  nonFinite: number;
+  /** max |flow| over pixels the brush marks static (must be 0). */
+  staticMax: number;
+  /** max |flow| over pixels allowed to move. */
+  movingMax: number;
+  sameSeedMaxDiff: number;
+  otherSeedMaxDiff: number;
+  progress: { stage: string; fraction: number }[];
+  cancel: string;
+}
+
+/** NeuralMotionEngine on a project whose canvas (128 x 96) differs from the pack's (64 x 48). */
+export async function engineChecks(): Promise<EngineReport> {
+  const { device, manifest } = S();
+  const { NeuralMotionEngine } = await import('../../src/pipeline/neural/engine');
+  const { emptyProject } = await import('../../src/motion/types');
+  const W = 128;
+  const H = 96;
+  const project = emptyProject();
+  project.canvas = { width: W, height: H };
+  project.settings = { ...project.settings, frames: manifest.frames, steps: 2, prompt: 'a photo of the cat runs', seed: 3, flowUnit: 16 };
+  project.trajectories = [
+    { id: 't1', color: '#f00', points: [{ x: 40, y: 40 }, { x: 70, y: 50 }], timing: { mode: 'reference', startFrame: 0, endFrame: manifest.frames - 1 } },
+  ];
+  // paint the left half: the right half is static
+  project.brush = [{ mode: 'paint', radius: 40, points: [{ x: 20, y: 10 }, { x: 20, y: 90 }] }];
+  const px = new Uint32Array(W * H).map((_, i) => ((i * 3) & 255) | (((i >> 7) & 255) << 8) | (90 << 16) | (255 << 24));
+  const image = uploadTensor(device, px, [H, W], 'uint32', 'engine image');
+  const engine = new NeuralMotionEngine({ device, manifest, source, features: { shaderF16: false }, precision: 'fp32' });
+  const report: Partial<EngineReport> = {};
+  try {
+    const wrongFrames = { ...project, settings: { ...project.settings, frames: 16 } };
+    report.framesRefusal = await engine.motion({ project: wrongFrames, image }).then(() => 'accepted', (e: Error) => e.message);
+    report.renderRefusal = await engine.render({ project, image }, { tensor: image, width: W, height: H, count: 1 }).then(() => 'rendered', (e: Error) => e.message);
+    const progress: { stage: string; fraction: number }[] = [];
+    const flows = await engine.motion({ project, image }, { onProgress: (p) => progress.push(p) });
+    report.progress = progress;
+    report.shape = [...flows.tensor.shape];
+    report.count = flows.count;
+    const a = (await readTensor(device, flows.tensor)) as Float32Array;
+    const { staticMask } = await import('../../src/motion/brush');
+    const st = staticMask(project.brush, project.canvas);
+    let staticMax = 0;
+    let movingMax = 0;
+    let nonFinite = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i])) nonFinite++;
+      const p = i % (W * H);
+      if (st[p]) staticMax = Math.max(staticMax, Math.abs(a[i]));
+      else movingMax = Math.max(movingMax, Math.abs(a[i]));
+    }
+    Object.assign(report, { staticMax, movingMax, nonFinite });
+    const again = await engine.motion({ project, image });
+    const b = (await readTensor(device, again.tensor)) as Float32Array;
+    const other = await engine.motion({ project: { ...project, settings: { ...project.settings, seed: 4 } }, image });
+    const c = (await readTensor(device, other.tensor)) as Float32Array;
+    report.sameSeedMaxDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    report.otherSeedMaxDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - c[i])), 0);
+    for (const f of [flows, again, other]) f.tensor.buffer.destroy();
+    const ac = new AbortController();
+    report.cancel = await engine
+      .motion({ project, image }, { signal: ac.signal, onProgress: (p) => p.stage === 'motion' && ac.abort() })
+      .then(() => 'finished', (e: { code?: string }) => e.code ?? String(e));
+  } finally {
+    engine.dispose();
+    image.buffer.destroy();
+  }
+  return report as EngineReport;
+}

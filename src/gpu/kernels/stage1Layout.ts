@@ -9,8 +9,8 @@ import { byteSize, checkTensor, createTensor, numel, type GpuTensor } from '../t
 
 const KERNEL = 'Stage1Layout';
 const WG = 64;
-type Entry = 'unpack_rgb01' | 'assemble_sample' | 'scatter_control' | 'frame_latent' | 'decode_flow' | 'resize_rgb01';
-const ENTRIES: Entry[] = ['unpack_rgb01', 'assemble_sample', 'scatter_control', 'frame_latent', 'decode_flow', 'resize_rgb01'];
+type Entry = 'unpack_rgb01' | 'assemble_sample' | 'scatter_control' | 'frame_latent' | 'decode_flow' | 'resize_rgb01' | 'mask_flows';
+const ENTRIES: Entry[] = ['unpack_rgb01', 'assemble_sample', 'scatter_control', 'frame_latent', 'decode_flow', 'resize_rgb01', 'mask_flows'];
 
 interface Dims {
   B?: number;
@@ -78,6 +78,14 @@ export class Stage1LayoutKernels {
     const out = createTensor(this.device, [1, 3, height, width], 'float32', 'image01 resized');
     this.dispatch(encoder, 'resize_rgb01', 3 * height * width, { H, W, h: height, w: width }, [[14, image], [15, out]]);
     return out;
+  }
+
+  /** flows [N, 2, H, W] *= (1 - staticMask [H, W]), in place. */
+  maskFlows(encoder: GPUCommandEncoder, flows: GpuTensor, staticMask: GpuTensor): void {
+    checkTensor(KERNEL, 'flows', flows, { rank: 4, dtype: 'float32' });
+    const [, , H, W] = flows.shape;
+    checkTensor(KERNEL, 'staticMask', staticMask, { shape: [H, W], dtype: 'float32' });
+    this.dispatch(encoder, 'mask_flows', numel(flows.shape), { H, W }, [[16, staticMask], [17, flows]]);
   }
 
   /** sample [B, 8, F1, h, w] = [imageLatent * scale over frames, latents] for every batch entry. */
