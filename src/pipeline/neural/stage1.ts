@@ -190,35 +190,41 @@ export class Stage1Pipeline {
       for (let k = 0; k < timesteps.length; k++) {
         checkAbort();
         const t = timesteps[k];
-        // fresh per-step inputs: ORT may still hold the previous step's work in its queue
-        const sample = scope.keep(createTensor(device, [B, 8, F1, h, w], 'float32', 'unet sample'));
-        const timestep = scope.upload(new Float32Array(B).fill(t), [B], 'timestep');
-        let enc = device.createCommandEncoder({ label: 'stage-1 sample' });
-        this.layout.assembleSample(enc, { imageLatent, latents, batch: B, scale, output: sample });
-        device.queue.submit([enc.finish()]);
-        const common = { sample, timestep, encoder_hidden_states: context, stride };
-        let residuals: Record<string, GpuTensor>;
-        let controlOut: Record<string, SessionOutput> | undefined;
-        if (control && s.controlnet && controlScale) {
-          controlOut = await s.controlnet.run({ ...common, control, control_scale: controlScale });
-          residuals = controlOut;
-        } else {
-          residuals = zeroResiduals!;
+        // per-step inputs and outputs are released as soon as this step's work is submitted: later
+        // writes into reused memory (ORT's pool) are queued after it, and destroy() waits for it
+        const sample = createTensor(device, [B, 8, F1, h, w], 'float32', 'unet sample');
+        const timestep = uploadTensor(device, new Float32Array(B).fill(t), [B], 'float32', 'timestep');
+        try {
+          let enc = device.createCommandEncoder({ label: 'stage-1 sample' });
+          this.layout.assembleSample(enc, { imageLatent, latents, batch: B, scale, output: sample });
+          device.queue.submit([enc.finish()]);
+          const common = { sample, timestep, encoder_hidden_states: context, stride };
+          let residuals: Record<string, GpuTensor>;
+          let controlOut: Record<string, SessionOutput> | undefined;
+          if (control && s.controlnet && controlScale) {
+            controlOut = await s.controlnet.run({ ...common, control, control_scale: controlScale });
+            residuals = controlOut;
+          } else {
+            residuals = zeroResiduals!;
+          }
+          const unetInputs: Record<string, GpuTensor> = { ...common };
+          for (const spec of this.manifest.components.stage1_unet.inputs) {
+            if (spec.name in common) continue;
+            const res = residuals[spec.name];
+            if (!res) throw new KernelInputError('Stage1', spec.name, 'is a UNet input that no ControlNet output provides');
+            unetInputs[spec.name] = res;
+          }
+          const eps = (await s.unet.run(unetInputs)).noise_pred;
+          const c = scheduler.stepCoefficients(t);
+          enc = device.createCommandEncoder({ label: 'stage-1 ddim step' });
+          this.ddim.encode(enc, { noisePred: eps, latents, guidance: r.guidance, alphaBar: c.alphaBar, alphaBarPrev: c.alphaBarPrev });
+          device.queue.submit([enc.finish()]);
+          eps.dispose();
+          if (controlOut) for (const o of Object.values(controlOut)) o.dispose();
+        } finally {
+          sample.buffer.destroy();
+          timestep.buffer.destroy();
         }
-        const unetInputs: Record<string, GpuTensor> = { ...common };
-        for (const spec of this.manifest.components.stage1_unet.inputs) {
-          if (spec.name in common) continue;
-          const res = residuals[spec.name];
-          if (!res) throw new KernelInputError('Stage1', spec.name, 'is a UNet input that no ControlNet output provides');
-          unetInputs[spec.name] = res;
-        }
-        const eps = (await s.unet.run(unetInputs)).noise_pred;
-        const c = scheduler.stepCoefficients(t);
-        enc = device.createCommandEncoder({ label: 'stage-1 ddim step' });
-        this.ddim.encode(enc, { noisePred: eps, latents, guidance: r.guidance, alphaBar: c.alphaBar, alphaBarPrev: c.alphaBarPrev });
-        device.queue.submit([enc.finish()]);
-        scope.keepOutput(eps);
-        if (controlOut) for (const o of Object.values(controlOut)) scope.keepOutput(o);
         options.onStep?.(k + 1, timesteps.length);
       }
       checkAbort();
@@ -267,12 +273,17 @@ export class Stage1Pipeline {
       const staticMask = scope.keep(staticMaskData ? uploadTensor(device, staticMaskData, [H, W], 'float32', 'brush static mask') : createTensor(device, [H, W], 'float32', 'no brush'));
       for (let f = 0; f < F1; f++) {
         let enc = device.createCommandEncoder({ label: 'stage-1 frame latent' });
-        const z = scope.keep(this.layout.frameLatent(enc, { latents, frame: f, scale }));
+        const z = this.layout.frameLatent(enc, { latents, frame: f, scale });
         device.queue.submit([enc.finish()]);
-        const decoded = scope.keepOutput((await this.sessions.flowVaeDecoder.run({ latent: z })).image);
-        enc = device.createCommandEncoder({ label: 'stage-1 flow decode' });
-        this.layout.decodeFlow(enc, { decoded, staticMask, frame: f, flows });
-        device.queue.submit([enc.finish()]);
+        try {
+          const decoded = (await this.sessions.flowVaeDecoder.run({ latent: z })).image;
+          enc = device.createCommandEncoder({ label: 'stage-1 flow decode' });
+          this.layout.decodeFlow(enc, { decoded, staticMask, frame: f, flows });
+          device.queue.submit([enc.finish()]);
+          decoded.dispose();
+        } finally {
+          z.buffer.destroy();
+        }
       }
       return flows;
     } catch (e) {
@@ -302,20 +313,45 @@ export class Stage1Pipeline {
     }
     const control = createTensor(this.device, [B, 5, F1, h, w], 'float32', 'control');
     const mask8t = scope.upload(mask8, [F1, h, w], 'control mask 1/8');
+    try {
+      await this.encodeControlFrames(c, control, mask8t, d, checkAbort);
+    } catch (e) {
+      control.buffer.destroy();
+      throw e;
+    }
+    return control;
+  }
+
+  private async encodeControlFrames(
+    c: Stage1Control,
+    control: GpuTensor,
+    mask8t: GpuTensor,
+    d: { F1: number; H: number; W: number; h: number; w: number },
+    checkAbort: () => void,
+  ): Promise<void> {
+    const { F1, H, W, h, w } = d;
+    const plane = H * W;
+    const perFrameMask = c.mask.length === F1 * plane;
+    const maskAt = (f: number, i: number) => c.mask[(perFrameMask ? f * plane : 0) + i];
     for (let f = 0; f < F1; f++) {
       checkAbort();
       const flow = new Float32Array(2 * plane);
       for (let ch = 0; ch < 2; ch++) {
         for (let i = 0; i < plane; i++) flow[ch * plane + i] = (c.sparseFlow01[(f * 2 + ch) * plane + i] - 0.5) * maskAt(f, i) + 0.5;
       }
-      const image = scope.upload(flow, [1, 2, H, W], 'sparse flow frame');
-      const eps = scope.upload(c.eps.subarray(f * 4 * h * w, (f + 1) * 4 * h * w), [1, 4, h, w], 'control eps frame');
-      const lat = scope.keepOutput((await this.sessions.flowVaeEncoder.run({ image, eps })).latent);
-      const enc = this.device.createCommandEncoder({ label: 'stage-1 control' });
-      this.layout.scatterControl(enc, { frameLatent: lat, mask8: mask8t, frame: f, control });
-      this.device.queue.submit([enc.finish()]);
+      const image = uploadTensor(this.device, flow, [1, 2, H, W], 'float32', 'sparse flow frame');
+      const eps = uploadTensor(this.device, c.eps.subarray(f * 4 * h * w, (f + 1) * 4 * h * w), [1, 4, h, w], 'float32', 'control eps frame');
+      try {
+        const lat = (await this.sessions.flowVaeEncoder.run({ image, eps })).latent;
+        const enc = this.device.createCommandEncoder({ label: 'stage-1 control' });
+        this.layout.scatterControl(enc, { frameLatent: lat, mask8: mask8t, frame: f, control });
+        this.device.queue.submit([enc.finish()]);
+        lat.dispose();
+      } finally {
+        image.buffer.destroy();
+        eps.buffer.destroy();
+      }
     }
-    return control;
   }
 
   /** Zero down/mid residuals for the UNet without ControlNet, shapes from the manifest. */
