@@ -82,10 +82,10 @@ export class ModelSignatureError extends AppError {
 export function checkSignature(component: string, spec: Pick<ComponentSpec, 'inputs' | 'outputs'>, session: SessionSignature): void {
   const side = (kind: 'input' | 'output', names: readonly string[], specs: readonly TensorSpec[], meta?: readonly ValueMetadata[]) => {
     for (const s of specs) {
-      if (!names.includes(s.name)) throw new ModelSignatureError(component, s.name, `is a ${kind} in the manifest but not in the ONNX file (it has ${names.join(', ')})`);
+      if (!names.includes(s.name)) throw new ModelSignatureError(component, s.name, `is an ${kind} in the manifest but not in the ONNX file (it has ${names.join(', ')})`);
     }
     for (const n of names) {
-      if (!specs.some((s) => s.name === n)) throw new ModelSignatureError(component, n, `is a ${kind} of the ONNX file but not in the manifest`);
+      if (!specs.some((s) => s.name === n)) throw new ModelSignatureError(component, n, `is an ${kind} of the ONNX file but not in the manifest`);
     }
     for (const m of meta ?? []) {
       const s = specs.find((x) => x.name === m.name);
