@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from './manifest';
+import type { ComponentSpec, Manifest } from './manifest';
 import { checkSignature, ModelSignatureError } from './signature';
 
 const BASE = resolve(import.meta.dirname, '../../public/models/tiny');
@@ -16,8 +16,9 @@ ort.env.wasm.numThreads = 1;
 
 describe('tiny pack sessions match the manifest', () => {
   it('every fp32 component', async () => {
-    for (const [name, spec] of Object.entries(manifest.components)) {
+    for (const [name, c] of Object.entries(manifest.components)) {
       if (name === 'stage2_unet') continue;
+      const spec = c as ComponentSpec;
       const s = await ort.InferenceSession.create(readFileSync(`${BASE}/${spec.files.fp32![0].path}`));
       try {
         expect(() => checkSignature(name, spec, s), name).not.toThrow();
