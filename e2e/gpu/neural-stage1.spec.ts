@@ -122,9 +122,11 @@ test('NeuralMotionEngine: resized canvas, brush, seeds, progress, cancel, refusa
   expect(r.staticMax, 'static (unpainted) pixels must not move').toBe(0);
   expect(r.movingMax).toBeGreaterThan(0);
   expect(r.otherSeedMaxDiff, 'another seed, other flows').toBeGreaterThan(0.1);
-  const fractions = r.progress.map((p: { fraction: number }) => p.fraction);
-  expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  // Stage-local progress: stages in job order, each fraction monotone within its stage.
+  const order = ['prepare', 'motion'];
+  const keys = r.progress.map((p: { stage: string; fraction: number }) => order.indexOf(p.stage) + p.fraction / 2);
+  expect(keys).toEqual([...keys].sort((a, b) => a - b));
   expect(r.progress.filter((p: { stage: string }) => p.stage === 'motion').length).toBeGreaterThanOrEqual(2); // step 1 of 1, then done
-  expect(fractions[fractions.length - 1]).toBeCloseTo(0.3); // the motion share of a whole job
+  expect(r.progress[r.progress.length - 1]).toEqual({ stage: 'motion', fraction: 1 }); // motion reports its own stage, done
   expect(r.cancel).toBe('aborted');
 });
