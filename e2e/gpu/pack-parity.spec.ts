@@ -74,7 +74,8 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
   await harness.routeWebSocket(/.*/, () => {});
   await harness.reload();
   return harness.evaluate(async ({ precisions, group }) => {
-    const { ort } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
+    const { ort, createGpuSession } = await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string);
+    const { checkSignature } = await import(/* @vite-ignore */ '/src/models/signature.ts' as string);
     const { acquireGpu } = await import(/* @vite-ignore */ '/src/gpu/device.ts' as string);
     const { readMi2g, compare } = await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string);
     const base = '/models/tiny/';
@@ -114,11 +115,10 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
       const mine: Stat[] = [];
       try {
         const model = new Uint8Array(await get(files[0].path));
-        const created = await ort.InferenceSession.create(model, {
-          executionProviders: [{ name: 'webgpu', device } as unknown as InferenceSession.WebGpuExecutionProviderOption],
-          preferredOutputLocation: 'gpu-buffer',
-        });
+        const created: InferenceSession = await createGpuSession(model, device);
         session = created;
+        // the product's check: the ONNX file's inputs/outputs are the manifest's
+        checkSignature(component, { inputs, outputs }, created);
         const feeds: Record<string, Tensor> = {};
         for (const { name } of inputs) {
           const g = golden.tensors.get(name);

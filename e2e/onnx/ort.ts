@@ -1,22 +1,13 @@
 /**
- * onnxruntime-web (native WebGPU EP) for tests and benchmarks, imported through Vite so the
- * bare specifier resolves; sessions run on the caller's GPUDevice (the app's shared device).
+ * onnxruntime-web (native WebGPU EP) for tests and benchmarks: the product's session factory
+ * (src/models/session.ts), so tests run ORT exactly as the app does, on the caller's GPUDevice.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type * as ortTypes from 'onnxruntime-web/webgpu';
+import { ort, createGpuSession } from '../../src/models/session';
 
-ort.env.wasm.wasmPaths = '/ort/';
-
-export { ort };
-
-/** A session on `device` whose outputs stay on the GPU (`tensor.gpuBuffer`). */
-export function createGpuSession(model: Uint8Array, device: GPUDevice): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, {
-    executionProviders: [{ name: 'webgpu', device } as ort.InferenceSession.WebGpuExecutionProviderOption],
-    preferredOutputLocation: 'gpu-buffer',
-  });
-}
+export { ort, createGpuSession };
 
 /** Wraps one of our GPU buffers (tensor) as an ORT input without copying. */
-export function gpuInput(t: { buffer: GPUBuffer; shape: readonly number[] }): ort.Tensor {
-  return ort.Tensor.fromGpuBuffer(t.buffer as unknown as ort.Tensor.GpuBufferType, { dataType: 'float32', dims: t.shape });
+export function gpuInput(t: { buffer: GPUBuffer; shape: readonly number[] }): ortTypes.Tensor {
+  return ort.Tensor.fromGpuBuffer(t.buffer as unknown as ortTypes.Tensor.GpuBufferType, { dataType: 'float32', dims: t.shape });
 }

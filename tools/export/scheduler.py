@@ -93,3 +93,38 @@ class DDIMScheduler:
     def add_noise(self, x0, noise, t):
         a = self.alphas_cumprod[int(t)]
         return a ** 0.5 * x0 + (1 - a) ** 0.5 * noise
+
+
+def tables(cfg: DDIMConfig, steps):
+    """The numbers the browser's DDIM (src/pipeline/scheduler.ts) must reproduce: betas, alpha_bar,
+    and for every n in `steps` the timesteps, their predecessors and one step of fixed probe arrays."""
+    s = DDIMScheduler(cfg)
+    x = np.linspace(-2.0, 2.0, 7)
+    eps = np.linspace(1.0, -1.0, 7)
+    out = {"betas": s.betas.tolist(), "alphas_cumprod": s.alphas_cumprod.tolist(),
+           "final_alpha_cumprod": float(s.final_alpha_cumprod), "runs": {}}
+    for n in steps:
+        ts = s.set_timesteps(n)
+        out["runs"][str(n)] = {
+            "timesteps": [int(t) for t in ts],
+            "prev": [s.prev_timestep(int(t)) for t in ts],
+            "step": [s.step(eps, int(t), x)[0].tolist() for t in ts],
+        }
+    return out
+
+
+def main(argv=None):
+    """python3 -m tools.export.scheduler [--zero-terminal-snr] [--steps 1,2,25]  -> JSON on stdout."""
+    import argparse
+    import json
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--zero-terminal-snr", action="store_true")
+    p.add_argument("--steps", default="1,2,25")
+    a = p.parse_args(argv)
+    cfg = DDIMConfig(zero_terminal_snr=a.zero_terminal_snr,
+                     timestep_spacing="trailing" if a.zero_terminal_snr else "leading")
+    print(json.dumps(tables(cfg, [int(v) for v in a.steps.split(",")])))
+
+
+if __name__ == "__main__":
+    main()
