@@ -1,0 +1,238 @@
+/**
+ * In-page harness for e2e/gpu/neural-stage2.spec.ts: loads the tiny pack from the dev server,
+ * builds the product's stage-2 runtime (plan runner + pipeline) on one device, and compares it
+ * with the PyTorch goldens (public/models/tiny/goldens, read with the test tree's MI2G reader).
+ */
+import { acquireGpu } from '../../src/gpu/device';
+import { readTensor, uploadTensor, type GpuTensor } from '../../src/gpu/tensor';
+import type { Manifest, Precision } from '../../src/models/manifest';
+import type { ComponentSession } from '../../src/models/session';
+import { fetchPackSource, loadComponent } from '../../src/models/source';
+import { schedulerFromManifest } from '../../src/pipeline/scheduler';
+import { ClipTokenizer } from '../../src/pipeline/text';
+import { Stage2Unet } from '../../src/pipeline/neural/plan';
+import { Stage2Pipeline, type Stage2Request } from '../../src/pipeline/neural/stage2';
+import { Stage1Pipeline } from '../../src/pipeline/neural/stage1';
+import { compare, readMi2g, type GoldenFile } from '../reference/mi2g';
+
+export interface Check {
+  name: string;
+  maxAbs: number;
+  scale: number;
+  rel: number;
+  nonFinite: number;
+}
+
+const BASE = '/models/tiny/';
+const source = fetchPackSource(BASE);
+const goldens = new Map<string, GoldenFile>();
+
+async function golden(stem: string): Promise<GoldenFile> {
+  let g = goldens.get(stem);
+  if (!g) {
+    const bytes = await source(`goldens/${stem}.bin`);
+    g = readMi2g(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, stem);
+    goldens.set(stem, g);
+  }
+  return g;
+}
+
+function tensor(g: GoldenFile, name: string) {
+  const t = g.tensors.get(name);
+  if (!t) throw new Error(`golden has no ${name}`);
+  return t;
+}
+
+interface State {
+  device: GPUDevice;
+  manifest: Manifest;
+  text: ComponentSession;
+  vaeEncoder: ComponentSession;
+  vaeDecoder: ComponentSession;
+  unets: Map<Precision, Stage2Unet>;
+  tokenizer: ClipTokenizer;
+  log: string[];
+}
+let state: State | undefined;
+
+function S(): State {
+  if (!state) throw new Error('setup() first');
+  return state;
+}
+
+export async function setup(): Promise<string[]> {
+  const { device } = await acquireGpu();
+  const manifest = JSON.parse(new TextDecoder().decode(await source('manifest.json'))) as Manifest;
+  const log: string[] = [];
+  const t0 = performance.now();
+  const load = (name: Parameters<typeof loadComponent>[2]) => loadComponent(source, manifest, name, 'fp32', device);
+  const text = await load('text_encoder');
+  const vaeEncoder = await load('vae_encoder');
+  const vaeDecoder = await load('vae_decoder');
+  const unet = await Stage2Unet.load(source, manifest, 'fp32', device);
+  log.push(`stage-2 sessions (fp32, ${manifest.components.stage2_unet!.segments.length} segments) created in ${(performance.now() - t0).toFixed(0)} ms`);
+  const dec = new TextDecoder();
+  const tokenizer = ClipTokenizer.fromFiles(dec.decode(await source(manifest.tokenizer.vocab)), dec.decode(await source(manifest.tokenizer.merges)), manifest.tokenizer.max_length);
+  state = { device, manifest, text, vaeEncoder, vaeDecoder, unets: new Map([['fp32', unet]]), tokenizer, log };
+  return log;
+}
+
+async function read(t: GpuTensor): Promise<Float32Array> {
+  return (await readTensor(S().device, t)) as Float32Array;
+}
+
+const check = (name: string, got: ArrayLike<number>, want: ArrayLike<number>): Check => ({ name, ...compare(got, want) });
+
+/**
+ * One B = 2 UNet call through the plan on the golden's sample/timestep/context/flow: every
+ * tensor the plan produces (segment outputs, kv_k) and the resized flows against stage2_unet.bin
+ * (q4: the outputs present in stage2_unet.q4.bin, which were computed segment by segment from
+ * fp32 inputs, so only noise_pred is reported for the chained q4 call).
+ */
+export async function unetCall(precision: Precision = 'fp32'): Promise<Check[]> {
+  const st = S();
+  let unet = st.unets.get(precision);
+  if (!unet) {
+    unet = await Stage2Unet.load(source, st.manifest, precision, st.device);
+    st.unets.set(precision, unet);
+  }
+  const g = await golden('stage2_unet');
+  const want = precision === 'fp32' ? g : await golden(`stage2_unet.${precision}`);
+  const up = (name: string) => {
+    const t = tensor(g, name);
+    return uploadTensor(st.device, t.data as Float32Array, t.shape);
+  };
+  const inputs = { sample: up('sample'), timestep: up('timestep'), encoder_hidden_states: up('encoder_hidden_states') };
+  const flow = up('flow');
+  const flows = unet.prepareFlows(flow);
+  const checks: Check[] = [];
+  for (const [key, r] of flows.resized) checks.push(check(`flow_${key}`, await read(r), tensor(g, `flow_${key}`).data));
+  const np = await unet.run(inputs, flows, {
+    inspect: async (name, t) => {
+      if (precision !== 'fp32' || name === 'noise_pred' || !g.tensors.has(name)) return;
+      checks.push(check(name, await read(t), tensor(g, name).data));
+    },
+  });
+  checks.push(check('noise_pred', await read(np), tensor(want, 'noise_pred').data));
+  np.dispose();
+  flows.dispose();
+  for (const t of [...Object.values(inputs), flow]) t.buffer.destroy();
+  return checks;
+}
+
+function pipeline(): Stage2Pipeline {
+  const st = S();
+  return new Stage2Pipeline(st.device, st.manifest, { textEncoder: st.text, vaeEncoder: st.vaeEncoder, vaeDecoder: st.vaeDecoder, unet: st.unets.get('fp32')! }, st.tokenizer);
+}
+
+export interface Stage2Variant {
+  golden: 'pipeline_stage2' | 'pipeline_v2v_stage2';
+  /** Negative controls: deliberately broken runs that must NOT match. */
+  dropBrush?: boolean;
+  negateFlows?: boolean;
+  /** Pass [F-1, 2, H, W] flows (stage 1's output form): the pipeline prepends the zero flow. */
+  withoutFrame0?: boolean;
+}
+
+/** The whole stage 2 vs pipeline_stage2.bin (flows + brush) or pipeline_v2v_stage2.bin (source flows). */
+export async function wholeStage2(v: Stage2Variant): Promise<Check[]> {
+  const { device, manifest } = S();
+  const g = await golden(v.golden);
+  const meta = g.meta as { prompt: string; negative_prompt: string; steps: number; guidance: number; timesteps: number[] };
+  const img = tensor(g, 'image01');
+  const image01 = uploadTensor(device, img.data as Float32Array, img.shape);
+  const fl = tensor(g, 'flows');
+  let flowData = fl.data as Float32Array;
+  if (v.negateFlows) flowData = flowData.map((x) => -x);
+  const plane = 2 * fl.shape[2] * fl.shape[3];
+  const flows = v.withoutFrame0 ? uploadTensor(device, flowData.subarray(plane), [fl.shape[0] - 1, ...fl.shape.slice(1)]) : uploadTensor(device, flowData, fl.shape);
+  const req: Stage2Request = {
+    image01,
+    prompt: meta.prompt,
+    negativePrompt: meta.negative_prompt,
+    steps: meta.steps,
+    guidance: meta.guidance,
+    flows,
+    noise: tensor(g, 'noise_stage2').data as Float32Array,
+    imageEps: tensor(g, 'eps_image_stage2').data as Float32Array,
+    staticMask: g.tensors.has('brush') && !v.dropBrush ? (tensor(g, 'brush').data as Float32Array) : undefined,
+  };
+  const steps: string[] = [];
+  const scheduler = schedulerFromManifest(manifest.scheduler);
+  const out = await pipeline().run(req, scheduler, { onStep: (k, n) => steps.push(`${k}/${n}`) });
+  if (scheduler.timesteps.join() !== meta.timesteps.join()) throw new Error(`timesteps ${scheduler.timesteps} != golden ${meta.timesteps}`);
+  if (steps.join() !== '1/2,2/2') throw new Error(`progress ${steps}`);
+  const video = await read(out.video);
+  const latents = await read(out.latents);
+  for (const t of [out.video, out.latents, image01, flows]) t.buffer.destroy();
+  const checks = [check('video', video, tensor(g, 'video').data)];
+  if (g.tensors.has('stage2_latents')) checks.push(check('stage2_latents', latents, tensor(g, 'stage2_latents').data));
+  return checks;
+}
+
+/** Full I2V: the product's stage 1 (ControlNet + brush) chained into stage 2 on the GPU vs pipeline_i2v.bin. */
+export async function i2v(): Promise<Check[]> {
+  const st = S();
+  const { device, manifest } = st;
+  const g = await golden('pipeline_i2v');
+  const meta = g.meta as { prompt: string; negative_prompt: string; steps: number; guidance: number };
+  const load = (name: Parameters<typeof loadComponent>[2]) => loadComponent(source, manifest, name, 'fp32', device);
+  const s1 = {
+    textEncoder: st.text,
+    vaeEncoder: st.vaeEncoder,
+    flowVaeEncoder: await load('flow_vae_encoder'),
+    flowVaeDecoder: await load('flow_vae_decoder'),
+    controlnet: await load('controlnet'),
+    unet: await load('stage1_unet'),
+  };
+  const img = tensor(g, 'image01');
+  const image01 = uploadTensor(device, img.data as Float32Array, img.shape);
+  const brush = tensor(g, 'brush').data as Float32Array;
+  const common = { image01, prompt: meta.prompt, negativePrompt: meta.negative_prompt, steps: meta.steps, guidance: meta.guidance };
+  const one = await new Stage1Pipeline(device, manifest, s1, st.tokenizer).run(
+    {
+      ...common,
+      strides: manifest.strides,
+      noise: tensor(g, 'noise_stage1').data as Float32Array,
+      imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
+      control: { sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array, mask: tensor(g, 'sparse_mask').data as Float32Array, eps: tensor(g, 'eps_control').data as Float32Array, scale: 1 },
+      staticMask: brush,
+    },
+    schedulerFromManifest(manifest.scheduler),
+  );
+  // stage 1's [F-1, 2, H, W] flows go to stage 2 as they are (it prepends the zero flow)
+  const two = await pipeline().run(
+    { ...common, flows: one.flows, noise: tensor(g, 'noise_stage2').data as Float32Array, imageEps: tensor(g, 'eps_image_stage2').data as Float32Array, staticMask: brush },
+    schedulerFromManifest(manifest.scheduler),
+  );
+  const flows = await read(one.flows);
+  const video = await read(two.video);
+  for (const t of [one.flows, one.latents, two.video, two.latents, image01]) t.buffer.destroy();
+  for (const s of [s1.flowVaeEncoder, s1.flowVaeDecoder, s1.controlnet, s1.unet]) await s.dispose();
+  const { width: W, height: H } = manifest.canvas;
+  return [check('flows', flows, tensor(g, 'flows').data.subarray(2 * W * H)), check('video', video, tensor(g, 'video').data)];
+}
+
+/** Cancel between steps: aborting after step 1 rejects with AbortError. */
+export async function cancelAfterFirstStep(): Promise<string> {
+  const { device, manifest } = S();
+  const g = await golden('pipeline_v2v_stage2');
+  const img = tensor(g, 'image01');
+  const image01 = uploadTensor(device, img.data as Float32Array, img.shape);
+  const fl = tensor(g, 'flows');
+  const flows = uploadTensor(device, fl.data as Float32Array, fl.shape);
+  const ac = new AbortController();
+  try {
+    await pipeline().run(
+      { image01, flows, prompt: 'a', negativePrompt: '', steps: 2, guidance: 7, noise: tensor(g, 'noise_stage2').data as Float32Array, imageEps: tensor(g, 'eps_image_stage2').data as Float32Array },
+      schedulerFromManifest(manifest.scheduler),
+      { signal: ac.signal, onStep: (k) => k === 1 && ac.abort() },
+    );
+    return 'finished';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  } finally {
+    image01.buffer.destroy();
+    flows.buffer.destroy();
+  }
+}
