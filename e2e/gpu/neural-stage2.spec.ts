@@ -113,3 +113,23 @@ test('q4: the chained UNet call against stage2_unet.q4.bin (stated, loose bound)
   // the q4 golden's noise_pred comes from fp32 segment inputs; chaining adds the 4-bit error of every segment
   expect(np.rel).toBeLessThan(5e-2);
 });
+
+test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
+  test.setTimeout(900_000);
+  const r = await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).rendererChecks(), HARNESS);
+  console.log(JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }));
+  expect(r.fusionRefusal).toMatch(/additive fusion.*separately trained.*Choose attention fusion/);
+  expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
+  expect(r.shape).toEqual([8, 48, 64]);
+  expect(r.count).toBe(8);
+  expect(r.frame0Diff, 'frame 0 is the reference image').toBe(0);
+  expect(r.packDiff, 'RGBA8 = round(255 * video)').toBeLessThanOrEqual(1);
+  expect(r.resizedDiff, 'a 2x canvas stays between the pack-size neighbours').toBeLessThanOrEqual(2);
+  expect(r.sameSeedMaxDiff, 'same seed, same frames').toBe(0);
+  expect(r.otherSeedMaxDiff, 'another seed, other frames').toBeGreaterThan(10);
+  const fractions = r.progress.map((p: { fraction: number }) => p.fraction);
+  expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  expect(r.progress.filter((p: { stage: string }) => p.stage === 'render').length).toBeGreaterThanOrEqual(2);
+  expect(fractions.at(-1)).toBe(1);
+  expect(r.cancel).toBe('aborted');
+});

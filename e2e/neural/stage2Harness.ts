@@ -236,3 +236,127 @@ export async function cancelAfterFirstStep(): Promise<string> {
     flows.buffer.destroy();
   }
 }
+
+export interface RendererReport {
+  fusionRefusal: string;
+  framesRefusal: string;
+  shape: number[];
+  count: number;
+  /** frame 0 must be the reference image, bit for bit */
+  frame0Diff: number;
+  /** at the pack's canvas: max |RGBA8 - round(255 * video)| over frames 1..N, video from Stage2Pipeline with the same seeded noise */
+  packDiff: number;
+  /** a 128 x 96 project (2x the pack): frames differ from the upsampled pack-size frames by at most this (8-bit levels) */
+  resizedDiff: number;
+  sameSeedMaxDiff: number;
+  otherSeedMaxDiff: number;
+  progress: { stage: string; fraction: number }[];
+  cancel: string;
+}
+
+/** NeuralRenderer / renderNeural: refusals, frame 0, packing against the pipeline, seeds, resized canvas, progress, cancel. */
+export async function rendererChecks(): Promise<RendererReport> {
+  const st = S();
+  const { device, manifest } = st;
+  const { NeuralRenderer, renderNeural, defaultRenderSettings } = await import('../../src/pipeline/neural/render');
+  const { stage2Noise } = await import('../../src/pipeline/neural/stage2');
+  const g = await golden('pipeline_stage2');
+  const { width: W, height: H } = manifest.canvas;
+  const N = manifest.frames - 1;
+  const fl = tensor(g, 'flows');
+  const flowData = (fl.data as Float32Array).subarray(2 * W * H);
+  const flowsT = uploadTensor(device, flowData, [N, 2, H, W]);
+  const img = tensor(g, 'image01').data as Float32Array;
+  const px = new Uint32Array(W * H).map((_, i) => {
+    let v = 255 << 24;
+    for (let c = 0; c < 3; c++) v |= Math.round(img[c * W * H + i] * 255) << (8 * c);
+    return v >>> 0;
+  });
+  const image = uploadTensor(device, px, [H, W], 'uint32');
+  const brush = tensor(g, 'brush').data as Float32Array;
+  const pack = { device, manifest, source, features: { shaderF16: false }, precision: 'fp32' as const };
+  const settings = { ...defaultRenderSettings(manifest), prompt: 'a photo of the cat runs', steps: 2, seed: 5 };
+  const renderer = new NeuralRenderer(pack);
+  const report: Partial<RendererReport> = {};
+  const readU32 = async (t: GpuTensor) => (await readTensor(device, t)) as Uint32Array;
+  const flows = { tensor: flowsT, width: W, height: H, count: N };
+  try {
+    report.fusionRefusal = await renderer.render({ image, flows }, { ...settings, fusion: 'additive' }).then(() => 'rendered', (e: Error) => e.message);
+    report.framesRefusal = await renderer.render({ image, flows: { ...flows, count: N - 1 } }, settings).then(() => 'rendered', (e: Error) => e.message);
+    const progress: { stage: string; fraction: number }[] = [];
+    const frames = await renderer.render({ image, flows, staticMask: brush }, settings, { onProgress: (p) => progress.push(p) });
+    report.progress = progress;
+    report.shape = [...frames.tensor.shape];
+    report.count = frames.count;
+    const a = await readU32(frames.tensor);
+    report.frame0Diff = px.reduce((m, v, i) => Math.max(m, v === a[i] ? 0 : 1), 0);
+    // the pipeline itself with the renderer's seeded noise: CPU packing of its video
+    const noise = stage2Noise(settings.seed, { frames: manifest.frames, height: manifest.latent.height, width: manifest.latent.width });
+    const image01 = uploadTensor(device, Float32Array.from({ length: 3 * W * H }, (_, i) => ((px[i % (W * H)] >> (8 * Math.floor(i / (W * H)))) & 255) / 255), [1, 3, H, W]);
+    const out = await pipeline().run(
+      { image01, prompt: settings.prompt, negativePrompt: settings.negativePrompt, steps: 2, guidance: settings.guidance, flows: flowsT, noise: noise.noise, imageEps: noise.imageEps, staticMask: brush },
+      schedulerFromManifest(manifest.scheduler),
+    );
+    const video = await read(out.video);
+    for (const t of [out.video, out.latents, image01]) t.buffer.destroy();
+    let packDiff = 0;
+    for (let f = 1; f <= N; f++) {
+      for (let i = 0; i < W * H; i++) {
+        for (let c = 0; c < 3; c++) packDiff = Math.max(packDiff, Math.abs(((a[f * W * H + i] >> (8 * c)) & 255) - Math.round(255 * video[(f * 3 + c) * W * H + i])));
+      }
+    }
+    report.packDiff = packDiff;
+    const again = await readU32((await renderer.render({ image, flows, staticMask: brush }, settings)).tensor);
+    const other = await readU32((await renderer.render({ image, flows, staticMask: brush }, { ...settings, seed: 6 })).tensor);
+    const maxByteDiff = (x: Uint32Array, y: Uint32Array) => {
+      let m = 0;
+      for (let i = 0; i < x.length; i++) for (let c = 0; c < 4; c++) m = Math.max(m, Math.abs(((x[i] >> (8 * c)) & 255) - ((y[i] >> (8 * c)) & 255)));
+      return m;
+    };
+    report.sameSeedMaxDiff = maxByteDiff(a, again);
+    report.otherSeedMaxDiff = maxByteDiff(a, other);
+    // a project at twice the pack's canvas: nearest-doubled image, flows doubled in size and displacement
+    const W2 = 2 * W;
+    const H2 = 2 * H;
+    const px2 = new Uint32Array(W2 * H2).map((_, i) => px[Math.floor(Math.floor(i / W2) / 2) * W + Math.floor((i % W2) / 2)]);
+    const flow2 = new Float32Array(N * 2 * W2 * H2).map((_, i) => {
+      const plane = Math.floor(i / (W2 * H2));
+      const p = i % (W2 * H2);
+      return 2 * flowData[plane * W * H + Math.floor(Math.floor(p / W2) / 2) * W + Math.floor((p % W2) / 2)];
+    });
+    const brush2 = new Float32Array(W2 * H2).map((_, i) => brush[Math.floor(Math.floor(i / W2) / 2) * W + Math.floor((i % W2) / 2)]);
+    const image2 = uploadTensor(device, px2, [H2, W2], 'uint32');
+    const flows2 = uploadTensor(device, flow2, [N, 2, H2, W2]);
+    const big = await renderNeural(pack, { image: image2, flows: { tensor: flows2, width: W2, height: H2, count: N }, staticMask: brush2 }, settings);
+    const b = await readU32(big.tensor);
+    // compare frames 1..N with the pack-size frames at the pixel each 2x2 block came from (bilinear upsampling moves values by less than a neighbour's difference)
+    let resizedDiff = 0;
+    for (let f = 1; f <= N; f++) {
+      for (let y = 1; y < H2 - 1; y += 2) {
+        for (let x = 1; x < W2 - 1; x += 2) {
+          const sy = (y - 1) / 2;
+          const sx = (x - 1) / 2;
+          // pixel (2k + 1) samples source k + 0.25 in x and y: bilinear between its four neighbours
+          const nb = [[sy, sx], [sy, sx + 1], [sy + 1, sx], [sy + 1, sx + 1]].map(([yy, xx]) => a[f * W * H + Math.min(H - 1, yy) * W + Math.min(W - 1, xx)]);
+          const v = b[f * W2 * H2 + y * W2 + x];
+          for (let c = 0; c < 3; c++) {
+            const vals = nb.map((n) => (n >> (8 * c)) & 255);
+            const got = (v >> (8 * c)) & 255;
+            resizedDiff = Math.max(resizedDiff, Math.max(0, got - Math.max(...vals)) + Math.max(0, Math.min(...vals) - got));
+          }
+        }
+      }
+    }
+    report.resizedDiff = resizedDiff;
+    for (const t of [frames.tensor, big.tensor, image2, flows2]) t.buffer.destroy();
+    const ac = new AbortController();
+    report.cancel = await renderer
+      .render({ image, flows }, settings, { signal: ac.signal, onProgress: (p) => p.stage === 'render' && ac.abort() })
+      .then(() => 'finished', (e: { code?: string }) => e.code ?? String(e));
+  } finally {
+    renderer.dispose();
+    image.buffer.destroy();
+    flowsT.buffer.destroy();
+  }
+  return report as RendererReport;
+}
