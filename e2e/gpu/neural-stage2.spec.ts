@@ -8,8 +8,9 @@
  * GPU (pipeline_i2v.bin). Bound: max |got - golden| below 1e-3 of the golden's largest magnitude
  * (fp32).
  *
- * Negative controls on the same page: stage 2 with the brush dropped, and with the flows
- * negated (warp in the wrong direction), must MISS the golden by more than the bound.
+ * Negative controls on the same page: stage 2 with the brush dropped, with the flows negated
+ * (warp in the wrong direction), and with selective noising skipped (frame 0 not replaced by the
+ * clean latent), must MISS the golden by more than the bound.
  *
  * All checks share one page and one device (serial): SwiftShader compiles each of ORT's WGSL
  * kernels once per device, which is most of the time here.
@@ -94,6 +95,14 @@ test('negative controls: without the brush blend or with flows reversed the gold
   }
 });
 
+test('negative control: without selective noising (frame 0 left noisy) the golden is missed', async () => {
+  test.setTimeout(600_000);
+  const checks = await run('wholeStage2', { golden: 'pipeline_stage2', skipSelectiveNoising: true });
+  const latents = checks.find((c) => c.name === 'stage2_latents')!;
+  console.log(`  skipSelectiveNoising: latents rel ${latents.rel.toExponential(2)}`);
+  expect(latents.rel).toBeGreaterThan(BOUND * 10);
+});
+
 test('full I2V: stage 1 (ControlNet, brush) chained into stage 2 on the GPU matches pipeline_i2v.bin', async () => {
   test.setTimeout(900_000);
   expectWithin(await run('i2v'));
@@ -125,8 +134,6 @@ test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resize
   expect(r.frame0Diff, 'frame 0 is the reference image').toBe(0);
   expect(r.packDiff, 'RGBA8 = round(255 * video)').toBeLessThanOrEqual(1);
   expect(r.resizedDiff, 'a 2x canvas stays between the pack-size neighbours').toBeLessThanOrEqual(2);
-  expect(r.sameSeedMaxDiff, 'same seed, same frames').toBe(0);
-  expect(r.otherSeedMaxDiff, 'another seed, other frames').toBeGreaterThan(10);
   const fractions = r.progress.map((p: { fraction: number }) => p.fraction);
   expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
   expect(r.progress.filter((p: { stage: string }) => p.stage === 'render').length).toBeGreaterThanOrEqual(2);

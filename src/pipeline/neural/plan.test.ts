@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Manifest, SegmentedComponentSpec } from '../../models/manifest';
 import { checkPlan, lastReaders } from './plan';
-import { nearestMask } from './stage2';
+import { stage1Noise } from './noise';
+import { nearestMask, stage2Noise } from './stage2';
 
 const tiny = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../public/models/tiny/manifest.json'), 'utf8')) as Manifest;
 const spec = tiny.components.stage2_unet!;
@@ -49,5 +50,17 @@ describe('nearestMask', () => {
     expect([...nearestMask(m, 4, 4, 2, 2)]).toEqual([0, 2, 8, 10]);
     // 3 -> 2 takes 0 and 1 (floor(1 * 3 / 2) = 1)
     expect([...nearestMask(Float32Array.from([0, 1, 2]), 1, 3, 1, 2)]).toEqual([0, 1]);
+  });
+});
+
+describe('stage2Noise', () => {
+  it('is a function of the seed, and another stream than stage 1 for the same seed', () => {
+    const shape = { frames: 8, height: 6, width: 8 };
+    const a = stage2Noise(3, shape);
+    expect(a.noise.length).toBe(4 * 8 * 6 * 8);
+    expect(a.imageEps.length).toBe(4 * 6 * 8);
+    expect(stage2Noise(3, shape).noise).toEqual(a.noise);
+    expect(stage2Noise(4, shape).noise[0]).not.toBe(a.noise[0]);
+    expect(stage1Noise(3, { frames: 7, height: 6, width: 8 }).noise[0]).not.toBe(a.noise[0]);
   });
 });

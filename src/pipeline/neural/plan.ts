@@ -104,7 +104,8 @@ export function checkPlan(spec: SegmentedComponentSpec): void {
 
 export class Stage2Unet {
   private readonly resize: FlowResize;
-  private readonly tokens: MotionTokens;
+  /** One per attention size: each keeps its scratch (frame 0, warped) between calls instead of reallocating it at every size change. */
+  private readonly tokens = new Map<string, MotionTokens>();
   private readonly last: Map<string, number>;
   private disposed = false;
 
@@ -116,7 +117,6 @@ export class Stage2Unet {
   ) {
     checkPlan(spec);
     this.resize = new FlowResize(device);
-    this.tokens = new MotionTokens(device);
     this.last = lastReaders(spec.plan);
   }
 
@@ -167,7 +167,7 @@ export class Stage2Unet {
       if (resized.has(key)) continue;
       const r = this.resize.encode(enc, { flows: flow, height: s.height, width: s.width });
       resized.set(key, r);
-      bins.set(key, this.tokens.prepareFlows(enc, r));
+      bins.set(key, this.tokensAt(key).prepareFlows(enc, r));
     }
     this.device.queue.submit([enc.finish()]);
     return new StageFlows(resized, bins);
@@ -216,7 +216,7 @@ export class Stage2Unet {
           if (!bins) throw new KernelInputError(KERNEL, 'flows', `have no bins at ${key}`);
           const tok = get(s.input);
           const enc = this.device.createCommandEncoder({ label: 'stage-2 motion tokens' });
-          const kv = this.tokens.encode(enc, { tok, flows: bins, frames: s.frames, frame0Batch: s.frame0_batch });
+          const kv = this.tokensAt(key).encode(enc, { tok, flows: bins, frames: s.frames, frame0Batch: s.frame0_batch });
           this.device.queue.submit([enc.finish()]);
           live.set(s.output, { t: kv, release: () => kv.buffer.destroy() });
           await options.inspect?.(s.output, kv);
@@ -235,8 +235,17 @@ export class Stage2Unet {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.tokens.dispose();
+    for (const t of this.tokens.values()) t.dispose();
     await Promise.all([...this.sessions.values()].map((s) => s.dispose()));
+  }
+
+  private tokensAt(key: string): MotionTokens {
+    let t = this.tokens.get(key);
+    if (!t) {
+      t = new MotionTokens(this.device);
+      this.tokens.set(key, t);
+    }
+    return t;
   }
 
   private attentions(): MotionAttentionPlanStep[] {
