@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Manifest, SegmentedComponentSpec } from '../../models/manifest';
+import { checkPlan, lastReaders } from './plan';
+import { stage1Noise } from './noise';
+import { nearestMask, stage2Noise } from './stage2';
+
+const tiny = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../public/models/tiny/manifest.json'), 'utf8')) as Manifest;
+const spec = tiny.components.stage2_unet!;
+const clone = (): SegmentedComponentSpec => JSON.parse(JSON.stringify(spec));
+
+describe('stage-2 plan', () => {
+  it('the tiny pack plan is consistent: 15 segments, 14 motion attentions', () => {
+    expect(() => checkPlan(spec)).not.toThrow();
+    expect(spec.plan.filter((s) => s.kind === 'onnx').length).toBe(15);
+    expect(spec.plan.filter((s) => s.kind === 'motion_attention').length).toBe(14);
+  });
+
+  it('gives every name its last reader: emb_0 lives until the last segment that reads it, kv_k only until the next step', () => {
+    const last = lastReaders(spec.plan);
+    const readers = (n: string) => spec.plan.flatMap((s, i) => ((s.kind === 'onnx' ? s.inputs : [s.input]).includes(n) ? [i] : []));
+    for (const [name, i] of last) expect(i, name).toBe(Math.max(...readers(name)));
+    const kv0 = spec.plan.findIndex((s) => s.kind === 'motion_attention' && s.output === 'kv_0');
+    expect(last.get('kv_0')).toBe(kv0 + 1);
+    expect(last.get('emb_0')).toBeGreaterThan(last.get('kv_0')!);
+    expect(last.has('noise_pred')).toBe(false);
+  });
+
+  it('refuses a plan that reads a name before it is written, reuses a segment, or misses noise_pred', () => {
+    const a = clone();
+    [a.plan[0], a.plan[1]] = [a.plan[1], a.plan[0]];
+    expect(() => checkPlan(a)).toThrow(/reads tok_0 before any step writes it/);
+    const b = clone();
+    b.plan.push(b.plan[0]);
+    expect(() => checkPlan(b)).toThrow(/segment 0 appears twice/);
+    const c = clone();
+    c.plan.pop();
+    expect(() => checkPlan(c)).toThrow(/no step writes noise_pred/);
+    const d = clone();
+    d.segments[1].outputs = d.segments[1].outputs.slice(1);
+    expect(() => checkPlan(d)).toThrow(/differ from segment 1/);
+  });
+});
+
+describe('nearestMask', () => {
+  it('samples floor(dst * in / out) like PyTorch nearest', () => {
+    // 4x4 -> 2x2 takes rows/cols 0 and 2
+    const m = Float32Array.from({ length: 16 }, (_, i) => i);
+    expect([...nearestMask(m, 4, 4, 2, 2)]).toEqual([0, 2, 8, 10]);
+    // 3 -> 2 takes 0 and 1 (floor(1 * 3 / 2) = 1)
+    expect([...nearestMask(Float32Array.from([0, 1, 2]), 1, 3, 1, 2)]).toEqual([0, 1]);
+  });
+});
+
+describe('stage2Noise', () => {
+  it('is a function of the seed, and another stream than stage 1 for the same seed', () => {
+    const shape = { frames: 8, height: 6, width: 8 };
+    const a = stage2Noise(3, shape);
+    expect(a.noise.length).toBe(4 * 8 * 6 * 8);
+    expect(a.imageEps.length).toBe(4 * 6 * 8);
+    expect(stage2Noise(3, shape).noise).toEqual(a.noise);
+    expect(stage2Noise(4, shape).noise[0]).not.toBe(a.noise[0]);
+    expect(stage1Noise(3, { frames: 7, height: 6, width: 8 }).noise[0]).not.toBe(a.noise[0]);
+  });
+});

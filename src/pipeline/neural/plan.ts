@@ -1,0 +1,259 @@
+/**
+ * The stage-2 UNet as the manifest's plan (tools/export/README.md, "Stage-2 cut"): ONNX
+ * segments and, between them, the WGSL motion-token step (flow resize -> splat of frame 0's
+ * LayerNorm'ed tokens -> interleave into kv) on shared GPU buffers.
+ *
+ * Tensors live in a name -> GPU buffer map (the plan's names are SSA: unique within one call);
+ * a liveness pass over the plan gives each name its last reader, and the buffer is released as
+ * soon as that reader's work is submitted (ORT outputs go back to ORT's pool, our kv buffers are
+ * destroyed; both are safe once submitted: later writes queue behind). The graph inputs belong
+ * to the caller and are never released here.
+ *
+ * Flows are resized once per feature size and binned once per flow set (`prepareFlows`), and the
+ * same StageFlows serves every attention at that size in every step: stage 2 splats with the
+ * same 4 flow sets (full size) some thousand times per video.
+ */
+import { KernelInputError } from '../../errors';
+import { FlowResize } from '../../gpu/kernels/flowResize';
+import { MotionTokens } from '../../gpu/kernels/motionTokens';
+import type { SplatBins } from '../../gpu/kernels/splat';
+import { type GpuTensor } from '../../gpu/tensor';
+import type { FileEntry, Manifest, MotionAttentionPlanStep, PlanStep, Precision, SegmentedComponentSpec, TensorSpec } from '../../models/manifest';
+import { ComponentSession, type ExternalData, type SessionOutput } from '../../models/session';
+import type { PackSource } from '../../models/source';
+import { AppError } from '../../errors';
+
+/** The UNet call's own inputs (the flows come separately, as a StageFlows). */
+export interface Stage2UnetInputs {
+  /** [B, 4, F, h, w] */
+  sample: GpuTensor;
+  /** [B] */
+  timestep: GpuTensor;
+  /** [B, L, D] */
+  encoder_hidden_states: GpuTensor;
+}
+
+export interface Stage2UnetRunOptions {
+  /**
+   * Test hook: called with every tensor the plan produces (segment outputs, kv), before it can
+   * be released. Awaited, so it may read the tensor back.
+   */
+  inspect?: (name: string, t: GpuTensor) => void | Promise<void>;
+}
+
+/** Flows resized to each attention size of the plan and binned once; dispose() when the flow set is done. */
+export class StageFlows {
+  disposed = false;
+  constructor(
+    /** [F, 2, h, w] per size key `${h}x${w}` (the plan's resized_flow names are `flow_${h}x${w}`). */
+    readonly resized: ReadonlyMap<string, GpuTensor>,
+    readonly bins: ReadonlyMap<string, SplatBins>,
+  ) {}
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.bins.values()) b.dispose();
+    for (const t of this.resized.values()) t.buffer.destroy();
+  }
+}
+
+const KERNEL = 'Stage2Unet';
+const GRAPH_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'] as const;
+
+/** For every name the plan reads, the index of the last step that reads it. */
+export function lastReaders(plan: readonly PlanStep[]): Map<string, number> {
+  const last = new Map<string, number>();
+  plan.forEach((s, i) => {
+    for (const n of s.kind === 'onnx' ? s.inputs : [s.input]) last.set(n, i);
+  });
+  return last;
+}
+
+/**
+ * Checks that the plan is runnable before anything is loaded: every name is produced before it
+ * is read (graph inputs aside), each segment is used once with the manifest's inputs and
+ * outputs, and the plan ends with `noise_pred`. Throws a model-pack error naming the step.
+ */
+export function checkPlan(spec: SegmentedComponentSpec): void {
+  const bad = (what: string) => new AppError('model-pack', `The model pack's stage-2 plan is inconsistent (${what}). Reinstall the pack.`);
+  const known = new Set<string>([...GRAPH_INPUTS]);
+  const used = new Set<number>();
+  spec.plan.forEach((s, i) => {
+    const reads = s.kind === 'onnx' ? s.inputs : [s.input];
+    for (const n of reads) if (!known.has(n)) throw bad(`step ${i} reads ${n} before any step writes it`);
+    if (s.kind === 'onnx') {
+      const seg = spec.segments.find((g) => g.index === s.segment);
+      if (!seg) throw bad(`step ${i} runs segment ${s.segment}, which the pack does not list`);
+      if (used.has(s.segment)) throw bad(`segment ${s.segment} appears twice`);
+      used.add(s.segment);
+      const names = (l: readonly (string | TensorSpec)[]) => l.map((x) => (typeof x === 'string' ? x : x.name)).sort().join();
+      if (names(seg.inputs) !== [...s.inputs].sort().join() || names(seg.outputs) !== [...s.outputs].sort().join()) {
+        throw bad(`step ${i}'s inputs/outputs differ from segment ${s.segment}'s`);
+      }
+      for (const n of s.outputs) known.add(n);
+    } else if (s.kind === 'motion_attention') {
+      if (s.splat !== 'avg') throw bad(`step ${i} asks for splat mode ${s.splat}`);
+      known.add(s.output);
+    } else {
+      throw bad(`step ${i} has an unknown kind`);
+    }
+  });
+  if (!known.has('noise_pred')) throw bad('no step writes noise_pred');
+}
+
+export class Stage2Unet {
+  private readonly resize: FlowResize;
+  /** One per attention size: each keeps its scratch (frame 0, warped) between calls instead of reallocating it at every size change. */
+  private readonly tokens = new Map<string, MotionTokens>();
+  private readonly last: Map<string, number>;
+  private disposed = false;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly spec: SegmentedComponentSpec,
+    /** Sessions by segment index. */
+    private readonly sessions: ReadonlyMap<number, ComponentSession>,
+  ) {
+    checkPlan(spec);
+    this.resize = new FlowResize(device);
+    this.last = lastReaders(spec.plan);
+  }
+
+  /** Creates one session per segment (checked against the manifest), in plan order. */
+  static async load(source: PackSource, manifest: Manifest, precision: Precision, device: GPUDevice): Promise<Stage2Unet> {
+    const spec = manifest.components.stage2_unet;
+    if (!spec) throw new AppError('model-pack', `The model pack "${manifest.name}" has no stage-2 UNet. Install a pack with stage 2.`);
+    checkPlan(spec);
+    const sessions = new Map<number, ComponentSession>();
+    try {
+      for (const seg of spec.segments) {
+        const files: FileEntry[] | undefined = seg.files[precision];
+        const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
+        if (!files?.length) throw new AppError('model-pack', `The model pack has no ${precision} file for "${name}". Choose another variant or reinstall the pack.`);
+        const model = await source(files[0].path);
+        const external: ExternalData[] = [];
+        for (const f of files.slice(1)) external.push({ path: f.path.split('/').pop()!, data: await source(f.path) });
+        const io = { inputs: seg.inputs.map(asSpec), outputs: seg.outputs.map(asSpec) };
+        sessions.set(seg.index, await ComponentSession.create(name, precision, io, model, device, external));
+      }
+    } catch (e) {
+      await Promise.all([...sessions.values()].map((s) => s.dispose()));
+      throw e;
+    }
+    return new Stage2Unet(device, spec, sessions);
+  }
+
+  /** The attention sizes of the plan, `${h}x${w}`. */
+  get sizes(): string[] {
+    return [...new Set(this.attentions().map((s) => `${s.height}x${s.width}`))];
+  }
+
+  /**
+   * Resizes `flow` [F, 2, H, W] (pixel flows f(0 -> i), flow 0 = 0) to every attention size of the
+   * plan and bins each once. The caller disposes the result; `flow` may be freed afterwards.
+   */
+  prepareFlows(flow: GpuTensor): StageFlows {
+    if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
+    const frames = this.attentions()[0]?.frames;
+    if (flow.shape.length !== 4 || flow.shape[0] !== frames || flow.shape[1] !== 2) {
+      throw new KernelInputError(KERNEL, 'flow', `has shape ${JSON.stringify(flow.shape)}, expected [${frames}, 2, H, W]`);
+    }
+    const resized = new Map<string, GpuTensor>();
+    const bins = new Map<string, SplatBins>();
+    const enc = this.device.createCommandEncoder({ label: 'stage-2 flows' });
+    for (const s of this.attentions()) {
+      const key = `${s.height}x${s.width}`;
+      if (resized.has(key)) continue;
+      const r = this.resize.encode(enc, { flows: flow, height: s.height, width: s.width });
+      resized.set(key, r);
+      bins.set(key, this.tokensAt(key).prepareFlows(enc, r));
+    }
+    this.device.queue.submit([enc.finish()]);
+    return new StageFlows(resized, bins);
+  }
+
+  /** One UNet call; returns noise_pred [B, 4, F, h, w] (the caller disposes it). */
+  async run(inputs: Stage2UnetInputs, flows: StageFlows, options: Stage2UnetRunOptions = {}): Promise<SessionOutput> {
+    if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
+    if (flows.disposed) throw new KernelInputError(KERNEL, 'flows', 'were disposed');
+    // owned tensors by name, with how to release them
+    const live = new Map<string, { t: GpuTensor; release: () => void }>();
+    const get = (name: string): GpuTensor => {
+      if (name in inputs) return inputs[name as keyof Stage2UnetInputs];
+      const e = live.get(name);
+      if (!e) throw new KernelInputError(KERNEL, name, 'is read by the plan but was not produced');
+      return e.t;
+    };
+    const releaseAfter = (step: number) => {
+      for (const [name, e] of live) {
+        if (name === 'noise_pred') continue;
+        const last = this.last.get(name);
+        if (last === undefined || last <= step) {
+          e.release();
+          live.delete(name);
+        }
+      }
+    };
+    try {
+      for (let i = 0; i < this.spec.plan.length; i++) {
+        const s = this.spec.plan[i];
+        if (s.kind === 'onnx') {
+          const session = this.sessions.get(s.segment)!;
+          const feeds: Record<string, GpuTensor> = {};
+          for (const n of s.inputs) feeds[n] = get(n);
+          const out = await session.run(feeds);
+          for (const n of s.outputs) {
+            const o = out[n];
+            if (!o) throw new KernelInputError(KERNEL, n, `is not an output of segment ${s.segment}`);
+            live.set(n, { t: o, release: () => o.dispose() });
+            await options.inspect?.(n, o);
+          }
+          for (const [n, o] of Object.entries(out)) if (!s.outputs.includes(n)) o.dispose();
+        } else {
+          const key = `${s.height}x${s.width}`;
+          const bins = flows.bins.get(key);
+          if (!bins) throw new KernelInputError(KERNEL, 'flows', `have no bins at ${key}`);
+          const tok = get(s.input);
+          const enc = this.device.createCommandEncoder({ label: 'stage-2 motion tokens' });
+          const kv = this.tokensAt(key).encode(enc, { tok, flows: bins, frames: s.frames, frame0Batch: s.frame0_batch });
+          this.device.queue.submit([enc.finish()]);
+          live.set(s.output, { t: kv, release: () => kv.buffer.destroy() });
+          await options.inspect?.(s.output, kv);
+        }
+        releaseAfter(i);
+      }
+      const np = live.get('noise_pred');
+      if (!np) throw new KernelInputError(KERNEL, 'noise_pred', 'was not produced by the plan');
+      live.delete('noise_pred');
+      return np.t as SessionOutput;
+    } finally {
+      for (const e of live.values()) e.release();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.tokens.values()) t.dispose();
+    await Promise.all([...this.sessions.values()].map((s) => s.dispose()));
+  }
+
+  private tokensAt(key: string): MotionTokens {
+    let t = this.tokens.get(key);
+    if (!t) {
+      t = new MotionTokens(this.device);
+      this.tokens.set(key, t);
+    }
+    return t;
+  }
+
+  private attentions(): MotionAttentionPlanStep[] {
+    return this.spec.plan.filter((s): s is MotionAttentionPlanStep => s.kind === 'motion_attention');
+  }
+}
+
+/** Segment I/O in the manifest: TensorSpecs (the exporter writes them), or bare names. */
+function asSpec(x: string | TensorSpec): TensorSpec {
+  return typeof x === 'string' ? { name: x, dtype: 'float32', shape: [] } : x;
+}
