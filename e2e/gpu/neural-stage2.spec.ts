@@ -134,9 +134,11 @@ test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resize
   expect(r.frame0Diff, 'frame 0 is the reference image').toBe(0);
   expect(r.packDiff, 'RGBA8 = round(255 * video)').toBeLessThanOrEqual(1);
   expect(r.resizedDiff, 'a 2x canvas stays between the pack-size neighbours').toBeLessThanOrEqual(2);
-  const fractions = r.progress.map((p: { fraction: number }) => p.fraction);
-  expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  // Stage-local progress: stages in job order, each fraction monotone within its stage, render done last.
+  const order = ['prepare', 'render'];
+  const keys = r.progress.map((p: { stage: string; fraction: number }) => order.indexOf(p.stage) + p.fraction / 2);
+  expect(keys).toEqual([...keys].sort((a, b) => a - b));
   expect(r.progress.filter((p: { stage: string }) => p.stage === 'render').length).toBeGreaterThanOrEqual(2);
-  expect(fractions.at(-1)).toBe(1);
+  expect(r.progress.at(-1)).toEqual({ stage: 'render', fraction: 1 });
   expect(r.cancel).toBe('aborted');
 });

@@ -24,8 +24,7 @@ import type { Manifest, Precision } from '../../models/manifest';
 import type { ComponentSession } from '../../models/session';
 import { chooseVariant } from '../../models/signature';
 import { loadComponent, type PackSource } from '../../models/source';
-import { STAGE_SPAN } from '../classical';
-import { ProgressReporter, type Flows, type Frames, type RunOptions } from '../engine';
+import { type Flows, type Frames, type RunOptions } from '../engine';
 import { schedulerFromManifest } from '../scheduler';
 import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../text';
 import { Stage2Unet } from './plan';
@@ -132,7 +131,7 @@ export class NeuralRenderer {
     if (this.disposed) throw new AppError('model-pack', 'The neural renderer was closed; start the rendering again.');
     const { manifest, device } = this.options;
     const { signal } = options;
-    const progress = new ProgressReporter(options.onProgress);
+    const report = (stage: 'prepare' | 'render', fraction: number) => options.onProgress?.({ stage, fraction });
     const abortIfNeeded = () => {
       if (signal?.aborted) throw new AbortError();
     };
@@ -155,7 +154,7 @@ export class NeuralRenderer {
     if (input.image.shape[0] !== H || input.image.shape[1] !== W) {
       throw new AppError('kernel-input', `The reference image is ${input.image.shape[1]}x${input.image.shape[0]} but the motion is ${W}x${H}; make the motion again.`);
     }
-    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 0);
+    report('prepare', 0);
     const { pipeline } = await this.load();
     abortIfNeeded();
     const { width: pw, height: ph } = manifest.canvas;
@@ -167,8 +166,7 @@ export class NeuralRenderer {
     const packFlows = same ? flows.tensor : this.resize.encode(enc, { flows: flows.tensor, height: ph, width: pw });
     device.queue.submit([enc.finish()]);
     const staticMask = input.staticMask && (same ? input.staticMask : nearestMask(input.staticMask, H, W, ph, pw));
-    progress.report('prepare', STAGE_SPAN.prepare[0], STAGE_SPAN.prepare[1], 1);
-    const [r0, r1] = STAGE_SPAN.render;
+    report('prepare', 1);
     let video: GpuTensor | undefined;
     try {
       const result = await pipeline.run(
@@ -186,8 +184,8 @@ export class NeuralRenderer {
         schedulerFromManifest(manifest.scheduler, { zeroTerminalSnr: settings.zeroTerminalSnr }),
         {
           signal,
-          onStep: (k, n) => progress.report('render', r0, r1, (0.9 * k) / n),
-          onDecode: (k, n) => progress.report('render', r0, r1, 0.9 + (0.1 * k) / n),
+          onStep: (k, n) => report('render', (0.9 * k) / n),
+          onDecode: (k, n) => report('render', 0.9 + (0.1 * k) / n),
         },
       );
       result.latents.buffer.destroy();
