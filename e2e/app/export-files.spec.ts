@@ -31,6 +31,41 @@ async function exportAs(page: Page, testInfo: TestInfo, format: Format): Promise
   return { path, name };
 }
 
+/**
+ * Frames of a video file as Chromium's own <video> element shows them (seeked to the middle of
+ * each frame, drawn on a canvas), packed RGB: the other decoder whose colours must agree.
+ */
+async function browserPlayerFrames(page: Page, path: string, mime: string, fps: number, count: number): Promise<Uint8Array[]> {
+  const b64 = readFileSync(path).toString('base64');
+  const frames = await page.evaluate(
+    async ({ b64, mime, fps, count }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = URL.createObjectURL(new Blob([bytes], { type: mime }));
+      await new Promise((resolve, reject) => {
+        v.onloadeddata = resolve;
+        v.onerror = () => reject(new Error(`<video> cannot play ${mime}: ${v.error?.message}`));
+      });
+      const g = new OffscreenCanvas(v.videoWidth, v.videoHeight).getContext('2d', { willReadFrequently: true })!;
+      const out: string[] = [];
+      for (let k = 0; k < count; k++) {
+        v.currentTime = (k + 0.5) / fps;
+        await new Promise((r) => (v.onseeked = r));
+        g.drawImage(v, 0, 0);
+        const rgba = g.getImageData(0, 0, v.videoWidth, v.videoHeight).data;
+        let bin = '';
+        for (let i = 0; i < rgba.length; i += 4) bin += String.fromCharCode(rgba[i], rgba[i + 1], rgba[i + 2]);
+        out.push(btoa(bin));
+      }
+      URL.revokeObjectURL(v.src);
+      return out;
+    },
+    { b64, mime, fps, count },
+  );
+  return frames.map((f) => new Uint8Array(Buffer.from(f, 'base64')));
+}
+
 const W = 512;
 const H = 320;
 const N = 16;
@@ -76,6 +111,9 @@ test('MP4, WebM and GIF decoded by ffmpeg match the PNG frames of the same resul
   const mp4Psnr = compare(mp4.name, decodeRgb(mp4.path, W, H));
   expect(mp4Psnr.luma).toBeGreaterThanOrEqual(40);
   expect(mp4Psnr.rgb).toBeGreaterThanOrEqual(30);
+  // Full range kept: Chromium's <video> shows the same colours as ffmpeg's decode.
+  const shown = compare(`${mp4.name} in <video>`, await browserPlayerFrames(page, mp4.path, 'video/mp4', fps, N));
+  expect(shown.luma).toBeGreaterThanOrEqual(40);
 
   const webm = await exportAs(page, testInfo, 'webm');
   expect(webm.name).toBe(`${base}_vp9.webm`);
