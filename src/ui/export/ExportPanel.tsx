@@ -123,6 +123,11 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
           This browser has no H.264 encoder, so the MP4 uses {CODEC_NAMES[codecs.mp4]}; some older players cannot open it.
         </p>
       )}
+      {format === 'gif' && (
+        <p className="hint" data-testid="export-gif-hint">
+          A GIF loops everywhere but holds 256 colours (gradients are dithered) and is several times bigger than the MP4.
+        </p>
+      )}
       <div className="export-row">
         {running ? (
           <button type="button" data-testid="export-cancel" onClick={cancelExport}>
