@@ -135,6 +135,17 @@ test('MP4, WebM and GIF decoded by ffmpeg match the PNG frames of the same resul
   // src/video/gif.ts). Measured 35.2 dB RGB, 36.0 dB luma on this photo; 33 dB leaves room for
   // other pictures' palettes, and a lost, repeated or misplaced frame falls far below it.
   expect(gifPsnr.rgb).toBeGreaterThanOrEqual(33);
+
+  // A GIF export shows its progress and stops on Cancel, without a download or an error.
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  await page.getByTestId('export-button').click();
+  await expect(page.getByTestId('export-progress')).toBeVisible();
+  await page.getByTestId('export-cancel').click();
+  await expect(page.getByTestId('export-status')).toHaveAttribute('data-status', 'cancelled');
+  await expect(page.getByTestId('export-status')).toHaveText('Export cancelled.');
+  await page.waitForTimeout(500);
+  expect(downloads).toBe(0);
   console.log(report.join('\n'));
   writeFileSync(testInfo.outputPath('report.txt'), report.join('\n'));
 });
