@@ -1,14 +1,14 @@
 /**
- * Export of the generated frames as a job of the job model ('export'): MP4, WebM or PNG frames
- * at the player's fps and a chosen quality, with progress and cancel. The frames are
+ * Export of the generated frames as a job of the job model ('export'): MP4, WebM, an animated
+ * GIF or PNG frames at the player's fps and a chosen quality, with progress and cancel. The frames are
  * ImageBitmaps on the main thread, so a lost GPU device does not interrupt an export.
  * What was saved is kept here for the panel to show.
  */
 import { create } from 'zustand';
-import { encodePngFrames, encodePngZip, encodeVideo, type ExportCodec, type VideoQuality } from '../video';
+import { encodeGif, encodePngFrames, encodePngZip, encodeVideo, type ExportCodec, type VideoQuality } from '../video';
 import { cancelJob, runJob } from './job';
 
-export type ExportFormat = 'mp4' | 'webm' | 'png-zip' | 'png-files';
+export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png-zip' | 'png-files';
 
 export interface ExportedFiles {
   fileNames: string[];
@@ -43,6 +43,12 @@ export async function exportFrames(r: ExportRequest): Promise<void> {
       signal.throwIfAborted();
       r.save(v.blob, v.fileName!);
       return { fileNames: [v.fileName!], bytes: v.blob.size, codec: v.codec };
+    }
+    if (r.format === 'gif') {
+      const g = await encodeGif(r.frames, { fps: r.fps, signal, onProgress, baseName: r.baseName });
+      signal.throwIfAborted();
+      r.save(g.blob, g.fileName!);
+      return { fileNames: [g.fileName!], bytes: g.blob.size };
     }
     if (r.format === 'png-zip') {
       const z = await encodePngZip(r.frames, r.baseName, { signal, onProgress });

@@ -16,6 +16,7 @@ import { PackManager } from './packs/PackManager';
 import { Toolbar } from './Toolbar';
 import { TrajectoryPanel } from './TrajectoryPanel';
 import { tools } from './tools';
+import { useDropHighlight } from './useDropHighlight';
 import './styles.css';
 
 const TOOL_KEYS: Record<string, ToolName> = { t: 'trajectory', b: 'brush', e: 'erase', c: 'crop' };
@@ -147,6 +148,7 @@ export function App() {
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const saveStatus = useAutosaveStore((s) => s.status);
   useGlobalShortcuts();
+  const drop = useDropHighlight();
 
   if (!hydrated) return <Restoring />;
 
@@ -154,10 +156,14 @@ export function App() {
     <div
       className="app"
       data-testid="app"
+      data-dragging={drop.dragging || undefined}
+      onDragEnter={drop.onDragEnter}
+      onDragLeave={drop.onDragLeave}
       onDragOver={(e) => {
         if (e.dataTransfer.types.includes('Files')) e.preventDefault();
       }}
       onDrop={(e) => {
+        drop.reset();
         const file = e.dataTransfer.files[0];
         if (!file) return;
         e.preventDefault();

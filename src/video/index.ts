@@ -3,3 +3,4 @@ export * from './encode';
 export * from './decode';
 export * from './png';
 export * from './names';
+export * from './gif';

@@ -1,6 +1,6 @@
 /**
  * Export of the generated frames: MP4 (H.264, or VP9/AV1 where the browser has no H.264
- * encoder), WebM (VP9), or lossless PNG frames (one zip or separate files), at the player's fps
+ * encoder), WebM (VP9), an animated GIF (one 255-colour palette, ordered dither), or lossless PNG frames (one zip or separate files), at the player's fps
  * and a chosen quality, with a progress bar and Cancel. Files are named after what they hold,
  * e.g. motion-i2v_one_512x320_16f_8fps_h264.mp4. The export itself is a job of the job model
  * (src/state/export.ts); this panel renders it.
@@ -17,6 +17,7 @@ export type { ExportFormat };
 const FORMAT_LABELS: Record<ExportFormat, string> = {
   mp4: 'MP4 video',
   webm: 'WebM video',
+  gif: 'Animated GIF',
   'png-zip': 'PNG frames (zip)',
   'png-files': 'PNG frames (separate files)',
 };
@@ -120,6 +121,11 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
       {format === 'mp4' && codecs.mp4 && codecs.mp4 !== 'avc' && (
         <p className="hint" data-testid="export-fallback">
           This browser has no H.264 encoder, so the MP4 uses {CODEC_NAMES[codecs.mp4]}; some older players cannot open it.
+        </p>
+      )}
+      {format === 'gif' && (
+        <p className="hint" data-testid="export-gif-hint">
+          A GIF loops everywhere but holds 256 colours (gradients are dithered) and is several times bigger than the MP4.
         </p>
       )}
       <div className="export-row">
