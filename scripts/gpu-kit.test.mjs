@@ -1,0 +1,85 @@
+/**
+ * The GPU kit end to end (node --test scripts/gpu-kit.test.mjs): builds it, copies nothing but
+ * the kit into a temporary folder, runs its run.sh there on Chromium's SwiftShader Vulkan driver
+ * (no repository, no node_modules on the path) and checks the JSON: every benchmark present,
+ * every correctness gate passed against its CPU reference, times only for passing rows, the
+ * adapter named. Then a simulated driver bug (GPU_KIT_FAULT) must be refused: exit 1, no time.
+ * Fails (never skips) when the SwiftShader ICD or the webgpu package is missing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BENCHMARKS = ['node-splat', 'node-flow-resize', 'node-attention', 'node-densify', 'node-engine'];
+
+function swiftShaderIcd() {
+  let listed = '';
+  try {
+    listed = execFileSync('dpkg', ['-L', 'chromium'], { encoding: 'utf8' });
+  } catch {
+    // no dpkg or no chromium package: fall through to the known path
+  }
+  const found = listed.split('\n').find((l) => l.endsWith('vk_swiftshader_icd.json')) ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
+  assert.ok(existsSync(found), `SwiftShader's Vulkan ICD is missing (${found}): install Debian's chromium package`);
+  return found;
+}
+
+function runKit(kit, work, args, extraEnv = {}) {
+  const env = { PATH: '/usr/bin:/bin', HOME: work, VK_ICD_FILENAMES: swiftShaderIcd(), ...extraEnv };
+  return spawnSync(join(kit, 'run.sh'), args, { cwd: work, env, encoding: 'utf8', timeout: 300_000 });
+}
+
+test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, and writes gated results', { timeout: 600_000 }, (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'gpu-kit-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const built = join(tmp, 'built');
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-gpu-kit.mjs'), '--out', built, '--vulkan-loader'], { cwd: ROOT, stdio: 'inherit' });
+  // The kit must stand alone: move it away from the build output, run it elsewhere.
+  const kit = join(tmp, 'kit');
+  cpSync(built, kit, { recursive: true });
+  rmSync(built, { recursive: true });
+  const size = readdirSync(kit, { recursive: true }).map((f) => statSync(join(kit, f))).filter((s) => s.isFile()).reduce((a, s) => a + s.size, 0);
+  assert.ok(size <= 60 * 1024 * 1024, `kit is ${size} bytes`);
+  for (const f of ['run.sh', 'bench.mjs', 'node.gz', 'dawn.node.gz', 'lib/libvulkan.so.1', 'VERSIONS']) assert.ok(existsSync(join(kit, f)), `kit lacks ${f}`);
+  // Sources only by bundling: no ?raw import left, the WGSL inlined.
+  const bundle = readFileSync(join(kit, 'bench.mjs'), 'utf8');
+  assert.doesNotMatch(bundle, /^import .*\?raw/m);
+  assert.match(bundle, /@compute/);
+
+  const r = runKit(kit, tmp, ['--quick', '--out', join(tmp, 'results')]);
+  console.log(r.stdout, r.stderr);
+  assert.equal(r.status, 0, `run.sh exited ${r.status}`);
+  for (const name of BENCHMARKS) {
+    const json = JSON.parse(readFileSync(join(tmp, 'results', `${name}.json`), 'utf8'));
+    assert.equal(json.name, name);
+    assert.match(json.device, /swiftshader/i);
+    assert.match(json.adapter.vendor + json.adapter.description, /swiftshader/i);
+    assert.equal(json.adapter.timestampQuery, json.adapter.features.includes('timestamp-query'));
+    assert.ok(json.gates.length > 0);
+    for (const g of json.gates) assert.equal(g.passed, true, g.detail);
+    assert.ok(json.rows.length > 0);
+    for (const row of json.rows) {
+      for (const k of ['case', 'ours_ms', 'baseline', 'baseline_ms', 'ratio', 'target', 'note']) assert.ok(k in row, `${name} row lacks ${k}`);
+      assert.ok(row.ours_ms > 0 && Number.isFinite(row.ours_ms), `${name} ${row.case}: ${row.ours_ms}`);
+      assert.ok(row.baseline_ms > 0);
+      assert.ok(Math.abs(row.ratio - row.baseline_ms / row.ours_ms) < 1e-9 * row.ratio);
+      // SwiftShader has timestamp-query: kernel rows must use it.
+      if (name !== 'node-engine') assert.match(row.note, /GPU timestamp/);
+    }
+  }
+
+  // A wrong GPU result (one value altered after readback) gets no time, and the run fails.
+  const bad = runKit(kit, tmp, ['--quick', '--only', 'flow-resize,engine', '--out', join(tmp, 'bad')], { GPU_KIT_FAULT: 'flow-resize' });
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  const refused = JSON.parse(readFileSync(join(tmp, 'bad', 'node-flow-resize.json'), 'utf8'));
+  assert.equal(refused.gates[0].passed, false);
+  assert.equal(refused.rows[0].ours_ms, null);
+  assert.equal(refused.rows[0].ratio, null);
+  assert.match(refused.rows[0].note, /NOT TIMED: wrong result/);
+  const untouched = JSON.parse(readFileSync(join(tmp, 'bad', 'node-engine.json'), 'utf8'));
+  assert.equal(untouched.gates[0].passed, true);
+});
