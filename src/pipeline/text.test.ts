@@ -98,14 +98,12 @@ describe('CLIP tokenizer equals tools/export/clip.py', () => {
   ];
   const wanted = reference(configs.map(([, dir, L]) => [dir, L]), PROMPTS);
   configs.forEach(([name, dir, maxLength], k) => {
-    {
       it(`${name}, max_length ${maxLength}`, () => {
         const want = wanted[k];
         const tok = load(dir, maxLength);
         const mismatches = PROMPTS.map((p, i) => ({ p, got: Array.from(tok.encode(p)), want: want[i] })).filter((r) => r.got.join() !== r.want.join());
         expect(mismatches.slice(0, 5)).toEqual([]);
       });
-    }
   });
 
   it('the larger vocabulary really merges (multi-byte words become single tokens)', () => {

@@ -17,7 +17,7 @@ import { KernelInputError } from '../../errors';
 import { FlowResize } from '../../gpu/kernels/flowResize';
 import { MotionTokens } from '../../gpu/kernels/motionTokens';
 import type { SplatBins } from '../../gpu/kernels/splat';
-import { type GpuTensor } from '../../gpu/tensor';
+import type { GpuTensor } from '../../gpu/tensor';
 import type { FileEntry, Manifest, MotionAttentionPlanStep, PlanStep, Precision, SegmentedComponentSpec, TensorSpec } from '../../models/manifest';
 import { ComponentSession, type ExternalData, type SessionOutput } from '../../models/session';
 import type { PackSource } from '../../models/source';
