@@ -40,7 +40,7 @@ function projectWithImage() {
 
 describe('job store', () => {
   beforeEach(() => {
-    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null } as const;
+    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null } as const;
     useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engines: { motion: 'classical', render: 'classical' } });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
