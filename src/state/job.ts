@@ -24,6 +24,11 @@ import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
 import type { Project } from '../motion/types';
+import { openPack } from '../models/store';
+
+/** The authors' negative prompt, used when the project's is empty (the panel shows it as the placeholder). */
+export { DEFAULT_NEGATIVE_PROMPT } from '../pipeline/text';
+export { CLASSICAL } from '../pipeline/engine';
 
 export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
 export type JobStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -78,6 +83,11 @@ export interface JobState {
   /** Chooses the motion engine; the render engine and configs stay as they are. */
   setEngine(motion: MotionKind): void;
   setEngines(engines: EngineChoice): void;
+  /**
+   * Chooses neural motion from the installed pack `packId` (render stays classical). Reads the
+   * pack's manifest for its frame count; fails with the store's message if it is not installed.
+   */
+  chooseNeural(packId: string): Promise<void>;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
   /** Cancels the running job of `kind` (default: generate). */
@@ -93,6 +103,10 @@ export const useJobStore = create<JobState>()((set, get) => ({
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
   setEngines: (engines) => set({ engines }),
+  chooseNeural: async (packId) => {
+    const pack = await openPack(packId);
+    set({ engines: { motion: 'neural', render: 'classical', motionConfig: { pack: packId, frames: pack.manifest.frames } } });
+  },
 
   generate: async () => {
     if (get().jobs.generate.status === 'running') return;
