@@ -70,7 +70,7 @@ describe('GIF export', () => {
     expect(gifDelaysCs(4, 10)).toEqual([10, 10, 10, 10]);
   });
 
-  it('decodes in ffmpeg to the frames it was given, up to palette quantisation', async () => {
+  it('decodes in ffmpeg to the frames it was given, up to palette quantisation', { timeout: 60_000 }, async () => {
     const frames = clip(loadPhoto(), 8);
     for (const dither of [true, false]) {
       const { gif, probe, decodedFrames, psnr } = await encodeAndDecode(frames, dither);
