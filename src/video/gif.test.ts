@@ -6,11 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeGifRgba, gifDelaysCs, type RgbaFrame } from './gif';
 
-const PHOTO = join(__dirname, '../../../shared/media/softsplat/one.png');
+const MEDIA = process.env.MEDIA_DIR ?? resolve(import.meta.dirname, '../../../shared/media');
+const PHOTO = resolve(MEDIA, 'softsplat/one.png');
 
 function ffmpegRaw(args: string[]): Buffer {
   return execFileSync('ffmpeg', ['-v', 'error', ...args, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
@@ -69,7 +70,7 @@ describe('GIF export', () => {
     expect(gifDelaysCs(4, 10)).toEqual([10, 10, 10, 10]);
   });
 
-  it('decodes in ffmpeg to the frames it was given, up to palette quantisation', async () => {
+  it('decodes in ffmpeg to the frames it was given, up to palette quantisation', { timeout: 60_000 }, async () => {
     const frames = clip(loadPhoto(), 8);
     for (const dither of [true, false]) {
       const { gif, probe, decodedFrames, psnr } = await encodeAndDecode(frames, dither);
