@@ -52,6 +52,9 @@ export interface EngineProgress {
   stage: EngineStage;
   /** Whole-job fraction, 0..1, monotone (from jobProgress). */
   fraction: number;
+  /** Denoising step just finished and how many there are (neural motion), for "step k of n". */
+  step?: number;
+  steps?: number;
 }
 
 /** What an engine reports: how far its own stage is, 0..1. */
@@ -59,6 +62,8 @@ export interface StageProgress {
   stage: EngineStage;
   /** Fraction of this stage, 0..1. */
   fraction: number;
+  step?: number;
+  steps?: number;
 }
 
 export interface RunOptions {
@@ -159,7 +164,7 @@ export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | und
     if (fraction < last || (fraction === last && p.stage === lastStage)) return;
     last = fraction;
     lastStage = p.stage;
-    onProgress?.({ stage: p.stage, fraction });
+    onProgress?.(p.step !== undefined ? { stage: p.stage, fraction, step: p.step, steps: p.steps } : { stage: p.stage, fraction });
   };
 }
 

@@ -4,10 +4,14 @@
  * (e.g. which model pack). A kind missing here is refused with EngineUnavailableError, whose
  * message says what to install; adding an engine is one line in one of these tables.
  */
+import { AppError } from '../errors';
+import { openPack } from '../models/store';
 import { ClassicalEngine } from './classical';
 import type { EngineConfig, MotionEngine, MotionKind, RenderEngine, RenderKind } from './engine';
+import { NeuralMotionEngine } from './neural/engine';
 
-export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E;
+/** Builds an engine; may be async (a neural engine first opens its pack from OPFS). */
+export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E | Promise<E>;
 
 /** One classical engine per device serves both stages (its pipelines are compiled once). */
 const classical = new WeakMap<GPUDevice, ClassicalEngine>();
@@ -17,8 +21,28 @@ function classicalOn(device: GPUDevice): ClassicalEngine {
   return engine;
 }
 
+/**
+ * Neural stage 1 from the installed pack whose id is `config.pack` (OPFS, readable in the
+ * worker). A pack removed since it was chosen fails here with ModelPackError('not-installed'),
+ * whose message says to install it again; the job's project is never touched.
+ */
+async function neuralMotionOn(device: GPUDevice, config: EngineConfig): Promise<MotionEngine> {
+  if (typeof config.pack !== 'string' || !config.pack) {
+    throw new AppError('engine-unavailable', 'Install a model pack to use the neural engine, or choose the Classical engine.');
+  }
+  const pack = await openPack(config.pack);
+  return new NeuralMotionEngine({
+    device,
+    manifest: pack.manifest,
+    source: (path) => pack.read(path),
+    features: { shaderF16: device.features.has('shader-f16') },
+    precision: pack.variant,
+  });
+}
+
 export const MOTION_ENGINES: Partial<Record<MotionKind, EngineFactory<MotionEngine>>> = {
   classical: classicalOn,
+  neural: neuralMotionOn,
 };
 
 export const RENDER_ENGINES: Partial<Record<RenderKind, EngineFactory<RenderEngine>>> = {

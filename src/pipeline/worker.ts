@@ -62,13 +62,13 @@ function dropEngines(): void {
   cachedImage = null;
 }
 
-function engineFor<E extends MotionEngine | RenderEngine>(
+async function engineFor<E extends MotionEngine | RenderEngine>(
   role: 'motion' | 'render',
   kind: E['kind'],
   config: EngineConfig | undefined,
-  table: Partial<Record<E['kind'], (device: GPUDevice, config: EngineConfig) => E>>,
+  table: Partial<Record<E['kind'], (device: GPUDevice, config: EngineConfig) => E | Promise<E>>>,
   device: GPUDevice,
-): E {
+): Promise<E> {
   const key = `${role}:${kind}`;
   const configKey = JSON.stringify(config ?? {});
   const have = engines.get(key);
@@ -77,7 +77,8 @@ function engineFor<E extends MotionEngine | RenderEngine>(
   if (!factory) throw new EngineUnavailableError(kind, role);
   // An engine shared by both roles (classical) must not be disposed while the other role holds it.
   if (have && ![...engines.values()].some((e) => e !== have && e.engine === have.engine)) have.engine.dispose();
-  const engine = factory(device, config ?? {});
+  engines.delete(key);
+  const engine = await factory(device, config ?? {});
   engines.set(key, { config: configKey, engine });
   return engine;
 }
@@ -197,10 +198,10 @@ async function ready(image: ImagePayload): Promise<Ready> {
   return { device: ctx.device, image: cachedImage.tensor };
 }
 
-function enginesFor(choice: EngineChoice, device: GPUDevice): { motion: MotionEngine; render: RenderEngine } {
+async function enginesFor(choice: EngineChoice, device: GPUDevice): Promise<{ motion: MotionEngine; render: RenderEngine }> {
   return {
-    motion: engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
-    render: engineFor<RenderEngine>('render', choice.render, choice.renderConfig, RENDER_ENGINES, device),
+    motion: await engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
+    render: await engineFor<RenderEngine>('render', choice.render, choice.renderConfig, RENDER_ENGINES, device),
   };
 }
 
@@ -224,7 +225,7 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
   const t0 = performance.now();
   const { device, image } = ctx;
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
-  const { motion, render } = enginesFor(job.engines, device);
+  const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image };
   const { flows, frames } = await runStages(motion, render, input, { signal, onProgress: report });
   try {
@@ -276,7 +277,7 @@ async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number):
 async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
   const t0 = performance.now();
   const { device, image } = ctx;
-  const { motion, render } = enginesFor(job.engines, device);
+  const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image };
   const frame = Math.min(flowCount(job.project), Math.max(0, Math.round(job.frame)));
   const [h, w] = image.shape;

@@ -23,6 +23,12 @@ import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engin
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
+import type { Project } from '../motion/types';
+import { openPack } from '../models/store';
+
+/** The authors' negative prompt, used when the project's is empty (the panel shows it as the placeholder). */
+export { DEFAULT_NEGATIVE_PROMPT } from '../pipeline/text';
+export { CLASSICAL } from '../pipeline/engine';
 
 export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
 export type JobStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -40,6 +46,8 @@ export interface JobInfo {
   code: ErrorCode | null;
   /** Wall time of the last finished job, ms. */
   ms: number | null;
+  /** Denoising step k of n while the neural motion stage runs; null otherwise. */
+  step: { k: number; n: number } | null;
 }
 
 /** Words for the progress bars. */
@@ -55,7 +63,7 @@ export function stageLabel(stage: string | null): string {
   return stage ? (STAGE_LABELS[stage] ?? stage) : 'Starting';
 }
 
-const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null };
+const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null };
 
 export interface JobResult extends GeneratedVideo {
   /** Name of the image the video was made from (for export file names). */
@@ -75,6 +83,11 @@ export interface JobState {
   /** Chooses the motion engine; the render engine and configs stay as they are. */
   setEngine(motion: MotionKind): void;
   setEngines(engines: EngineChoice): void;
+  /**
+   * Chooses neural motion from the installed pack `packId` (render stays classical). Reads the
+   * pack's manifest for its frame count; fails with the store's message if it is not installed.
+   */
+  chooseNeural(packId: string): Promise<void>;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
   /** Cancels the running job of `kind` (default: generate). */
@@ -90,6 +103,10 @@ export const useJobStore = create<JobState>()((set, get) => ({
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
   setEngines: (engines) => set({ engines }),
+  chooseNeural: async (packId) => {
+    const pack = await openPack(packId);
+    set({ engines: { motion: 'neural', render: 'classical', motionConfig: { pack: packId, frames: pack.manifest.frames } } });
+  },
 
   generate: async () => {
     if (get().jobs.generate.status === 'running') return;
@@ -100,11 +117,16 @@ export const useJobStore = create<JobState>()((set, get) => ({
     }
     const imageName = project.image.name;
     const engines = get().engines;
+    const job = jobProject(project, engines);
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
-      const image = await getCanvasImageData(project);
+      const image = await getCanvasImageData(job);
       signal.throwIfAborted();
-      return getEngineClient().generate(project, image, { signal, engines, onProgress: (p) => progress(p.stage, p.fraction) });
+      return getEngineClient().generate(job, image, {
+        signal,
+        engines,
+        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+      });
     }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
@@ -124,6 +146,18 @@ export const useJobStore = create<JobState>()((set, get) => ({
 
 let serial = 0;
 
+/**
+ * The project as the job runs it. A model pack predicts a fixed number of frames (the tiny test
+ * pack: 8), recorded as `frames` in the neural motion config when the pack is chosen: the job
+ * then makes that many frames whatever the project's Frames setting (the panel says so). The
+ * user's project itself is not changed, so switching back to Classical keeps their setting.
+ */
+export function jobProject(project: Project, engines: EngineChoice): Project {
+  const frames = engines.motion === 'neural' ? engines.motionConfig?.frames : undefined;
+  if (typeof frames !== 'number' || frames === project.settings.frames) return project;
+  return { ...project, settings: { ...project.settings, frames } };
+}
+
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
 }
@@ -140,8 +174,8 @@ function fail(kind: JobKind, e: unknown): void {
 
 export interface JobContext {
   signal: AbortSignal;
-  /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone). */
-  progress(stage: string, fraction: number): void;
+  /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone), and the denoising step if any. */
+  progress(stage: string, fraction: number, step?: { k: number; n: number } | null): void;
 }
 
 export interface RunJobOptions<T> {
@@ -192,12 +226,12 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
   running.set(kind, self);
   const startedAt = performance.now();
   const current = () => running.get(kind) === self;
-  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null });
+  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null, step: null });
   try {
     const value = await work({
       signal: controller.signal,
-      progress: (stage, fraction) => {
-        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction) });
+      progress: (stage, fraction, step = null) => {
+        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction), step });
       },
     });
     if (!current() || controller.signal.aborted) {

@@ -6,11 +6,13 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useGpuStore } from '../../state/gpu';
+import { CLASSICAL } from '../../state/job';
 import { stageLabel, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
 import { LivePreview } from '../preview/LivePreview';
+import { NeuralChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
 
@@ -41,7 +43,7 @@ function formatEta(ms: number): string {
 
 export function GeneratePanel() {
   const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, motion: s.engines.motion, result: s.result })));
-  const { generate, cancel, setEngine } = useJobStore.getState();
+  const { generate, cancel, setEngines } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
   const running = job.status === 'running';
@@ -71,14 +73,13 @@ export function GeneratePanel() {
       <fieldset className="engine-choice" disabled={running}>
         <legend>Engine</legend>
         <label>
-          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
+          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngines(CLASSICAL)} /> Classical{' '}
           <span className="hint-inline">instant, no download</span>
         </label>
-        <label title="Install a model pack to use the neural engine">
-          <input type="radio" name="engine" data-testid="engine-neural" checked={job.motion === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
-          <span className="hint-inline">install a model pack</span>
-        </label>
+        <NeuralChoice />
+        {job.motion === 'neural' && <p className="hint-inline">Rendered by the classical renderer (neural rendering is not built yet).</p>}
       </fieldset>
+      {job.motion === 'neural' && <NeuralSettings />}
 
       <div className="generate-row">
         {running ? (
@@ -96,7 +97,7 @@ export function GeneratePanel() {
       {(running || job.status === 'done') && (
         <div className="job-progress" data-testid="job-progress" data-status={job.status} data-progress={job.progress.toFixed(3)}>
           <progress max={1} value={job.progress} aria-label="Generation progress" />
-          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
+          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
         </div>
       )}
       {job.status === 'cancelled' && (
