@@ -9,6 +9,7 @@ import { openPack } from '../models/store';
 import { ClassicalEngine } from './classical';
 import type { EngineConfig, MotionEngine, MotionKind, RenderEngine, RenderKind } from './engine';
 import { NeuralMotionEngine } from './neural/engine';
+import { NeuralRenderEngine } from './neural/render';
 
 /** Builds an engine; may be async (a neural engine first opens its pack from OPFS). */
 export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E | Promise<E>;
@@ -22,22 +23,32 @@ function classicalOn(device: GPUDevice): ClassicalEngine {
 }
 
 /**
- * Neural stage 1 from the installed pack whose id is `config.pack` (OPFS, readable in the
- * worker). A pack removed since it was chosen fails here with ModelPackError('not-installed'),
- * whose message says to install it again; the job's project is never touched.
+ * The installed pack whose id is `config.pack` (OPFS, readable in the worker). A pack removed
+ * since it was chosen fails with ModelPackError('not-installed'), whose message says to install
+ * it again; the job's project is never touched.
  */
-async function neuralMotionOn(device: GPUDevice, config: EngineConfig): Promise<MotionEngine> {
+async function packOptions(device: GPUDevice, config: EngineConfig) {
   if (typeof config.pack !== 'string' || !config.pack) {
     throw new AppError('engine-unavailable', 'Install a model pack to use the neural engine, or choose the Classical engine.');
   }
   const pack = await openPack(config.pack);
-  return new NeuralMotionEngine({
+  return {
     device,
     manifest: pack.manifest,
-    source: (path) => pack.read(path),
+    source: (path: string) => pack.read(path),
     features: { shaderF16: device.features.has('shader-f16') },
     precision: pack.variant,
-  });
+  };
+}
+
+/** Neural stage 1 (diffusion UNet + trajectory ControlNet) from the chosen pack. */
+async function neuralMotionOn(device: GPUDevice, config: EngineConfig): Promise<MotionEngine> {
+  return new NeuralMotionEngine(await packOptions(device, config));
+}
+
+/** Neural stage 2 (video UNet with motion-augmented attention) from the chosen pack. */
+async function neuralRenderOn(device: GPUDevice, config: EngineConfig): Promise<RenderEngine> {
+  return new NeuralRenderEngine(await packOptions(device, config));
 }
 
 export const MOTION_ENGINES: Partial<Record<MotionKind, EngineFactory<MotionEngine>>> = {
@@ -47,4 +58,5 @@ export const MOTION_ENGINES: Partial<Record<MotionKind, EngineFactory<MotionEngi
 
 export const RENDER_ENGINES: Partial<Record<RenderKind, EngineFactory<RenderEngine>>> = {
   classical: classicalOn,
+  neural: neuralRenderOn,
 };

@@ -84,10 +84,14 @@ export interface JobState {
   setEngine(motion: MotionKind): void;
   setEngines(engines: EngineChoice): void;
   /**
-   * Chooses neural motion from the installed pack `packId` (render stays classical). Reads the
-   * pack's manifest for its frame count; fails with the store's message if it is not installed.
+   * Runs `role` (motion or render) with the installed pack `packId` (the other role keeps its
+   * engine; a neural other role moves to the same pack). Reads the pack's manifest for its frame
+   * count; fails with the store's message if it is not installed, or if it has no stage-2 UNet
+   * and render is asked.
    */
-  chooseNeural(packId: string): Promise<void>;
+  chooseNeural(packId: string, role?: 'motion' | 'render'): Promise<void>;
+  /** Runs `role` with the classical engine (the other role keeps its engine). */
+  chooseClassical(role: 'motion' | 'render'): void;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
   /** Cancels the running job of `kind` (default: generate). */
@@ -103,10 +107,29 @@ export const useJobStore = create<JobState>()((set, get) => ({
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
   setEngines: (engines) => set({ engines }),
-  chooseNeural: async (packId) => {
+  chooseNeural: async (packId, role = 'motion') => {
     const pack = await openPack(packId);
-    set({ engines: { motion: 'neural', render: 'classical', motionConfig: { pack: packId, frames: pack.manifest.frames } } });
+    const config = { pack: packId, frames: pack.manifest.frames };
+    const e = get().engines;
+    const motionNeural = role === 'motion' || e.motion === 'neural';
+    const renderNeural = role === 'render' || e.render === 'neural';
+    if (renderNeural && !pack.manifest.components.stage2_unet) {
+      throw new AppError('model-pack', `The model pack "${pack.manifest.name}" has no stage-2 model, so it cannot render. Render with the classical engine, or install a full pack.`);
+    }
+    set({
+      engines: {
+        ...e,
+        motion: motionNeural ? 'neural' : e.motion,
+        motionConfig: motionNeural ? config : e.motionConfig,
+        render: renderNeural ? 'neural' : e.render,
+        renderConfig: renderNeural ? config : e.renderConfig,
+      },
+    });
   },
+  chooseClassical: (role) =>
+    set(({ engines: e }) => ({
+      engines: role === 'motion' ? { ...e, motion: 'classical', motionConfig: undefined } : { ...e, render: 'classical', renderConfig: undefined },
+    })),
 
   generate: async () => {
     if (get().jobs.generate.status === 'running') return;
@@ -147,15 +170,22 @@ export const useJobStore = create<JobState>()((set, get) => ({
 let serial = 0;
 
 /**
- * The project as the job runs it. A model pack predicts a fixed number of frames (the tiny test
- * pack: 8), recorded as `frames` in the neural motion config when the pack is chosen: the job
- * then makes that many frames whatever the project's Frames setting (the panel says so). The
- * user's project itself is not changed, so switching back to Classical keeps their setting.
+ * The project as the job runs it. A model pack makes a fixed number of frames (the tiny test
+ * pack: 8), recorded as `frames` in the neural engine's config when the pack is chosen: a job
+ * with a neural stage then makes that many frames whatever the project's Frames setting (the
+ * panel says so). The user's project itself is not changed, so switching back to Classical
+ * keeps their setting.
  */
 export function jobProject(project: Project, engines: EngineChoice): Project {
-  const frames = engines.motion === 'neural' ? engines.motionConfig?.frames : undefined;
-  if (typeof frames !== 'number' || frames === project.settings.frames) return project;
+  const frames = packFrames(engines);
+  if (frames === undefined || frames === project.settings.frames) return project;
   return { ...project, settings: { ...project.settings, frames } };
+}
+
+/** The frame count of the pack a neural stage of `engines` uses, if any. */
+export function packFrames(engines: EngineChoice): number | undefined {
+  const f = engines.motion === 'neural' ? engines.motionConfig?.frames : engines.render === 'neural' ? engines.renderConfig?.frames : undefined;
+  return typeof f === 'number' ? f : undefined;
 }
 
 function closeFrames(r: JobResult | null): void {

@@ -6,13 +6,12 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useGpuStore } from '../../state/gpu';
-import { CLASSICAL } from '../../state/job';
 import { stageLabel, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
 import { LivePreview } from '../preview/LivePreview';
-import { NeuralChoice, NeuralSettings } from './NeuralSettings';
+import { EngineChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
 
@@ -42,8 +41,8 @@ function formatEta(ms: number): string {
 }
 
 export function GeneratePanel() {
-  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, motion: s.engines.motion, result: s.result })));
-  const { generate, cancel, setEngines } = useJobStore.getState();
+  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, neural: s.engines.motion === 'neural' || s.engines.render === 'neural', result: s.result })));
+  const { generate, cancel } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
   const running = job.status === 'running';
@@ -70,16 +69,8 @@ export function GeneratePanel() {
           onChange={(e) => useProjectStore.getState().setSettings({ prompt: e.currentTarget.value }, { coalesce: 'prompt' })}
         />
       </label>
-      <fieldset className="engine-choice" disabled={running}>
-        <legend>Engine</legend>
-        <label>
-          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngines(CLASSICAL)} /> Classical{' '}
-          <span className="hint-inline">instant, no download</span>
-        </label>
-        <NeuralChoice />
-        {job.motion === 'neural' && <p className="hint-inline">Rendered by the classical renderer (neural rendering is not built yet).</p>}
-      </fieldset>
-      {job.motion === 'neural' && <NeuralSettings />}
+      <EngineChoice disabled={running} />
+      {job.neural && <NeuralSettings />}
 
       <div className="generate-row">
         {running ? (

@@ -1,14 +1,15 @@
 /**
- * The neural motion choice and its settings. Neural is offered only when a pack is installed
- * (the user picks which one if several); the bundled test pack says plainly that its weights
- * are random. A pack makes a fixed number of frames, so a neural job runs at the pack's count
- * (jobProject in state/job.ts) and this panel says so. Seed, steps, guidance, motion strength,
- * ControlNet scale and negative prompt are project settings: saved, undoable, validated.
+ * The engine of each stage and the neural settings. Neural is offered only when a pack is
+ * installed (the user picks which one if several); the bundled test pack says plainly that its
+ * weights are random. A pack makes a fixed number of frames, so a job with a neural stage runs
+ * at the pack's count (jobProject in state/job.ts) and this panel says so. Seed, steps, guidance,
+ * motion strength, ControlNet scale and negative prompt are project settings: saved, undoable,
+ * validated.
  */
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { PackRecord } from '../../models/store';
-import { DEFAULT_NEGATIVE_PROMPT, useJobStore } from '../../state/job';
+import { DEFAULT_NEGATIVE_PROMPT, packFrames as packFramesOf, useJobStore } from '../../state/job';
 import { usePacksStore } from '../../state/packs';
 import { useProjectStore } from '../../state/project';
 import type { ProjectSettings } from '../../motion/types';
@@ -19,33 +20,64 @@ function packLabel(p: PackRecord): string {
   return p.source.kind === 'bundled' ? `${p.name} (${p.variant}), test pack: ${TEST_PACK_NOTE}` : `${p.name} (${p.variant})`;
 }
 
-/** The radio button and pack picker inside the engine fieldset. */
-export function NeuralChoice() {
+type Role = 'motion' | 'render';
+
+/**
+ * The engine of each stage: motion (classical solver or the pack's stage 1) and render
+ * (classical splatting or the pack's stage 2), and which installed pack the neural stages use.
+ * Neural is offered only when a pack is installed; the test pack says its weights are random.
+ */
+export function EngineChoice({ disabled }: { disabled: boolean }) {
   const packs = usePacksStore(useShallow((s) => s.packs.filter((p) => p.state === 'installed')));
   const engines = useJobStore((s) => s.engines);
   const [error, setError] = useState<string | null>(null);
-  const chosen = engines.motion === 'neural' ? String(engines.motionConfig?.pack ?? '') : '';
+  const chosen = String((engines.motion === 'neural' ? engines.motionConfig?.pack : engines.render === 'neural' ? engines.renderConfig?.pack : '') ?? '');
   const chosenGone = chosen !== '' && usePacksStore.getState().loaded && !packs.some((p) => p.id === chosen);
   useEffect(() => {
     void usePacksStore.getState().refresh();
   }, []);
-  const choose = (id: string) => {
+  const choose = (role: Role, id: string) => {
     setError(null);
-    useJobStore.getState().chooseNeural(id).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    useJobStore.getState().chooseNeural(id, role).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   };
   const none = packs.length === 0;
+  const pick = chosen && packs.some((p) => p.id === chosen) ? chosen : packs[0]?.id;
+  const row = (role: Role, label: string, classicalHint: string) => {
+    const kind = role === 'motion' ? engines.motion : engines.render;
+    const prefix = role === 'motion' ? 'engine' : 'render';
+    return (
+      <div className="engine-row" role="radiogroup" aria-label={`${label} engine`}>
+        <span className="engine-role">{label}</span>
+        <label>
+          <input type="radio" name={`engine-${role}`} data-testid={`${prefix}-classical`} checked={kind === 'classical'} onChange={() => useJobStore.getState().chooseClassical(role)} /> Classical{' '}
+          <span className="hint-inline">{classicalHint}</span>
+        </label>
+        <label title={none ? 'Install a model pack to use the neural engine' : undefined}>
+          <input type="radio" name={`engine-${role}`} data-testid={`${prefix}-neural`} checked={kind === 'neural'} disabled={none} onChange={() => pick && choose(role, pick)} /> Neural
+        </label>
+      </div>
+    );
+  };
   return (
-    <>
-      <label title={none ? 'Install a model pack to use the neural engine' : undefined}>
-        <input type="radio" name="engine" data-testid="engine-neural" checked={engines.motion === 'neural'} disabled={none} onChange={() => choose(packs[0].id)} /> Neural{' '}
-        <span className="hint-inline" data-testid="engine-neural-hint">
-          {none ? 'install a model pack in Model packs below to use it' : packs.length === 1 ? packLabel(packs[0]) : 'diffusion model from a pack'}
-        </span>
-      </label>
-      {packs.length > 1 && engines.motion === 'neural' && (
+    <fieldset className="engine-choice" disabled={disabled}>
+      <legend>Engine</legend>
+      {row('motion', 'Motion', 'instant, no download')}
+      {row('render', 'Render', 'softmax splatting')}
+      <p className="hint-inline" data-testid="engine-neural-hint">
+        {none ? 'Neural: install a model pack in Model packs below to use it.' : packs.length === 1 ? `Neural uses ${packLabel(packs[0])}.` : 'Neural uses the diffusion model of the pack chosen below.'}
+      </p>
+      {packs.length > 1 && (engines.motion === 'neural' || engines.render === 'neural') && (
         <label className="neural-pack">
           Pack{' '}
-          <select data-testid="neural-pack" value={chosen} onChange={(e) => choose(e.currentTarget.value)}>
+          <select
+            data-testid="neural-pack"
+            value={chosen}
+            onChange={(e) => {
+              const id = e.currentTarget.value;
+              if (engines.motion === 'neural') choose('motion', id);
+              else choose('render', id);
+            }}
+          >
             {packs.map((p) => (
               <option key={p.id} value={p.id}>
                 {packLabel(p)}
@@ -64,7 +96,7 @@ export function NeuralChoice() {
           {error}
         </p>
       )}
-    </>
+    </fieldset>
   );
 }
 
@@ -92,7 +124,7 @@ function NumberField(props: { label: string; testId: string; value: number; min:
   );
 }
 
-/** Settings the neural motion stage reads (shown when Neural is chosen). */
+/** Settings the neural stages read (shown when either stage is Neural); stride and ControlNet scale are stage 1's. */
 export function NeuralSettings() {
   const s = useProjectStore(
     useShallow((st) => {
@@ -100,11 +132,11 @@ export function NeuralSettings() {
       return { seed: x.seed, steps: x.steps, guidance: x.guidance, motionStride: x.motionStride, controlScale: x.controlScale, negativePrompt: x.negativePrompt, frames: x.frames };
     }),
   );
-  const packFrames = useJobStore((st) => (st.engines.motion === 'neural' ? st.engines.motionConfig?.frames : undefined));
+  const { packFrames, motionNeural } = useJobStore(useShallow((st) => ({ packFrames: packFramesOf(st.engines), motionNeural: st.engines.motion === 'neural' })));
   const set = (patch: Partial<ProjectSettings>, coalesce: string) => useProjectStore.getState().setSettings(patch, { coalesce });
   return (
     <fieldset className="neural-settings" data-testid="neural-settings">
-      <legend>Neural motion</legend>
+      <legend>Neural settings</legend>
       {typeof packFrames === 'number' && packFrames !== s.frames && (
         <p className="hint" data-testid="neural-frames-note">
           This pack makes {packFrames}-frame videos, so the video will have {packFrames} frames (your Frames setting, {s.frames}, is kept for Classical).
@@ -118,8 +150,12 @@ export function NeuralSettings() {
       </div>
       <NumberField label="Steps" testId="neural-steps" value={s.steps} min={1} max={1000} step={1} integer onChange={(steps) => set({ steps }, 'steps')} />
       <NumberField label="Guidance" testId="neural-guidance" value={s.guidance} min={0} max={100} step={0.5} onChange={(guidance) => set({ guidance }, 'guidance')} />
-      <NumberField label="Motion strength" testId="neural-stride" value={s.motionStride} min={1} max={64} step={1} integer hint="frame stride; the authors use 8" onChange={(motionStride) => set({ motionStride }, 'stride')} />
-      <NumberField label="ControlNet scale" testId="neural-control-scale" value={s.controlScale} min={0} max={4} step={0.1} hint="how strongly the drawn paths steer" onChange={(controlScale) => set({ controlScale }, 'control-scale')} />
+      {motionNeural && (
+        <>
+          <NumberField label="Motion strength" testId="neural-stride" value={s.motionStride} min={1} max={64} step={1} integer hint="frame stride; the authors use 8" onChange={(motionStride) => set({ motionStride }, 'stride')} />
+          <NumberField label="ControlNet scale" testId="neural-control-scale" value={s.controlScale} min={0} max={4} step={0.1} hint="how strongly the drawn paths steer" onChange={(controlScale) => set({ controlScale }, 'control-scale')} />
+        </>
+      )}
       <label className="prompt-field">
         Negative prompt <span className="hint-inline">(empty: the authors' default)</span>
         <textarea data-testid="neural-negative" rows={2} value={s.negativePrompt} placeholder={DEFAULT_NEGATIVE_PROMPT} onChange={(e) => set({ negativePrompt: e.currentTarget.value }, 'negative-prompt')} />
