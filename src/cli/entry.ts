@@ -55,7 +55,7 @@ class CliError extends Error {
  * says "not available yet", before the tracker exists.
  */
 interface TrackerModule {
-  trackFrames(device: GPUDevice, frames: GpuTensor, options?: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }): Promise<{ flows: GpuTensor }>;
+  trackFrames(device: GPUDevice, frames: GpuTensor, options?: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }): Promise<{ flows: GpuTensor; occlusion?: GpuTensor }>;
   estimateFlow(device: GPUDevice, a: GpuTensor, b: GpuTensor, options?: { signal?: AbortSignal }): Promise<GpuTensor>;
 }
 const trackerModules = import.meta.glob('../motion/track/index.ts');
@@ -250,8 +250,9 @@ async function v2v(request: V2vRequest): Promise<V2vValue> {
     const frames = Array.from({ length: rendered.count }, (_, i) => new ImageData(new Uint8ClampedArray(out.buffer, i * width * height * 4, width * height * 4).slice(), width, height));
     rendered.tensor.buffer.destroy();
     tracked.flows.buffer.destroy();
+    tracked.occlusion?.buffer.destroy();
     image.buffer.destroy();
-    const fps = request.fps ?? Math.round(video.fps) ?? 8;
+    const fps = request.fps ?? (video.fps > 0 ? Math.min(120, Math.max(1, Math.round(video.fps))) : 8);
     const saved: { blob: Blob; fileName: string }[] = [];
     const bitmaps = await Promise.all(frames.map((f) => createImageBitmap(f)));
     await exportFrames({ frames: bitmaps, format: EXPORT_FORMAT[request.format], quality: 'very-high', fps, baseName: 'motion-i2v_v2v', save: (blob, fileName) => saved.push({ blob, fileName }) });
