@@ -15,7 +15,8 @@ function newest(path) {
   if (!existsSync(path)) return 0;
   const s = statSync(path);
   if (!s.isDirectory()) return s.mtimeMs;
-  let t = 0;
+  // A folder's own time changes when a file in it is added or removed.
+  let t = s.mtimeMs;
   for (const name of readdirSync(path)) if (!name.endsWith('.test.ts')) t = Math.max(t, newest(join(path, name)));
   return t;
 }
