@@ -133,3 +133,32 @@ test('bad input: each kind is refused with its own code and a message that says 
   expect(r.startPastEnd).toMatch(/^video-too-short .*only 1 frame from/);
   expect(r.cancelled).toMatch(/^aborted /);
 });
+
+test('a project file carries its source video; its id is recomputed from the bytes; a file without it opens without it', async ({ harness }, testInfo) => {
+  const path = testInfo.outputPath('clip.mp4');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=8', '-frames:v', '8', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path]);
+  const b64 = readFileSync(path).toString('base64');
+  const r = await harness.evaluate(async (b64) => {
+    const video = (await import(/* @vite-ignore */ '/src/state/video.ts' as string)) as typeof import('../../src/state/video');
+    const files = (await import(/* @vite-ignore */ '/src/state/projectFile.ts' as string)) as typeof import('../../src/state/projectFile');
+    const { emptyProject } = (await import(/* @vite-ignore */ '/src/motion/types.ts' as string)) as typeof import('../../src/motion/types');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const ref = await video.importVideo(new Blob([bytes], { type: 'video/mp4' }), 'clip.mp4');
+    const project = { ...emptyProject(), video: { ...ref, startTime: 0.25, stride: 2 } };
+    const text = await (await files.serializeProject(project)).text();
+    const doc = JSON.parse(text);
+    const opened = await files.readProjectFile(new Blob([text]), 'p.json');
+    doc.project.video.id = 'sha256-someone-elses';
+    const claimed = await files.readProjectFile(new Blob([JSON.stringify(doc)]), 'p.json');
+    delete doc.video;
+    const without = await files.readProjectFile(new Blob([JSON.stringify(doc)]), 'p.json');
+    return { ref, embedded: typeof doc.project === 'object' && text.includes('"video":"data:video/mp4;base64,'), opened: opened.project.video, claimedId: claimed.project.video?.id, without: { video: without.project.video ?? null, repairs: without.repairs } };
+  }, b64);
+  expect(r.ref).toMatchObject({ name: 'clip.mp4', width: 64, height: 48, frameCount: 8, startTime: 0, stride: 1 });
+  expect(r.ref.id).toMatch(/^sha256-[0-9a-f]{64}$/);
+  expect(r.embedded).toBe(true);
+  expect(r.opened).toEqual({ ...r.ref, startTime: 0.25, stride: 2 });
+  expect(r.claimedId).toBe(r.ref.id);
+  expect(r.without.video).toBeNull();
+  expect(r.without.repairs.join(' ')).toMatch(/refers to a source video but does not contain it/);
+});
