@@ -127,6 +127,7 @@ test('video to video: real video in, scrubbed source matches ffmpeg, restyled fr
   await page.keyboard.press('End');
   await expect(page.getByTestId('v2v-motion')).toHaveAttribute('data-ready', 'true');
 
+  await page.getByTestId('v2v-panel').screenshot({ path: testInfo.outputPath('v2v-panel.png') });
   const mp4 = await exportFile(page, testInfo, 'mp4');
   expect(ffprobe(mp4.path)).toMatchObject({ codec: 'h264', width: W, height: H, frames: 4 });
   const out = decodeRgb(mp4.path, W, H);

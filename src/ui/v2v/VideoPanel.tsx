@@ -222,6 +222,9 @@ export function VideoPanel() {
             </button>
           </div>
           <p className="hint">Restyle the video's first frame with any image tool (same aspect ratio), then load it here.</p>
+          <p className="hint" data-testid="v2v-engine-note">
+            With a video loaded, Generate takes its motion from the video (trajectories and brush are not used); the engine chosen under Generate renders the frames.
+          </p>
 
           <div className="generate-row">
             {running ? (
