@@ -83,6 +83,8 @@ test('bad input: each kind is refused with its own code and a message that says 
   const fast = readFileSync(fastPath);
   const files = {
     good,
+    webm: make('good.webm', ['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '8', '-c:v', 'libvpx-vp9', '-b:v', '200k']),
+    mov: make('good.mov', ['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '8', '-c:v', 'libx264', '-pix_fmt', 'yuv420p']),
     cutFrames: fast.subarray(0, Math.floor(fast.length * 0.6)).toString('base64'),
     audioOnly: make('audio.m4a', ['-f', 'lavfi', '-i', 'sine=d=0.5', '-c:a', 'aac']),
     mpeg4: make('mpeg4.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '8', '-c:v', 'mpeg4']),
@@ -106,6 +108,8 @@ test('bad input: each kind is refused with its own code and a message that says 
     return {
       good: await outcome(v.probeVideo(blob(files.good), 'good.mp4')),
       goodFrames: await outcome(read(blob(files.good), 8)),
+      webm: await outcome(read(blob(files.webm), 8)),
+      mov: await outcome(read(blob(files.mov), 8)),
       empty: await outcome(v.probeVideo(new Blob([]), 'empty.mp4')),
       garbage: await outcome(v.probeVideo(new Blob([new Uint8Array(4096).fill(7)]), 'noise.mp4')),
       truncated: await outcome(v.probeVideo(blob(files.truncated), 'cut.mp4')),
@@ -120,6 +124,8 @@ test('bad input: each kind is refused with its own code and a message that says 
   }, files);
   expect(r.good).toBe('resolved');
   expect(r.goodFrames).toBe('resolved');
+  expect(r.webm).toBe('resolved');
+  expect(r.mov).toBe('resolved');
   expect(r.empty).toMatch(/^video-empty VideoEmptyError: "empty.mp4" has no frames/);
   expect(r.garbage).toMatch(/^video-decode VideoDecodeError: "noise.mp4" is not a video .*MP4, WebM or MOV/);
   expect(r.truncated).toMatch(/^video-decode VideoDecodeError: "cut.mp4" is damaged/);
