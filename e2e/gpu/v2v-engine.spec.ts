@@ -2,7 +2,7 @@
  * The tracked motion engine through the real engine worker (EngineClient): the source frames
  * travel with the job (once per key), the clip's frame 0 is the restyled image byte for byte,
  * every flow comes back as a colour-wheel picture, and the job fails, cancels and survives a
- * lost device like any other. A job without source frames, or with the wrong number of them,
+ * lost device like any other; the live preview follows the same tracked motion. A job without source frames, or with the wrong number of them,
  * is refused in words that name no internals.
  */
 import { test, expect } from '../fixtures';
@@ -52,6 +52,14 @@ test('tracked motion job: source frames in, N + 1 frames and N motion pictures o
       stages,
       engines: video.engines,
     };
+    // The live preview of frame 2 (a frame subset of the same tracked flows) shows what Generate made.
+    const preview = await client.previewDetail(project, image, { engines, source, frame: 2, withFlow: true });
+    const shown = pixels(preview.frame);
+    const made = pixels(video.frames[2]);
+    let previewDiff = 0;
+    for (let i = 0; i < shown.length; i++) if (shown[i] !== made[i]) previewDiff++;
+    const strip = await client.previewDetail(project, image, { engines, source, frame: 0, stripWidth: 16 });
+    const previewed = { previewDiff, flow: preview.flow?.length, colour: !!preview.flowColour, strip: strip.strip.length };
     const noSource = await outcome(client.generate(project, image, { engines }));
     const wrongCount = await outcome(client.generate(project, image, { engines, source: { key: 'short', frames: source.frames.slice(0, 3) } }));
     const ac = new AbortController();
@@ -64,7 +72,7 @@ test('tracked motion job: source frames in, N + 1 frames and N motion pictures o
     const again = await client.generate(project, image, { engines, source, includeFlowColours: true });
     const afterLoss = `${again.frames.length} frames, ${again.flowColours?.length} motion pictures`;
     client.dispose();
-    return { result, noSource, wrongCount, cancelled: await cancelled, afterLoss, generic: GENERIC_FAILURE };
+    return { result, previewed, noSource, wrongCount, cancelled: await cancelled, afterLoss, generic: GENERIC_FAILURE };
   });
   expect(r.result).toEqual({
     frames: 4,
@@ -77,6 +85,7 @@ test('tracked motion job: source frames in, N + 1 frames and N motion pictures o
   // Tracking is the motion stage; rendering follows it.
   expect(r.result.stages.indexOf('motion')).toBeGreaterThanOrEqual(0);
   expect(r.result.stages.indexOf('render')).toBeGreaterThan(r.result.stages.indexOf('motion'));
+  expect(r.previewed).toEqual({ previewDiff: 0, flow: 2 * 64 * 48, colour: true, strip: 4 });
   expect(r.noSource).toMatch(/^engine-unavailable: Tracked motion needs a source video/);
   expect(r.wrongCount).toBe(`internal: ${r.generic}`);
   expect(r.cancelled).toBe('aborted: Cancelled.');

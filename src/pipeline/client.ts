@@ -47,6 +47,8 @@ export interface GenerateOptions {
 
 export interface PreviewOptions {
   engines?: EngineChoice;
+  /** Video-to-video: the source frames the tracked motion engine follows. */
+  source?: SourceFrames;
   /** Frame to render, 0..frames-1 (clamped). */
   frame: number;
   signal?: AbortSignal;
@@ -170,6 +172,7 @@ export class EngineClient {
         frame: options.frame,
         strip: Math.max(0, Math.round(options.stripWidth ?? 0)),
         withFlow: !!options.withFlow,
+        source: options.source ? this.sourcePayload(options.source) : undefined,
       }),
       options.signal,
     );
@@ -243,7 +246,7 @@ export class EngineClient {
       });
       const message = make(id);
       const transfer: Transferable[] = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
-      if (message.type === 'generate' && message.source?.pixels) transfer.push(message.source.pixels);
+      if ((message.type === 'generate' || message.type === 'preview') && message.source?.pixels) transfer.push(message.source.pixels);
       try {
         this.worker.postMessage(message, transfer);
       } catch (e) {

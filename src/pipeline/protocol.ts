@@ -50,7 +50,18 @@ export type ToWorker =
       /** Also return every flow as the Middlebury colour wheel (FlowColour). */
       includeFlowColours?: boolean;
     }
-  | { type: 'preview'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; frame: number; strip: number; withFlow: boolean }
+  | {
+      type: 'preview';
+      id: number;
+      engines: EngineChoice;
+      project: Project;
+      image: ImagePayload;
+      frame: number;
+      strip: number;
+      withFlow: boolean;
+      /** Video-to-video: the source frames the tracked motion engine follows. */
+      source?: SourceFramesPayload;
+    }
   | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */

@@ -15,6 +15,12 @@ const QUALITIES: readonly NonNullable<TrackOptions['quality']>[] = ['fast', 'med
 export class TrackedMotionEngine implements MotionEngine {
   readonly kind = 'tracked' as const;
   private readonly quality: TrackOptions['quality'];
+  /**
+   * The last source's tracked flows, kept while the worker holds that source tensor (the worker
+   * uploads a new one when the video, its range, the frame count or the canvas change), so a
+   * live preview or a second Generate does not track the same frames again.
+   */
+  private tracked: { source: GpuTensor; flows: GpuTensor } | null = null;
 
   constructor(
     private readonly device: GPUDevice,
@@ -34,23 +40,28 @@ export class TrackedMotionEngine implements MotionEngine {
       throw new KernelInputError('TrackedMotionEngine', 'sourceFrames', `must be [${n + 1}, ${h}, ${w}] (got ${JSON.stringify(source.shape)})`);
     }
     signal?.throwIfAborted();
-    const tracked = await trackFrames(this.device, source, {
-      signal,
-      quality: this.quality,
-      onProgress: (p) => onProgress?.({ stage: 'motion', fraction: p.fraction }),
-    });
-    // The classical renderer finds disocclusions from the flows themselves; the mask is not used yet.
-    tracked.occlusion.buffer.destroy();
-    if (signal?.aborted) {
-      tracked.flows.buffer.destroy();
-      throw new AbortError();
+    let all = this.tracked?.source === source ? this.tracked.flows : null;
+    if (all) onProgress?.({ stage: 'motion', fraction: 1 });
+    else {
+      const tracked = await trackFrames(this.device, source, {
+        signal,
+        quality: this.quality,
+        onProgress: (p) => onProgress?.({ stage: 'motion', fraction: p.fraction }),
+      });
+      // The classical renderer finds disocclusions from the flows themselves; the mask is not used yet.
+      tracked.occlusion.buffer.destroy();
+      if (signal?.aborted) {
+        tracked.flows.buffer.destroy();
+        throw new AbortError();
+      }
+      this.tracked?.flows.buffer.destroy();
+      this.tracked = { source, flows: tracked.flows };
+      all = tracked.flows;
     }
-    if (!options.frames) return { tensor: tracked.flows, width: w, height: h, count: n };
-    try {
-      return { tensor: this.pick(tracked.flows, options.frames, h, w), width: w, height: h, count: options.frames.length, frames: [...options.frames] };
-    } finally {
-      tracked.flows.buffer.destroy();
-    }
+    // The caller owns what it gets: a copy, so the tracked flows serve the next preview or Generate.
+    const frames = options.frames ?? Array.from({ length: n }, (_, i) => i + 1);
+    const tensor = this.pick(all, frames, h, w);
+    return options.frames ? { tensor, width: w, height: h, count: frames.length, frames: [...frames] } : { tensor, width: w, height: h, count: n };
   }
 
   /** Flows f(0->i) for the asked frames i (1..N), in their order, copied out of the whole stack. */
@@ -68,6 +79,7 @@ export class TrackedMotionEngine implements MotionEngine {
   }
 
   dispose(): void {
-    // Holds no GPU resources of its own: the tracker's pipelines belong to src/motion/track.
+    this.tracked?.flows.buffer.destroy();
+    this.tracked = null;
   }
 }

@@ -133,7 +133,7 @@ function enqueue(msg: Job): void {
   if (msg.image.pixels) {
     hostImage = { key: msg.image.key, width: msg.image.width, height: msg.image.height, pixels: new Uint8ClampedArray(msg.image.pixels) };
   }
-  if (msg.type === 'generate' && msg.source?.pixels) {
+  if (msg.source?.pixels) {
     const { key, count, width, height, pixels } = msg.source;
     hostSource = { key, count, width, height, pixels };
   }
@@ -305,7 +305,7 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, 
   const t0 = performance.now();
   const { device, image } = ctx;
   const { motion, render } = enginesFor(job.engines, device);
-  const input = { project: job.project, image };
+  const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const frame = Math.min(flowCount(job.project), Math.max(0, Math.round(job.frame)));
   const [h, w] = image.shape;
   let frameBitmap: ImageBitmap | undefined;
