@@ -22,6 +22,7 @@ import type { GeneratedVideo } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
+import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
 
 export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
@@ -95,17 +96,23 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (get().jobs.generate.status === 'running') return;
     const project = useProjectStore.getState().project;
     if (!project.image) {
-      fail('generate', new AppError('image-empty', 'Load a picture first: there is nothing to animate yet.'));
+      const text = project.video
+        ? "Load the restyled first frame (or use the source's first frame): it is the picture the video's motion animates."
+        : 'Load a picture first: there is nothing to animate yet.';
+      fail('generate', new AppError('image-empty', text));
       return;
     }
     const imageName = project.image.name;
-    const engines = get().engines;
+    // Video-to-video: the motion is tracked in the source video; the render engine stays the chosen one.
+    const v2v = !!project.video;
+    const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked' } : get().engines;
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
       const image = await getCanvasImageData(project);
+      const source = v2v ? await getSourceFrames(project, { signal }) : undefined;
       signal.throwIfAborted();
-      return getEngineClient().generate(project, image, { signal, engines, onProgress: (p) => progress(p.stage, p.fraction) });
-    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+      return getEngineClient().generate(project, image, { signal, engines, source, includeFlowColours: v2v, onProgress: (p) => progress(p.stage, p.fraction) });
+    }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
     closeFrames(get().result);
@@ -126,6 +133,7 @@ let serial = 0;
 
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
+  r?.flowColours?.forEach((f) => f.close());
 }
 
 function patch(kind: JobKind, info: Partial<JobInfo>): void {
