@@ -34,7 +34,7 @@ test('Neural without a pack cannot be chosen and says to install one', async ({ 
 });
 
 test('install the test pack, choose Neural, generate with step-by-step progress, settings kept after a reload', async ({ page }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(900_000);
   await openApp(page);
   await installTestPack(page);
   await expect(page.getByTestId('engine-neural-hint')).toContainText('random weights: proves the pipeline, its motion is noise');
@@ -58,7 +58,7 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
     requestAnimationFrame(poll);
   });
   await page.getByTestId('generate-button').click();
-  await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+  await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 840_000 });
   await expect(page.getByTestId('job-error')).toHaveCount(0);
   for (const k of [1, 2, 3]) expect(stages.some((s) => s.includes(`Predicting motion, step ${k} of 3`)), stages.join(' | ')).toBe(true);
   // The video has the pack's 8 frames (the project's Frames setting stays 16).

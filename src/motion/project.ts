@@ -12,7 +12,7 @@
  * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
-import { DEFAULT_SETTINGS, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory } from './types';
+import { DEFAULT_SETTINGS, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
 
 export const PROJECT_VERSION = 1;
 
@@ -49,6 +49,9 @@ export const PROJECT_LIMITS = {
   brushRadiusMax: 2048,
   frameIndexMax: 1000,
   imageSideMax: 65536,
+  /** Video-to-video: longest source (seconds), largest frame step. */
+  videoDurationMax: 24 * 3600,
+  videoStrideMax: 60,
 } as const;
 
 /**
@@ -155,6 +158,23 @@ function imageRef(v: unknown): ImageRef | null {
   };
 }
 
+function videoRef(v: unknown): VideoRef | null {
+  if (v === null || v === undefined) return null;
+  const o = obj(v, 'video');
+  const L = PROJECT_LIMITS;
+  return {
+    id: str(o.id, 'video.id', 256, true),
+    name: str(o.name, 'video.name', 1024),
+    width: num(o.width, 'video.width', 1, L.imageSideMax, true),
+    height: num(o.height, 'video.height', 1, L.imageSideMax, true),
+    duration: num(o.duration, 'video.duration', 0, L.videoDurationMax),
+    frameCount: num(o.frameCount, 'video.frameCount', 1, L.videoDurationMax * 1000, true),
+    fps: num(o.fps, 'video.fps', 0, 1000),
+    startTime: num(o.startTime, 'video.startTime', -L.videoDurationMax, L.videoDurationMax),
+    stride: num(o.stride, 'video.stride', -1000, 1000),
+  };
+}
+
 function cropBox(v: unknown): CropBox | null {
   if (v === null) return null;
   const o = obj(v, 'crop');
@@ -253,10 +273,13 @@ function parseStructure(json: unknown): Project {
   );
   const image = imageRef(doc.image);
   const crop = cropBox(doc.crop);
+  const video = videoRef(doc.video);
 
   return {
     version: PROJECT_VERSION,
     image,
+    // Image-to-video documents carry no `video` key at all (older files have none).
+    ...(video ? { video } : {}),
     canvas: canvasSize(doc.canvas),
     crop,
     trajectories,
@@ -492,6 +515,21 @@ export function normalizeProject(p: Project): Normalized {
     repairs.push(`${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`);
   }
   if (brush !== p.brush) patch({ brush });
+
+  // Video: the start inside the video, a whole frame step in range.
+  if (p.video) {
+    const v = p.video;
+    const startTime = clampNumber(v.startTime, 0, Math.max(0, v.duration), false);
+    const stride = clampNumber(v.stride, 1, L.videoStrideMax, true);
+    if (startTime !== v.startTime || stride !== v.stride) {
+      patch({ video: { ...v, startTime, stride } });
+      if (startTime !== v.startTime) repairs.push(`the video start ${v.startTime} s was outside 0..${v.duration} s; set to ${startTime} s`);
+      if (stride !== v.stride) repairs.push(`the video frame step ${v.stride} was outside 1..${L.videoStrideMax}; set to ${stride}`);
+    }
+  } else if (p.video === null) {
+    const { video: _none, ...rest } = out;
+    out = rest;
+  }
 
   // Crop: inside the image, or none without an image.
   if (p.crop && !p.image) {

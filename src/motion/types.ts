@@ -82,9 +82,36 @@ export interface ImageRef {
   height: number;
 }
 
+/**
+ * Video-to-video: the source video whose motion is tracked (the original file is stored by
+ * content hash, like images) and which of its frames the clip follows. The project's `image`
+ * is then the restyled first frame; both cover the canvas centred, so they line up when the
+ * restyled frame has the video's aspect ratio.
+ */
+export interface VideoRef {
+  /** Key of the original video Blob in the media store (SHA-256 of its bytes). */
+  id: string;
+  name: string;
+  /** Display size of the video track (rotation applied). */
+  width: number;
+  height: number;
+  /** Length, seconds. */
+  duration: number;
+  /** Frames in the whole track. */
+  frameCount: number;
+  /** Average frame rate of the file, frames per second. */
+  fps: number;
+  /** The clip starts at the frame shown at this time, seconds. */
+  startTime: number;
+  /** Every `stride`-th frame from there (1 = every frame). */
+  stride: number;
+}
+
 export interface Project {
   version: 1;
   image: ImageRef | null;
+  /** Video-to-video source; absent (or null) for image-to-video. */
+  video?: VideoRef | null;
   canvas: CanvasSize;
   crop: CropBox | null;
   trajectories: Trajectory[];

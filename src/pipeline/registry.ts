@@ -10,6 +10,7 @@ import { ClassicalEngine } from './classical';
 import type { EngineConfig, MotionEngine, MotionKind, RenderEngine, RenderKind } from './engine';
 import { NeuralMotionEngine } from './neural/engine';
 import { NeuralRenderEngine } from './neural/render';
+import { TrackedMotionEngine } from './tracked';
 
 /** Builds an engine; may be async (a neural engine first opens its pack from OPFS). */
 export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E | Promise<E>;
@@ -54,6 +55,8 @@ async function neuralRenderOn(device: GPUDevice, config: EngineConfig): Promise<
 export const MOTION_ENGINES: Partial<Record<MotionKind, EngineFactory<MotionEngine>>> = {
   classical: classicalOn,
   neural: neuralMotionOn,
+  // Video-to-video: flows tracked in the job's source frames (EngineInput.sourceFrames).
+  tracked: (device, config) => new TrackedMotionEngine(device, config),
 };
 
 export const RENDER_ENGINES: Partial<Record<RenderKind, EngineFactory<RenderEngine>>> = {

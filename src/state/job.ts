@@ -22,6 +22,7 @@ import type { GeneratedVideo } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
+import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
 import type { Project } from '../motion/types';
 import { openPack } from '../models/store';
@@ -135,22 +136,30 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (get().jobs.generate.status === 'running') return;
     const project = useProjectStore.getState().project;
     if (!project.image) {
-      fail('generate', new AppError('image-empty', 'Load a picture first: there is nothing to animate yet.'));
+      const text = project.video
+        ? "Load the restyled first frame (or use the source's first frame): it is the picture the video's motion animates."
+        : 'Load a picture first: there is nothing to animate yet.';
+      fail('generate', new AppError('image-empty', text));
       return;
     }
     const imageName = project.image.name;
-    const engines = get().engines;
+    // Video-to-video: the motion is tracked in the source video; the render engine stays the chosen one.
+    const v2v = !!project.video;
+    const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked', motionConfig: undefined } : get().engines;
     const job = jobProject(project, engines);
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
       const image = await getCanvasImageData(job);
+      const source = v2v ? await getSourceFrames(job, { signal }) : undefined;
       signal.throwIfAborted();
       return getEngineClient().generate(job, image, {
         signal,
         engines,
+        source,
+        includeFlowColours: v2v,
         onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
       });
-    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+    }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
     closeFrames(get().result);
@@ -190,6 +199,7 @@ export function packFrames(engines: EngineChoice): number | undefined {
 
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
+  r?.flowColours?.forEach((f) => f.close());
 }
 
 function patch(kind: JobKind, info: Partial<JobInfo>): void {

@@ -26,6 +26,7 @@ import {
   type Project,
   type ProjectSettings,
   type Trajectory,
+  type VideoRef,
 } from '../motion/types';
 
 /** Undo steps kept; older ones are dropped. */
@@ -77,6 +78,10 @@ export interface ProjectState {
   setLastStrokePoints(points: Point[]): void;
   clearBrush(): void;
   setSettings(patch: Partial<ProjectSettings>, options?: EditOptions): void;
+  /** Video-to-video: sets (or, with null, removes) the source video; one undo step. */
+  setVideo(video: VideoRef | null): void;
+  /** Which frames of the source video the clip follows (start time, frame step). */
+  setVideoRange(patch: Partial<Pick<VideoRef, 'startTime' | 'stride'>>, options?: EditOptions): void;
 }
 
 export function canUndo(s: ProjectState): boolean {
@@ -228,6 +233,12 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
     },
     setSettings(patch, options) {
       get().edit((p) => ({ ...p, settings: { ...p.settings, ...patch } }), options);
+    },
+    setVideo(video) {
+      get().edit((p) => ({ ...p, video }));
+    },
+    setVideoRange(patch, options) {
+      get().edit((p) => (p.video ? { ...p, video: { ...p.video, ...patch } } : p), options);
     },
   };
 });

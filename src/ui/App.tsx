@@ -16,6 +16,8 @@ import { PackManager } from './packs/PackManager';
 import { Toolbar } from './Toolbar';
 import { TrajectoryPanel } from './TrajectoryPanel';
 import { tools } from './tools';
+import { VideoPanel } from './v2v/VideoPanel';
+import { isVideoFile, loadVideoFile } from '../state/videoActions';
 import { useDropHighlight } from './useDropHighlight';
 import './styles.css';
 
@@ -168,6 +170,7 @@ export function App() {
         if (!file) return;
         e.preventDefault();
         if (isProjectFile(file)) void openProject(file);
+        else if (isVideoFile(file)) void loadVideoFile(file, file.name);
         else void loadImageFile(file, file.name);
       }}
     >
@@ -194,6 +197,7 @@ export function App() {
         </main>
         <aside className="side">
           <TrajectoryPanel />
+          <VideoPanel />
           <GeneratePanel />
           <PackManager />
         </aside>
