@@ -80,3 +80,27 @@ export function staticMask(strokes: readonly BrushStroke[], canvas: CanvasSize):
   for (let i = 0; i < movable.length; i++) movable[i] = 1 - movable[i];
   return movable;
 }
+
+/** Region label codes of rasterizeMotionLabels: 0 unpainted, then 1 + index in MOTION_MODES. */
+export const LABEL_UNPAINTED = 0;
+export const LABEL_FLUID = 1;
+export const LABEL_RIGID = 2;
+export const LABEL_SHAPE = 3;
+
+/**
+ * Painted pixels with the motion mode of the stroke that painted them last, [H, W]: 0
+ * unpainted, 1 fluid, 2 rigid, 3 shape (LABEL_*). Same coverage as rasterizeBrush.
+ */
+export function rasterizeMotionLabels(strokes: readonly BrushStroke[], canvas: CanvasSize): Uint8Array {
+  checkCanvas(canvas, 'rasterizeMotionLabels');
+  const { width, height } = canvas;
+  const out = new Uint8Array(width * height);
+  for (const stroke of strokes) {
+    if (!(stroke.radius > 0) || stroke.points.length === 0) continue;
+    const value = stroke.mode === 'erase' ? LABEL_UNPAINTED : stroke.motion === 'rigid' ? LABEL_RIGID : stroke.motion === 'shape' ? LABEL_SHAPE : LABEL_FLUID;
+    const pts = stroke.points;
+    if (pts.length === 1) stampCapsule(out, width, height, pts[0], pts[0], stroke.radius, value);
+    for (let i = 0; i + 1 < pts.length; i++) stampCapsule(out, width, height, pts[i], pts[i + 1], stroke.radius, value);
+  }
+  return out;
+}

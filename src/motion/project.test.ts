@@ -14,7 +14,7 @@ function fullProject(): Project {
       { id: 'b', points: [{ x: 100, y: 100 }], color: '#34c759', timing: { mode: 'ease-in-out', startFrame: 2, endFrame: 9 } },
     ],
     brush: [{ mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] }, { mode: 'erase', radius: 3.5, points: [{ x: 5, y: 5 }, { x: 9, y: 9 }] }],
-    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false },
+    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false, brushFeather: 0 },
   };
 }
 
