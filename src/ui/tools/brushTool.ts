@@ -54,7 +54,10 @@ export class BrushTool implements Tool {
     }
     const p = quantize(e.point);
     store.mark();
-    store.addBrushStroke({ mode: this.mode, radius: useEditorStore.getState().brushRadius, points: [p] });
+    const ed = useEditorStore.getState();
+    // Fluid is the default a stroke without `motion` means; erase strokes have no mode.
+    const motion = this.mode === 'paint' && ed.brushMotion !== 'fluid' ? { motion: ed.brushMotion } : {};
+    store.addBrushStroke({ mode: this.mode, radius: ed.brushRadius, points: [p], ...motion });
     this.state = { name: 'painting', points: [p] };
   }
 
