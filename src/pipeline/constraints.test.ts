@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProject, sampleTrajectory, type Project, type Trajectory } from '../motion';
-import { buildConstraints, footprintRadius, ID_FREE, ID_STATIC, ID_ZERO, selectFrames } from './constraints';
+import { buildConstraints, footprintRadius, ID_FREE, ID_STATIC, ID_ZERO, selectFrames, selectRegionFrames } from './constraints';
 
 function project(trajectories: Trajectory[], brush: Project['brush'] = [], frames = 5): Project {
   const p = emptyProject();
@@ -98,6 +98,11 @@ describe('motion-mode regions', () => {
     // Last flow: a moved (4, 0), b (0, 4), the anchor nothing.
     const last = (c.flows - 1) * c.regions.handleCount * 2;
     expect(Array.from(c.regions.handleDisp.subarray(last, last + 6))).toEqual([4, 0, 0, 4, 0, 0]);
+    // The preview's subset of frames takes the same rows of both per-frame tables.
+    const sub = selectRegionFrames(c, [c.flows - 1, 0]);
+    expect(Array.from(sub.handleDisp.subarray(0, 6))).toEqual([4, 0, 0, 4, 0, 0]);
+    expect(Array.from(sub.transforms.subarray(0, 8))).toEqual(Array.from(c.regions.transforms.subarray((c.flows - 1) * 8, c.flows * 8)));
+    expect(Array.from(sub.transforms.subarray(8, 16))).toEqual(Array.from(c.regions.transforms.subarray(0, 8)));
   });
 
   it('without modes or feather the constraints are exactly those of the plain brush', () => {
