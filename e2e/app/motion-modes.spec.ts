@@ -1,8 +1,8 @@
 /**
  * Motion modes as a user drives them: choose Rigid with the mouse, paint, drag, Generate; the
  * painted object moves as a whole (every interior pixel of the last frame is the still's pixel
- * 20 px to the left, as the drag says). Shape paint and the Edge slider are saved in the
- * project and undone like any edit.
+ * 20 px to the left, as the drag says). Shape paint, Shift+click to change a patch's mode
+ * and the Edge slider are saved in the project and undone like any edit.
  */
 import { test, expect } from '@playwright/test';
 import { mediaPath } from '../fixtures';
@@ -26,9 +26,19 @@ test('rigid paint moves the object under the drag as a whole; modes and edge are
   let p = await project(page);
   expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid']);
 
-  // Shape paint elsewhere, then undone.
+  // Shape paint elsewhere; Shift+click on it with Rigid chosen turns that patch rigid; undo twice removes it.
   await page.getByTestId('brush-motion-shape').click();
   await dragThrough(page, b, [[420, 60], [450, 70]]);
+  p = await project(page);
+  expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid', 'shape']);
+  await page.getByTestId('brush-motion-rigid').click();
+  await page.keyboard.down('Shift');
+  await clickAt(page, b, 435, 65);
+  await page.keyboard.up('Shift');
+  p = await project(page);
+  expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid', 'rigid']);
+  expect(p.brush).toHaveLength(2);
+  await page.keyboard.press('Control+z');
   p = await project(page);
   expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid', 'shape']);
   await page.keyboard.press('Control+z');

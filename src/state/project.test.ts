@@ -115,3 +115,17 @@ describe('motion modes and the brush edge are ordinary undoable edits', () => {
     expect(s().project.brush).toEqual([]);
   });
 });
+
+describe('setStrokeMotion', () => {
+  it('sets the mode of the given strokes in one undo step; fluid is stored as no field', () => {
+    s().addBrushStroke({ mode: 'paint', radius: 8, points: [{ x: 5, y: 5 }] });
+    s().addBrushStroke({ mode: 'paint', radius: 8, points: [{ x: 40, y: 5 }], motion: 'shape' });
+    s().setStrokeMotion([0, 1], 'rigid');
+    expect(s().project.brush.map((b) => b.motion)).toEqual(['rigid', 'rigid']);
+    s().setStrokeMotion([1], 'fluid');
+    expect('motion' in s().project.brush[1]).toBe(false);
+    s().undo();
+    s().undo();
+    expect(s().project.brush.map((b) => b.motion)).toEqual([undefined, 'shape']);
+  });
+});
