@@ -80,7 +80,7 @@ function fullProject(): Project {
     { id: 'b', points: [{ x: 200, y: 100 }], color: '#3cb44b', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
   ];
   const brush: BrushStroke[] = [
-    { mode: 'paint', radius: 12, points: [{ x: 5, y: 5 }, { x: 40, y: 40 }] },
+    { mode: 'paint', motion: 'rigid', radius: 12, points: [{ x: 5, y: 5 }, { x: 40, y: 40 }] },
     { mode: 'erase', radius: 4, points: [{ x: 20, y: 20 }] },
   ];
   return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true } };
@@ -125,7 +125,11 @@ describe('docs/project.schema.json', () => {
     expect(keys(defs.project.properties)).toEqual(keys(p));
     expect([...defs.project.required].sort()).toEqual(keys(p));
     expect(keys(defs.settings.properties)).toEqual(keys(DEFAULT_SETTINGS));
-    expect([...defs.settings.required].sort()).toEqual(keys(DEFAULT_SETTINGS));
+    // Settings added after version 1 may be missing (the reader gives them their default): the
+    // schema states that default, and it must be the code's.
+    const optional = keys(DEFAULT_SETTINGS).filter((k) => !defs.settings.required.includes(k));
+    for (const k of optional) expect(defs.settings.properties[k].default, `settings.${k} default`).toEqual(DEFAULT_SETTINGS[k as keyof typeof DEFAULT_SETTINGS]);
+    expect([...defs.settings.required, ...optional].sort()).toEqual(keys(DEFAULT_SETTINGS));
     expect(keys(defs.imageRef.properties)).toEqual(keys(p.image!));
     expect(keys(defs.crop.properties)).toEqual(keys(p.crop!));
     expect(keys(defs.canvas.properties)).toEqual(keys(p.canvas));
