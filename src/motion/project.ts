@@ -12,7 +12,7 @@
  * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
-import { DEFAULT_SETTINGS, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
+import { DEFAULT_SETTINGS, MOTION_MODES, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type MotionMode, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
 
 export const PROJECT_VERSION = 1;
 
@@ -52,6 +52,8 @@ export const PROJECT_LIMITS = {
   /** Video-to-video: longest source (seconds), largest frame step. */
   videoDurationMax: 24 * 3600,
   videoStrideMax: 60,
+  /** Largest guided-filter radius for the brush edge (settings.brushFeather), pixels. */
+  brushFeatherMax: 32,
 } as const;
 
 /**
@@ -206,6 +208,8 @@ function settings(v: unknown): ProjectSettings {
     motionStride: o.motionStride === undefined ? DEFAULT_SETTINGS.motionStride : num(o.motionStride, 'settings.motionStride', 1, L.motionStrideMax, true),
     controlScale: o.controlScale === undefined ? DEFAULT_SETTINGS.controlScale : num(o.controlScale, 'settings.controlScale', 0, L.controlScaleMax),
     loop: bool(o.loop, 'settings.loop'),
+    // Absent in projects from before the brush edge existed: the mask as painted.
+    brushFeather: o.brushFeather === undefined ? 0 : num(o.brushFeather, 'settings.brushFeather', 0, L.brushFeatherMax),
   };
 }
 
@@ -232,7 +236,15 @@ function brushStroke(v: unknown, path: string): BrushStroke {
   if (o.mode !== 'paint' && o.mode !== 'erase') fail(`${path}.mode`, `must be "paint" or "erase" (got ${describe(o.mode)})`);
   const radius = num(o.radius, `${path}.radius`, 0, PROJECT_LIMITS.brushRadiusMax);
   if (radius <= 0) fail(`${path}.radius`, `must be greater than 0 (got ${radius})`);
-  return { mode: o.mode, radius, points: points(o.points, `${path}.points`) };
+  const stroke: BrushStroke = { mode: o.mode, radius, points: points(o.points, `${path}.points`) };
+  // Absent before motion modes existed (= fluid); kept absent so old documents read back unchanged.
+  if (o.motion !== undefined) {
+    if (typeof o.motion !== 'string' || !MOTION_MODES.includes(o.motion as MotionMode)) {
+      fail(`${path}.motion`, `must be one of ${MOTION_MODES.join(', ')} (got ${describe(o.motion)})`);
+    }
+    stroke.motion = o.motion as MotionMode;
+  }
+  return stroke;
 }
 
 /**
@@ -449,6 +461,7 @@ export function normalizeProject(p: Project): Normalized {
     ['guidance', 0, L.guidanceMax, false],
     ['motionStride', 1, L.motionStrideMax, true],
     ['controlScale', 0, L.controlScaleMax, false],
+    ['brushFeather', 0, L.brushFeatherMax, false],
   ];
   let settings = s;
   for (const [k, min, max, integer] of ranges) {
@@ -513,6 +526,11 @@ export function normalizeProject(p: Project): Normalized {
     const r = fitTotal(brush, L.strokePointsMax, L.brushPointsTotalMax);
     brush = r.items;
     repairs.push(`${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`);
+  }
+  // A motion mode this app does not know (an edit from code, not a file: files are checked above) is fluid.
+  if (brush.some((b) => b.motion !== undefined && !MOTION_MODES.includes(b.motion))) {
+    brush = brush.map((b) => (b.motion !== undefined && !MOTION_MODES.includes(b.motion) ? { ...b, motion: 'fluid' } : b));
+    repairs.push('brush strokes with an unknown motion mode were set to fluid');
   }
   if (brush !== p.brush) patch({ brush });
 

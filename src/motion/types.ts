@@ -35,11 +35,24 @@ export interface Trajectory {
   timing: TrajectoryTiming;
 }
 
+/**
+ * How a painted region moves in the classical engine:
+ * - fluid: edge-aware diffusion of its drags (water, smoke, hair, clouds);
+ * - rigid: the whole region follows the least-squares similarity transform of its drags;
+ * - shape: as-rigid-as-possible deformation (rigid moving least squares) driven by its drags
+ *   and anchors, so two drags on one figure bend it instead of stretching a disc.
+ */
+export type MotionMode = 'fluid' | 'rigid' | 'shape';
+
+export const MOTION_MODES: readonly MotionMode[] = ['fluid', 'rigid', 'shape'];
+
 /** One brush stroke: a polyline with a radius, painting (may move) or erasing. */
 export interface BrushStroke {
   mode: 'paint' | 'erase';
   radius: number;
   points: Point[];
+  /** How the paint of this stroke moves; absent = 'fluid' (projects before motion modes). Ignored by erase strokes. */
+  motion?: MotionMode;
 }
 
 export interface CanvasSize {
@@ -71,6 +84,11 @@ export interface ProjectSettings {
   /** Neural: scale of the trajectory ControlNet's residuals (reference: 1). */
   controlScale: number;
   loop: boolean;
+  /**
+   * Radius (canvas pixels) of the guided filter that snaps the painted brush mask to image
+   * edges, 0..BRUSH_FEATHER_MAX; 0 = the mask exactly as painted.
+   */
+  brushFeather: number;
 }
 
 export interface ImageRef {
@@ -137,6 +155,7 @@ export const DEFAULT_SETTINGS: ProjectSettings = {
   motionStride: 8,
   controlScale: 1,
   loop: false,
+  brushFeather: 0,
 };
 
 export function emptyProject(): Project {

@@ -22,6 +22,7 @@ import {
   type CanvasSize,
   type CropBox,
   type ImageRef,
+  type MotionMode,
   type Point,
   type Project,
   type ProjectSettings,
@@ -77,6 +78,8 @@ export interface ProjectState {
   /** Replaces the points of the last stroke (live painting inside a gesture). */
   setLastStrokePoints(points: Point[]): void;
   clearBrush(): void;
+  /** Sets the motion mode of the given brush strokes (a painted patch's strokes); one undo step. */
+  setStrokeMotion(indices: readonly number[], motion: MotionMode): void;
   setSettings(patch: Partial<ProjectSettings>, options?: EditOptions): void;
   /** Video-to-video: sets (or, with null, removes) the source video; one undo step. */
   setVideo(video: VideoRef | null): void;
@@ -230,6 +233,18 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
     },
     clearBrush() {
       get().edit((p) => (p.brush.length ? { ...p, brush: [] } : p));
+    },
+    setStrokeMotion(indices, motion) {
+      get().edit((p) => {
+        const pick = new Set(indices);
+        // Fluid is stored as no field, as strokes painted in Fluid are.
+        const change = (b: BrushStroke): BrushStroke => {
+          const { motion: _old, ...rest } = b;
+          return motion === 'fluid' ? rest : { ...rest, motion };
+        };
+        if (!p.brush.some((b, i) => pick.has(i) && (b.motion ?? 'fluid') !== motion)) return p;
+        return { ...p, brush: p.brush.map((b, i) => (pick.has(i) ? change(b) : b)) };
+      });
     },
     setSettings(patch, options) {
       get().edit((p) => ({ ...p, settings: { ...p.settings, ...patch } }), options);

@@ -80,7 +80,7 @@ function fullProject(): Project {
     { id: 'b', points: [{ x: 200, y: 100 }], color: '#3cb44b', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
   ];
   const brush: BrushStroke[] = [
-    { mode: 'paint', radius: 12, points: [{ x: 5, y: 5 }, { x: 40, y: 40 }] },
+    { mode: 'paint', motion: 'rigid', radius: 12, points: [{ x: 5, y: 5 }, { x: 40, y: 40 }] },
     { mode: 'erase', radius: 4, points: [{ x: 20, y: 20 }] },
   ];
   return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true } };
