@@ -3,6 +3,21 @@
 // of them (WGSL has no includes) and packs Params in flowParams(), so the layout lives in one
 // place on each side. Each shader reads the fields it documents; the others are 0.
 // Intensities are grey levels in [0, 255] (the scale the variational weights are tuned for).
+//
+// The estimator (Kroeger et al. 2016, DIS), per frame pair: flow_gray, then a pyramid of
+// flow_downsample levels, each with flow_gradient. From the coarsest level (a patch spans about
+// a quarter of the image's larger side) to the finest one: the coarser flow upsampled
+// (FlowResize) -> flow_patch_search -> flow_densify -> variational refinement (per outer
+// iteration flow_variational_prep, sor_iterations x (red, black) flow_variational_sor,
+// flow_variational_apply); below the finest level the flow is upsampled to full size. Presets
+// (src/motion/track/dis.ts; OpenCV's DIS presets for fast and medium):
+//   quality  finest level  patch  stride  search iterations  outer x SOR sweeps  omega
+//   fast     2             8      4       16                 5 x 5               1.6
+//   medium   1             8      3       25                 5 x 5               1.6
+//   high     0             8      3       25                 5 x 5               1.6
+// with alpha = 20 (smoothness), gamma = 10 (gradient constancy), delta = 5 (brightness).
+// Tracking (src/motion/track/index.ts) adds flow_consistency (fb_alpha 0.01, fb_beta 0.5 px^2)
+// and flow_compose, and refines f(0 -> i) from frame 0 starting 2 levels above the finest.
 struct Params {
   // Grid of the dispatch: width x height pixels of the current pyramid level.
   width: u32,
