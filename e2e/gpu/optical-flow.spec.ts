@@ -212,14 +212,21 @@ test('the estimator equals the CPU reference and the tracker recovers a known mo
     // The column that leaves the frame on the right is occluded in frame 2.
     let rightEdge = 0;
     for (let y = 0; y < H; y++) rightEdge += occlusion[n + y * W + W - 1];
+    // Cancelling mid-track rejects with the 'aborted' error (shown as a cancel, not a failure).
+    const controller = new AbortController();
+    const cancelled = await track.trackFrames(device, frames, { signal: controller.signal, onProgress: () => controller.abort() }).then(
+      () => 'resolved',
+      (e: { code?: string }) => e.code ?? String(e),
+    );
     const err = await device.popErrorScope();
     device.destroy();
-    return { cpuDiff, trackVsPair, epe: epe.map((e, i) => e / counts[i]), interiorOccluded: occ.interior / occ.interiorCount, rightEdge: rightEdge / H, progress, shape: [tracked.count, tracked.width, tracked.height], err: err?.message ?? null };
+    return { cpuDiff, trackVsPair, epe: epe.map((e, i) => e / counts[i]), interiorOccluded: occ.interior / occ.interiorCount, rightEdge: rightEdge / H, progress, cancelled, shape: [tracked.count, tracked.width, tracked.height], err: err?.message ?? null };
   });
   console.log(JSON.stringify(r));
   expect(r.err).toBeNull();
   expect(r.shape).toEqual([2, 64, 48]);
   expect(r.progress).toEqual([0.5, 1]);
+  expect(r.cancelled).toBe('aborted');
   // GPU and CPU run the same iterations in f32 and f64: they agree to a small fraction of a pixel.
   expect(r.cpuDiff).toBeLessThan(0.02);
   expect(r.trackVsPair).toBeLessThan(1e-5);
