@@ -8,13 +8,15 @@
 // landed: [F, H, W], occluder: [F]: u32 bits of non-negative float metrics (fill_holes_layers).
 @group(0) @binding(2) var<storage, read> landed: array<u32>;
 @group(0) @binding(3) var<storage, read> occluder: array<u32>;
-// level0: [F, 4, H, W] out: colour (not premultiplied) and background weight.
+// level0: [F, 4, H, W] out: colour (not premultiplied) and signed background weight: a on the
+// background, -a on the front layers (pull and push clamp it to 0; the patch fill reads
+// weight <= -0.999 as "covered by moving content: not a hole, not a source").
 @group(0) @binding(4) var<storage, read_write> level0: array<f32>;
 
 // Background: the largest moving metric landing on q is at most BACKGROUND_FRACTION of the
 // largest metric that left a hole in this frame (the nearest occluder's layer and anything in
 // front of it are excluded; static content, metric 0, is always background). A frame without
-// holes keeps every pixel. weight = a when background, else 0; colour = splat / a (0 if a = 0).
+// holes keeps every pixel. weight = a when background, else -a; colour = splat / a (0 if a = 0).
 // The coarser levels are pulled from this one with fill_holes_pull.wgsl (premultiplied = 0).
 const BACKGROUND_FRACTION: f32 = 0.5;
 // Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), F).
@@ -34,5 +36,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   level0[i] = colour.x;
   level0[i + n] = colour.y;
   level0[i + 2u * n] = colour.z;
-  level0[i + 3u * n] = select(0.0, a, background);
+  level0[i + 3u * n] = select(-a, a, background);
 }

@@ -1,4 +1,4 @@
-// fill_patch_apply: every hole pixel of a level takes the colour of its NNF source's centre
+// fill_patch_apply: every hole pixel of a level (not known, not front) takes the colour of its NNF source's centre
 // pixel, when that pixel is known (background); otherwise it keeps its current colour (the
 // background pull-push estimate). Sources are known and never written, holes are written and
 // never read, so the update in place is race-free.
@@ -17,11 +17,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let n = w * h;
   let p = gid.y * w + gid.x;
   let f = gid.z;
-  if (level[plane_offset(f, 3u, n) + p] >= KNOWN_WEIGHT) { return; }
+  let weight = level[plane_offset(f, 3u, n) + p];
+  if (is_known(weight) || is_front(weight)) { return; }
   let s = unpack_position(nnf[f * n + p]);
   if (s.x < 0 || s.y < 0 || s.x >= i32(w) || s.y >= i32(h)) { return; }
   let i = u32(s.y) * w + u32(s.x);
-  if (level[plane_offset(f, 3u, n) + i] < KNOWN_WEIGHT) { return; }
+  if (!is_known(level[plane_offset(f, 3u, n) + i])) { return; }
   for (var c = 0u; c < 3u; c++) {
     level[plane_offset(f, c, n) + p] = level[plane_offset(f, c, n) + i];
   }

@@ -1,8 +1,9 @@
 // fill_patch_common: what the patch-fill kernels share (fill_patch_init, _search, _apply,
 // _finish); patchFill.ts prepends it and packs Params in the same order.
-// A level is an image [F, 4, H, W]: R, G, B (holes hold the current estimate) and the
+// A level is an image [F, 4, H, W]: R, G, B (holes hold the current estimate) and the signed
 // background weight of background-only pull-push. A pixel is KNOWN when that weight is at
-// least KNOWN_WEIGHT: only known pixels are ever copied, only the others are written.
+// least KNOWN_WEIGHT (background: only these are ever copied), FRONT when it is at most
+// -KNOWN_WEIGHT (level 0 only: covered by moving content, left alone), else a HOLE (filled).
 // The nearest-neighbour field (NNF) is u32 [F, H, W]: for every pixel the position of the
 // centre of its source patch, x | (y << 16), on the same level.
 struct Params {
@@ -26,6 +27,24 @@ struct Params {
 const PATCH_RADIUS: i32 = 2;
 const PATCH_SIZE: u32 = 25u;
 const KNOWN_WEIGHT: f32 = 0.999;
+// Weight of a hole pixel's current estimate in a target patch (known pixels 1, front 0): the
+// estimate is a guess, the known border is not.
+const ESTIMATE_WEIGHT: f32 = 0.5;
+
+fn is_known(weight: f32) -> bool {
+  return weight >= KNOWN_WEIGHT;
+}
+
+fn is_front(weight: f32) -> bool {
+  return weight <= -KNOWN_WEIGHT;
+}
+
+// Weight of a pixel in the target patch by its role.
+fn target_weight(weight: f32) -> f32 {
+  if (is_known(weight)) { return 1.0; }
+  if (is_front(weight)) { return 0.0; }
+  return ESTIMATE_WEIGHT;
+}
 
 fn pack_position(p: vec2i) -> u32 {
   return u32(p.x) | (u32(p.y) << 16u);

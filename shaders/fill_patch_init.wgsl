@@ -1,5 +1,5 @@
-// fill_patch_init: the starting NNF of one pyramid level of the patch fill. Known pixels point
-// at themselves. A hole takes its parent's source on the next coarser level, scaled up
+// fill_patch_init: the starting NNF of one pyramid level of the patch fill. Known and front
+// pixels point at themselves. A hole takes its parent's source on the next coarser level, scaled up
 // (2 s + (p mod 2): coarse-to-fine), or, on the coarsest level, a random position; either is
 // clamped so the whole patch lies inside the level. Whether the source is usable is left to
 // fill_patch_search (an unusable one costs infinity, so any usable candidate replaces it).
@@ -21,7 +21,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let n = w * h;
   let p = gid.y * w + gid.x;
   let here = vec2i(gid.xy);
-  if (level[plane_offset(gid.z, 3u, n) + p] >= KNOWN_WEIGHT) {
+  let weight = level[plane_offset(gid.z, 3u, n) + p];
+  if (is_known(weight) || is_front(weight)) {
     nnf[gid.z * n + p] = pack_position(here);
     return;
   }

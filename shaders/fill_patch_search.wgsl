@@ -1,10 +1,11 @@
 // fill_patch_search: one PatchMatch iteration (Barnes et al. 2009), parallel (Jacobi) form: every
 // hole pixel of the level tries its current source, the sources of the four pixels `jump`
 // away shifted by that offset (propagation), and random positions around the best so far at
-// radii radius, radius / 2, .. 1 (random search); it keeps the cheapest. Known pixels keep
-// pointing at themselves.
-// Patch cost: sum over the 5x5 patch of |T(p + o) - S(s + o)|^2 (RGB), T = the level's current
-// colours around the hole pixel p (clamped to the level), S = the source patch, which must lie
+// radii radius, radius / 2, .. 1 (random search); it keeps the cheapest. Known and front
+// pixels keep pointing at themselves.
+// Patch cost: sum over the 5x5 patch of t(p + o) |T(p + o) - S(s + o)|^2 (RGB), T = the
+// level's current colours around the hole pixel p (clamped to the level), t = target_weight
+// (known 1, hole estimate ESTIMATE_WEIGHT, front 0), S = the source patch, which must lie
 // inside the level with EVERY pixel known (background), else the cost is infinite: sources
 // come only from known background pixels. Ties keep the earlier candidate.
 // Params (binding 0): fill_patch_common.wgsl. Fields read: width, height, frames, jump, radius,
@@ -24,7 +25,7 @@ fn colour_at(f: u32, n: u32, i: u32) -> vec3f {
 
 // Cost of source centre s against the target patch, or INFINITE_COST when s is unusable; stops
 // early (returning a value >= bound) once the sum reaches `bound`.
-fn patch_cost(target_patch: ptr<function, array<vec3f, PATCH_SIZE>>, f: u32, s: vec2i, bound: f32) -> f32 {
+fn patch_cost(target_patch: ptr<function, array<vec4f, PATCH_SIZE>>, f: u32, s: vec2i, bound: f32) -> f32 {
   let w = i32(params.width);
   let h = i32(params.height);
   if (s.x < PATCH_RADIUS || s.y < PATCH_RADIUS || s.x >= w - PATCH_RADIUS || s.y >= h - PATCH_RADIUS) { return INFINITE_COST; }
@@ -34,9 +35,10 @@ fn patch_cost(target_patch: ptr<function, array<vec3f, PATCH_SIZE>>, f: u32, s: 
   for (var dy = -PATCH_RADIUS; dy <= PATCH_RADIUS; dy++) {
     for (var dx = -PATCH_RADIUS; dx <= PATCH_RADIUS; dx++) {
       let i = u32((s.y + dy) * w + s.x + dx);
-      if (level[plane_offset(f, 3u, n) + i] < KNOWN_WEIGHT) { return INFINITE_COST; }
-      let d = (*target_patch)[k] - colour_at(f, n, i);
-      sum += dot(d, d);
+      if (!is_known(level[plane_offset(f, 3u, n) + i])) { return INFINITE_COST; }
+      let t = (*target_patch)[k];
+      let d = t.xyz - colour_at(f, n, i);
+      sum += t.w * dot(d, d);
       k++;
     }
     if (sum >= bound) { return sum; }
@@ -53,16 +55,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = gid.y * w + gid.x;
   let f = gid.z;
   let here = vec2i(gid.xy);
-  if (level[plane_offset(f, 3u, n) + p] >= KNOWN_WEIGHT) {
+  let weight = level[plane_offset(f, 3u, n) + p];
+  if (is_known(weight) || is_front(weight)) {
     nnf_out[f * n + p] = pack_position(here);
     return;
   }
-  var target_patch: array<vec3f, PATCH_SIZE>;
+  // Colour and target weight of each pixel of the target patch.
+  var target_patch: array<vec4f, PATCH_SIZE>;
   var k = 0u;
   for (var dy = -PATCH_RADIUS; dy <= PATCH_RADIUS; dy++) {
     for (var dx = -PATCH_RADIUS; dx <= PATCH_RADIUS; dx++) {
       let q = clamp(here + vec2i(dx, dy), vec2i(0), vec2i(i32(w) - 1, i32(h) - 1));
-      target_patch[k] = colour_at(f, n, u32(q.y) * w + u32(q.x));
+      let i = u32(q.y) * w + u32(q.x);
+      target_patch[k] = vec4f(colour_at(f, n, i), target_weight(level[plane_offset(f, 3u, n) + i]));
       k++;
     }
   }

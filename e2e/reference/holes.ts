@@ -39,7 +39,8 @@ function sampleUp(c: PyramidLevel, x: number, y: number, ch: number): number {
  * One frame: splat [4, H, W] (premultiplied colour + coverage), flow [2, H, W], metric [H, W].
  * Background: the largest metric of moving sources landing on q (any non-zero bilinear weight)
  * is <= 0.5 x the largest metric of a moving source whose own pixel is a hole (coverage <
- * 0.999); all pixels when there is no such source. Weight = coverage there, else 0.
+ * 0.999); all pixels when there is no such source. Weight = coverage there, else -coverage
+ * (front content; pull and push count it as 0).
  */
 export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metric: Float32Array, w: number, h: number): { levels: PyramidLevel[]; landed: Float32Array; occluder: number } {
   const n = w * h;
@@ -68,7 +69,7 @@ export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metr
     const a = Math.min(1, Math.max(0, splat[3 * n + i]));
     for (let c = 0; c < 3; c++) l0[c * n + i] = a > 0 ? splat[c * n + i] / a : 0;
     const background = occluder === 0 || landed[i] <= BACKGROUND_FRACTION * occluder;
-    l0[3 * n + i] = background ? a : 0;
+    l0[3 * n + i] = background ? a : -a;
   }
   const levels: PyramidLevel[] = [{ w, h, data: l0 }];
   while (levels[levels.length - 1].w > 1 || levels[levels.length - 1].h > 1) {
@@ -109,10 +110,14 @@ export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metr
   return { levels, landed, occluder };
 }
 
+/** Weight of a hole pixel's estimate in a target patch (known pixels 1, front pixels 0). */
+export const ESTIMATE_WEIGHT = 0.5;
+
 /**
  * 5x5 RGB SSD between the patch around target (px, py) (clamped to the image) and around source
- * (sx, sy); Infinity unless the source patch lies inside with every pixel's weight >= KNOWN.
- * level: [4, h, w] colour + weight.
+ * (sx, sy), each target pixel weighted by its role (weight >= KNOWN: 1; <= -KNOWN: 0; else
+ * ESTIMATE_WEIGHT); Infinity unless the source patch lies inside with every pixel's weight >=
+ * KNOWN. level: [4, h, w] colour + signed weight.
  */
 export function patchCost(level: Float32Array, w: number, h: number, px: number, py: number, sx: number, sy: number): number {
   const r = PATCH_RADIUS;
@@ -123,9 +128,11 @@ export function patchCost(level: Float32Array, w: number, h: number, px: number,
     const s = (sy + dy) * w + sx + dx;
     if (level[3 * n + s] < KNOWN) return Infinity;
     const t = Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx));
+    const tw = level[3 * n + t];
+    const weight = tw >= KNOWN ? 1 : tw <= -KNOWN ? 0 : ESTIMATE_WEIGHT;
     for (let c = 0; c < 3; c++) {
       const d = level[c * n + t] - level[c * n + s];
-      sum += d * d;
+      sum += weight * d * d;
     }
   }
   return sum;
@@ -138,6 +145,32 @@ export function bestPatchCost(level: Float32Array, w: number, h: number, px: num
     best = Math.min(best, patchCost(level, w, h, px, py, sx, sy));
   }
   return best;
+}
+
+export const DETAIL_RADIUS = 4;
+
+/**
+ * What the patch fill writes at hole pixel (x, y): smooth (level 0 after background pull-push)
+ * + P(x, y) - the mean of P over the 9x9 window (clamped, front pixels left out), P = level 0
+ * after the patch fill. Both [4, h, w].
+ */
+export function detailFill(smooth: Float32Array, patched: Float32Array, w: number, h: number, x: number, y: number): [number, number, number] {
+  const n = w * h;
+  const sum = [0, 0, 0];
+  let count = 0;
+  for (let dy = -DETAIL_RADIUS; dy <= DETAIL_RADIUS; dy++) for (let dx = -DETAIL_RADIUS; dx <= DETAIL_RADIUS; dx++) {
+    const qx = x + dx;
+    const qy = y + dy;
+    if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
+    const i = qy * w + qx;
+    if (patched[3 * n + i] <= -KNOWN) continue;
+    for (let c = 0; c < 3; c++) sum[c] += patched[c * n + i];
+    count++;
+  }
+  const p = y * w + x;
+  const out: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < 3; c++) out[c] = smooth[c * n + p] + patched[c * n + p] - sum[c] / Math.max(1, count);
+  return out;
 }
 
 export interface HoleScene {

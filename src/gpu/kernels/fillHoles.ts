@@ -55,6 +55,8 @@ export class FillHoles {
   private landed?: GpuTensor;
   private occluder?: GpuTensor;
   private lastNnf?: GpuTensor;
+  /** With `patch`: level 0 after pull-push, then plus the patch fill's detail (what is finished into the splat). */
+  private smooth?: GpuTensor;
   private disposed = false;
 
   constructor(device: GPUDevice) {
@@ -102,9 +104,15 @@ export class FillHoles {
     pass.end();
     const coarse = this.encodePyramid(encoder, level0, f, w, h, false, true);
     if (options.patch) {
+      if (this.smooth?.shape.join() !== level0.shape.join()) {
+        this.smooth?.buffer.destroy();
+        this.smooth = createTensor(d, level0.shape, 'float32', 'fill-holes smooth 0');
+      }
+      encoder.copyBufferToBuffer(level0.buffer, 0, this.smooth.buffer, 0, 16 * f * h * w);
       const pyramid = [level0, ...this.levels];
       this.lastNnf = this.patchFill.encode(encoder, pyramid, options.patch === true ? {} : options.patch);
-      this.patchFill.encodeFinish(encoder, level0, splat);
+      this.patchFill.encodeDetail(encoder, level0, this.smooth);
+      this.patchFill.encodeFinish(encoder, this.smooth, splat);
     } else {
       this.lastNnf = undefined;
     }
@@ -112,12 +120,12 @@ export class FillHoles {
   }
 
   /**
-   * After encodeBackground: its level 0 [F, 4, H, W] (colour filled, background weight) and,
-   * with `patch`, level 0's NNF (uint32 [F, H, W], x | y << 16). Owned by this object; valid
-   * until the next encode. For tests and benchmarks.
+   * After encodeBackground: its level 0 [F, 4, H, W] (colour filled, signed background weight)
+   * and, with `patch`, level 0's NNF (uint32 [F, H, W], x | y << 16) and the fill written into
+   * the splat [F, 4, H, W]. Owned by this object; valid until the next encode. For tests.
    */
-  backgroundState(): { level0?: GpuTensor; nnf?: GpuTensor; landed?: GpuTensor; occluder?: GpuTensor } {
-    return { level0: this.level0, nnf: this.lastNnf, landed: this.landed, occluder: this.occluder };
+  backgroundState(): { level0?: GpuTensor; nnf?: GpuTensor; fill?: GpuTensor } {
+    return { level0: this.level0, nnf: this.lastNnf, fill: this.lastNnf ? this.smooth : undefined };
   }
 
   /**
@@ -174,7 +182,7 @@ export class FillHoles {
     this.disposed = true;
     this.levels.forEach((t) => t.buffer.destroy());
     this.levels = [];
-    for (const t of [this.level0, this.landed, this.occluder]) t?.buffer.destroy();
+    for (const t of [this.level0, this.landed, this.occluder, this.smooth]) t?.buffer.destroy();
     this.patchFill.dispose();
   }
 

@@ -5,10 +5,17 @@
  * weight is >= 0.999), from the coarsest level with both sides >= `minSide` down to level 0:
  *  - shaders/fill_patch_init.wgsl: the level's NNF from the coarser one's (or random on top);
  *  - shaders/fill_patch_apply.wgsl: every hole pixel copies its source's known centre pixel;
- *  - then `iterations` times shaders/fill_patch_search.wgsl (propagation at jumps
- *    2^(iterations-1) .. 1, random search at radii max(w, h) .. 1) and apply again.
+ *  - then k times shaders/fill_patch_search.wgsl (propagation at jumps 2^(k-1) .. 1, random
+ *    search at radii R, R / 2 .. 1) and apply again: on the coarsest level k = `iterations`,
+ *    R = max(w, h); on the finer ones, which start from a good field, `fineIterations` and
+ *    `fineRadius`.
+ * On level 0, pixels covered by moving content (weight <= -0.999) are neither filled nor
+ * sources and count 0 in target patches; hole estimates count ESTIMATE_WEIGHT, known 1.
  * Patches (5x5) are taken only where every pixel is known background, so every filled pixel is
- * a copy of a background pixel. shaders/fill_patch_finish.wgsl puts level 0 into the splat.
+ * a copy of a background pixel. shaders/fill_patch_detail.wgsl adds that texture (the copy
+ * minus its 9x9 mean) to the smooth background pull-push colour, which keeps the low
+ * frequencies right where a copied patch is the wrong thing; shaders/fill_patch_finish.wgsl
+ * puts the result into the splat.
  * Deterministic: the random numbers are a hash of (seed, pass, frame, pixel, sample).
  */
 import { KernelInputError } from '../../errors';
@@ -18,20 +25,25 @@ import initSrc from '../../../shaders/fill_patch_init.wgsl?raw';
 import searchSrc from '../../../shaders/fill_patch_search.wgsl?raw';
 import applySrc from '../../../shaders/fill_patch_apply.wgsl?raw';
 import finishSrc from '../../../shaders/fill_patch_finish.wgsl?raw';
+import detailSrc from '../../../shaders/fill_patch_detail.wgsl?raw';
 import { bindGroup, computeKernel, tileGrid, uniformBuffer, type ComputeKernel } from './common';
 
 const KERNEL = 'PatchFill';
 
 export interface PatchFillOptions {
-  /** Search + apply rounds per level (default 4). */
+  /** Search + apply rounds on the coarsest level searched (default 4). */
   iterations?: number;
+  /** Search + apply rounds on each finer level, which starts from the coarser field (default 2). */
+  fineIterations?: number;
+  /** Random-search radius on the finer levels (the coarsest searches the whole level); default 8. */
+  fineRadius?: number;
   /** Seed of the random search and the top level's random start (default 1). */
   seed?: number;
   /** The coarsest level searched is the coarsest whose sides are both >= this (default 16). */
   minSide?: number;
 }
 
-export const PATCH_FILL_DEFAULTS: Required<PatchFillOptions> = { iterations: 4, seed: 1, minSide: 16 };
+export const PATCH_FILL_DEFAULTS: Required<PatchFillOptions> = { iterations: 4, fineIterations: 2, fineRadius: 8, seed: 1, minSide: 16 };
 
 interface PatchParams {
   width: number;
@@ -51,6 +63,7 @@ export class PatchFill {
   private readonly search: ComputeKernel;
   private readonly apply: ComputeKernel;
   private readonly finish: ComputeKernel;
+  private readonly detail: ComputeKernel;
   /** Two NNFs per level (ping-pong), kept between calls of the same shape. */
   private fields: [GpuTensor, GpuTensor][] = [];
   /** Bound as the coarser NNF on the top level, which has none (a binding may not alias the output). */
@@ -64,6 +77,7 @@ export class PatchFill {
     this.search = kernel('fill-patch-search', searchSrc, ['uniform', 'read', 'read', 'write']);
     this.apply = kernel('fill-patch-apply', applySrc, ['uniform', 'write', 'read']);
     this.finish = kernel('fill-patch-finish', finishSrc, ['uniform', 'read', 'write']);
+    this.detail = kernel('fill-patch-detail', detailSrc, ['uniform', 'read', 'write']);
     this.noCoarse = createTensor(device, [1], 'uint32', 'fill-patch no coarser nnf');
   }
 
@@ -75,7 +89,9 @@ export class PatchFill {
   encode(encoder: GPUCommandEncoder, levels: GpuTensor[], options: PatchFillOptions = {}): GpuTensor {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     const o = { ...PATCH_FILL_DEFAULTS, ...options };
-    if (!Number.isInteger(o.iterations) || o.iterations < 0 || o.iterations > 16) throw new KernelInputError(KERNEL, 'iterations', `must be an integer in 0..16, got ${o.iterations}`);
+    for (const key of ['iterations', 'fineIterations', 'fineRadius'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 16) throw new KernelInputError(KERNEL, key, `must be an integer in 0..16, got ${o[key]}`);
+    }
     if (levels.length === 0) throw new KernelInputError(KERNEL, 'levels', 'is empty');
     levels.forEach((t, i) => checkTensor(KERNEL, `levels[${i}]`, t, { dtype: 'float32', rank: 4, shape: [levels[0].shape[0], 4] }));
     const [f, , h0, w0] = levels[0].shape;
@@ -98,9 +114,11 @@ export class PatchFill {
       pass.setBindGroup(0, bindGroup(d, this.init, [initParams, level, coarse ?? this.noCoarse, current]));
       pass.dispatchWorkgroups(...grid);
       this.encodeApply(pass, level, current, base, grid);
-      for (let it = 0; it < o.iterations; it++) {
+      const rounds = l === top ? o.iterations : o.fineIterations;
+      const radius = l === top ? Math.max(w, h) : o.fineRadius;
+      for (let it = 0; it < rounds; it++) {
         pass.setPipeline(this.search.pipeline);
-        const searchParams = this.params({ ...base, jump: 2 ** (o.iterations - 1 - it), radius: Math.max(w, h), pass: counter++ });
+        const searchParams = this.params({ ...base, jump: 2 ** (rounds - 1 - it), radius, pass: counter++ });
         pass.setBindGroup(0, bindGroup(d, this.search, [searchParams, level, current, next]));
         pass.dispatchWorkgroups(...grid);
         [current, next] = [next, current];
@@ -110,6 +128,18 @@ export class PatchFill {
     }
     pass.end();
     return coarse!;
+  }
+
+  /** smooth [F, 4, H, W] (level 0 before encode) += detail of the patch-filled `level0` at its holes. */
+  encodeDetail(encoder: GPUCommandEncoder, level0: GpuTensor, smooth: GpuTensor): void {
+    checkTensor(KERNEL, 'level0', level0, { dtype: 'float32', rank: 4 });
+    const [f, , h, w] = level0.shape;
+    checkTensor(KERNEL, 'smooth', smooth, { dtype: 'float32', shape: [f, 4, h, w] });
+    const pass = encoder.beginComputePass({ label: 'fill-patch-detail' });
+    pass.setPipeline(this.detail.pipeline);
+    pass.setBindGroup(0, bindGroup(this.device, this.detail, [this.params({ width: w, height: h, frames: f }), level0, smooth]));
+    pass.dispatchWorkgroups(...tileGrid(this.device, KERNEL, w, h, f, 'level0'));
+    pass.end();
   }
 
   /** splat [.., F, 4, H, W] (premultiplied colour + coverage) += (1 - a) * fill where a < 1; a = 1 there. */
