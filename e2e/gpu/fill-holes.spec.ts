@@ -7,8 +7,8 @@
  *     of level 0 is an exact copy of the centre of a 5x5 source patch whose every pixel is
  *     background by the CPU's own classification, the fill written out is the CPU's smooth
  *     pull-push plus the copies' detail, the splat is finished as specified, and the
- *     field's mean patch cost is within 50 % of the exhaustive minimum (a random field's is
- *     several times it).
+ *     field's mean patch cost is within 2x the exhaustive minimum (a random field's is
+ *     over 10x it).
  *  2. 128x80 through ClassicalEngine.render (Sintel background, Middlebury cut-out): the patch
  *     fill is > 3 dB above pull-push over all pixels on the revealed region and has more than
  *     twice the gradient energy of background-only pull-push (a blur).
@@ -142,8 +142,8 @@ test('background pull-push equals the CPU reference; the patch fill copies backg
   expect(r.foreignSource).toBe(0);
   expect(r.finishDiff).toBeLessThan(1e-6);
   expect(r.detailDiff).toBeLessThan(1e-5);
-  expect(r.gpuCost).toBeLessThanOrEqual(1.5 * r.bestCost);
-  expect(r.randomCost).toBeGreaterThan(2 * r.bestCost);
+  expect(r.gpuCost).toBeLessThanOrEqual(2 * r.bestCost);
+  expect(r.randomCost).toBeGreaterThan(10 * r.bestCost);
 });
 
 test('on a real composite scene the patch fill beats pull-push on the revealed background and has texture', async ({ harness }) => {

@@ -111,7 +111,7 @@ export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metr
 }
 
 /** Weight of a hole pixel's estimate in a target patch (known pixels 1, front pixels 0). */
-export const ESTIMATE_WEIGHT = 0.5;
+export const ESTIMATE_WEIGHT = 0.1;
 
 /**
  * 5x5 RGB SSD between the patch around target (px, py) (clamped to the image) and around source
