@@ -1,4 +1,5 @@
-// fill_patch_apply: every hole pixel of a level (not known, not front) takes the colour of its NNF source's centre
+// fill_patch_apply: every target pixel of a level (is_target: a hole, not front, not mostly
+// covered) takes the colour of its NNF source's centre
 // pixel, when that pixel is known (background); otherwise it keeps its current colour (the
 // background pull-push estimate). Sources are known and never written, holes are written and
 // never read, so the update in place is race-free.
@@ -18,7 +19,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = gid.y * w + gid.x;
   let f = gid.z;
   let weight = level[plane_offset(f, 3u, n) + p];
-  if (is_known(weight) || is_front(weight)) { return; }
+  if (!is_target(weight)) { return; }
   let s = unpack_position(nnf[f * n + p]);
   if (s.x < 0 || s.y < 0 || s.x >= i32(w) || s.y >= i32(h)) { return; }
   let i = u32(s.y) * w + u32(s.x);

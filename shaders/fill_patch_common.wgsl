@@ -3,7 +3,9 @@
 // A level is an image [F, 4, H, W]: R, G, B (holes hold the current estimate) and the signed
 // background weight of background-only pull-push. A pixel is KNOWN when that weight is at
 // least KNOWN_WEIGHT (background: only these are ever copied), FRONT when it is at most
-// -KNOWN_WEIGHT (level 0 only: covered by moving content, left alone), else a HOLE (filled).
+// -KNOWN_WEIGHT (level 0 only: covered by moving content, left alone), else a HOLE; holes are
+// filled unless they are mostly covered background (weight >= PARTIAL_WEIGHT, as where a
+// smooth flow stretches the image: the fill adds at most half there, pull-push is enough).
 // The nearest-neighbour field (NNF) is u32 [F, H, W]: for every pixel the position of the
 // centre of its source patch, x | (y << 16), on the same level.
 struct Params {
@@ -37,6 +39,13 @@ fn is_known(weight: f32) -> bool {
 
 fn is_front(weight: f32) -> bool {
   return weight <= -KNOWN_WEIGHT;
+}
+
+const PARTIAL_WEIGHT: f32 = 0.5;
+
+// A hole the patch fill searches and writes.
+fn is_target(weight: f32) -> bool {
+  return weight < PARTIAL_WEIGHT && !is_front(weight);
 }
 
 // Weight of a pixel in the target patch by its role.

@@ -2,8 +2,8 @@
 // average, no texture) plus the patch fill's detail (the copied texture minus its local mean),
 // so the fill keeps the smooth fill's low frequencies and the background's texture:
 //   out(p) = smooth(p) + P(p) - mean of P over the (2 DETAIL_RADIUS + 1)^2 window around p
-// (clamped to the level, front pixels left out), for hole pixels of level 0 (not known, not
-// front); other pixels keep smooth_fill.
+// (clamped to the level, front pixels left out), for target pixels of level 0 (is_target);
+// other pixels keep smooth_fill.
 // Params (binding 0): fill_patch_common.wgsl. Fields read: width, height, frames.
 // level: [F, 4, H, W] level 0 after the patch fill (P: copies of background pixels in holes).
 @group(0) @binding(1) var<storage, read> level: array<f32>;
@@ -23,7 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = gid.y * w + gid.x;
   let f = gid.z;
   let weight = level[plane_offset(f, 3u, n) + p];
-  if (is_known(weight) || is_front(weight)) { return; }
+  if (!is_target(weight)) { return; }
   var sum = vec3f(0.0);
   var count = 0.0;
   for (var dy = -DETAIL_RADIUS; dy <= DETAIL_RADIUS; dy++) {

@@ -1,6 +1,6 @@
-// fill_patch_init: the starting NNF of one pyramid level of the patch fill. Known and front
-// pixels point at themselves. A hole takes its parent's source on the next coarser level, scaled up
-// (2 s + (p mod 2): coarse-to-fine), or, on the coarsest level, a random position; either is
+// fill_patch_init: the starting NNF of one pyramid level of the patch fill. Pixels that are not
+// targets (known, front, mostly covered) point at themselves. A target takes its parent's
+// source on the next coarser level, scaled up (2 s + (p mod 2): coarse-to-fine), or, on the coarsest level, a random position; either is
 // clamped so the whole patch lies inside the level. Whether the source is usable is left to
 // fill_patch_search (an unusable one costs infinity, so any usable candidate replaces it).
 // Params (binding 0): fill_patch_common.wgsl. Fields read: width, height, frames,
@@ -22,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = gid.y * w + gid.x;
   let here = vec2i(gid.xy);
   let weight = level[plane_offset(gid.z, 3u, n) + p];
-  if (is_known(weight) || is_front(weight)) {
+  if (!is_target(weight)) {
     nnf[gid.z * n + p] = pack_position(here);
     return;
   }

@@ -1,8 +1,8 @@
 // fill_patch_search: one PatchMatch iteration (Barnes et al. 2009), parallel (Jacobi) form: every
 // hole pixel of the level tries its current source, the sources of the four pixels `jump`
 // away shifted by that offset (propagation), and random positions around the best so far at
-// radii radius, radius / 2, .. 1 (random search); it keeps the cheapest. Known and front
-// pixels keep pointing at themselves.
+// radii radius, radius / 2, .. 1 (random search); it keeps the cheapest. Pixels that are
+// not targets (known, front, mostly covered) keep pointing at themselves.
 // Patch cost: sum over the 5x5 patch of t(p + o) |T(p + o) - S(s + o)|^2 (RGB), T = the
 // level's current colours around the hole pixel p (clamped to the level), t = target_weight
 // (known 1, hole estimate ESTIMATE_WEIGHT, front 0), S = the source patch, which must lie
@@ -56,7 +56,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let f = gid.z;
   let here = vec2i(gid.xy);
   let weight = level[plane_offset(f, 3u, n) + p];
-  if (is_known(weight) || is_front(weight)) {
+  if (!is_target(weight)) {
     nnf_out[f * n + p] = pack_position(here);
     return;
   }

@@ -11,6 +11,8 @@
  */
 
 export const KNOWN = 0.999;
+/** Holes with a background weight at least this are mostly covered: the patch fill leaves them. */
+export const PARTIAL = 0.5;
 export const BACKGROUND_FRACTION = 0.5;
 export const PATCH_RADIUS = 2;
 
