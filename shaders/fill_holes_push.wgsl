@@ -2,9 +2,10 @@
 // below 1, blend in the (already filled) coarser level, interpolated bilinearly.
 // Params (binding 0): image_params.wgsl, prepended by image.ts.
 // Fields read: width, height (fine level), coarse_width, coarse_height, frames.
-// fine: [F, 4, H, W] colour + weight, updated in place to weight 1.
+// fine: [F, 4, H, W] colour + weight; the colour is filled in place, the weight is kept (the
+// patch fill reads it as "known").
 @group(0) @binding(1) var<storage, read_write> fine: array<f32>;
-// coarse: [F, 4, Hc, Wc], filled (weight 1 everywhere).
+// coarse: [F, 4, Hc, Wc], colour filled everywhere (its weight plane is not read).
 @group(0) @binding(2) var<storage, read> coarse: array<f32>;
 
 // colour = a * colour + (1 - a) * bilinear(coarse), a = fine weight; cell-centred sampling at
@@ -26,5 +27,4 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   fine[i] = c.x;
   fine[i + n] = c.y;
   fine[i + 2u * n] = c.z;
-  fine[i + 3u * n] = 1.0;
 }

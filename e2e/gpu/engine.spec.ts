@@ -210,7 +210,8 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
     ];
     project.brush = [{ mode: 'paint', radius: 20, points: [{ x: 20, y: 28 }, { x: 50, y: 28 }] }];
     const { device } = await acquireGpu();
-    const engine = new ClassicalEngine(device);
+    // The CPU reference engine fills holes by pull-push over all pixels (the patch fill has its own spec).
+    const engine = new ClassicalEngine(device, { holeFill: 'pull-push' });
     const { frames, flows } = await runStages(engine, engine, { project, image: uploadImage(device, imageData) });
     const gpu = (await readTensor(device, frames.tensor)) as Uint32Array;
     const gpuFlows = (await readTensor(device, flows.tensor)) as Float32Array;

@@ -9,9 +9,12 @@
  * Stage 2 (render): every frame i is the reference image forward-splatted along f(0->i)
  * (softmax splatting, soft mode, metric = METRIC_SCALE * |flow| so content that moves more is
  * drawn in front of content that moves less or stays), then:
- *  - holes (target pixels nothing landed on) are filled by pull-push, a smooth blend of the
- *    colours around the hole. Chosen over inverse warping because inverse warping would fill
- *    the gap behind a dragged object with a second copy of the object;
+ *  - holes (target pixels nothing landed on) are filled from the background side: pull-push
+ *    over the background layer only (by the splat metric: the layer behind the content that
+ *    left the hole), then a PatchMatch patch fill that copies texture from known background
+ *    (gpu/kernels/fillHoles.ts, patchFill.ts; `holeFill` picks a simpler fill). Chosen over
+ *    inverse warping because inverse warping would fill the gap behind a dragged object with
+ *    a second copy of the object;
  *  - static pixels, whose own flow is exactly zero and on which no moving pixel lands, copy
  *    the reference's bytes: they are bit-identical to the image in every frame;
  *  - frame 0 is the image itself (a buffer copy).
@@ -28,6 +31,7 @@ import { RegionFlow, uploadRegionTables } from '../gpu/kernels/regionFlow';
 import { greyGuide } from '../motion/regions';
 import { SoftmaxSplat } from '../gpu/kernels/splat';
 import { FillHoles } from '../gpu/kernels/fillHoles';
+import type { PatchFillOptions } from '../gpu/kernels/patchFill';
 import { ImageOps } from '../gpu/kernels/image';
 import { buildConstraints, selectFrames, selectRegionFrames, type ConstraintOptions, type Constraints } from './constraints';
 import type { EngineInput, Flows, Frames, MotionEngine, RenderEngine, RunOptions } from './engine';
@@ -37,9 +41,19 @@ export const METRIC_SCALE = 1;
 /** Frames rendered per GPU submission: abort and progress are checked between chunks. */
 const RENDER_CHUNK = 4;
 
+/**
+ * How holes are filled: 'patch' (default) background-only pull-push + patch fill (texture);
+ * 'background' background-only pull-push (smooth); 'pull-push' pull-push over every covered
+ * pixel, the moving content included (the first version, kept for comparison and as the CPU
+ * reference engine's method).
+ */
+export type HoleFill = 'patch' | 'background' | 'pull-push';
+
 export interface ClassicalEngineOptions {
   solver?: DensifySolverOptions;
   constraints?: ConstraintOptions;
+  holeFill?: HoleFill;
+  patchFill?: PatchFillOptions;
 }
 
 /** An ImageData's bytes as the engine's image tensor: uint32 [H, W] packed RGBA8. */
@@ -252,7 +266,11 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     this.ops.encodeMotionPrep(encoder, flows, metric, covered, METRIC_SCALE);
     const splat = this.splat.encode(encoder, { input: planes, flows, metric, mode: 'soft' });
     scratch.push(splat);
-    const coarse = this.fill.encode(encoder, splat);
+    const holeFill = this.options.holeFill ?? 'patch';
+    const coarse =
+      holeFill === 'pull-push'
+        ? this.fill.encode(encoder, splat)
+        : this.fill.encodeBackground(encoder, { splat, flows, metric }, { patch: holeFill === 'patch' && (this.options.patchFill ?? true) });
     // The composite writes frames [frameOffset, frameOffset + f) of `out`; it binds the whole
     // tensor, so pass a view whose shape ends there.
     const view: GpuTensor = { buffer: out.buffer, shape: [frameOffset + f, h, w], dtype: 'uint32' };
