@@ -18,7 +18,7 @@
  */
 import { create } from 'zustand';
 import { AppError, isAbort, toUserError, type ErrorCode } from '../errors';
-import type { GeneratedVideo } from '../pipeline/client';
+import type { GeneratedVideo, MotionPicture } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
@@ -80,6 +80,20 @@ export interface JobState {
   /** Engines (and their configs, e.g. a model pack) the next Generate runs. */
   engines: EngineChoice;
   result: JobResult | null;
+  /**
+   * Check the motion before rendering: with neural motion, Generate stops after stage 1 and
+   * shows the predicted motion (`motion`); the user renders it, blends it with the classical
+   * motion, or predicts again with another seed.
+   */
+  inspectMotion: boolean;
+  /** The predicted motion waiting to be rendered (held on the GPU by the worker), and the project it was predicted for. */
+  motion: (MotionPicture & { project: Project; serial: number }) | null;
+
+  setInspectMotion(on: boolean): void;
+  /** Renders `motion` (the held flows), blended with the classical motion by `blend` (0..1). */
+  renderMotion(blend: number): Promise<void>;
+  /** Forgets the predicted motion (its pictures are closed). */
+  discardMotion(): void;
 
   /** Chooses the motion engine; the render engine and configs stay as they are. */
   setEngine(motion: MotionKind): void;
@@ -105,6 +119,34 @@ export const useJobStore = create<JobState>()((set, get) => ({
   jobs: { generate: IDLE, preview: IDLE, 'preview-strip': IDLE, export: IDLE },
   engines: CLASSICAL,
   result: null,
+  inspectMotion: true,
+  motion: null,
+
+  setInspectMotion: (on) => set({ inspectMotion: on }),
+  discardMotion: () => {
+    closeMotion(get().motion);
+    set({ motion: null });
+  },
+  renderMotion: async (blend) => {
+    const held = get().motion;
+    if (!held || get().jobs.generate.status === 'running') return;
+    const engines = get().engines;
+    const imageName = held.project.image?.name ?? 'video';
+    const video = await runJob('generate', async ({ signal, progress }) => {
+      progress('prepare', 0);
+      const image = await getCanvasImageData(held.project);
+      signal.throwIfAborted();
+      return getEngineClient().renderMotion(held.project, image, held.motionId, blend, {
+        signal,
+        engines,
+        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+      });
+    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+    if (!video) return;
+    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
+    closeFrames(get().result);
+    set({ result });
+  },
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
   setEngines: (engines) => set({ engines }),
@@ -147,6 +189,23 @@ export const useJobStore = create<JobState>()((set, get) => ({
     const v2v = !!project.video;
     const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked', motionConfig: undefined } : get().engines;
     const job = jobProject(project, engines);
+    if (engines.motion === 'neural' && get().inspectMotion) {
+      // Stage 1 only: the motion is shown for inspection; renderMotion renders it.
+      const picture = await runJob('generate', async ({ signal, progress }) => {
+        progress('prepare', 0);
+        const image = await getCanvasImageData(job);
+        signal.throwIfAborted();
+        return getEngineClient().predictMotion(job, image, {
+          signal,
+          engines,
+          onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+        });
+      }, { dispose: (m) => m.colours.forEach((b) => b.close()) });
+      if (!picture) return;
+      closeMotion(get().motion);
+      set({ motion: { ...picture, project: job, serial: ++serial } });
+      return;
+    }
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
       const image = await getCanvasImageData(job);
@@ -195,6 +254,10 @@ export function jobProject(project: Project, engines: EngineChoice): Project {
 export function packFrames(engines: EngineChoice): number | undefined {
   const f = engines.motion === 'neural' ? engines.motionConfig?.frames : engines.render === 'neural' ? engines.renderConfig?.frames : undefined;
   return typeof f === 'number' ? f : undefined;
+}
+
+function closeMotion(m: MotionPicture | null): void {
+  m?.colours.forEach((b) => b.close());
 }
 
 function closeFrames(r: JobResult | null): void {

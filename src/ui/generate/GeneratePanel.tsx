@@ -11,6 +11,7 @@ import { useProjectStore } from '../../state/project';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
 import { LivePreview } from '../preview/LivePreview';
+import { MotionInspector } from './MotionInspector';
 import { EngineChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
@@ -41,7 +42,9 @@ function formatEta(ms: number): string {
 }
 
 export function GeneratePanel() {
-  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, neural: s.engines.motion === 'neural' || s.engines.render === 'neural', result: s.result })));
+  const job = useJobStore(
+    useShallow((s) => ({ ...s.jobs.generate, neural: s.engines.motion === 'neural' || s.engines.render === 'neural', predictFirst: s.engines.motion === 'neural' && s.inspectMotion, result: s.result })),
+  );
   const { generate, cancel } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
@@ -79,7 +82,7 @@ export function GeneratePanel() {
           </button>
         ) : (
           <button type="button" className="primary" data-testid="generate-button" disabled={!hasImage} onClick={() => void generate()}>
-            {job.result ? 'Generate again' : 'Generate'}
+            {job.predictFirst ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
           </button>
         )}
         {!hasImage && <span className="hint-inline">Load a picture first.</span>}
@@ -101,6 +104,8 @@ export function GeneratePanel() {
           {job.error}
         </p>
       )}
+
+      <MotionInspector />
 
       <LivePreviewSection running={running} />
 

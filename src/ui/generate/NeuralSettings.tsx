@@ -132,7 +132,7 @@ export function NeuralSettings() {
       return { seed: x.seed, steps: x.steps, guidance: x.guidance, motionStride: x.motionStride, controlScale: x.controlScale, negativePrompt: x.negativePrompt, frames: x.frames };
     }),
   );
-  const { packFrames, motionNeural } = useJobStore(useShallow((st) => ({ packFrames: packFramesOf(st.engines), motionNeural: st.engines.motion === 'neural' })));
+  const { packFrames, motionNeural, inspect } = useJobStore(useShallow((st) => ({ packFrames: packFramesOf(st.engines), motionNeural: st.engines.motion === 'neural', inspect: st.inspectMotion })));
   const set = (patch: Partial<ProjectSettings>, coalesce: string) => useProjectStore.getState().setSettings(patch, { coalesce });
   return (
     <fieldset className="neural-settings" data-testid="neural-settings">
@@ -152,6 +152,10 @@ export function NeuralSettings() {
       <NumberField label="Guidance" testId="neural-guidance" value={s.guidance} min={0} max={100} step={0.5} onChange={(guidance) => set({ guidance }, 'guidance')} />
       {motionNeural && (
         <>
+          <label>
+            <input type="checkbox" data-testid="inspect-motion" checked={inspect} onChange={(e) => useJobStore.getState().setInspectMotion(e.currentTarget.checked)} /> Check the motion before
+            rendering
+          </label>
           <NumberField label="Motion strength" testId="neural-stride" value={s.motionStride} min={1} max={64} step={1} integer hint="frame stride; the authors use 8" onChange={(motionStride) => set({ motionStride }, 'stride')} />
           <NumberField label="ControlNet scale" testId="neural-control-scale" value={s.controlScale} min={0} max={4} step={0.1} hint="how strongly the drawn paths steer" onChange={(controlScale) => set({ controlScale }, 'control-scale')} />
         </>
