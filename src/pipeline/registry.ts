@@ -12,14 +12,25 @@ import { NeuralMotionEngine } from './neural/engine';
 import { NeuralRenderEngine } from './neural/render';
 import { TrackedMotionEngine } from './tracked';
 
-/** Builds an engine; may be async (a neural engine first opens its pack from OPFS). */
-export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E | Promise<E>;
+/** What a factory may want to know about the device's adapter. */
+export interface EngineGpu {
+  /** A software adapter (SwiftShader): correct but slow. */
+  isFallbackAdapter: boolean;
+}
 
-/** One classical engine per device serves both stages (its pipelines are compiled once). */
+/** Builds an engine; may be async (a neural engine first opens its pack from OPFS). */
+export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig, gpu: EngineGpu) => E | Promise<E>;
+
+/**
+ * One classical engine per device serves both stages (its pipelines are compiled once). On a
+ * software adapter holes get the smooth background fill instead of the patch fill: the patch
+ * search makes a whole job about 2.4x slower there (bench/README.md, holes), and it is the
+ * preview engine people wait on.
+ */
 const classical = new WeakMap<GPUDevice, ClassicalEngine>();
-function classicalOn(device: GPUDevice): ClassicalEngine {
+function classicalOn(device: GPUDevice, _config: EngineConfig, gpu: EngineGpu): ClassicalEngine {
   let engine = classical.get(device);
-  if (!engine) classical.set(device, (engine = new ClassicalEngine(device)));
+  if (!engine) classical.set(device, (engine = new ClassicalEngine(device, { holeFill: gpu.isFallbackAdapter ? 'background' : 'patch' })));
   return engine;
 }
 

@@ -30,7 +30,7 @@ import {
   type RenderEngine,
 } from './engine';
 import type { FromWorker, GpuInfo, ImagePayload, SourceFramesPayload, ToWorker } from './protocol';
-import { MOTION_ENGINES, RENDER_ENGINES } from './registry';
+import { MOTION_ENGINES, RENDER_ENGINES, type EngineFactory } from './registry';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -83,7 +83,7 @@ async function engineFor<E extends MotionEngine | RenderEngine>(
   role: 'motion' | 'render',
   kind: E['kind'],
   config: EngineConfig | undefined,
-  table: Partial<Record<E['kind'], (device: GPUDevice, config: EngineConfig) => E | Promise<E>>>,
+  table: Partial<Record<E['kind'], EngineFactory<E>>>,
   device: GPUDevice,
 ): Promise<E> {
   const key = `${role}:${kind}`;
@@ -95,7 +95,7 @@ async function engineFor<E extends MotionEngine | RenderEngine>(
   // An engine shared by both roles (classical) must not be disposed while the other role holds it.
   if (have && ![...engines.values()].some((e) => e !== have && e.engine === have.engine)) have.engine.dispose();
   engines.delete(key);
-  const engine = await factory(device, config ?? {});
+  const engine = await factory(device, config ?? {}, { isFallbackAdapter: current?.isFallbackAdapter ?? false });
   engines.set(key, { config: configKey, engine });
   return engine;
 }
