@@ -6,6 +6,10 @@ import { create } from 'zustand';
 
 export type ToolName = 'trajectory' | 'brush' | 'erase' | 'crop';
 
+/** What the main area shows: the editor, the result, or both side by side. */
+export type MainView = 'editor' | 'result' | 'split';
+export const MAIN_VIEWS: readonly MainView[] = ['editor', 'split', 'result'];
+
 export interface PointRef {
   trajectoryId: string;
   index: number;
@@ -29,6 +33,9 @@ export interface EditorState {
   /** Brush cursor position (canvas pixels) for the outline; null when off-canvas. */
   cursor: { x: number; y: number } | null;
   message: EditorMessage | null;
+  view: MainView;
+  /** Whether the result player is playing (the player and the keyboard shortcut share it). */
+  playing: boolean;
   setTool(tool: ToolName): void;
   setBrushRadius(r: number): void;
   setActiveTrajectory(id: string | null): void;
@@ -36,6 +43,8 @@ export interface EditorState {
   setHover(p: PointRef | null): void;
   setCursor(p: { x: number; y: number } | null): void;
   showMessage(m: EditorMessage | null): void;
+  setView(view: MainView): void;
+  setPlaying(playing: boolean | ((was: boolean) => boolean)): void;
 }
 
 export const BRUSH_RADIUS = { min: 2, max: 100, initial: 24 } as const;
@@ -49,6 +58,8 @@ export const useEditorStore = create<EditorState>()((set) => ({
   hoverPoint: null,
   cursor: null,
   message: null,
+  view: 'editor',
+  playing: true,
   setTool: (tool) => set({ tool, activeTrajectoryId: null }),
   setBrushRadius: (r) => set({ brushRadius: Math.min(BRUSH_RADIUS.max, Math.max(BRUSH_RADIUS.min, Math.round(r))) }),
   setActiveTrajectory: (id) => set({ activeTrajectoryId: id }),
@@ -56,4 +67,6 @@ export const useEditorStore = create<EditorState>()((set) => ({
   setHover: (p) => set({ hoverPoint: p }),
   setCursor: (p) => set({ cursor: p }),
   showMessage: (m) => set({ message: m }),
+  setView: (view) => set({ view }),
+  setPlaying: (p) => set((s) => ({ playing: typeof p === 'function' ? p(s.playing) : p })),
 }));
