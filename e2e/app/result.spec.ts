@@ -176,8 +176,10 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   expect((await project(page)).settings).toMatchObject({ fps: 10, loop: true });
 });
 
-test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, play/pause, export', async ({ page }) => {
+test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, play/pause, export; a full storage is said in words', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
+  // This browser's storage is (nearly) full: the video cannot be kept for the next visit.
+  await page.addInitScript({ content: 'navigator.storage.estimate = async () => ({ usage: 9e6, quota: 1e7 });' });
   await openApp(page);
   // Set-up: a photo (file chooser) and one drawn path; from here on only the keyboard.
   await loadImage(page, mediaPath('softsplat/one.png'));
@@ -214,6 +216,10 @@ test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, 
   await k.press('g');
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(page.getByTestId('view-split')).toHaveAttribute('aria-pressed', 'true');
+  const kept = page.getByTestId('result-kept');
+  await expect(kept).toHaveAttribute('data-status', 'full');
+  await expect(kept).toHaveAttribute('role', 'alert');
+  await expect(kept).toContainText(/storage for this site is full\. Export the video to keep it/);
 
   // V cycles the views; the editor is never scrolled away.
   await k.press('v');
@@ -241,4 +247,48 @@ test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, 
   await k.press('x');
   expect((await download).suggestedFilename()).toBe('motion-i2v_one_512x320_5f_8fps_h264.mp4');
   await expect(page.getByTestId('export-status')).toHaveAttribute('data-status', 'done');
+});
+
+/** Reads or writes one record of the app's IndexedDB store with the raw IndexedDB API (not the app's code). */
+function rawStore(page: Page, op: 'keys' | 'get' | 'put', key = '', value: unknown = null): Promise<unknown> {
+  return page.evaluate(
+    ([op, key, value]) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('motion-i2v');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('keyval', op === 'put' ? 'readwrite' : 'readonly');
+          const store = tx.objectStore('keyval');
+          const r = op === 'keys' ? store.getAllKeys() : op === 'get' ? store.get(key) : store.put(value, key);
+          tx.oncomplete = () => {
+            db.close();
+            resolve(op === 'put' ? null : r.result);
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [op, key, value] as const,
+  );
+}
+
+test('a stored undo history that fails the validator: the project is restored without it, and nothing is deleted', async ({ page }) => {
+  await openApp(page);
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  await drawTrajectory(page);
+  await waitSaved(page);
+  const key = ((await rawStore(page, 'keys')) as string[]).find((k) => k.startsWith('history:'));
+  expect(key).toBeTruthy();
+  const stored = (await rawStore(page, 'get', key)) as { past: unknown[]; future: unknown[] };
+  expect(stored.past.length).toBe(4); // the photo, then three points
+  expect(stored.future).toEqual([]);
+
+  const damaged = { savedAt: '2026-01-01T00:00:00.000Z', past: [{ version: 1, canvas: 'nonsense' }], future: [] };
+  await rawStore(page, 'put', key, damaged);
+  await page.reload();
+  await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-drawn', /.+/);
+  expect((await project(page)).trajectories[0].points).toHaveLength(3);
+  await expect(page.getByTestId('undo')).toBeDisabled();
+  await expect(page.getByTestId('info-banner')).toContainText('undo history was not restored in full');
+  expect(await rawStore(page, 'get', key)).toEqual(damaged);
 });
