@@ -44,9 +44,18 @@ function cycleSteps(page: Page, n: number) {
   }, n);
 }
 
-/** The whole box is inside the viewport (after scrolling its own panel, never the page). */
+/**
+ * The whole box is inside the viewport after scrolling its own panel vertically; nothing may
+ * need a sideways scroll (a panel scrolled sideways to show it counts as off screen).
+ */
 async function expectOnScreen(page: Page, el: Locator, what: string): Promise<void> {
   await el.scrollIntoViewIfNeeded();
+  const sideways = await el.evaluate((e) => {
+    const out: string[] = [];
+    for (let p = e.parentElement; p; p = p.parentElement) if (p.scrollLeft !== 0) out.push(p.className || p.tagName);
+    return out;
+  });
+  expect(sideways, `${what}: panels scrolled sideways to show it`).toEqual([]);
   const box = await el.boundingBox();
   const vp = page.viewportSize()!;
   expect(box, `${what} has a box`).not.toBeNull();
