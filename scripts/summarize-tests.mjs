@@ -15,14 +15,15 @@ if (existsSync('test-results/pytest.xml')) {
   passed += total - f - s; failed += f; skipped += s;
   parts.push(`pytest ${total - f - s}/${total}`);
 }
-if (existsSync('test-results/node.xml')) {
+for (const [file, label] of [['test-results/node.xml', 'node'], ['test-results/cli.xml', 'cli']]) {
+  if (!existsSync(file)) continue;
   // node --test's junit report: one <testcase> per test, <failure> / <skipped> inside it.
-  const x = readFileSync('test-results/node.xml', 'utf8');
+  const x = readFileSync(file, 'utf8');
   const cases = x.split('<testcase').slice(1);
   const f = cases.filter((c) => /<failure/.test(c.split('</testcase>')[0])).length;
   const s = cases.filter((c) => /<skipped/.test(c.split('</testcase>')[0])).length;
   passed += cases.length - f - s; failed += f; skipped += s;
-  parts.push(`node ${cases.length - f - s}/${cases.length}`);
+  parts.push(`${label} ${cases.length - f - s}/${cases.length}`);
 }
 for (const f of existsSync('test-results') ? readdirSync('test-results').filter((n) => /^e2e-\d+\.json$/.test(n)) : []) {
   const r = JSON.parse(readFileSync(`test-results/${f}`, 'utf8'));

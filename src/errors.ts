@@ -17,6 +17,10 @@ export type ErrorCode =
   | 'model-pack'
   | 'encode'
   | 'video-decode'
+  | 'video-codec'
+  | 'video-no-track'
+  | 'video-empty'
+  | 'video-too-short'
   | 'engine-unavailable'
   | 'nothing-to-animate'
   | 'internal'
@@ -94,6 +98,51 @@ export class VideoDecodeError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('video-decode', message, options);
     this.name = 'VideoDecodeError';
+  }
+}
+
+/** The source video's codec cannot be decoded by this browser (or is not known at all). */
+export class VideoCodecError extends AppError {
+  constructor(codec: string | null) {
+    super(
+      'video-codec',
+      codec
+        ? `This browser cannot decode the video's ${codec} codec. Convert it to H.264 MP4 or VP9 WebM and load it again.`
+        : 'The video uses a codec this app does not know. Convert it to H.264 MP4 or VP9 WebM and load it again.',
+    );
+    this.name = 'VideoCodecError';
+  }
+}
+
+/** The file is a readable container with no video in it (an audio-only file). */
+export class VideoNoTrackError extends AppError {
+  constructor(name: string) {
+    super('video-no-track', `"${name}" has no video in it (only sound?). Load a video file: MP4, WebM or MOV.`);
+    this.name = 'VideoNoTrackError';
+  }
+}
+
+/** The video track holds no frame at all. */
+export class VideoEmptyError extends AppError {
+  constructor(name: string) {
+    super('video-empty', `"${name}" has no frames: the video is empty. Load another video.`);
+    this.name = 'VideoEmptyError';
+  }
+}
+
+/** Fewer frames exist from the start time with the chosen stride than the clip needs. */
+export class VideoTooShortError extends AppError {
+  readonly available: number;
+  readonly wanted: number;
+  constructor(available: number, wanted: number) {
+    super(
+      'video-too-short',
+      `The video has only ${available} frame${available === 1 ? '' : 's'} from the start time with this step, and the clip needs ${wanted}. ` +
+        'Start earlier, take every frame (step 1), or make fewer frames.',
+    );
+    this.name = 'VideoTooShortError';
+    this.available = available;
+    this.wanted = wanted;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { movableMask, rasterizeBrush, staticMask } from './brush';
+import { movableMask, rasterizeBrush, staticMask, strokesOfPatch } from './brush';
 import type { BrushStroke } from './types';
 
 const canvas = { width: 10, height: 8 };
@@ -63,5 +63,18 @@ describe('movableMask / staticMask (reference semantics)', () => {
   it('paint then erase everything counts as nothing painted: everything may move', () => {
     const strokes = [paint(1, [5, 5]), erase(2, [5, 5])];
     expect(movableMask(strokes, canvas).every((v) => v === 1)).toBe(true);
+  });
+});
+
+describe('strokesOfPatch', () => {
+  it('finds every paint stroke of the connected patch under a pixel, and none elsewhere', () => {
+    const canvas = { width: 60, height: 20 };
+    // Strokes 0 and 1 overlap (one patch); stroke 2 is apart; stroke 3 erases its centre and
+    // stroke 4 paints it again: the erase stroke lies on the patch but is not part of it.
+    const strokes: BrushStroke[] = [paint(4, [5, 10], [15, 10]), paint(4, [18, 10], [25, 10]), paint(3, [45, 10]), erase(1.5, [45, 10]), paint(1, [45, 10])];
+    expect(strokesOfPatch(strokes, canvas, 6, 10)).toEqual([0, 1]);
+    expect(strokesOfPatch(strokes, canvas, 24, 10)).toEqual([0, 1]);
+    expect(strokesOfPatch(strokes, canvas, 47, 10)).toEqual([2, 4]);
+    expect(strokesOfPatch(strokes, canvas, 35, 10)).toEqual([]);
   });
 });

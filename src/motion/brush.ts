@@ -80,3 +80,86 @@ export function staticMask(strokes: readonly BrushStroke[], canvas: CanvasSize):
   for (let i = 0; i < movable.length; i++) movable[i] = 1 - movable[i];
   return movable;
 }
+
+/** Region label codes of rasterizeMotionLabels: 0 unpainted, then 1 + index in MOTION_MODES. */
+export const LABEL_UNPAINTED = 0;
+export const LABEL_FLUID = 1;
+export const LABEL_RIGID = 2;
+export const LABEL_SHAPE = 3;
+
+/**
+ * Painted pixels with the motion mode of the stroke that painted them last, [H, W]: 0
+ * unpainted, 1 fluid, 2 rigid, 3 shape (LABEL_*). Same coverage as rasterizeBrush.
+ */
+export function rasterizeMotionLabels(strokes: readonly BrushStroke[], canvas: CanvasSize): Uint8Array {
+  checkCanvas(canvas, 'rasterizeMotionLabels');
+  const { width, height } = canvas;
+  const out = new Uint8Array(width * height);
+  for (const stroke of strokes) {
+    if (!(stroke.radius > 0) || stroke.points.length === 0) continue;
+    const value = stroke.mode === 'erase' ? LABEL_UNPAINTED : stroke.motion === 'rigid' ? LABEL_RIGID : stroke.motion === 'shape' ? LABEL_SHAPE : LABEL_FLUID;
+    const pts = stroke.points;
+    if (pts.length === 1) stampCapsule(out, width, height, pts[0], pts[0], stroke.radius, value);
+    for (let i = 0; i + 1 < pts.length; i++) stampCapsule(out, width, height, pts[i], pts[i + 1], stroke.radius, value);
+  }
+  return out;
+}
+
+/** Whether `stroke` covers (pixel centres within its radius) any pixel where mask is non-zero. */
+export function strokeTouches(stroke: BrushStroke, canvas: CanvasSize, mask: Uint8Array): boolean {
+  const { width, height } = canvas;
+  const r = stroke.radius;
+  const pts = stroke.points;
+  if (!(r > 0) || pts.length === 0) return false;
+  const segs: [Point, Point][] = pts.length === 1 ? [[pts[0], pts[0]]] : pts.slice(1).map((b, i) => [pts[i], b]);
+  for (const [a, b] of segs) {
+    const x0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - r - 0.5));
+    const x1 = Math.min(width - 1, Math.ceil(Math.max(a.x, b.x) + r - 0.5));
+    const y0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - r - 0.5));
+    const y1 = Math.min(height - 1, Math.ceil(Math.max(a.y, b.y) + r - 0.5));
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len2 = dx * dx + dy * dy;
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        if (!mask[y * width + x]) continue;
+        let t = len2 > 0 ? ((x + 0.5 - a.x) * dx + (y + 0.5 - a.y) * dy) / len2 : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        if ((x + 0.5 - (a.x + t * dx)) ** 2 + (y + 0.5 - (a.y + t * dy)) ** 2 <= r * r) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The paint strokes (indices) that make up the 4-connected painted patch under pixel (x, y):
+ * those that cover any pixel of it. Empty when (x, y) is not painted.
+ */
+export function strokesOfPatch(strokes: readonly BrushStroke[], canvas: CanvasSize, x: number, y: number): number[] {
+  const { width, height } = canvas;
+  const px = Math.floor(x);
+  const py = Math.floor(y);
+  if (px < 0 || py < 0 || px >= width || py >= height) return [];
+  const painted = rasterizeBrush(strokes, canvas);
+  if (!painted[py * width + px]) return [];
+  // Flood fill the patch.
+  const patch = new Uint8Array(width * height);
+  const stack = [py * width + px];
+  patch[stack[0]] = 1;
+  while (stack.length) {
+    const i = stack.pop()!;
+    const cx = i % width;
+    for (const j of [cx > 0 ? i - 1 : -1, cx + 1 < width ? i + 1 : -1, i - width, i + width]) {
+      if (j >= 0 && j < painted.length && painted[j] && !patch[j]) {
+        patch[j] = 1;
+        stack.push(j);
+      }
+    }
+  }
+  const out: number[] = [];
+  strokes.forEach((s, k) => {
+    if (s.mode === 'paint' && strokeTouches(s, canvas, patch)) out.push(k);
+  });
+  return out;
+}

@@ -14,7 +14,7 @@ function fullProject(): Project {
       { id: 'b', points: [{ x: 100, y: 100 }], color: '#34c759', timing: { mode: 'ease-in-out', startFrame: 2, endFrame: 9 } },
     ],
     brush: [{ mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] }, { mode: 'erase', radius: 3.5, points: [{ x: 5, y: 5 }, { x: 9, y: 9 }] }],
-    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false },
+    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false, brushFeather: 0 },
   };
 }
 
@@ -193,5 +193,35 @@ describe('new trajectory ids and colours', () => {
     const all = [...TRAJECTORY_COLORS, TRAJECTORY_COLORS[0]];
     expect(nextTrajectoryColor(all)).toBe(TRAJECTORY_COLORS[1]);
     expect(new Set(TRAJECTORY_COLORS).size).toBe(TRAJECTORY_COLORS.length);
+  });
+});
+
+describe('motion modes and the brush edge', () => {
+  it('reads documents from before them unchanged: no motion field (fluid), brushFeather 0', () => {
+    const doc = broken((d) => delete d.settings.brushFeather);
+    const p = parseProject(doc);
+    expect(p.settings.brushFeather).toBe(0);
+    expect(p.brush.every((b) => !('motion' in b))).toBe(true);
+  });
+
+  it('keeps a known motion mode and a feather in range, refuses others naming the field', () => {
+    const p = parseProject(broken((d) => {
+      d.brush[0].motion = 'rigid';
+      d.settings.brushFeather = 6.5;
+    }));
+    expect(p.brush[0].motion).toBe('rigid');
+    expect(p.settings.brushFeather).toBe(6.5);
+    expect(parseError(broken((d) => (d.brush[0].motion = 'wobbly'))).message).toMatch(/brush\[0\]\.motion must be one of fluid, rigid, shape/);
+    expect(parseError(broken((d) => (d.settings.brushFeather = 40))).message).toMatch(/settings\.brushFeather must be between 0 and 32/);
+  });
+
+  it('normalizeProject repairs an in-memory feather out of range and an unknown mode', () => {
+    const p = fullProject();
+    p.settings.brushFeather = 99;
+    (p.brush[0] as { motion?: string }).motion = 'wobbly';
+    const n = normalizeProject(p);
+    expect(n.project.settings.brushFeather).toBe(PROJECT_LIMITS.brushFeatherMax);
+    expect(n.project.brush[0].motion).toBe('fluid');
+    expect(n.repairs.length).toBe(2);
   });
 });

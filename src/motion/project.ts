@@ -12,7 +12,7 @@
  * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
-import type { BrushStroke, CanvasSize, CropBox, ImageRef, Point, Project, ProjectSettings, TimingMode, Trajectory } from './types';
+import { MOTION_MODES, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type MotionMode, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
 
 export const PROJECT_VERSION = 1;
 
@@ -47,6 +47,11 @@ export const PROJECT_LIMITS = {
   brushRadiusMax: 2048,
   frameIndexMax: 1000,
   imageSideMax: 65536,
+  /** Video-to-video: longest source (seconds), largest frame step. */
+  videoDurationMax: 24 * 3600,
+  videoStrideMax: 60,
+  /** Largest guided-filter radius for the brush edge (settings.brushFeather), pixels. */
+  brushFeatherMax: 32,
 } as const;
 
 /**
@@ -153,6 +158,23 @@ function imageRef(v: unknown): ImageRef | null {
   };
 }
 
+function videoRef(v: unknown): VideoRef | null {
+  if (v === null || v === undefined) return null;
+  const o = obj(v, 'video');
+  const L = PROJECT_LIMITS;
+  return {
+    id: str(o.id, 'video.id', 256, true),
+    name: str(o.name, 'video.name', 1024),
+    width: num(o.width, 'video.width', 1, L.imageSideMax, true),
+    height: num(o.height, 'video.height', 1, L.imageSideMax, true),
+    duration: num(o.duration, 'video.duration', 0, L.videoDurationMax),
+    frameCount: num(o.frameCount, 'video.frameCount', 1, L.videoDurationMax * 1000, true),
+    fps: num(o.fps, 'video.fps', 0, 1000),
+    startTime: num(o.startTime, 'video.startTime', -L.videoDurationMax, L.videoDurationMax),
+    stride: num(o.stride, 'video.stride', -1000, 1000),
+  };
+}
+
 function cropBox(v: unknown): CropBox | null {
   if (v === null) return null;
   const o = obj(v, 'crop');
@@ -181,6 +203,8 @@ function settings(v: unknown): ProjectSettings {
     steps: num(o.steps, 'settings.steps', 1, L.stepsMax, true),
     guidance: num(o.guidance, 'settings.guidance', 0, L.guidanceMax),
     loop: bool(o.loop, 'settings.loop'),
+    // Absent in projects from before the brush edge existed: the mask as painted.
+    brushFeather: o.brushFeather === undefined ? 0 : num(o.brushFeather, 'settings.brushFeather', 0, L.brushFeatherMax),
   };
 }
 
@@ -207,7 +231,15 @@ function brushStroke(v: unknown, path: string): BrushStroke {
   if (o.mode !== 'paint' && o.mode !== 'erase') fail(`${path}.mode`, `must be "paint" or "erase" (got ${describe(o.mode)})`);
   const radius = num(o.radius, `${path}.radius`, 0, PROJECT_LIMITS.brushRadiusMax);
   if (radius <= 0) fail(`${path}.radius`, `must be greater than 0 (got ${radius})`);
-  return { mode: o.mode, radius, points: points(o.points, `${path}.points`) };
+  const stroke: BrushStroke = { mode: o.mode, radius, points: points(o.points, `${path}.points`) };
+  // Absent before motion modes existed (= fluid); kept absent so old documents read back unchanged.
+  if (o.motion !== undefined) {
+    if (typeof o.motion !== 'string' || !MOTION_MODES.includes(o.motion as MotionMode)) {
+      fail(`${path}.motion`, `must be one of ${MOTION_MODES.join(', ')} (got ${describe(o.motion)})`);
+    }
+    stroke.motion = o.motion as MotionMode;
+  }
+  return stroke;
 }
 
 /**
@@ -248,10 +280,13 @@ function parseStructure(json: unknown): Project {
   );
   const image = imageRef(doc.image);
   const crop = cropBox(doc.crop);
+  const video = videoRef(doc.video);
 
   return {
     version: PROJECT_VERSION,
     image,
+    // Image-to-video documents carry no `video` key at all (older files have none).
+    ...(video ? { video } : {}),
     canvas: canvasSize(doc.canvas),
     crop,
     trajectories,
@@ -419,6 +454,7 @@ export function normalizeProject(p: Project): Normalized {
     ['seed', 0, 2 ** 32 - 1, true],
     ['steps', 1, L.stepsMax, true],
     ['guidance', 0, L.guidanceMax, false],
+    ['brushFeather', 0, L.brushFeatherMax, false],
   ];
   let settings = s;
   for (const [k, min, max, integer] of ranges) {
@@ -484,7 +520,27 @@ export function normalizeProject(p: Project): Normalized {
     brush = r.items;
     repairs.push(`${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`);
   }
+  // A motion mode this app does not know (an edit from code, not a file: files are checked above) is fluid.
+  if (brush.some((b) => b.motion !== undefined && !MOTION_MODES.includes(b.motion))) {
+    brush = brush.map((b) => (b.motion !== undefined && !MOTION_MODES.includes(b.motion) ? { ...b, motion: 'fluid' } : b));
+    repairs.push('brush strokes with an unknown motion mode were set to fluid');
+  }
   if (brush !== p.brush) patch({ brush });
+
+  // Video: the start inside the video, a whole frame step in range.
+  if (p.video) {
+    const v = p.video;
+    const startTime = clampNumber(v.startTime, 0, Math.max(0, v.duration), false);
+    const stride = clampNumber(v.stride, 1, L.videoStrideMax, true);
+    if (startTime !== v.startTime || stride !== v.stride) {
+      patch({ video: { ...v, startTime, stride } });
+      if (startTime !== v.startTime) repairs.push(`the video start ${v.startTime} s was outside 0..${v.duration} s; set to ${startTime} s`);
+      if (stride !== v.stride) repairs.push(`the video frame step ${v.stride} was outside 1..${L.videoStrideMax}; set to ${stride}`);
+    }
+  } else if (p.video === null) {
+    const { video: _none, ...rest } = out;
+    out = rest;
+  }
 
   // Crop: inside the image, or none without an image.
   if (p.crop && !p.image) {

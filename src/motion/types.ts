@@ -35,11 +35,24 @@ export interface Trajectory {
   timing: TrajectoryTiming;
 }
 
+/**
+ * How a painted region moves in the classical engine:
+ * - fluid: edge-aware diffusion of its drags (water, smoke, hair, clouds);
+ * - rigid: the whole region follows the least-squares similarity transform of its drags;
+ * - shape: as-rigid-as-possible deformation (rigid moving least squares) driven by its drags
+ *   and anchors, so two drags on one figure bend it instead of stretching a disc.
+ */
+export type MotionMode = 'fluid' | 'rigid' | 'shape';
+
+export const MOTION_MODES: readonly MotionMode[] = ['fluid', 'rigid', 'shape'];
+
 /** One brush stroke: a polyline with a radius, painting (may move) or erasing. */
 export interface BrushStroke {
   mode: 'paint' | 'erase';
   radius: number;
   points: Point[];
+  /** How the paint of this stroke moves; absent = 'fluid' (projects before motion modes). Ignored by erase strokes. */
+  motion?: MotionMode;
 }
 
 export interface CanvasSize {
@@ -67,6 +80,11 @@ export interface ProjectSettings {
   steps: number;
   guidance: number;
   loop: boolean;
+  /**
+   * Radius (canvas pixels) of the guided filter that snaps the painted brush mask to image
+   * edges, 0..BRUSH_FEATHER_MAX; 0 = the mask exactly as painted.
+   */
+  brushFeather: number;
 }
 
 export interface ImageRef {
@@ -78,9 +96,36 @@ export interface ImageRef {
   height: number;
 }
 
+/**
+ * Video-to-video: the source video whose motion is tracked (the original file is stored by
+ * content hash, like images) and which of its frames the clip follows. The project's `image`
+ * is then the restyled first frame; both cover the canvas centred, so they line up when the
+ * restyled frame has the video's aspect ratio.
+ */
+export interface VideoRef {
+  /** Key of the original video Blob in the media store (SHA-256 of its bytes). */
+  id: string;
+  name: string;
+  /** Display size of the video track (rotation applied). */
+  width: number;
+  height: number;
+  /** Length, seconds. */
+  duration: number;
+  /** Frames in the whole track. */
+  frameCount: number;
+  /** Average frame rate of the file, frames per second. */
+  fps: number;
+  /** The clip starts at the frame shown at this time, seconds. */
+  startTime: number;
+  /** Every `stride`-th frame from there (1 = every frame). */
+  stride: number;
+}
+
 export interface Project {
   version: 1;
   image: ImageRef | null;
+  /** Video-to-video source; absent (or null) for image-to-video. */
+  video?: VideoRef | null;
   canvas: CanvasSize;
   crop: CropBox | null;
   trajectories: Trajectory[];
@@ -104,6 +149,7 @@ export const DEFAULT_SETTINGS: ProjectSettings = {
   steps: 25,
   guidance: 7,
   loop: false,
+  brushFeather: 0,
 };
 
 export function emptyProject(): Project {

@@ -2,7 +2,9 @@
  * The weight-free classical engine.
  *
  * Stage 1 (motion): trajectories, anchors and brush -> constraints (constraints.ts) -> dense
- * flows by an edge-aware multigrid solve on the GPU (gpu/kernels/densify.ts).
+ * flows by an edge-aware multigrid solve on the GPU (gpu/kernels/densify.ts); rigid and
+ * shape-preserving brush regions then get their own flows (gpu/kernels/regionFlow.ts) written
+ * over the solve's, which pinned them at zero.
  *
  * Stage 2 (render): every frame i is the reference image forward-splatted along f(0->i)
  * (softmax splatting, soft mode, metric = METRIC_SCALE * |flow| so content that moves more is
@@ -20,12 +22,14 @@
  * stay bit-identical (both terms copy the reference there).
  */
 import { AbortError, KernelInputError, NothingToAnimateError } from '../errors';
-import { createTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
+import { createTensor, readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { Densify, type DensifySolverOptions } from '../gpu/kernels/densify';
+import { RegionFlow, uploadRegionTables } from '../gpu/kernels/regionFlow';
+import { greyGuide } from '../motion/regions';
 import { SoftmaxSplat } from '../gpu/kernels/splat';
 import { FillHoles } from '../gpu/kernels/fillHoles';
 import { ImageOps } from '../gpu/kernels/image';
-import { buildConstraints, selectFrames, type ConstraintOptions, type Constraints } from './constraints';
+import { buildConstraints, selectFrames, selectRegionFrames, type ConstraintOptions, type Constraints } from './constraints';
 import type { EngineInput, Flows, Frames, MotionEngine, RenderEngine, RunOptions } from './engine';
 
 /** Splat metric per pixel of flow magnitude (the splat clips the metric to [-20, 20]). */
@@ -72,6 +76,9 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
   readonly kind = 'classical' as const;
   readonly device: GPUDevice;
   private readonly densify: Densify;
+  private readonly regionFlow: RegionFlow;
+  /** The grey guide of the last image read back for the brush edge (by its buffer). */
+  private guide: { buffer: GPUBuffer; grey: Float32Array } | null = null;
   private readonly splat: SoftmaxSplat;
   private readonly fill: FillHoles;
   private readonly ops: ImageOps;
@@ -82,18 +89,34 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     this.device = device;
     this.options = options;
     this.densify = new Densify(device);
+    this.regionFlow = new RegionFlow(device);
     this.splat = new SoftmaxSplat(device);
     this.fill = new FillHoles(device);
     this.ops = new ImageOps(device);
   }
 
-  constraints(input: EngineInput): Constraints {
+  /** `guide`: the image's grey levels, needed when the brush snaps to edges (greyGuideOf). */
+  constraints(input: EngineInput, guide?: Float32Array): Constraints {
     const { project, image } = input;
     const [h, w] = image.shape;
     if (w !== project.canvas.width || h !== project.canvas.height) {
       throw new KernelInputError('ClassicalEngine', 'image', `is ${w}x${h}, the project canvas is ${project.canvas.width}x${project.canvas.height}`);
     }
-    return buildConstraints(project, this.options.constraints);
+    return buildConstraints(project, this.options.constraints, guide);
+  }
+
+  /**
+   * The grey guide of the brush-edge filter, read back from the image once per image (the
+   * worker keeps one image tensor per picture); undefined when the project does not snap.
+   */
+  async greyGuideOf(input: EngineInput): Promise<Float32Array | undefined> {
+    if (!(input.project.settings.brushFeather >= 1) || !input.project.brush.length) return undefined;
+    if (this.guide?.buffer !== input.image.buffer) {
+      const [h, w] = input.image.shape;
+      const words = (await readTensor(this.device, input.image)) as Uint32Array;
+      this.guide = { buffer: input.image.buffer, grey: greyGuide(new Uint8Array(words.buffer, words.byteOffset, w * h * 4), w, h) };
+    }
+    return this.guide.grey;
   }
 
   /**
@@ -106,7 +129,8 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     throwIfAborted(signal);
     this.checkAlive();
     report({ stage: 'prepare', fraction: 0 });
-    const c = this.constraints(input);
+    const guide = await raceAbort(this.greyGuideOf(input), signal);
+    const c = this.constraints(input, guide);
     if (c.k === 0) throw new NothingToAnimateError();
     const subset = options.frames;
     const frames = subset ?? Array.from({ length: c.flows }, (_, i) => i + 1);
@@ -117,11 +141,15 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     const ids = uploadTensor(d, c.ids, [height, width], 'int32', 'densify ids');
     const table = uploadTensor(d, selectFrames(c, frames.map((f) => f - 1)), [frames.length, c.k, 2], 'float32', 'densify table');
     const out = createTensor(d, [frames.length, 2, height, width], 'float32', 'flows');
+    const regions = c.regions.count
+      ? uploadRegionTables(d, { ...c.regions, ...selectRegionFrames(c, frames.map((f) => f - 1)) }, width, height, frames.length)
+      : null;
     report({ stage: 'prepare', fraction: 1 });
     report({ stage: 'motion', fraction: 0 });
     try {
       const encoder = d.createCommandEncoder({ label: 'classical motion' });
       this.densify.encode(encoder, { image: input.image, ids, table, out }, { screeningLength: c.screeningLength, ...this.options.solver });
+      if (regions) this.regionFlow.encode(encoder, regions, out);
       d.queue.submit([encoder.finish()]);
       await raceAbort(d.queue.onSubmittedWorkDone(), signal);
     } catch (e) {
@@ -130,6 +158,7 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     } finally {
       ids.buffer.destroy();
       table.buffer.destroy();
+      regions?.dispose();
     }
     report({ stage: 'motion', fraction: 1 });
     return { tensor: out, width, height, count: frames.length, frames: subset ? [...subset] : undefined };
@@ -205,6 +234,8 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     if (this.disposed) return;
     this.disposed = true;
     this.densify.dispose();
+    this.regionFlow.dispose();
+    this.guide = null;
     this.splat.dispose();
     this.fill.dispose();
   }

@@ -10,7 +10,7 @@
 import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, type ErrorCode } from '../errors';
 import type { Project } from '../motion/types';
 import { CLASSICAL, type EngineChoice, type EngineProgress } from './engine';
-import type { FromWorker, GpuInfo, ImagePayload, PreviewPayload, ToWorker } from './protocol';
+import type { FromWorker, GpuInfo, ImagePayload, PreviewPayload, SourceFramesPayload, ToWorker } from './protocol';
 
 export type { GpuInfo } from './protocol';
 
@@ -23,6 +23,14 @@ export interface GeneratedVideo {
   frames: ImageBitmap[];
   /** Only with `includeFlows`: float32 [N, 2, H, W], f(0->i) for i = 1..N, pixels. */
   flows?: Float32Array;
+  /** Only with `includeFlowColours`: flow i (frame i + 1) as the colour wheel. The receiver closes them. */
+  flowColours?: ImageBitmap[];
+}
+
+/** Video-to-video: the source frames on the canvas (N + 1 of them), under a key that names what they are. */
+export interface SourceFrames {
+  key: string;
+  frames: readonly ImageData[];
 }
 
 export interface GenerateOptions {
@@ -31,10 +39,16 @@ export interface GenerateOptions {
   /** Which engines run the job; default classical motion + classical render. */
   engines?: EngineChoice;
   includeFlows?: boolean;
+  /** Also return every flow drawn as the colour wheel. */
+  includeFlowColours?: boolean;
+  /** Video-to-video: the source frames the tracked motion engine follows. */
+  source?: SourceFrames;
 }
 
 export interface PreviewOptions {
   engines?: EngineChoice;
+  /** Video-to-video: the source frames the tracked motion engine follows. */
+  source?: SourceFrames;
   /** Frame to render, 0..frames-1 (clamped). */
   frame: number;
   signal?: AbortSignal;
@@ -81,6 +95,8 @@ export class EngineClient {
   private readonly imageKeys = new WeakMap<ImageData, number>();
   /** Image keys the worker has received (it keeps only the latest one). */
   private workerImageKey = -1;
+  /** Source-frames key the worker has received (it keeps only the latest). */
+  private workerSourceKey: string | null = null;
   private nextId = 1;
   private nextImageKey = 1;
   private disposed = false;
@@ -113,8 +129,17 @@ export class EngineClient {
   /** The whole job: frames (and optionally flows) of the chosen engines. */
   async generate(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<GeneratedVideo> {
     const engines = options.engines ?? CLASSICAL;
-    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; flows?: ArrayBuffer }>(
-      (id) => ({ type: 'generate', id, engines, project, image: this.imagePayload(image), includeFlows: !!options.includeFlows }),
+    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; flows?: ArrayBuffer; flowColours?: ImageBitmap[] }>(
+      (id) => ({
+        type: 'generate',
+        id,
+        engines,
+        project,
+        image: this.imagePayload(image),
+        includeFlows: !!options.includeFlows,
+        includeFlowColours: !!options.includeFlowColours,
+        source: options.source ? this.sourcePayload(options.source) : undefined,
+      }),
       options.signal,
       options.onProgress,
     );
@@ -125,6 +150,7 @@ export class EngineClient {
       fps: project.settings.fps,
       frames: payload.frames,
       flows: payload.flows ? new Float32Array(payload.flows) : undefined,
+      flowColours: payload.flowColours,
     };
   }
 
@@ -146,6 +172,7 @@ export class EngineClient {
         frame: options.frame,
         strip: Math.max(0, Math.round(options.stripWidth ?? 0)),
         withFlow: !!options.withFlow,
+        source: options.source ? this.sourcePayload(options.source) : undefined,
       }),
       options.signal,
     );
@@ -184,6 +211,19 @@ export class EngineClient {
     return payload;
   }
 
+  private sourcePayload(source: SourceFrames): SourceFramesPayload {
+    const first = source.frames[0];
+    const payload: SourceFramesPayload = { key: source.key, count: source.frames.length, width: first?.width ?? 0, height: first?.height ?? 0 };
+    if (source.key !== this.workerSourceKey) {
+      const frameBytes = payload.width * payload.height * 4;
+      const all = new Uint8Array(frameBytes * payload.count);
+      source.frames.forEach((f, i) => all.set(f.data, i * frameBytes));
+      payload.pixels = all.buffer;
+      this.workerSourceKey = source.key;
+    }
+    return payload;
+  }
+
   private request<T>(make: (id: number) => ToWorker, signal?: AbortSignal, onProgress?: (p: EngineProgress) => void): Promise<T> {
     if (this.disposed) return Promise.reject(new AppError('aborted', 'The engine was closed.'));
     if (signal?.aborted) return Promise.reject(new AbortError());
@@ -205,13 +245,15 @@ export class EngineClient {
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       });
       const message = make(id);
-      const transfer = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
+      const transfer: Transferable[] = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
+      if ((message.type === 'generate' || message.type === 'preview') && message.source?.pixels) transfer.push(message.source.pixels);
       try {
         this.worker.postMessage(message, transfer);
       } catch (e) {
         this.pending.delete(id);
         signal?.removeEventListener('abort', onAbort);
         this.workerImageKey = -1;
+        this.workerSourceKey = null;
         reject(e);
       }
     });
@@ -220,6 +262,7 @@ export class EngineClient {
   private receive(msg: FromWorker): void {
     if (msg.type === 'device-lost') {
       this.workerImageKey = -1; // the new device holds no image
+      this.workerSourceKey = null;
       const error = new DeviceLostError('the browser reset it');
       console.warn('engine worker: GPU device lost:', msg.message);
       for (const fn of this.deviceListeners) fn({ type: 'lost', error });
@@ -232,7 +275,7 @@ export class EngineClient {
     const p = this.pending.get(msg.id);
     if (!p) {
       // Late answer to a cancelled request: free what it carried.
-      if (msg.type === 'generated') msg.result.frames.forEach((f) => f.close());
+      if (msg.type === 'generated') [...msg.result.frames, ...(msg.result.flowColours ?? [])].forEach((f) => f.close());
       if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip, ...(msg.result.flowColour ? [msg.result.flowColour] : [])].forEach((f) => f.close());
       return;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProject, sampleTrajectory, type Project, type Trajectory } from '../motion';
-import { buildConstraints, footprintRadius, ID_FREE, ID_STATIC, ID_ZERO, selectFrames } from './constraints';
+import { buildConstraints, footprintRadius, ID_FREE, ID_STATIC, ID_ZERO, selectFrames, selectRegionFrames } from './constraints';
 
 function project(trajectories: Trajectory[], brush: Project['brush'] = [], frames = 5): Project {
   const p = emptyProject();
@@ -71,5 +71,46 @@ describe('buildConstraints', () => {
     expect(footprintRadius(64)).toBe(8);
     expect(footprintRadius(1)).toBe(2);
     expect(footprintRadius(320)).toBe(24);
+  });
+});
+
+describe('motion-mode regions', () => {
+  it('rigid and shape paint become static for the solve and regions with their own handles; fluid paint is unchanged', () => {
+    const a = drag('a', [{ x: 8, y: 8 }, { x: 12, y: 8 }]);
+    const b = drag('b', [{ x: 14, y: 10 }, { x: 14, y: 14 }]);
+    const anchor = drag('c', [{ x: 30, y: 15 }]);
+    const fluid = drag('d', [{ x: 20, y: 25 }, { x: 24, y: 25 }]);
+    const brush: Project['brush'] = [
+      { mode: 'paint', radius: 8, points: [{ x: 10, y: 10 }], motion: 'rigid' },
+      { mode: 'paint', radius: 6, points: [{ x: 30, y: 12 }], motion: 'shape' },
+      { mode: 'paint', radius: 4, points: [{ x: 20, y: 25 }] },
+    ];
+    const c = buildConstraints(project([a, b, anchor, fluid], brush));
+    expect(c.regions.count).toBe(2);
+    expect(c.ids[10 * 40 + 10]).toBe(ID_STATIC);
+    expect(c.regions.regionOf[10 * 40 + 10]).toBe(0);
+    expect(c.regions.regionOf[12 * 40 + 30]).toBe(1);
+    expect(c.regions.regionOf[25 * 40 + 20]).toBe(-1);
+    expect(c.ids[25 * 40 + 20]).toBe(2); // the fluid drag's disc, as without modes
+    // Rigid: modes, handles a and b; shape: the anchor alone.
+    expect(Array.from(c.regions.info)).toEqual([0, 0, 2, 0, 1, 2, 1, 0]);
+    expect(Array.from(c.regions.handles)).toEqual([8, 8, 14, 10, 30, 15]);
+    // Last flow: a moved (4, 0), b (0, 4), the anchor nothing.
+    const last = (c.flows - 1) * c.regions.handleCount * 2;
+    expect(Array.from(c.regions.handleDisp.subarray(last, last + 6))).toEqual([4, 0, 0, 4, 0, 0]);
+    // The preview's subset of frames takes the same rows of both per-frame tables.
+    const sub = selectRegionFrames(c, [c.flows - 1, 0]);
+    expect(Array.from(sub.handleDisp.subarray(0, 6))).toEqual([4, 0, 0, 4, 0, 0]);
+    expect(Array.from(sub.transforms.subarray(0, 8))).toEqual(Array.from(c.regions.transforms.subarray((c.flows - 1) * 8, c.flows * 8)));
+    expect(Array.from(sub.transforms.subarray(8, 16))).toEqual(Array.from(c.regions.transforms.subarray(0, 8)));
+  });
+
+  it('without modes or feather the constraints are exactly those of the plain brush', () => {
+    const a = drag('a', [{ x: 8, y: 8 }, { x: 12, y: 8 }]);
+    const brush: Project['brush'] = [{ mode: 'paint', radius: 8, points: [{ x: 10, y: 10 }] }];
+    const plain = buildConstraints(project([a], brush));
+    const fluid = buildConstraints(project([a], [{ ...brush[0], motion: 'fluid' }]));
+    expect(fluid.ids).toEqual(plain.ids);
+    expect(plain.regions.count).toBe(0);
   });
 });

@@ -106,6 +106,11 @@ export interface Frames {
 export interface EngineInput {
   readonly project: Project;
   readonly image: GpuTensor;
+  /**
+   * Video-to-video only: the source video's frames on the canvas, uint32 [N + 1, H, W] packed
+   * RGBA8 (frame 0 is the one the image restyles). The tracked motion engine reads them.
+   */
+  readonly sourceFrames?: GpuTensor;
 }
 
 /** Stage 1. */
@@ -192,5 +197,5 @@ export class EngineUnavailableError extends AppError {
 
 const ENGINE_MISSING: Partial<Record<EngineKind, string>> = {
   neural: 'Install a model pack to use the neural engine, or choose the Classical engine.',
-  tracked: 'Tracked motion needs a source video, and video-to-video is not available yet. Use the Classical engine.',
+  tracked: 'Tracked motion needs a source video: load one under Video to video, or choose the Classical engine.',
 };

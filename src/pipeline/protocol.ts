@@ -15,6 +15,17 @@ export interface ImagePayload {
   pixels?: ArrayBuffer;
 }
 
+/** Video-to-video: the source frames on the canvas, cached by the worker under `key` like images. */
+export interface SourceFramesPayload {
+  /** Which video, range and canvas the frames are (e.g. content id + start + stride + count + size). */
+  key: string;
+  count: number;
+  width: number;
+  height: number;
+  /** count frames of RGBA8 bytes one after another; omitted when the worker already holds `key`. */
+  pixels?: ArrayBuffer;
+}
+
 /** The worker's GPU, for the status banner (the main thread has no device of its own). */
 export interface GpuInfo {
   /** Adapter vendor, architecture and description in one line. */
@@ -27,8 +38,30 @@ export interface GpuInfo {
 }
 
 export type ToWorker =
-  | { type: 'generate'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; includeFlows: boolean }
-  | { type: 'preview'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; frame: number; strip: number; withFlow: boolean }
+  | {
+      type: 'generate';
+      id: number;
+      engines: EngineChoice;
+      project: Project;
+      image: ImagePayload;
+      includeFlows: boolean;
+      /** Video-to-video: the source frames the tracked motion engine reads. */
+      source?: SourceFramesPayload;
+      /** Also return every flow as the Middlebury colour wheel (FlowColour). */
+      includeFlowColours?: boolean;
+    }
+  | {
+      type: 'preview';
+      id: number;
+      engines: EngineChoice;
+      project: Project;
+      image: ImagePayload;
+      frame: number;
+      strip: number;
+      withFlow: boolean;
+      /** Video-to-video: the source frames the tracked motion engine follows. */
+      source?: SourceFramesPayload;
+    }
   | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */
@@ -51,6 +84,8 @@ export interface GeneratePayload {
   height: number;
   frames: ImageBitmap[];
   flows?: ArrayBuffer;
+  /** Flow f(0->i) of every frame i = 1..N as the colour wheel (with includeFlowColours). */
+  flowColours?: ImageBitmap[];
   ms: number;
 }
 

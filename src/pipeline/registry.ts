@@ -6,6 +6,7 @@
  */
 import { ClassicalEngine } from './classical';
 import type { EngineConfig, MotionEngine, MotionKind, RenderEngine, RenderKind } from './engine';
+import { TrackedMotionEngine } from './tracked';
 
 export type EngineFactory<E> = (device: GPUDevice, config: EngineConfig) => E;
 
@@ -19,6 +20,8 @@ function classicalOn(device: GPUDevice): ClassicalEngine {
 
 export const MOTION_ENGINES: Partial<Record<MotionKind, EngineFactory<MotionEngine>>> = {
   classical: classicalOn,
+  // Video-to-video: flows tracked in the job's source frames (EngineInput.sourceFrames).
+  tracked: (device, config) => new TrackedMotionEngine(device, config),
 };
 
 export const RENDER_ENGINES: Partial<Record<RenderKind, EngineFactory<RenderEngine>>> = {

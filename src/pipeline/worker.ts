@@ -11,7 +11,7 @@
  */
 import { AbortError, AppError, DeviceLostError, isAbort, toUserError } from '../errors';
 import { GpuManager, type GpuContext } from '../gpu/device';
-import { readTensor, type GpuTensor } from '../gpu/tensor';
+import { readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { FlowColour } from '../gpu/kernels/flowColour';
 import { uploadImage } from './classical';
 import {
@@ -24,7 +24,7 @@ import {
   type MotionEngine,
   type RenderEngine,
 } from './engine';
-import type { FromWorker, GpuInfo, ImagePayload, ToWorker } from './protocol';
+import type { FromWorker, GpuInfo, ImagePayload, SourceFramesPayload, ToWorker } from './protocol';
 import { MOTION_ENGINES, RENDER_ENGINES } from './registry';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -53,6 +53,9 @@ const engines = new Map<string, { config: string; engine: MotionEngine | RenderE
 let flowColour: FlowColour | null = null;
 let cachedImage: { key: number; tensor: GpuTensor } | null = null;
 let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
+/** Video-to-video source frames: the latest received (kept across device losses) and its upload. */
+let hostSource: { key: string; count: number; width: number; height: number; pixels: ArrayBuffer } | null = null;
+let cachedSource: { key: string; tensor: GpuTensor } | null = null;
 
 function dropEngines(): void {
   for (const { engine } of engines.values()) engine.dispose();
@@ -60,6 +63,8 @@ function dropEngines(): void {
   flowColour?.dispose();
   flowColour = null;
   cachedImage = null;
+  cachedSource?.tensor.buffer.destroy();
+  cachedSource = null;
 }
 
 function engineFor<E extends MotionEngine | RenderEngine>(
@@ -127,6 +132,10 @@ function enqueue(msg: Job): void {
   // Keep the pixels even if the request is later cancelled: the client believes we have them.
   if (msg.image.pixels) {
     hostImage = { key: msg.image.key, width: msg.image.width, height: msg.image.height, pixels: new Uint8ClampedArray(msg.image.pixels) };
+  }
+  if (msg.source?.pixels) {
+    const { key, count, width, height, pixels } = msg.source;
+    hostSource = { key, count, width, height, pixels };
   }
   if (msg.type === 'preview') {
     // Drop queued previews of the same kind (single frame vs. with strip): this one supersedes them.
@@ -197,6 +206,18 @@ async function ready(image: ImagePayload): Promise<Ready> {
   return { device: ctx.device, image: cachedImage.tensor };
 }
 
+/** The job's source frames on the device, uploaded once per key. */
+function sourceOn(device: GPUDevice, source: SourceFramesPayload): GpuTensor {
+  if (cachedSource?.key === source.key) return cachedSource.tensor;
+  if (!hostSource || hostSource.key !== source.key) {
+    throw new AppError('video-decode', 'The engine did not receive the source video\'s frames; try again.');
+  }
+  const { count, width, height, pixels } = hostSource;
+  cachedSource?.tensor.buffer.destroy();
+  cachedSource = { key: source.key, tensor: uploadTensor(device, new Uint32Array(pixels), [count, height, width], 'uint32', 'source frames') };
+  return cachedSource.tensor;
+}
+
 function enginesFor(choice: EngineChoice, device: GPUDevice): { motion: MotionEngine; render: RenderEngine } {
   return {
     motion: engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
@@ -225,8 +246,9 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
   const { device, image } = ctx;
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
   const { motion, render } = enginesFor(job.engines, device);
-  const input = { project: job.project, image };
+  const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const { flows, frames } = await runStages(motion, render, input, { signal, onProgress: report });
+  const colours: ImageBitmap[] = [];
   try {
     const words = (await readTensor(device, frames.tensor)) as Uint32Array;
     checkDevice(device);
@@ -234,15 +256,21 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
     if (signal.aborted) throw new AbortError();
     const bms = await bitmaps(words, frames.count, frames.width, frames.height);
     const flowData = job.includeFlows ? ((await readTensor(device, flows.tensor)) as Float32Array).buffer as ArrayBuffer : undefined;
+    if (job.includeFlowColours) for (let i = 0; i < flows.count && !signal.aborted; i++) colours.push(await colourBitmap(device, flows.tensor, i));
     if (signal.aborted || lostDevices.has(device)) {
       bms.forEach((b) => b.close());
+      colours.forEach((b) => b.close());
       checkDevice(device);
       throw new AbortError();
     }
     report({ stage: 'readback', fraction: 1 });
     post(
-      { type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, flows: flowData, ms: performance.now() - t0 } },
-      [...bms, ...(flowData ? [flowData] : [])],
+      {
+        type: 'generated',
+        id: job.id,
+        result: { width: frames.width, height: frames.height, frames: bms, flows: flowData, flowColours: job.includeFlowColours ? colours : undefined, ms: performance.now() - t0 },
+      },
+      [...bms, ...colours, ...(flowData ? [flowData] : [])],
     );
   } finally {
     flows.tensor.buffer.destroy();
@@ -277,7 +305,7 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, 
   const t0 = performance.now();
   const { device, image } = ctx;
   const { motion, render } = enginesFor(job.engines, device);
-  const input = { project: job.project, image };
+  const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const frame = Math.min(flowCount(job.project), Math.max(0, Math.round(job.frame)));
   const [h, w] = image.shape;
   let frameBitmap: ImageBitmap | undefined;

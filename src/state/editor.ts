@@ -3,6 +3,7 @@
  * and user-facing messages. None of it is in the undo history or the saved project.
  */
 import { create } from 'zustand';
+import type { MotionMode } from '../motion/types';
 
 export type ToolName = 'trajectory' | 'brush' | 'erase' | 'crop';
 
@@ -25,6 +26,8 @@ export interface EditorState {
   tool: ToolName;
   /** Brush radius in canvas pixels. */
   brushRadius: number;
+  /** Motion mode new paint strokes get (saved per stroke in the project). */
+  brushMotion: MotionMode;
   /** Trajectory that clicks on empty canvas extend; null = the next click starts a new one. */
   activeTrajectoryId: string | null;
   selectedTrajectoryId: string | null;
@@ -38,6 +41,7 @@ export interface EditorState {
   playing: boolean;
   setTool(tool: ToolName): void;
   setBrushRadius(r: number): void;
+  setBrushMotion(mode: MotionMode): void;
   setActiveTrajectory(id: string | null): void;
   select(trajectoryId: string | null, point?: PointRef | null): void;
   setHover(p: PointRef | null): void;
@@ -52,6 +56,7 @@ export const BRUSH_RADIUS = { min: 2, max: 100, initial: 24 } as const;
 export const useEditorStore = create<EditorState>()((set) => ({
   tool: 'trajectory',
   brushRadius: BRUSH_RADIUS.initial,
+  brushMotion: 'fluid',
   activeTrajectoryId: null,
   selectedTrajectoryId: null,
   selectedPoint: null,
@@ -62,6 +67,7 @@ export const useEditorStore = create<EditorState>()((set) => ({
   playing: true,
   setTool: (tool) => set({ tool, activeTrajectoryId: null }),
   setBrushRadius: (r) => set({ brushRadius: Math.min(BRUSH_RADIUS.max, Math.max(BRUSH_RADIUS.min, Math.round(r))) }),
+  setBrushMotion: (mode) => set({ brushMotion: mode }),
   setActiveTrajectory: (id) => set({ activeTrajectoryId: id }),
   select: (trajectoryId, point = null) => set({ selectedTrajectoryId: trajectoryId, selectedPoint: point }),
   setHover: (p) => set({ hoverPoint: p }),

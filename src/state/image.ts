@@ -72,7 +72,8 @@ export function holdImages(ids: Iterable<string>): void {
 /** Images being imported (stored, not yet in the project): held until the import settles and a bit. */
 const pendingImports = new Set<string>();
 
-function holdWhileImporting(id: string): () => void {
+/** Holds `id` while it is stored and not yet in the project; the returned function ends the hold a little later. */
+export function holdWhileImporting(id: string): () => void {
   pendingImports.add(id);
   holdImages([...heldImages.keys(), id]);
   // The project picks the image up right after the import; keep it held a little past that.

@@ -23,6 +23,7 @@ import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engin
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useAutosaveStore } from './persist';
+import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
 import { keepResult, loadKeptResult } from './savedResult';
 
@@ -103,18 +104,24 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (get().jobs.generate.status === 'running') return;
     const project = useProjectStore.getState().project;
     if (!project.image) {
-      fail('generate', new AppError('image-empty', 'Load a picture first: there is nothing to animate yet.'));
+      const text = project.video
+        ? "Load the restyled first frame (or use the source's first frame): it is the picture the video's motion animates."
+        : 'Load a picture first: there is nothing to animate yet.';
+      fail('generate', new AppError('image-empty', text));
       return;
     }
     const imageName = project.image.name;
     const loop = project.settings.loop;
-    const engines = get().engines;
+    // Video-to-video: the motion is tracked in the source video; the render engine stays the chosen one.
+    const v2v = !!project.video;
+    const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked' } : get().engines;
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
       const image = await getCanvasImageData(project);
+      const source = v2v ? await getSourceFrames(project, { signal }) : undefined;
       signal.throwIfAborted();
-      return getEngineClient().generate(project, image, { signal, engines, onProgress: (p) => progress(p.stage, p.fraction) });
-    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+      return getEngineClient().generate(project, image, { signal, engines, source, includeFlowColours: v2v, onProgress: (p) => progress(p.stage, p.fraction) });
+    }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
@@ -148,6 +155,7 @@ let serial = 0;
 
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
+  r?.flowColours?.forEach((f) => f.close());
 }
 
 function patch(kind: JobKind, info: Partial<JobInfo>): void {

@@ -28,7 +28,7 @@ import { get, getMany, keys, setMany } from 'idb-keyval';
 import { AppError } from '../errors';
 import { countPoints, readProject } from '../motion/project';
 import { emptyProject, type Project } from '../motion/types';
-import { appDb, deleteUnusedImages, holdImages, storedImageSize } from './image';
+import { appDb, deleteUnusedImages, getOriginalImage, holdImages, storedImageSize } from './image';
 import { HISTORY_LIMIT, useProjectStore, type ProjectState } from './project';
 
 const PROJECT_PREFIX = 'project:';
@@ -77,6 +77,8 @@ interface AutosaveRecord {
 interface MetaRecord {
   savedAt: string;
   imageId: string | null;
+  /** Video-to-video source (stored beside the images); absent in older records. */
+  videoId?: string | null;
   /** Photos the kept undo steps use (they must stay stored). */
   historyImageIds?: string[];
 }
@@ -172,8 +174,8 @@ function pendingImageIds(): string[] {
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
       if (!k?.startsWith(PENDING_PREFIX)) continue;
-      const id = (readPending(k.slice(PENDING_PREFIX.length))?.project as { image?: { id?: unknown } } | undefined)?.image?.id;
-      if (typeof id === 'string') out.push(id);
+      const doc = readPending(k.slice(PENDING_PREFIX.length))?.project as { image?: { id?: unknown }; video?: { id?: unknown } } | undefined;
+      for (const id of [doc?.image?.id, doc?.video?.id]) if (typeof id === 'string') out.push(id);
     }
   } catch {
     // no localStorage: nothing pending
@@ -253,10 +255,13 @@ async function referencedImages(): Promise<Set<string> | null> {
     const meta = metas[i];
     if (meta) {
       if (meta.imageId) out.add(meta.imageId);
+      if (meta.videoId) out.add(meta.videoId);
       for (const h of meta.historyImageIds ?? []) if (typeof h === 'string') out.add(h);
       continue;
     }
     const rec = await get<AutosaveRecord>(PROJECT_PREFIX + ids[i], appDb);
+    const video = (rec?.project as { video?: { id?: unknown } } | undefined)?.video;
+    if (video && typeof video.id === 'string') out.add(video.id);
     const image = (rec?.project as { image?: { id?: unknown } } | undefined)?.image;
     if (image === null) continue;
     if (!image || typeof image.id !== 'string') return null;
@@ -285,6 +290,12 @@ async function restoreRecord(record: AutosaveRecord): Promise<{ project: Project
       project = again.project;
       repairs.push(...again.repairs);
     }
+  }
+  if (project.video && !(await getOriginalImage(project.video.id).catch(() => undefined))) {
+    // The source video is only an input of video-to-video: the rest of the project stays usable.
+    repairs.push(`its source video "${project.video.name}" is no longer in this browser's storage; load it again`);
+    const { video: _gone, ...rest } = project;
+    project = rest;
   }
   return { project, repairs };
 }
@@ -375,7 +386,7 @@ export async function hydrateProject(): Promise<HydrateResult> {
       else await switchToNewId();
       const history = await restoreHistory(chosen);
       if (!stillWanted()) return { restored: false, problem: null };
-      holdImages([project, ...history.past, ...history.future].flatMap((p) => (p.image ? [p.image.id] : [])));
+      holdImages([project, ...history.past, ...history.future].flatMap((p) => [p.image?.id, p.video?.id]).filter((x): x is string => !!x));
       store.resetProject(project, { hydrated: true, past: history.past, future: history.future });
       restored = true;
       if (history.problem) repairs.push(`the undo history was not restored in full (${history.problem})`);
@@ -434,14 +445,15 @@ export async function saveNow(): Promise<void> {
   if (!id || !ownsProject) return;
   const doc = gestureBase ?? project;
   const history = boundHistory(past, future);
-  const historyImageIds = [...new Set([...history.past, ...history.future].flatMap((p) => (p.image && p.image.id !== doc.image?.id ? [p.image.id] : [])))];
+  // Photos (and video-to-video sources, stored beside them) that kept steps use.
+  const historyImageIds = [...new Set([...history.past, ...history.future].flatMap((p) => [p.image?.id, p.video?.id]).filter((x): x is string => !!x && x !== doc.image?.id && x !== doc.video?.id))];
   useAutosaveStore.setState({ status: 'saving' });
   try {
     const savedAt = new Date().toISOString();
     await setMany(
       [
         [PROJECT_PREFIX + id, { savedAt, project: doc } satisfies AutosaveRecord],
-        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null, historyImageIds } satisfies MetaRecord],
+        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null, videoId: doc.video?.id ?? null, historyImageIds } satisfies MetaRecord],
         [HISTORY_PREFIX + id, { savedAt, ...history } satisfies HistoryRecord],
       ],
       appDb,
@@ -456,7 +468,10 @@ export async function saveNow(): Promise<void> {
 /** Image ids the store's memory refers to (project, history, gesture base). */
 function imagesInMemory(s: ProjectState): string[] {
   const ids = new Set<string>();
-  for (const p of [s.project, s.gestureBase, ...s.past, ...s.future]) if (p?.image) ids.add(p.image.id);
+  for (const p of [s.project, s.gestureBase, ...s.past, ...s.future]) {
+    if (p?.image) ids.add(p.image.id);
+    if (p?.video) ids.add(p.video.id);
+  }
   return [...ids];
 }
 

@@ -14,11 +14,13 @@
  */
 import { create } from 'zustand';
 import type { Project } from '../motion/types';
-import { flowCount } from '../pipeline/engine';
+import type { SourceFrames } from '../pipeline/client';
+import { flowCount, type EngineChoice } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { cancelJob, runJob } from './job';
 import { useProjectStore } from './project';
+import { getSourceFrames } from './video';
 
 export const STRIP_DELAY_MS = 400;
 export const STRIP_WIDTH = 72;
@@ -62,6 +64,12 @@ async function imageFor(p: Project): Promise<ImageData> {
   return canvasImage.data;
 }
 
+/** Video-to-video: the preview follows the tracked motion of the source video, as Generate does. */
+async function trackedFor(p: Project): Promise<{ engines?: EngineChoice; source?: SourceFrames }> {
+  if (!p.video) return {};
+  return { engines: { motion: 'tracked', render: 'classical' }, source: await getSourceFrames(p) };
+}
+
 function replaceShown(next: Partial<Pick<PreviewState, 'bitmap' | 'flow' | 'strip'>>): void {
   const old = usePreviewStore.getState();
   if ('bitmap' in next && old.bitmap !== next.bitmap) old.bitmap?.close();
@@ -77,7 +85,7 @@ function updateFrame(): void {
   const frame = previewFrame(p);
   void runJob(
     'preview',
-    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame, withFlow: showFlow, signal }),
+    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame, withFlow: showFlow, signal, ...(await trackedFor(p)) }),
     { supersede: 'latest', dispose: (r) => [r.frame, ...(r.flowColour ? [r.flowColour] : [])].forEach((b) => b.close()) },
   ).then((r) => {
     if (!r) return;
@@ -93,7 +101,7 @@ function updateStrip(): void {
   if (!p.image) return;
   void runJob(
     'preview-strip',
-    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame: 0, stripWidth: STRIP_WIDTH, signal }),
+    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame: 0, stripWidth: STRIP_WIDTH, signal, ...(await trackedFor(p)) }),
     { supersede: 'latest', dispose: (r) => [r.frame, ...r.strip].forEach((b) => b.close()) },
   ).then((r) => {
     if (!r) return;

@@ -100,3 +100,32 @@ describe('every edit passes the validator restore uses', () => {
     expect(back.project).toEqual(p);
   });
 });
+
+describe('motion modes and the brush edge are ordinary undoable edits', () => {
+  it('a stroke keeps its mode, the feather slider coalesces into one step, undo restores both', () => {
+    s().addBrushStroke({ mode: 'paint', radius: 8, points: [{ x: 5, y: 5 }], motion: 'rigid' });
+    expect(s().project.brush[0].motion).toBe('rigid');
+    s().setSettings({ brushFeather: 3 }, { coalesce: 'brushFeather' });
+    s().setSettings({ brushFeather: 7 }, { coalesce: 'brushFeather' });
+    expect(s().project.settings.brushFeather).toBe(7);
+    s().undo();
+    expect(s().project.settings.brushFeather).toBe(0);
+    expect(s().project.brush[0].motion).toBe('rigid');
+    s().undo();
+    expect(s().project.brush).toEqual([]);
+  });
+});
+
+describe('setStrokeMotion', () => {
+  it('sets the mode of the given strokes in one undo step; fluid is stored as no field', () => {
+    s().addBrushStroke({ mode: 'paint', radius: 8, points: [{ x: 5, y: 5 }] });
+    s().addBrushStroke({ mode: 'paint', radius: 8, points: [{ x: 40, y: 5 }], motion: 'shape' });
+    s().setStrokeMotion([0, 1], 'rigid');
+    expect(s().project.brush.map((b) => b.motion)).toEqual(['rigid', 'rigid']);
+    s().setStrokeMotion([1], 'fluid');
+    expect('motion' in s().project.brush[1]).toBe(false);
+    s().undo();
+    s().undo();
+    expect(s().project.brush.map((b) => b.motion)).toEqual([undefined, 'shape']);
+  });
+});

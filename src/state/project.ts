@@ -22,10 +22,12 @@ import {
   type CanvasSize,
   type CropBox,
   type ImageRef,
+  type MotionMode,
   type Point,
   type Project,
   type ProjectSettings,
   type Trajectory,
+  type VideoRef,
 } from '../motion/types';
 
 /** Undo steps kept; older ones are dropped. */
@@ -76,7 +78,13 @@ export interface ProjectState {
   /** Replaces the points of the last stroke (live painting inside a gesture). */
   setLastStrokePoints(points: Point[]): void;
   clearBrush(): void;
+  /** Sets the motion mode of the given brush strokes (a painted patch's strokes); one undo step. */
+  setStrokeMotion(indices: readonly number[], motion: MotionMode): void;
   setSettings(patch: Partial<ProjectSettings>, options?: EditOptions): void;
+  /** Video-to-video: sets (or, with null, removes) the source video; one undo step. */
+  setVideo(video: VideoRef | null): void;
+  /** Which frames of the source video the clip follows (start time, frame step). */
+  setVideoRange(patch: Partial<Pick<VideoRef, 'startTime' | 'stride'>>, options?: EditOptions): void;
 }
 
 export function canUndo(s: ProjectState): boolean {
@@ -227,8 +235,26 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
     clearBrush() {
       get().edit((p) => (p.brush.length ? { ...p, brush: [] } : p));
     },
+    setStrokeMotion(indices, motion) {
+      get().edit((p) => {
+        const pick = new Set(indices);
+        // Fluid is stored as no field, as strokes painted in Fluid are.
+        const change = (b: BrushStroke): BrushStroke => {
+          const { motion: _old, ...rest } = b;
+          return motion === 'fluid' ? rest : { ...rest, motion };
+        };
+        if (!p.brush.some((b, i) => pick.has(i) && (b.motion ?? 'fluid') !== motion)) return p;
+        return { ...p, brush: p.brush.map((b, i) => (pick.has(i) ? change(b) : b)) };
+      });
+    },
     setSettings(patch, options) {
       get().edit((p) => ({ ...p, settings: { ...p.settings, ...patch } }), options);
+    },
+    setVideo(video) {
+      get().edit((p) => ({ ...p, video }));
+    },
+    setVideoRange(patch, options) {
+      get().edit((p) => (p.video ? { ...p, video: { ...p.video, ...patch } } : p), options);
     },
   };
 });

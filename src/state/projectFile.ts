@@ -8,6 +8,7 @@ import { readProject, type Normalized } from '../motion/project';
 import type { Project } from '../motion/types';
 import { blobToDataUrl, dataUrlToBlob, getOriginalImage, importImage } from './image';
 import { useProjectStore } from './project';
+import { importVideo } from './video';
 
 export const PROJECT_FILE_FORMAT = 'motion-i2v-web/project';
 export const PROJECT_FILE_VERSION = 1;
@@ -21,6 +22,8 @@ export interface ProjectFile {
   project: Project;
   /** The original image as a data URL; null when the project has no image. */
   image: string | null;
+  /** Video-to-video: the source video as a data URL (absent without one). */
+  video?: string | null;
 }
 
 export async function serializeProject(project: Project): Promise<Blob> {
@@ -30,7 +33,13 @@ export async function serializeProject(project: Project): Promise<Blob> {
     if (!blob) throw new AppError('storage', `The image "${project.image.name}" is missing from this browser's storage; load it again before saving.`);
     image = await blobToDataUrl(blob);
   }
-  const file: ProjectFile = { format: PROJECT_FILE_FORMAT, version: PROJECT_FILE_VERSION, savedAt: new Date().toISOString(), project, image };
+  let video: string | null = null;
+  if (project.video) {
+    const blob = await getOriginalImage(project.video.id);
+    if (!blob) throw new AppError('storage', `The video "${project.video.name}" is missing from this browser's storage; load it again before saving.`);
+    video = await blobToDataUrl(blob);
+  }
+  const file: ProjectFile = { format: PROJECT_FILE_FORMAT, version: PROJECT_FILE_VERSION, savedAt: new Date().toISOString(), project, image, ...(video ? { video } : {}) };
   return new Blob([JSON.stringify(file)], { type: 'application/json' });
 }
 
@@ -67,7 +76,8 @@ export async function readProjectFile(file: Blob, name = 'project file'): Promis
       `"${name}" was saved by a newer version of this app (file version ${f.version}; this app reads up to ${PROJECT_FILE_VERSION}). Update the app (reload the page) and try again.`,
     );
   }
-  const { project, repairs } = readProject(f.project);
+  const read = readProject(f.project);
+  const { project, repairs } = await withEmbeddedVideo(read, f, name);
   if (project.image) {
     if (typeof f.image !== 'string') throw new AppError('project-file', `"${name}" refers to an image but does not contain it.`);
     const blob = dataUrlToBlob(f.image);
@@ -86,6 +96,30 @@ export async function readProjectFile(file: Blob, name = 'project file'): Promis
     return { project: again.project, repairs: [...repairs, ...again.repairs] };
   }
   return { project, repairs };
+}
+
+/**
+ * Stores the file's source video (video-to-video) under the hash of its bytes and puts its real
+ * id and size into the document; a project whose video is missing or unusable opens without it.
+ */
+async function withEmbeddedVideo(read: Normalized, f: Partial<ProjectFile>, name: string): Promise<Normalized> {
+  const { project } = read;
+  if (!project.video) return read;
+  const repairs = [...read.repairs];
+  const { video: claimed, ...withoutVideo } = project;
+  if (typeof f.video !== 'string') {
+    repairs.push(`"${name}" refers to a source video but does not contain it; load the video again`);
+    return { project: withoutVideo, repairs };
+  }
+  try {
+    const ref = await importVideo(dataUrlToBlob(f.video), claimed.name);
+    const again = readProject({ ...project, video: { ...claimed, id: ref.id, width: ref.width, height: ref.height, duration: ref.duration, frameCount: ref.frameCount, fps: ref.fps } });
+    return { project: again.project, repairs: [...repairs, ...again.repairs] };
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    repairs.push(`the source video inside "${name}" cannot be used (${e.message})`);
+    return { project: withoutVideo, repairs };
+  }
 }
 
 /** Opens a project file into the store (one undoable step). The current project is untouched on error. Returns what was repaired. */

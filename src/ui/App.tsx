@@ -25,6 +25,8 @@ import { PackManager } from './packs/PackManager';
 import { Toolbar } from './Toolbar';
 import { TrajectoryPanel } from './TrajectoryPanel';
 import { tools } from './tools';
+import { VideoPanel } from './v2v/VideoPanel';
+import { isVideoFile, loadVideoFile } from '../state/videoActions';
 import { useDropHighlight } from './useDropHighlight';
 import './styles.css';
 
@@ -270,6 +272,7 @@ export function App() {
         if (!file) return;
         e.preventDefault();
         if (isProjectFile(file)) void openProject(file);
+        else if (isVideoFile(file)) void loadVideoFile(file, file.name);
         else void loadImageFile(file, file.name);
       }}
     >
@@ -287,6 +290,7 @@ export function App() {
         <MainArea hasImage={hasImage} />
         <aside className="side">
           <TrajectoryPanel />
+          <VideoPanel />
           <GeneratePanel />
           <PackManager />
         </aside>

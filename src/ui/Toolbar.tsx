@@ -1,10 +1,11 @@
-/** The toolbar: files, canvas preset, tools, brush size, Flow Unit, undo/redo. */
+/** The toolbar: files, canvas preset, tools, brush size, Flow Unit, paint motion and edge, undo/redo. */
 import { useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { loadImageFile, openProject, presetOf, saveProject, setCanvasPreset, type CanvasPresetName } from '../state/actions';
 import { BRUSH_RADIUS, useEditorStore, type ToolName } from '../state/editor';
 import { canRedo, canUndo, useProjectStore } from '../state/project';
 import { PROJECT_LIMITS } from '../motion/project';
+import type { MotionMode } from '../motion/types';
 import { tools } from './tools';
 
 const TOOLS: { name: ToolName; label: string; key: string; title: string }[] = [
@@ -12,6 +13,12 @@ const TOOLS: { name: ToolName; label: string; key: string; title: string }[] = [
   { name: 'brush', label: 'Brush', key: 'B', title: 'Paint the region that may move. If nothing is painted, everything may move.' },
   { name: 'erase', label: 'Erase', key: 'E', title: 'Erase brush paint.' },
   { name: 'crop', label: 'Move crop', key: 'C', title: 'Drag the photo to choose which part fills the canvas.' },
+];
+
+const MOTIONS: { mode: MotionMode; label: string; title: string }[] = [
+  { mode: 'fluid', label: 'Fluid', title: 'New paint flows around the drags, stopping at edges (water, smoke, hair, clouds).' },
+  { mode: 'rigid', label: 'Rigid', title: 'Each patch of new paint moves as a whole: shifted, turned and scaled to follow the drags that start in it.' },
+  { mode: 'shape', label: 'Shape', title: 'Each patch of new paint bends as rigidly as it can to follow its drags; one-click anchors in it hold their spot.' },
 ];
 
 const PRESETS: { name: CanvasPresetName; label: string }[] = [
@@ -23,15 +30,23 @@ const PRESETS: { name: CanvasPresetName; label: string }[] = [
 export function Toolbar() {
   const imageInput = useRef<HTMLInputElement>(null);
   const projectInput = useRef<HTMLInputElement>(null);
-  const { tool, brushRadius, setTool, setBrushRadius } = useEditorStore(
-    useShallow((s) => ({ tool: s.tool, brushRadius: s.brushRadius, setTool: s.setTool, setBrushRadius: s.setBrushRadius })),
+  const { tool, brushRadius, brushMotion, setTool, setBrushRadius, setBrushMotion } = useEditorStore(
+    useShallow((s) => ({
+      tool: s.tool,
+      brushRadius: s.brushRadius,
+      brushMotion: s.brushMotion,
+      setTool: s.setTool,
+      setBrushRadius: s.setBrushRadius,
+      setBrushMotion: s.setBrushMotion,
+    })),
   );
-  const { undoable, redoable, canvas, flowUnit, hasImage } = useProjectStore(
+  const { undoable, redoable, canvas, flowUnit, brushFeather, hasImage } = useProjectStore(
     useShallow((s) => ({
       undoable: canUndo(s),
       redoable: canRedo(s),
       canvas: s.project.canvas,
       flowUnit: s.project.settings.flowUnit,
+      brushFeather: s.project.settings.brushFeather,
       hasImage: s.project.image !== null,
     })),
   );
@@ -138,6 +153,39 @@ export function Toolbar() {
             onChange={(e) => useProjectStore.getState().setSettings({ flowUnit: Number(e.currentTarget.value) }, { coalesce: 'flowUnit' })}
           />
           <output data-testid="flow-unit-value">{flowUnit}</output>
+        </label>
+      </div>
+
+      <div className="group" role="radiogroup" aria-label="Paint motion">
+        <span title="How the next brush strokes move in the classical engine">Paint motion</span>
+        {MOTIONS.map((m) => (
+          <button
+            key={m.mode}
+            type="button"
+            role="radio"
+            aria-checked={brushMotion === m.mode}
+            className={brushMotion === m.mode ? 'active' : ''}
+            data-testid={`brush-motion-${m.mode}`}
+            title={m.title}
+            onClick={() => {
+              setBrushMotion(m.mode);
+              if (tool !== 'brush') switchTool('brush');
+            }}
+          >
+            {m.label}
+          </button>
+        ))}
+        <label title="Snap the painted edge to the photo's edges within this many pixels (0: exactly as painted)">
+          Edge{' '}
+          <input
+            type="range"
+            data-testid="brush-feather"
+            min={0}
+            max={PROJECT_LIMITS.brushFeatherMax}
+            value={brushFeather}
+            onChange={(e) => useProjectStore.getState().setSettings({ brushFeather: Number(e.currentTarget.value) }, { coalesce: 'brushFeather' })}
+          />
+          <output data-testid="brush-feather-value">{brushFeather}</output>
         </label>
       </div>
 

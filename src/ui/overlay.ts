@@ -4,7 +4,7 @@
  * visible: dots bunch up where the point moves slowly), its control points, and the Flow Unit
  * patch of the selected trajectory. Pure drawing, no React.
  */
-import { rasterizeBrush } from '../motion/brush';
+import { LABEL_RIGID, LABEL_SHAPE, rasterizeBrush, rasterizeMotionLabels } from '../motion/brush';
 import { sampleTrajectory } from '../motion/trajectory';
 import type { BrushStroke, CanvasSize, Point, Project, Trajectory } from '../motion/types';
 import type { PointRef } from '../state/editor';
@@ -22,8 +22,11 @@ export interface OverlayState {
   px: number;
 }
 
-/** Painted (movable) pixels are tinted with this colour. */
+/** Painted (movable) pixels are tinted with this colour (fluid paint)... */
 const BRUSH_TINT: [number, number, number, number] = [168, 85, 247, 110];
+/** ...rigid paint with this one, shape-preserving paint with this one. */
+const RIGID_TINT: [number, number, number, number] = [255, 149, 0, 120];
+const SHAPE_TINT: [number, number, number, number] = [48, 176, 199, 120];
 
 /** Distance between arrowheads along a curve (CSS pixels). */
 const ARROW_SPACING = 70;
@@ -79,12 +82,12 @@ export function brushTint(strokes: readonly BrushStroke[], canvas: CanvasSize): 
   if (r.tint) return r.tint;
   const image = new ImageData(canvas.width, canvas.height);
   const d = image.data;
+  // Only projects that use motion modes pay for the labelled raster (not incremental).
+  const labels = strokes.some((b) => b.mode === 'paint' && b.motion !== undefined && b.motion !== 'fluid') ? rasterizeMotionLabels(strokes, canvas) : null;
   for (let i = 0; i < r.painted.length; i++) {
     if (!r.painted[i]) continue;
-    d[i * 4] = BRUSH_TINT[0];
-    d[i * 4 + 1] = BRUSH_TINT[1];
-    d[i * 4 + 2] = BRUSH_TINT[2];
-    d[i * 4 + 3] = BRUSH_TINT[3];
+    const l = labels ? labels[i] : 0;
+    d.set(l === LABEL_RIGID ? RIGID_TINT : l === LABEL_SHAPE ? SHAPE_TINT : BRUSH_TINT, i * 4);
   }
   r.tint = image;
   return image;

@@ -1,10 +1,12 @@
 /**
  * BrushTool: paint (may move) or erase with a round brush of the editor's radius. One stroke
  * per press: a history mark at press, live updates while dragging, one undo step at release,
- * Esc rolls the stroke back.
+ * Esc rolls the stroke back. Shift+click with the paint brush gives the painted patch under
+ * the pointer the current Paint motion (one undo step) instead of painting.
  *
  *   idle --down--> painting --move--> painting --up--> idle (commit) | --Esc--> idle (roll back)
  */
+import { strokesOfPatch } from '../../motion/brush';
 import { PROJECT_LIMITS, countPoints, simplifyToBudget } from '../../motion/project';
 import type { Point } from '../../motion/types';
 import { useEditorStore } from '../../state/editor';
@@ -43,6 +45,12 @@ export class BrushTool implements Tool {
   onPointerDown(e: CanvasPointer): void {
     if (this.state.name !== 'idle') this.cancel();
     const store = useProjectStore.getState();
+    if (e.shiftKey && this.mode === 'paint') {
+      const { project } = store;
+      const strokes = strokesOfPatch(project.brush, project.canvas, e.point.x, e.point.y);
+      if (strokes.length) store.setStrokeMotion(strokes, useEditorStore.getState().brushMotion);
+      return;
+    }
     const L = PROJECT_LIMITS;
     if (store.project.brush.length >= L.strokesMax || countPoints(store.project.brush) >= L.brushPointsTotalMax) {
       useEditorStore.getState().showMessage({
@@ -54,7 +62,10 @@ export class BrushTool implements Tool {
     }
     const p = quantize(e.point);
     store.mark();
-    store.addBrushStroke({ mode: this.mode, radius: useEditorStore.getState().brushRadius, points: [p] });
+    const ed = useEditorStore.getState();
+    // Fluid is the default a stroke without `motion` means; erase strokes have no mode.
+    const motion = this.mode === 'paint' && ed.brushMotion !== 'fluid' ? { motion: ed.brushMotion } : {};
+    store.addBrushStroke({ mode: this.mode, radius: ed.brushRadius, points: [p], ...motion });
     this.state = { name: 'painting', points: [p] };
   }
 

@@ -1,0 +1,49 @@
+/**
+ * Video-to-video operations the UI calls: load a source video, use its first frame as the
+ * restyled frame, remove it. Each reports failures as a message in the editor store and leaves
+ * the project exactly as it was (the video is stored and checked before the one edit).
+ */
+import { toMessage, loadImageFile } from './actions';
+import { useEditorStore } from './editor';
+import { useProjectStore } from './project';
+import { firstFramePng, importVideo } from './video';
+
+/** File types offered by the video picker (what mediabunny's demuxers read). */
+export const VIDEO_ACCEPT = 'video/mp4,video/webm,video/quicktime,video/x-matroska,.mp4,.m4v,.webm,.mov,.mkv';
+
+export function isVideoFile(f: File): boolean {
+  return f.type.startsWith('video/') || /\.(mp4|m4v|webm|mov|mkv)$/i.test(f.name);
+}
+
+/** Loads a source video (file picker or drop). Returns false (with a message) when refused. */
+export async function loadVideoFile(blob: Blob, name: string): Promise<boolean> {
+  const editor = useEditorStore.getState();
+  editor.showMessage({ kind: 'info', text: `Reading the video "${name}"…` });
+  try {
+    const ref = await importVideo(blob, name);
+    useProjectStore.getState().setVideo(ref);
+    editor.showMessage(null);
+    return true;
+  } catch (e) {
+    editor.showMessage(toMessage(e));
+    return false;
+  }
+}
+
+/** Makes the source video's first frame (at its start time) the picture that is animated. */
+export async function takeSourceFirstFrame(): Promise<boolean> {
+  const video = useProjectStore.getState().project.video;
+  if (!video) return false;
+  try {
+    const png = await firstFramePng(video);
+    return await loadImageFile(png, `${video.name.replace(/\.[^.]*$/, '')} first frame.png`);
+  } catch (e) {
+    useEditorStore.getState().showMessage(toMessage(e));
+    return false;
+  }
+}
+
+/** Back to image-to-video: the project forgets its source video (undoable). */
+export function removeVideo(): void {
+  useProjectStore.getState().setVideo(null);
+}
