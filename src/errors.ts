@@ -158,6 +158,14 @@ export class NothingToAnimateError extends AppError {
   }
 }
 
+/** The browser's storage for this site is full (or its quota would be exceeded): says what is kept and what to do. */
+export class StorageFullError extends AppError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super('storage', `${what} This browser's storage for this site is full. Export the video to keep it, or free space (clear this site's data in the browser settings, or remove model packs).`, options);
+    this.name = 'StorageFullError';
+  }
+}
+
 /** Codes whose message names internals (kernels, arguments, shapes): never shown to the user. */
 const INTERNAL_CODES: ReadonlySet<ErrorCode> = new Set(['kernel-input', 'internal']);
 

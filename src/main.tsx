@@ -5,6 +5,7 @@ import { initGpu } from './state/gpu';
 import { installDebugHook } from './state/debug';
 import { hydrateProject, startAutosave, useAutosaveStore } from './state/persist';
 import { useEditorStore } from './state/editor';
+import { useJobStore } from './state/job';
 
 initGpu();
 // Test hooks (window.__motionI2V, simulated device loss) exist in dev and test builds only: the
@@ -17,6 +18,9 @@ void hydrateProject().then(({ problem }) => {
     useEditorStore.getState().showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
   }
   startAutosave();
+  // The last video of this project, kept in this browser, is shown again.
+  const id = useAutosaveStore.getState().projectId;
+  if (id) void useJobStore.getState().restoreResult(id);
 });
 
 // Offline use: public/sw.js precaches the built app, samples and tiny model pack (production builds only).

@@ -45,7 +45,8 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
   // halves the work of each step on a software GPU.
   await page.getByTestId('inspect-motion').uncheck();
   await page.getByTestId('neural-guidance').fill('1');
-  await page.getByTestId('neural-seed').fill('1234');
+  await page.getByTestId('clip-seed').fill('1234');
+  await page.getByTestId('clip-seed').press('Enter');
   await page.getByTestId('neural-stride').fill('6');
   await page.getByTestId('neural-control-scale').fill('0.5');
   await expect(page.getByTestId('neural-frames-note')).toContainText('8-frame videos');
@@ -77,9 +78,9 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
   const s = (await project(page)).settings;
   expect({ seed: s.seed, steps: s.steps, guidance: s.guidance, motionStride: s.motionStride, controlScale: s.controlScale }).toEqual({ seed: 1234, steps: 2, guidance: 1, motionStride: 6, controlScale: 0.5 });
   await page.getByTestId('engine-neural').click();
-  await expect(page.getByTestId('neural-seed')).toHaveValue('1234');
-  await page.getByTestId('neural-new-seed').click();
-  await expect(page.getByTestId('neural-seed')).not.toHaveValue('1234');
+  await expect(page.getByTestId('clip-seed')).toHaveValue('1234');
+  await page.getByTestId('clip-new-seed').click();
+  await expect(page.getByTestId('clip-seed')).not.toHaveValue('1234');
 });
 
 test('Cancel during a denoising step ends as cancelled, without an error', async ({ page }) => {

@@ -223,7 +223,9 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
           this.ops.encodeFlowShift(encoder, chunkFlows, last, shifted);
           this.encodeChunk(encoder, input.image, planes, chunkFlows, forward, 0, scratch);
           this.encodeChunk(encoder, input.image, planes, shifted, backward, 0, scratch);
-          this.ops.encodeBlend(encoder, forward, backward, out, { frameOffset: start + offset, first: start + 1, period: n });
+          // The blend binds the whole tensor and checks it ends at this chunk: pass a view that does.
+          const view: GpuTensor = { buffer: out.buffer, shape: [start + offset + count, h, w], dtype: 'uint32' };
+          this.ops.encodeBlend(encoder, forward, backward, view, { frameOffset: start + offset, first: start + 1, period: n });
         } else {
           this.encodeChunk(encoder, input.image, planes, chunkFlows, out, start + offset, scratch);
         }

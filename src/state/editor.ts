@@ -7,6 +7,10 @@ import type { MotionMode } from '../motion/types';
 
 export type ToolName = 'trajectory' | 'brush' | 'erase' | 'crop';
 
+/** What the main area shows: the editor, the result, or both side by side. */
+export type MainView = 'editor' | 'result' | 'split';
+export const MAIN_VIEWS: readonly MainView[] = ['editor', 'split', 'result'];
+
 export interface PointRef {
   trajectoryId: string;
   index: number;
@@ -32,6 +36,9 @@ export interface EditorState {
   /** Brush cursor position (canvas pixels) for the outline; null when off-canvas. */
   cursor: { x: number; y: number } | null;
   message: EditorMessage | null;
+  view: MainView;
+  /** Whether the result player is playing (the player and the keyboard shortcut share it). */
+  playing: boolean;
   setTool(tool: ToolName): void;
   setBrushRadius(r: number): void;
   setBrushMotion(mode: MotionMode): void;
@@ -40,6 +47,8 @@ export interface EditorState {
   setHover(p: PointRef | null): void;
   setCursor(p: { x: number; y: number } | null): void;
   showMessage(m: EditorMessage | null): void;
+  setView(view: MainView): void;
+  setPlaying(playing: boolean | ((was: boolean) => boolean)): void;
 }
 
 export const BRUSH_RADIUS = { min: 2, max: 100, initial: 24 } as const;
@@ -54,6 +63,8 @@ export const useEditorStore = create<EditorState>()((set) => ({
   hoverPoint: null,
   cursor: null,
   message: null,
+  view: 'editor',
+  playing: true,
   setTool: (tool) => set({ tool, activeTrajectoryId: null }),
   setBrushRadius: (r) => set({ brushRadius: Math.min(BRUSH_RADIUS.max, Math.max(BRUSH_RADIUS.min, Math.round(r))) }),
   setBrushMotion: (mode) => set({ brushMotion: mode }),
@@ -62,4 +73,6 @@ export const useEditorStore = create<EditorState>()((set) => ({
   setHover: (p) => set({ hoverPoint: p }),
   setCursor: (p) => set({ cursor: p }),
   showMessage: (m) => set({ message: m }),
+  setView: (view) => set({ view }),
+  setPlaying: (p) => set((s) => ({ playing: typeof p === 'function' ? p(s.playing) : p })),
 }));

@@ -5,8 +5,9 @@
  * What was saved is kept here for the panel to show.
  */
 import { create } from 'zustand';
-import { encodeGif, encodePngFrames, encodePngZip, encodeVideo, type ExportCodec, type VideoQuality } from '../video';
-import { cancelJob, runJob } from './job';
+import { encodeGif, encodePngFrames, encodePngZip, encodeVideo, videoBaseName, type ExportCodec, type VideoQuality } from '../video';
+import { cancelJob, runJob, useJobStore, type JobResult } from './job';
+import { useProjectStore } from './project';
 
 export type ExportFormat = 'mp4' | 'webm' | 'gif' | 'png-zip' | 'png-files';
 
@@ -19,9 +20,32 @@ export interface ExportedFiles {
 export interface ExportState {
   /** The last export that finished, until a new one starts. */
   saved: ExportedFiles | null;
+  /** The chosen format and quality (the panel and the keyboard shortcut export the same). */
+  format: ExportFormat;
+  quality: VideoQuality;
 }
 
-export const useExportStore = create<ExportState>()(() => ({ saved: null }));
+export const useExportStore = create<ExportState>()(() => ({ saved: null, format: 'mp4', quality: 'very-high' }));
+
+/**
+ * The frames a file of `result` holds: all of them, except that a seamless loop drops its last
+ * frame, which equals frame 0 (a player looping the file would show frame 0 twice).
+ */
+export function framesToExport(result: Pick<JobResult, 'frames' | 'loop'>): readonly ImageBitmap[] {
+  return result.loop && result.frames.length > 2 ? result.frames.slice(0, -1) : result.frames;
+}
+
+/** Exports the current result with the chosen format and quality at the project's fps; false when there is no result. */
+export function exportResult(save: ExportRequest['save']): boolean {
+  const result = useJobStore.getState().result;
+  if (!result) return false;
+  const { format, quality } = useExportStore.getState();
+  const fps = useProjectStore.getState().project.settings.fps;
+  const frames = framesToExport(result);
+  const baseName = videoBaseName({ imageName: result.imageName, width: result.width, height: result.height, frames: frames.length, fps });
+  void exportFrames({ frames, format, quality, fps, baseName, save });
+  return true;
+}
 
 export interface ExportRequest {
   frames: readonly ImageBitmap[];

@@ -22,6 +22,7 @@ import type { GeneratedVideo, MotionPicture } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
+import { useAutosaveStore } from './persist';
 import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
 import type { Project } from '../motion/types';
@@ -30,6 +31,7 @@ import { openPack } from '../models/store';
 /** The authors' negative prompt, used when the project's is empty (the panel shows it as the placeholder). */
 export { DEFAULT_NEGATIVE_PROMPT } from '../pipeline/text';
 export { CLASSICAL } from '../pipeline/engine';
+import { keepResult, loadKeptResult } from './savedResult';
 
 export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
 export type JobStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -73,6 +75,10 @@ export interface JobResult extends GeneratedVideo {
   ms: number;
   /** Increments with every new result (lets views reset their playhead). */
   serial: number;
+  /** Made as a seamless loop (frame N equals frame 0). */
+  loop: boolean;
+  /** Shown again from this browser's storage after a reload. */
+  restored?: boolean;
 }
 
 export interface JobState {
@@ -113,6 +119,8 @@ export interface JobState {
   cancel(kind?: JobKind): void;
   /** Closes the result's frames and returns generate to 'idle' (not while running). */
   clearResult(): void;
+  /** Shows the result kept in this browser for `projectId`, if any and nothing newer is shown. */
+  restoreResult(projectId: string): Promise<void>;
 }
 
 export const useJobStore = create<JobState>()((set, get) => ({
@@ -143,9 +151,11 @@ export const useJobStore = create<JobState>()((set, get) => ({
       });
     }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
     if (!video) return;
-    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
+    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop: held.project.settings.loop };
     closeFrames(get().result);
     set({ result });
+    const projectId = useAutosaveStore.getState().projectId;
+    if (projectId) void keepResult(projectId, result);
   },
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
@@ -185,6 +195,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
       return;
     }
     const imageName = project.image.name;
+    const loop = project.settings.loop;
     // Video-to-video: the motion is tracked in the source video; the render engine stays the chosen one.
     const v2v = !!project.video;
     const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked', motionConfig: undefined } : get().engines;
@@ -220,9 +231,22 @@ export const useJobStore = create<JobState>()((set, get) => ({
       });
     }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
     if (!video) return;
-    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial };
+    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
     set({ result });
+    // Kept for the next visit (quota checked; a full storage is said in words, never thrown).
+    const projectId = useAutosaveStore.getState().projectId;
+    if (projectId) void keepResult(projectId, result);
+  },
+
+  restoreResult: async (projectId) => {
+    const kept = await loadKeptResult(projectId);
+    if (!kept) return;
+    if (get().result || get().jobs.generate.status === 'running') {
+      kept.frames.forEach((f) => f.close());
+      return;
+    }
+    set({ result: { ...kept, flows: undefined, serial: ++serial, restored: true } });
   },
 
   cancel: (kind = 'generate') => cancelJob(kind),

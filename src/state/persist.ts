@@ -13,6 +13,12 @@
  * The single autosave of earlier versions (`project:autosave`) reads as the project with id
  * "autosave", so nothing needs migrating.
  *
+ * The undo history is kept too (`history:<id>`, written with the project): the newest
+ * HISTORY_KEPT steps each way within a point budget, so a project with huge paths keeps fewer
+ * steps instead of slowing every save. On restore every stored step passes the same validator
+ * as the project; a history that does not (or whose photo is gone) is not restored, the project
+ * still is, and the record stays as it was. Photos that kept steps use count as used.
+ *
  * Restore never deletes: a project that fails to load stays stored as it was (the user can
  * download it), this tab continues on a fresh id, and images are deleted only when no stored
  * project refers to them, no tab holds them, and every stored project could be read.
@@ -20,13 +26,18 @@
 import { create } from 'zustand';
 import { get, getMany, keys, setMany } from 'idb-keyval';
 import { AppError } from '../errors';
-import { readProject } from '../motion/project';
+import { countPoints, readProject } from '../motion/project';
 import { emptyProject, type Project } from '../motion/types';
 import { appDb, deleteUnusedImages, getOriginalImage, holdImages, storedImageSize } from './image';
-import { useProjectStore, type ProjectState } from './project';
+import { HISTORY_LIMIT, useProjectStore, type ProjectState } from './project';
 
 const PROJECT_PREFIX = 'project:';
 const META_PREFIX = 'meta:';
+const HISTORY_PREFIX = 'history:';
+/** Undo (and redo) steps kept across a reload, each way. */
+export const HISTORY_KEPT = 50;
+/** Trajectory and brush points all kept steps may hold together. */
+export const HISTORY_POINT_BUDGET = 200_000;
 const SESSION_KEY = 'motion-i2v:project-id';
 const PROJECT_LOCK_PREFIX = 'motion-i2v-project:';
 /**
@@ -68,6 +79,42 @@ interface MetaRecord {
   imageId: string | null;
   /** Video-to-video source (stored beside the images); absent in older records. */
   videoId?: string | null;
+  /** Photos the kept undo steps use (they must stay stored). */
+  historyImageIds?: string[];
+}
+interface HistoryRecord {
+  savedAt: string;
+  past: unknown[];
+  future: unknown[];
+}
+
+function pointsOf(p: Project): number {
+  return countPoints(p.trajectories) + countPoints(p.brush) + 1;
+}
+
+/** The steps nearest the present, at most HISTORY_KEPT each way and HISTORY_POINT_BUDGET points in all. */
+export function boundHistory(past: readonly Project[], future: readonly Project[]): { past: Project[]; future: Project[] } {
+  let budget = HISTORY_POINT_BUDGET;
+  const keptPast: Project[] = [];
+  const keptFuture: Project[] = [];
+  let i = past.length - 1;
+  let j = 0;
+  // Alternate so a long redo list cannot starve undo (or the other way round).
+  while ((i >= 0 && keptPast.length < HISTORY_KEPT) || (j < future.length && keptFuture.length < HISTORY_KEPT)) {
+    let took = false;
+    if (i >= 0 && keptPast.length < HISTORY_KEPT && pointsOf(past[i]) <= budget) {
+      budget -= pointsOf(past[i]);
+      keptPast.push(past[i--]);
+      took = true;
+    }
+    if (j < future.length && keptFuture.length < HISTORY_KEPT && pointsOf(future[j]) <= budget) {
+      budget -= pointsOf(future[j]);
+      keptFuture.push(future[j++]);
+      took = true;
+    }
+    if (!took) break;
+  }
+  return { past: keptPast.reverse(), future: keptFuture };
 }
 
 function newProjectId(): string {
@@ -209,6 +256,7 @@ async function referencedImages(): Promise<Set<string> | null> {
     if (meta) {
       if (meta.imageId) out.add(meta.imageId);
       if (meta.videoId) out.add(meta.videoId);
+      for (const h of meta.historyImageIds ?? []) if (typeof h === 'string') out.add(h);
       continue;
     }
     const rec = await get<AutosaveRecord>(PROJECT_PREFIX + ids[i], appDb);
@@ -250,6 +298,44 @@ async function restoreRecord(record: AutosaveRecord): Promise<{ project: Project
     project = rest;
   }
   return { project, repairs };
+}
+
+/**
+ * The stored undo history of `id`, every step through the one validator and with its photo
+ * still stored; empty (and a reason) when it cannot be used. Reads only; deletes nothing.
+ */
+async function restoreHistory(id: string): Promise<{ past: Project[]; future: Project[]; problem: string | null }> {
+  const none = { past: [], future: [] };
+  let rec: HistoryRecord | undefined;
+  try {
+    rec = await get<HistoryRecord>(HISTORY_PREFIX + id, appDb);
+  } catch {
+    return { ...none, problem: 'its undo history could not be read' };
+  }
+  if (rec === undefined) return { ...none, problem: null };
+  if (!rec || !Array.isArray(rec.past) || !Array.isArray(rec.future) || rec.past.length > HISTORY_LIMIT || rec.future.length > HISTORY_LIMIT) {
+    return { ...none, problem: 'its undo history is damaged' };
+  }
+  try {
+    const past = rec.past.map((p) => readProject(p).project);
+    const future = rec.future.map((p) => readProject(p).project);
+    const sizes = new Map<string, boolean>();
+    for (const p of [...past, ...future]) {
+      if (!p.image || sizes.has(p.image.id)) continue;
+      const real = await storedImageSize(p.image.id);
+      sizes.set(p.image.id, !!real && real.width === p.image.width && real.height === p.image.height);
+    }
+    const usable = (p: Project) => !p.image || sizes.get(p.image.id) === true;
+    // A step whose photo is gone ends the history there (nothing beyond it is reachable honestly).
+    let from = past.length;
+    while (from > 0 && usable(past[from - 1])) from--;
+    let to = 0;
+    while (to < future.length && usable(future[to])) to++;
+    const cut = from > 0 || to < future.length;
+    return { past: past.slice(from), future: future.slice(0, to), problem: cut ? 'undo steps that used a photo no longer stored were left out' : null };
+  } catch (e) {
+    return { ...none, problem: `its undo history did not pass the checks (${e instanceof Error ? e.message : String(e)})` };
+  }
 }
 
 export interface HydrateResult {
@@ -298,9 +384,12 @@ export async function hydrateProject(): Promise<HydrateResult> {
       // Another tab is editing it: this tab continues on a copy.
       if (mine) adoptProjectId(chosen);
       else await switchToNewId();
-      holdImages(project.image ? [project.image.id] : []);
-      store.resetProject(project, { hydrated: true });
+      const history = await restoreHistory(chosen);
+      if (!stillWanted()) return { restored: false, problem: null };
+      holdImages([project, ...history.past, ...history.future].flatMap((p) => [p.image?.id, p.video?.id]).filter((x): x is string => !!x));
+      store.resetProject(project, { hydrated: true, past: history.past, future: history.future });
       restored = true;
+      if (history.problem) repairs.push(`the undo history was not restored in full (${history.problem})`);
       // The last edit before leaving was only in localStorage: put it in IndexedDB now.
       if (fromPending && mine) void saveNow();
       if (repairs.length) {
@@ -351,17 +440,21 @@ export function restoreProblemBlob(p: RestoreProblem): Blob {
 // ---- writing ----
 
 export async function saveNow(): Promise<void> {
-  const { project, gestureBase } = useProjectStore.getState();
+  const { project, gestureBase, past, future } = useProjectStore.getState();
   const id = useAutosaveStore.getState().projectId;
   if (!id || !ownsProject) return;
   const doc = gestureBase ?? project;
+  const history = boundHistory(past, future);
+  // Photos (and video-to-video sources, stored beside them) that kept steps use.
+  const historyImageIds = [...new Set([...history.past, ...history.future].flatMap((p) => [p.image?.id, p.video?.id]).filter((x): x is string => !!x && x !== doc.image?.id && x !== doc.video?.id))];
   useAutosaveStore.setState({ status: 'saving' });
   try {
     const savedAt = new Date().toISOString();
     await setMany(
       [
         [PROJECT_PREFIX + id, { savedAt, project: doc } satisfies AutosaveRecord],
-        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null, videoId: doc.video?.id ?? null } satisfies MetaRecord],
+        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null, videoId: doc.video?.id ?? null, historyImageIds } satisfies MetaRecord],
+        [HISTORY_PREFIX + id, { savedAt, ...history } satisfies HistoryRecord],
       ],
       appDb,
     );

@@ -61,8 +61,8 @@ export interface ProjectState {
 
   /** Loads a whole project (file open); undoable. */
   loadProject(project: Project): void;
-  /** Sets the document without history (hydration, tests). */
-  resetProject(project?: Project, options?: { hydrated?: boolean }): void;
+  /** Sets the document without history, or with a restored one (each step validated). */
+  resetProject(project?: Project, options?: { hydrated?: boolean; past?: Project[]; future?: Project[] }): void;
 
   setImage(image: ImageRef, crop: CropBox): void;
   setCanvas(canvas: CanvasSize, crop: CropBox | null): void;
@@ -176,10 +176,11 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
       get().edit(() => project);
     },
     resetProject(project = emptyProject(), options) {
+      const valid = (list: Project[]) => list.map((p) => normalizeProject(p).project);
       set({
         project: normalizeProject(project).project,
-        past: [],
-        future: [],
+        past: valid((options?.past ?? []).slice(-HISTORY_LIMIT)),
+        future: valid((options?.future ?? []).slice(0, HISTORY_LIMIT)),
         gestureBase: null,
         lastCoalesce: null,
         hydrated: options?.hydrated ?? get().hydrated,

@@ -1,16 +1,25 @@
 /**
- * The editor app: toolbar on top, the canvas in the middle, the trajectory list and the
- * Generate panel on the side. Shown only after the autosaved project is restored, so a reload
- * never flashes an empty editor (or autosaves one over the real project).
+ * The editor app: toolbar on top, the main area (editor, result, or both side by side) in the
+ * middle, the trajectory list and the Generate panel on the side. Shown only after the
+ * autosaved project is restored, so a reload never flashes an empty editor (or autosaves one
+ * over the real project). The window never scrolls: each pane fits or scrolls itself.
+ *
+ * Keyboard: G (or Ctrl+Enter) Generate, Esc cancels it, K or space play/pause, X export,
+ * V next view, F full screen, T/B/E/C tools, Ctrl+Z / Shift+Ctrl+Z / Ctrl+Y undo/redo.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { loadImageFile, openProject } from '../state/actions';
-import { useEditorStore, type ToolName } from '../state/editor';
+import { MAIN_VIEWS, useEditorStore, type MainView, type ToolName } from '../state/editor';
+import { exportResult } from '../state/export';
+import { isRunning, useJobStore } from '../state/job';
 import { restoreProblemBlob, startFresh, useAutosaveStore } from '../state/persist';
 import { useProjectStore } from '../state/project';
 import { GpuBanner, MessageBanner } from './Banners';
 import { EditorCanvas } from './EditorCanvas';
+import { download } from './download';
 import { EmptyState } from './EmptyState';
+import { toggleFullscreen } from './player/Player';
+import { ResultView } from './result/ResultView';
 import { GeneratePanel } from './generate/GeneratePanel';
 import { PackManager } from './packs/PackManager';
 import { Toolbar } from './Toolbar';
@@ -42,8 +51,14 @@ function isProjectFile(f: File): boolean {
 function useGlobalShortcuts() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (isTextField(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
+      // Ctrl/Cmd+Enter generates from anywhere, the prompt field included.
+      if (mod && e.key === 'Enter') {
+        e.preventDefault();
+        void useJobStore.getState().generate();
+        return;
+      }
+      if (isTextField(e.target)) return;
       const store = useProjectStore.getState();
       const editor = useEditorStore.getState();
       const tool = tools[editor.tool];
@@ -62,11 +77,42 @@ function useGlobalShortcuts() {
       }
       if (mod || e.altKey) return;
       if ((e.key === 'Enter' || e.key === ' ') && isActivatable(e.target)) return;
+      // Esc cancels a running Generate (and still cancels a drag in progress, below).
+      if (e.key === 'Escape' && isRunning('generate')) useJobStore.getState().cancel();
       if (tool.onKeyDown(e.key)) {
         e.preventDefault();
         return;
       }
-      const next = TOOL_KEYS[e.key.toLowerCase()];
+      if (e.shiftKey) return;
+      const key = e.key.toLowerCase();
+      if (key === 'g') {
+        e.preventDefault();
+        void useJobStore.getState().generate();
+        return;
+      }
+      if (key === 'k' || e.key === ' ') {
+        if (!useJobStore.getState().result) return;
+        e.preventDefault();
+        editor.setPlaying((p) => !p);
+        return;
+      }
+      if (key === 'x') {
+        if (exportResult(download)) e.preventDefault();
+        return;
+      }
+      if (key === 'v') {
+        e.preventDefault();
+        editor.setView(MAIN_VIEWS[(MAIN_VIEWS.indexOf(editor.view) + 1) % MAIN_VIEWS.length]);
+        return;
+      }
+      if (key === 'f') {
+        const player = document.querySelector<HTMLElement>('[data-testid="player"]');
+        if (!player) return;
+        e.preventDefault();
+        toggleFullscreen(player);
+        return;
+      }
+      const next = TOOL_KEYS[key];
       if (next) {
         tool.cancel();
         editor.setTool(next);
@@ -145,6 +191,62 @@ function RestoreProblemNotice() {
   );
 }
 
+const VIEW_LABELS: Record<MainView, string> = { editor: 'Editor', split: 'Side by side', result: 'Result' };
+
+/**
+ * The main area: the editor, the result, or both side by side. A new result never moves the
+ * editor: from the editor alone it switches to side by side.
+ */
+function MainArea({ hasImage }: { hasImage: boolean }) {
+  const view = useEditorStore((s) => s.view);
+  const serial = useJobStore((s) => s.result?.serial ?? 0);
+  const seen = useRef(serial);
+  useEffect(() => {
+    if (serial === seen.current) return;
+    seen.current = serial;
+    if (serial && useEditorStore.getState().view === 'editor') useEditorStore.getState().setView('split');
+  }, [serial]);
+  const editor = (
+    <div className="pane editor-pane" data-testid="editor-pane">
+      {hasImage ? (
+        <EditorCanvas />
+      ) : (
+        <EmptyState
+          // "choose a file" reuses the toolbar's file input.
+          onPick={() => (document.querySelector('[data-testid="image-input"]') as HTMLInputElement | null)?.click()}
+        />
+      )}
+    </div>
+  );
+  return (
+    <main className="canvas-area" data-view={view}>
+      <fieldset className="view-switch" aria-label="Main view (V)">
+        {MAIN_VIEWS.map((v) => (
+          <button
+            key={v}
+            type="button"
+            aria-pressed={view === v}
+            className={view === v ? 'active' : undefined}
+            data-testid={`view-${v}`}
+            title={`${VIEW_LABELS[v]} (V cycles the views)`}
+            onClick={() => useEditorStore.getState().setView(v)}
+          >
+            {VIEW_LABELS[v]}
+          </button>
+        ))}
+      </fieldset>
+      <div className="panes">
+        {view !== 'result' && editor}
+        {view !== 'editor' && (
+          <div className="pane result-pane" data-testid="result-pane">
+            <ResultView />
+          </div>
+        )}
+      </div>
+    </main>
+  );
+}
+
 export function App() {
   const hydrated = useProjectStore((s) => s.hydrated);
   const hasImage = useProjectStore((s) => s.project.image !== null);
@@ -185,16 +287,7 @@ export function App() {
       <RestoreProblemNotice />
       <MessageBanner />
       <div className="workspace">
-        <main className="canvas-area">
-          {hasImage ? (
-            <EditorCanvas />
-          ) : (
-            <EmptyState
-              // "choose a file" reuses the toolbar's file input.
-              onPick={() => (document.querySelector('[data-testid="image-input"]') as HTMLInputElement | null)?.click()}
-            />
-          )}
-        </main>
+        <MainArea hasImage={hasImage} />
         <aside className="side">
           <TrajectoryPanel />
           <VideoPanel />

@@ -106,8 +106,8 @@ export function EditorCanvas() {
   return (
     <div
       className="stage-wrap"
-      // At most 1.5x, and short enough that a portrait canvas fits the window with the toolbar.
-      style={{ maxWidth: `min(${canvas.width * 1.5}px, calc((100vh - 210px) * ${canvas.width / canvas.height}))` }}
+      // At most 1.5x, and short enough that the canvas and its hint fit the pane (a size container).
+      style={{ maxWidth: `min(${canvas.width * 1.5}px, calc((100cqh - 90px) * ${canvas.width / canvas.height}))` }}
     >
       <div
         className="stage"

@@ -7,10 +7,11 @@
  */
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cancelExport, exportFrames, useExportStore, type ExportFormat } from '../../state/export';
+import { cancelExport, exportFrames, framesToExport, useExportStore, type ExportFormat } from '../../state/export';
 import { useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { CODEC_PREFERENCE, codecLabel, firstEncodableCodec, videoBaseName, type ExportCodec, type VideoQuality } from '../../video';
+import { download } from '../download';
 
 export type { ExportFormat };
 
@@ -35,19 +36,8 @@ export interface ExportPanelProps {
   width: number;
   height: number;
   imageName: string;
-}
-
-function download(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The browser has taken its copy once the click is handled; free ours a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  /** A seamless loop: its last frame equals frame 0 and is left out of the files. */
+  loop?: boolean;
 }
 
 function formatBytes(n: number): string {
@@ -71,16 +61,18 @@ function useCodecs(width: number, height: number, fps: number): Partial<Record<'
   return codecs;
 }
 
-export function ExportPanel({ frames, width, height, imageName }: ExportPanelProps) {
+export function ExportPanel({ frames: allFrames, width, height, imageName, loop = false }: ExportPanelProps) {
   const fps = useProjectStore((s) => s.project.settings.fps);
-  const [format, setFormat] = useState<ExportFormat>('mp4');
-  const [quality, setQuality] = useState<VideoQuality>('very-high');
+  const { format, quality } = useExportStore(useShallow((s) => ({ format: s.format, quality: s.quality })));
+  const setFormat = (f: ExportFormat) => useExportStore.setState({ format: f });
+  const setQuality = (q: VideoQuality) => useExportStore.setState({ quality: q });
+  const frames = framesToExport({ frames: allFrames as ImageBitmap[], loop });
   const job = useJobStore(useShallow((s) => s.jobs.export));
   const saved = useExportStore((s) => s.saved);
   const codecs = useCodecs(width, height, fps);
 
   // A new video or unmounting cancels a running export.
-  useEffect(() => () => cancelExport(), [frames]);
+  useEffect(() => () => cancelExport(), [allFrames]);
 
   const baseName = videoBaseName({ imageName, width, height, frames: frames.length, fps });
   const isVideo = format === 'mp4' || format === 'webm';
@@ -123,6 +115,11 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
           This browser has no H.264 encoder, so the MP4 uses {CODEC_NAMES[codecs.mp4]}; some older players cannot open it.
         </p>
       )}
+      {loop && allFrames.length > frames.length && (
+        <p className="hint" data-testid="export-loop-hint">
+          Seamless loop: the last frame equals the first, so files hold {frames.length} frames and loop without repeating one.
+        </p>
+      )}
       {format === 'gif' && (
         <p className="hint" data-testid="export-gif-hint">
           A GIF loops everywhere but holds 256 colours (gradients are dithered) and is several times bigger than the MP4.
@@ -134,7 +131,7 @@ export function ExportPanel({ frames, width, height, imageName }: ExportPanelPro
             Cancel export
           </button>
         ) : (
-          <button type="button" data-testid="export-button" onClick={() => void run()} disabled={frames.length === 0 || noEncoder}>
+          <button type="button" data-testid="export-button" onClick={() => void run()} disabled={frames.length === 0 || noEncoder} aria-keyshortcuts="X" title="Export (X)">
             Export {frames.length} frames at {fps} fps
           </button>
         )}

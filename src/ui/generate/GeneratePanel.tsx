@@ -1,16 +1,15 @@
 /**
- * Generate panel: engine choice, Generate / Cancel with a progress bar that names the stage,
- * errors in words, then the player and the export controls for the result.
- * The prompt field belongs to the editor; the live preview to the engine's UI.
+ * Generate panel: prompt, engine choice, clip settings, Generate / Cancel with a progress bar
+ * that names the stage, errors in words, and the live preview. The result itself (player,
+ * export) is shown in the main area (ui/result/ResultView).
  */
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useGpuStore } from '../../state/gpu';
 import { stageLabel, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
-import { ExportPanel } from '../export/ExportPanel';
-import { Player } from '../player/Player';
 import { LivePreview } from '../preview/LivePreview';
+import { ClipSettings } from './ClipSettings';
 import { MotionInspector } from './MotionInspector';
 import { EngineChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
@@ -73,15 +72,16 @@ export function GeneratePanel() {
         />
       </label>
       <EngineChoice disabled={running} />
+      <ClipSettings disabled={running} />
       {job.neural && <NeuralSettings />}
 
       <div className="generate-row">
         {running ? (
-          <button type="button" data-testid="cancel-button" onClick={() => cancel()}>
+          <button type="button" data-testid="cancel-button" onClick={() => cancel()} title="Cancel (Esc)">
             Cancel
           </button>
         ) : (
-          <button type="button" className="primary" data-testid="generate-button" disabled={!hasImage} onClick={() => void generate()}>
+          <button type="button" className="primary" data-testid="generate-button" disabled={!hasImage} onClick={() => void generate()} title="Generate (G, or Ctrl+Enter)" aria-keyshortcuts="G Control+Enter">
             {job.predictFirst ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
           </button>
         )}
@@ -109,12 +109,6 @@ export function GeneratePanel() {
 
       <LivePreviewSection running={running} />
 
-      {job.result && (
-        <>
-          <Player frames={job.result.frames} width={job.result.width} height={job.result.height} serial={job.result.serial} />
-          <ExportPanel frames={job.result.frames} width={job.result.width} height={job.result.height} imageName={job.result.imageName} />
-        </>
-      )}
     </section>
   );
 }

@@ -2,7 +2,7 @@
  * The engine of each stage and the neural settings. Neural is offered only when a pack is
  * installed (the user picks which one if several); the bundled test pack says plainly that its
  * weights are random. A pack makes a fixed number of frames, so a job with a neural stage runs
- * at the pack's count (jobProject in state/job.ts) and this panel says so. Seed, steps, guidance,
+ * at the pack's count (jobProject in state/job.ts) and this panel says so. Steps, guidance,
  * motion strength, ControlNet scale and negative prompt are project settings: saved, undoable,
  * validated.
  */
@@ -142,12 +142,6 @@ export function NeuralSettings() {
           This pack makes {packFrames}-frame videos, so the video will have {packFrames} frames (your Frames setting, {s.frames}, is kept for Classical).
         </p>
       )}
-      <div className="neural-row">
-        <NumberField label="Seed" testId="neural-seed" value={s.seed} min={0} max={2 ** 32 - 1} step={1} integer onChange={(seed) => set({ seed }, 'seed')} />
-        <button type="button" data-testid="neural-new-seed" onClick={() => set({ seed: Math.floor(Math.random() * 2 ** 32) }, 'new-seed')}>
-          New seed
-        </button>
-      </div>
       <NumberField label="Steps" testId="neural-steps" value={s.steps} min={1} max={1000} step={1} integer onChange={(steps) => set({ steps }, 'steps')} />
       <NumberField label="Guidance" testId="neural-guidance" value={s.guidance} min={0} max={100} step={0.5} onChange={(guidance) => set({ guidance }, 'guidance')} />
       {motionNeural && (

@@ -3,10 +3,14 @@
  * scrubbing, frame stepping and a comparison with the still image (frame 0): a split view whose
  * divider the user drags, left = still, right = video.
  *
- * The canvas is at the video's own resolution and is only scaled by CSS, so what it holds IS
- * frame k (tests read it back and compare it with the exported file).
+ * The canvas is at the video's own resolution and is only scaled by CSS (as large as its box
+ * allows, aspect kept), so what it holds IS frame k (tests read it back and compare it with the
+ * exported file). Play/pause state lives in the editor store, so the keyboard shortcut (K or
+ * space, anywhere on the page) and the button agree. A seamless loop plays frames 0..N-1 (frame
+ * N equals frame 0); stepping still reaches frame N.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEditorStore } from '../../state/editor';
 import { useProjectStore } from '../../state/project';
 import { MAX_PLAYER_FPS, PLAYER_FPS_CHOICES } from './fps';
 
@@ -16,6 +20,8 @@ export interface PlayerProps {
   height: number;
   /** Changes when a new video replaces the old one: the playhead goes back to frame 0 and plays. */
   serial?: number;
+  /** A seamless loop: playback wraps after frame N-1, since frame N equals frame 0. */
+  loop?: boolean;
 }
 
 /** A 24x24 filled glyph (fonts without media symbols would show boxes). */
@@ -27,42 +33,43 @@ function Icon({ d }: { d: string }) {
   );
 }
 
-/** Scrolls the nearest scrolling ancestor (the side panel) so `el` is visible, without scrolling the page when a panel can do it. */
-function scrollIntoPanel(el: HTMLElement | null): void {
-  for (let p = el?.parentElement; el && p && p !== document.body; p = p.parentElement) {
-    const overflow = getComputedStyle(p).overflowY;
-    if ((overflow === 'auto' || overflow === 'scroll') && p.scrollHeight > p.clientHeight) {
-      const top = el.getBoundingClientRect().top - p.getBoundingClientRect().top + p.scrollTop;
-      p.scrollTo({ top: Math.max(0, top - 8), behavior: 'smooth' });
-      return;
-    }
-  }
-  // No scrolling panel (the page itself scrolls): bring it into view the ordinary way.
-  el?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+/** Fullscreen of the player's own box (the canvas grows to the screen). */
+export function toggleFullscreen(el: HTMLElement | null): void {
+  if (!el) return;
+  if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+  else void el.requestFullscreen?.().catch(() => undefined);
 }
 
-export function Player({ frames, width, height, serial }: PlayerProps) {
+export function Player({ frames, width, height, serial, loop = false }: PlayerProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [frame, setFrame] = useState(0);
-  const [playing, setPlaying] = useState(true);
+  const playing = useEditorStore((s) => s.playing);
+  const setPlaying = useEditorStore((s) => s.setPlaying);
+  const [fullscreen, setFullscreen] = useState(false);
   const [compare, setCompare] = useState(false);
   const [split, setSplit] = useState(0.5);
   const fps = useProjectStore((s) => s.project.settings.fps);
   const setSettings = useProjectStore((s) => s.setSettings);
   const count = frames.length;
   const last = Math.max(0, count - 1);
+  const cycle = loop && count > 2 ? count - 1 : count;
 
   const rootRef = useRef<HTMLDivElement>(null);
-  // A new video: back to frame 0, play, and bring the player into view (the side panel scrolls).
+  // A new video: back to frame 0 and play. Nothing scrolls: the player has its own place.
   useEffect(() => {
     setFrame(0);
     setPlaying(true);
-    scrollIntoPanel(rootRef.current);
-  }, [serial]);
+  }, [serial, setPlaying]);
+
+  useEffect(() => {
+    const onChange = () => setFullscreen(document.fullscreenElement === rootRef.current);
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, []);
 
   // Loop: advance on a clock, not per animation frame, so the rate is the fps whatever the display does.
   useEffect(() => {
-    if (!playing || count < 2) return;
+    if (!playing || cycle < 2) return;
     const periodMs = 1000 / Math.min(MAX_PLAYER_FPS, Math.max(1, fps));
     let start = -1;
     let startFrame = -1;
@@ -74,13 +81,13 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
       const advanced = Math.max(0, Math.floor((now - start) / periodMs));
       setFrame((f) => {
         if (startFrame < 0) startFrame = f;
-        return (startFrame + advanced) % count;
+        return (startFrame + advanced) % cycle;
       });
       raf = requestAnimationFrame(tick);
     };
     raf = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(raf);
-  }, [playing, fps, count]);
+  }, [playing, fps, cycle]);
 
   // Draw the current frame (and the still's left part when comparing).
   useEffect(() => {
@@ -111,7 +118,7 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
       setPlaying(false);
       setFrame((f) => (((f + d) % count) + count) % count);
     },
-    [count],
+    [count, setPlaying],
   );
 
   const onKeyDown = (e: React.KeyboardEvent) => {
@@ -123,6 +130,10 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
       e.preventDefault();
       e.stopPropagation();
       setPlaying((p) => !p);
+    } else if (e.key === 'f') {
+      e.preventDefault();
+      e.stopPropagation();
+      toggleFullscreen(rootRef.current);
     }
   };
 
@@ -134,17 +145,21 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
   };
 
   return (
-    <div ref={rootRef} className="player" data-testid="player" tabIndex={0} onKeyDown={onKeyDown} aria-label="Video player">
-      <canvas
-        ref={canvasRef}
-        className="player-canvas"
-        data-testid="player-canvas"
-        width={width}
-        height={height}
-        style={{ aspectRatio: `${width} / ${height}` }}
-        onPointerDown={dragSplit}
-        onPointerMove={dragSplit}
-      />
+    <div ref={rootRef} className="player" data-testid="player" tabIndex={0} onKeyDown={onKeyDown} aria-label="Video player" data-fullscreen={fullscreen || undefined}>
+      <div className="player-stage">
+        <canvas
+          ref={canvasRef}
+          className="player-canvas"
+          data-testid="player-canvas"
+          width={width}
+          height={height}
+          // As large as the nearest size container allows (the result pane less its controls, or the
+          // screen in full screen), aspect kept.
+          style={{ aspectRatio: `${width} / ${height}`, width: `min(100cqw, (100cqh - var(--player-reserve, 0px)) * ${width / height})` }}
+          onPointerDown={dragSplit}
+          onPointerMove={dragSplit}
+        />
+      </div>
       <div className="player-controls">
         <button type="button" data-testid="player-prev" onClick={() => step(-1)} title="Previous frame (←)" aria-label="Previous frame">
           <Icon d="M6 5h2v14H6zM20 5v14L9 12z" />
@@ -153,7 +168,8 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
           type="button"
           data-testid="player-play"
           onClick={() => setPlaying((p) => !p)}
-          title={playing ? 'Pause (space)' : 'Play (space)'}
+          title={playing ? 'Pause (K or space)' : 'Play (K or space)'}
+          aria-keyshortcuts="K Space"
           aria-label={playing ? 'Pause' : 'Play'}
           data-playing={playing}
         >
@@ -179,6 +195,16 @@ export function Player({ frames, width, height, serial }: PlayerProps) {
         <output className="player-frame" data-testid="player-frame">
           {Math.min(frame, last) + 1}/{count}
         </output>
+        <button
+          type="button"
+          data-testid="player-fullscreen"
+          onClick={() => toggleFullscreen(rootRef.current)}
+          title={fullscreen ? 'Leave full screen (F or Esc)' : 'Full screen (F)'}
+          aria-label={fullscreen ? 'Leave full screen' : 'Full screen'}
+          aria-keyshortcuts="F"
+        >
+          <Icon d={fullscreen ? 'M9 4v5H4v2h7V4zm6 0v7h7V9h-5V4zM4 13v2h5v5h2v-7zm9 0v7h2v-5h5v-2z' : 'M4 4v6h2V6h4V4zm10 0v2h4v4h2V4zM4 14v6h6v-2H6v-4zm14 0v4h-4v2h6v-6z'} />
+        </button>
       </div>
       <div className="player-controls">
         <label>

@@ -74,22 +74,23 @@ export function LivePreview() {
   const { setFrame, setShowFlow } = usePreviewStore.getState();
   return (
     <section aria-label="Live preview" data-testid="live-preview" className="live-preview">
-      <div style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
+      <div className="live-preview-controls">
         <label>
           Frame{' '}
           <input type="range" min={0} max={frames - 1} value={shown} onChange={(e) => setFrame(Number(e.target.value))} aria-label="Preview frame" />{' '}
           {shown}/{frames - 1}
         </label>
         <label>
-          <input type="checkbox" checked={view.showFlow} onChange={(e) => setShowFlow(e.target.checked)} /> Motion field
+          <input type="checkbox" data-testid="preview-show-flow" checked={view.showFlow} onChange={(e) => setShowFlow(e.target.checked)} /> Motion field
         </label>
         {view.ms !== null && <span data-testid="preview-ms">{view.ms.toFixed(0)} ms</span>}
       </div>
-      <div style={{ display: 'flex', gap: 8 }}>
-        <canvas ref={frameCanvas} data-testid="preview-frame" style={{ maxWidth: '100%' }} />
-        {view.showFlow && <canvas ref={flowCanvas} data-testid="preview-flow" style={{ maxWidth: '100%' }} />}
+      {/* Stacked, each as wide as the panel: side by side they overflowed it (off screen). */}
+      <div className="live-preview-views">
+        <canvas ref={frameCanvas} data-testid="preview-frame" />
+        {view.showFlow && <canvas ref={flowCanvas} data-testid="preview-flow" />}
       </div>
-      <div role="list" aria-label="Frames" style={{ display: 'flex', gap: 2, overflowX: 'auto' }}>
+      <div role="list" aria-label="Frames" className="live-preview-strip">
         {view.strip.map((b, i) => (
           <StripThumb key={i} bitmap={b} selected={i === shown} onSelect={() => setFrame(i)} index={i} />
         ))}
