@@ -91,7 +91,7 @@ export function GeneratePanel() {
       {(running || job.status === 'done') && (
         <div className="job-progress" data-testid="job-progress" data-status={job.status} data-progress={job.progress.toFixed(3)}>
           <progress max={1} value={job.progress} aria-label="Generation progress" />
-          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
+          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.ms ?? 0) / 1000).toFixed(1)} s`}</span>
         </div>
       )}
       {job.status === 'cancelled' && (

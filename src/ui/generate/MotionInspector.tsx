@@ -10,6 +10,17 @@ import { useShallow } from 'zustand/react/shallow';
 import { useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 
+/** 1, or the factor that brings frame `frame`'s longest arrow down to `longest` canvas pixels. */
+export function arrowScale(arrows: Float32Array, frame: number, gw: number, gh: number, longest: number): number {
+  let max = 0;
+  for (let i = 0; i < gw * gh; i++) {
+    const k = (frame * gw * gh + i) * 2;
+    const m = Math.hypot(arrows[k], arrows[k + 1]);
+    if (Number.isFinite(m)) max = Math.max(max, m);
+  }
+  return max > longest ? longest / max : 1;
+}
+
 /** Draws one flow's colours and arrows on `canvas` (CSS size fixed by the caller). */
 function draw(canvas: HTMLCanvasElement, colour: ImageBitmap, arrows: Float32Array, frame: number, gw: number, gh: number, w: number, h: number): void {
   const g = canvas.getContext('2d');
@@ -18,8 +29,10 @@ function draw(canvas: HTMLCanvasElement, colour: ImageBitmap, arrows: Float32Arr
   g.drawImage(colour, 0, 0, canvas.width, canvas.height);
   const sx = canvas.width / w;
   const sy = canvas.height / h;
-  // At most about 24 arrows across, so they stay readable.
+  // At most about 24 arrows across, so they stay readable; arrows longer than two grid steps
+  // are scaled down together (the caller says by how much), so wild motion stays legible.
   const step = Math.max(1, Math.ceil(gw / 24));
+  const scale = arrowScale(arrows, frame, gw, gh, (2 * step * w) / gw);
   g.lineCap = 'round';
   for (let y = 0; y < gh; y += step) {
     for (let x = 0; x < gw; x += step) {
@@ -29,8 +42,8 @@ function draw(canvas: HTMLCanvasElement, colour: ImageBitmap, arrows: Float32Arr
       if (!Number.isFinite(dx) || !Number.isFinite(dy) || Math.hypot(dx, dy) < 0.5) continue;
       const x0 = ((x + 0.5) * w * sx) / gw;
       const y0 = ((y + 0.5) * h * sy) / gh;
-      const x1 = x0 + dx * sx;
-      const y1 = y0 + dy * sy;
+      const x1 = x0 + dx * scale * sx;
+      const y1 = y0 + dy * scale * sy;
       const a = Math.atan2(y1 - y0, x1 - x0);
       const head = Math.min(6, Math.hypot(x1 - x0, y1 - y0) / 2);
       for (const [style, width] of [['rgba(0,0,0,0.6)', 3], ['#fff', 1.5]] as const) {
@@ -60,6 +73,7 @@ export function MotionInspector() {
     draw(canvas.current, motion.colours[shown], motion.arrows, shown, motion.gridWidth, motion.gridHeight, motion.width, motion.height);
   }, [motion, shown]);
   if (!motion) return null;
+  const scale = arrowScale(motion.arrows, shown, motion.gridWidth, motion.gridHeight, (2 * Math.max(1, Math.ceil(motion.gridWidth / 24)) * motion.width) / motion.gridWidth);
   const cssWidth = Math.min(motion.width, 480);
   const cssHeight = Math.round((motion.height * cssWidth) / motion.width);
   const newSeed = () => {
@@ -86,6 +100,11 @@ export function MotionInspector() {
         <output data-testid="motion-frame-label">
           {shown + 1} / {count}
         </output>
+        {scale < 1 && (
+          <span className="hint-inline" data-testid="motion-arrow-scale">
+            arrows at 1:{Math.round(1 / scale)}
+          </span>
+        )}
       </label>
       <label className="motion-blend" title="Mix in the classical engine's motion of the same drawing">
         Blend with classical motion{' '}
