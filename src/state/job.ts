@@ -233,7 +233,9 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
-    set({ result });
+    // A whole job replaces what a motion check showed: that prediction is no longer the result's.
+    closeMotion(get().motion);
+    set({ result, motion: null });
     // Kept for the next visit (quota checked; a full storage is said in words, never thrown).
     const projectId = useAutosaveStore.getState().projectId;
     if (projectId) void keepResult(projectId, result);
