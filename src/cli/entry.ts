@@ -15,7 +15,7 @@ import { normalizeProject } from '../motion/project';
 import { emptyProject, type Project } from '../motion/types';
 import { ClassicalEngine, uploadImage } from '../pipeline/classical';
 import type { EngineChoice } from '../pipeline/engine';
-import { MOTION_ENGINES, RENDER_ENGINES } from '../pipeline/registry';
+import { installPack, urlSource } from '../models/loader';
 import { exportFrames, useExportStore, type ExportFormat } from '../state/export';
 import { getEngineClient } from '../state/gpu';
 import { blobToDataUrl } from '../state/image';
@@ -97,22 +97,29 @@ function jobFailure(job: JobInfo, what: string): CliError {
   return new CliError(job.code ?? 'internal', job.error ?? `The ${what} failed.`);
 }
 
-/** The engines a render asks for, refused in words when this build lacks them. */
-function engineChoice(request: RenderRequest): EngineChoice {
+/**
+ * The engines a render asks for. Neural: the pack at --pack (a folder the CLI serves, or a URL)
+ * is installed into this profile's OPFS like the page's Model packs panel does (verified file by
+ * file), then both stages use it, straight to the video (no motion check: nobody is looking).
+ */
+async function engineChoice(request: RenderRequest): Promise<EngineChoice> {
   if (request.engine === 'classical') return { motion: 'classical', render: 'classical' };
-  if (!MOTION_ENGINES.neural || !RENDER_ENGINES.neural) {
-    throw new CliError('not-available', 'The neural engine is not available in this version yet; use --engine classical.');
-  }
   if (!request.packUrl) throw new CliError('usage', 'The neural engine needs a model pack: pass --pack DIR or --pack URL.');
-  const config = { pack: request.packUrl };
-  return { motion: 'neural', render: 'neural', motionConfig: config, renderConfig: config };
+  progress('pack', 0);
+  const shaderF16 = (await getEngineClient().gpuInfo()).features.shaderF16;
+  const record = await installPack(urlSource(request.packUrl), { shaderF16, onProgress: (e) => e.type === 'progress' && progress('pack', e.totalBytes ? e.loadedBytes / e.totalBytes : 0) });
+  const jobs = useJobStore.getState();
+  jobs.setInspectMotion(false);
+  await jobs.chooseNeural(record.id, 'motion');
+  await jobs.chooseNeural(record.id, 'render');
+  return useJobStore.getState().engines;
 }
 
 const EXPORT_FORMAT: Record<CliFormat, ExportFormat> = { mp4: 'mp4', webm: 'webm', gif: 'gif', png: 'png-files', 'png-zip': 'png-zip' };
 
 async function render(request: RenderRequest): Promise<RenderValue> {
   const started = performance.now();
-  const engines = engineChoice(request);
+  const engines = await engineChoice(request);
   progress('read', 0);
   const file = await fetchInput(request.project);
   const read = await readProjectFile(file, request.project.name);
@@ -301,8 +308,8 @@ async function capabilities(): Promise<Capabilities> {
   }
   return {
     apiVersion: CLI_API_VERSION,
-    motion: Object.keys(MOTION_ENGINES),
-    render: Object.keys(RENDER_ENGINES),
+    motion: ['classical', 'neural'],
+    render: ['classical', 'neural'],
     tracker: Object.keys(trackerModules).length > 0,
     gpu,
   };

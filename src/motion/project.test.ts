@@ -14,7 +14,7 @@ function fullProject(): Project {
       { id: 'b', points: [{ x: 100, y: 100 }], color: '#34c759', timing: { mode: 'ease-in-out', startFrame: 2, endFrame: 9 } },
     ],
     brush: [{ mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] }, { mode: 'erase', radius: 3.5, points: [{ x: 5, y: 5 }, { x: 9, y: 9 }] }],
-    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, loop: false, brushFeather: 0 },
+    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, motionStride: 6, controlScale: 0.5, loop: false, brushFeather: 0 },
   };
 }
 
@@ -95,6 +95,20 @@ describe('parseProject', () => {
     const e = parseError(broken((d) => (d.version = PROJECT_VERSION + 1)));
     expect(e.code).toBe('project-version');
     expect(e.message).toMatch(/made by a newer version/);
+  });
+
+  it('gives a project saved before the neural settings the reference stride and ControlNet scale', () => {
+    const p = parseProject(broken((d) => {
+      delete d.settings.motionStride;
+      delete d.settings.controlScale;
+    }));
+    expect(p.settings.motionStride).toBe(8);
+    expect(p.settings.controlScale).toBe(1);
+  });
+
+  it('rejects a motion strength or ControlNet scale out of range, naming the field', () => {
+    expect(parseError(broken((d) => (d.settings.motionStride = 0))).message).toMatch(/settings\.motionStride/);
+    expect(parseError(broken((d) => (d.settings.controlScale = 'x'))).message).toMatch(/settings\.controlScale/);
   });
 
   it('accepts timing frames past the frame count (the sampler clamps them)', () => {

@@ -12,7 +12,7 @@
  * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
-import { MOTION_MODES, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type MotionMode, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
+import { DEFAULT_SETTINGS, MOTION_MODES, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type MotionMode, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
 
 export const PROJECT_VERSION = 1;
 
@@ -28,6 +28,8 @@ export const PROJECT_LIMITS = {
   fpsMax: 120,
   stepsMax: 1000,
   guidanceMax: 100,
+  motionStrideMax: 64,
+  controlScaleMax: 4,
   promptMaxChars: 10000,
   /** Files with more than these are refused outright (they cannot be repaired sensibly). */
   maxTrajectories: 256,
@@ -202,6 +204,9 @@ function settings(v: unknown): ProjectSettings {
     seed: num(o.seed, 'settings.seed', 0, 2 ** 32 - 1, true),
     steps: num(o.steps, 'settings.steps', 1, L.stepsMax, true),
     guidance: num(o.guidance, 'settings.guidance', 0, L.guidanceMax),
+    // Added after version 1 was first saved: a project without them gets the reference's values.
+    motionStride: o.motionStride === undefined ? DEFAULT_SETTINGS.motionStride : num(o.motionStride, 'settings.motionStride', 1, L.motionStrideMax, true),
+    controlScale: o.controlScale === undefined ? DEFAULT_SETTINGS.controlScale : num(o.controlScale, 'settings.controlScale', 0, L.controlScaleMax),
     loop: bool(o.loop, 'settings.loop'),
     // Absent in projects from before the brush edge existed: the mask as painted.
     brushFeather: o.brushFeather === undefined ? 0 : num(o.brushFeather, 'settings.brushFeather', 0, L.brushFeatherMax),
@@ -454,6 +459,8 @@ export function normalizeProject(p: Project): Normalized {
     ['seed', 0, 2 ** 32 - 1, true],
     ['steps', 1, L.stepsMax, true],
     ['guidance', 0, L.guidanceMax, false],
+    ['motionStride', 1, L.motionStrideMax, true],
+    ['controlScale', 0, L.controlScaleMax, false],
     ['brushFeather', 0, L.brushFeatherMax, false],
   ];
   let settings = s;

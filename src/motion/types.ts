@@ -79,6 +79,10 @@ export interface ProjectSettings {
   seed: number;
   steps: number;
   guidance: number;
+  /** Neural motion strength: the frame-stride condition of frame i is motionStride * i (reference: 8). */
+  motionStride: number;
+  /** Neural: scale of the trajectory ControlNet's residuals (reference: 1). */
+  controlScale: number;
   loop: boolean;
   /**
    * Radius (canvas pixels) of the guided filter that snaps the painted brush mask to image
@@ -148,6 +152,8 @@ export const DEFAULT_SETTINGS: ProjectSettings = {
   seed: 42,
   steps: 25,
   guidance: 7,
+  motionStride: 8,
+  controlScale: 1,
   loop: false,
   brushFeather: 0,
 };

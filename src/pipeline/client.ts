@@ -10,9 +10,25 @@
 import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, type ErrorCode } from '../errors';
 import type { Project } from '../motion/types';
 import { CLASSICAL, type EngineChoice, type EngineProgress } from './engine';
-import type { FromWorker, GpuInfo, ImagePayload, PreviewPayload, SourceFramesPayload, ToWorker } from './protocol';
+import type { FromWorker, GpuInfo, ImagePayload, MotionPayload, PreviewPayload, SourceFramesPayload, ToWorker } from './protocol';
 
 export type { GpuInfo } from './protocol';
+
+/** A predicted motion, held by the worker until rendered or replaced; what the inspector shows. */
+export interface MotionPicture {
+  /** Pass to renderMotion. */
+  motionId: number;
+  engines: EngineChoice;
+  width: number;
+  height: number;
+  count: number;
+  /** Flow i+1 as the Middlebury colour wheel. The receiver closes them when done. */
+  colours: ImageBitmap[];
+  /** [count, gridHeight, gridWidth, 2] mean flow per grid cell, canvas pixels. */
+  arrows: Float32Array;
+  gridWidth: number;
+  gridHeight: number;
+}
 
 export interface GeneratedVideo {
   engines: EngineChoice;
@@ -154,6 +170,28 @@ export class EngineClient {
     };
   }
 
+  /** The motion stage alone: the worker keeps the flows; pictures of them come back. */
+  async predictMotion(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<MotionPicture> {
+    const engines = options.engines ?? CLASSICAL;
+    const r = await this.request<MotionPayload>(
+      (id) => ({ type: 'motion', id, engines, project, image: this.imagePayload(image), source: options.source ? this.sourcePayload(options.source) : undefined }),
+      options.signal,
+      options.onProgress,
+    );
+    return { motionId: r.motionId, engines, width: r.width, height: r.height, count: r.count, colours: r.colours, arrows: new Float32Array(r.arrows), gridWidth: r.gridWidth, gridHeight: r.gridHeight };
+  }
+
+  /** Renders a motion predictMotion returned, blended with the classical motion by `blend` (0..1). */
+  async renderMotion(project: Project, image: ImageData, motionId: number, blend: number, options: GenerateOptions = {}): Promise<GeneratedVideo> {
+    const engines = options.engines ?? CLASSICAL;
+    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[] }>(
+      (id) => ({ type: 'render-held', id, engines, project, image: this.imagePayload(image), motionId, blend }),
+      options.signal,
+      options.onProgress,
+    );
+    return { engines, width: payload.width, height: payload.height, fps: project.settings.fps, frames: payload.frames };
+  }
+
   /** One warped frame for the live preview. */
   async preview(project: Project, image: ImageData, options: PreviewOptions): Promise<ImageBitmap> {
     const r = await this.previewDetail(project, image, options);
@@ -246,7 +284,7 @@ export class EngineClient {
       });
       const message = make(id);
       const transfer: Transferable[] = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
-      if ((message.type === 'generate' || message.type === 'preview') && message.source?.pixels) transfer.push(message.source.pixels);
+      if ((message.type === 'generate' || message.type === 'preview' || message.type === 'motion' || message.type === 'render-held') && message.source?.pixels) transfer.push(message.source.pixels);
       try {
         this.worker.postMessage(message, transfer);
       } catch (e) {
@@ -276,6 +314,7 @@ export class EngineClient {
     if (!p) {
       // Late answer to a cancelled request: free what it carried.
       if (msg.type === 'generated') [...msg.result.frames, ...(msg.result.flowColours ?? [])].forEach((f) => f.close());
+      if (msg.type === 'motion-ready') msg.result.colours.forEach((f) => f.close());
       if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip, ...(msg.result.flowColour ? [msg.result.flowColour] : [])].forEach((f) => f.close());
       return;
     }

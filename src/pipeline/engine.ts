@@ -52,6 +52,9 @@ export interface EngineProgress {
   stage: EngineStage;
   /** Whole-job fraction, 0..1, monotone (from jobProgress). */
   fraction: number;
+  /** Denoising step just finished and how many there are (neural motion), for "step k of n". */
+  step?: number;
+  steps?: number;
 }
 
 /** What an engine reports: how far its own stage is, 0..1. */
@@ -59,6 +62,8 @@ export interface StageProgress {
   stage: EngineStage;
   /** Fraction of this stage, 0..1. */
   fraction: number;
+  step?: number;
+  steps?: number;
 }
 
 export interface RunOptions {
@@ -140,31 +145,40 @@ export function frameCount(project: Project): number {
   return flowCount(project) + 1;
 }
 
-/** Share of the whole job each stage takes: [start, end) of the job fraction. */
-const STAGE_SPAN: Record<EngineStage, readonly [number, number]> = {
+/** Share of the job each stage takes: [start, end) of the job fraction. */
+export type StageSpans = Record<EngineStage, readonly [number, number]>;
+
+/** Both stages in one job. */
+export const WHOLE_JOB: StageSpans = {
   prepare: [0, 0.02],
   motion: [0.02, 0.3],
   render: [0.3, 0.9],
   readback: [0.9, 1],
 };
 
-/** Maps a stage-local fraction into the whole-job fraction (the one mapping in the app). */
-export function jobProgress(stage: EngineStage, local: number): number {
-  const [start, end] = STAGE_SPAN[stage];
+/** A job that predicts motion only (kept for inspection before rendering). */
+export const MOTION_JOB: StageSpans = { prepare: [0, 0.03], motion: [0.03, 0.95], render: [0.95, 0.95], readback: [0.95, 1] };
+
+/** A job that renders motion predicted earlier. */
+export const RENDER_JOB: StageSpans = { prepare: [0, 0.03], motion: [0.03, 0.08], render: [0.08, 0.92], readback: [0.92, 1] };
+
+/** Maps a stage-local fraction into the job fraction (the one mapping in the app). */
+export function jobProgress(stage: EngineStage, local: number, spans: StageSpans = WHOLE_JOB): number {
+  const [start, end] = spans[stage];
   return start + Math.min(1, Math.max(0, local)) * (end - start);
 }
 
-/** Turns stage-local reports into whole-job progress that never goes backwards. */
-export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | undefined): (p: StageProgress) => void {
+/** Turns stage-local reports into job progress that never goes backwards. */
+export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | undefined, spans: StageSpans = WHOLE_JOB): (p: StageProgress) => void {
   let last = -1;
   let lastStage: EngineStage | null = null;
   return (p) => {
-    const fraction = jobProgress(p.stage, p.fraction);
+    const fraction = jobProgress(p.stage, p.fraction, spans);
     // A new stage is always told (its name is news even before its fraction grows).
     if (fraction < last || (fraction === last && p.stage === lastStage)) return;
     last = fraction;
     lastStage = p.stage;
-    onProgress?.({ stage: p.stage, fraction });
+    onProgress?.(p.step !== undefined ? { stage: p.stage, fraction, step: p.step, steps: p.steps } : { stage: p.stage, fraction });
   };
 }
 

@@ -62,6 +62,13 @@ export type ToWorker =
       /** Video-to-video: the source frames the tracked motion engine follows. */
       source?: SourceFramesPayload;
     }
+  /** The motion stage only: the worker keeps the flows (for 'render-held') and returns pictures of them. */
+  | { type: 'motion'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; source?: SourceFramesPayload }
+  /**
+   * Renders the motion the worker holds from 'motion' request `motionId`, optionally blended with
+   * the classical motion of the same project: (1 - blend) * held + blend * classical.
+   */
+  | { type: 'render-held'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; motionId: number; blend: number; source?: SourceFramesPayload }
   | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */
@@ -79,6 +86,23 @@ export interface PreviewPayload {
   ms: number;
 }
 
+/** Pictures of a predicted motion, for inspection before rendering. */
+export interface MotionPayload {
+  /** The 'motion' request's id: pass it to 'render-held'. */
+  motionId: number;
+  width: number;
+  height: number;
+  /** Flows f(0->i), i = 1..count. */
+  count: number;
+  /** Each flow as the Middlebury colour wheel (normalised per flow). */
+  colours: ImageBitmap[];
+  /** float32 [count, gridHeight, gridWidth, 2]: the flows averaged over a coarse grid, canvas pixels. */
+  arrows: ArrayBuffer;
+  gridWidth: number;
+  gridHeight: number;
+  ms: number;
+}
+
 export interface GeneratePayload {
   width: number;
   height: number;
@@ -93,6 +117,7 @@ export type FromWorker =
   | { type: 'progress'; id: number; progress: EngineProgress }
   | { type: 'generated'; id: number; result: GeneratePayload }
   | { type: 'previewed'; id: number; result: PreviewPayload }
+  | { type: 'motion-ready'; id: number; result: MotionPayload }
   | { type: 'gpu-info'; id: number; result: GpuInfo }
   /** `message` is user-facing (the worker maps internal errors to a generic one). */
   | { type: 'error'; id: number; code: ErrorCode; name: string; message: string }

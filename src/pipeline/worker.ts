@@ -12,20 +12,25 @@
 import { AbortError, AppError, DeviceLostError, isAbort, toUserError } from '../errors';
 import { GpuManager, type GpuContext } from '../gpu/device';
 import { readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
+import { FlowBlend } from '../gpu/kernels/flowBlend';
 import { FlowColour } from '../gpu/kernels/flowColour';
+import { FlowResize } from '../gpu/kernels/flowResize';
 import { uploadImage } from './classical';
 import {
   EngineUnavailableError,
   flowCount,
+  MOTION_JOB,
+  RENDER_JOB,
   runStages,
   wholeJobProgress,
+  type Flows,
   type EngineChoice,
   type EngineConfig,
   type MotionEngine,
   type RenderEngine,
 } from './engine';
 import type { FromWorker, GpuInfo, ImagePayload, SourceFramesPayload, ToWorker } from './protocol';
-import { MOTION_ENGINES, RENDER_ENGINES } from './registry';
+import { MOTION_ENGINES, RENDER_ENGINES, type EngineFactory } from './registry';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -51,6 +56,10 @@ gpu.subscribe((event) => {
 /** Engines built on `current`, one per role and kind (a new config replaces the old engine). */
 const engines = new Map<string, { config: string; engine: MotionEngine | RenderEngine }>();
 let flowColour: FlowColour | null = null;
+let flowBlend: FlowBlend | null = null;
+let flowResize: FlowResize | null = null;
+/** The motion of the latest 'motion' request, kept on the GPU until it is rendered or replaced. */
+let held: { id: number; flows: Flows } | null = null;
 let cachedImage: { key: number; tensor: GpuTensor } | null = null;
 let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
 /** Video-to-video source frames: the latest received (kept across device losses) and its upload. */
@@ -62,18 +71,21 @@ function dropEngines(): void {
   engines.clear();
   flowColour?.dispose();
   flowColour = null;
+  flowBlend = null;
+  flowResize = null;
+  dropHeld();
   cachedImage = null;
   cachedSource?.tensor.buffer.destroy();
   cachedSource = null;
 }
 
-function engineFor<E extends MotionEngine | RenderEngine>(
+async function engineFor<E extends MotionEngine | RenderEngine>(
   role: 'motion' | 'render',
   kind: E['kind'],
   config: EngineConfig | undefined,
-  table: Partial<Record<E['kind'], (device: GPUDevice, config: EngineConfig) => E>>,
+  table: Partial<Record<E['kind'], EngineFactory<E>>>,
   device: GPUDevice,
-): E {
+): Promise<E> {
   const key = `${role}:${kind}`;
   const configKey = JSON.stringify(config ?? {});
   const have = engines.get(key);
@@ -82,7 +94,8 @@ function engineFor<E extends MotionEngine | RenderEngine>(
   if (!factory) throw new EngineUnavailableError(kind, role);
   // An engine shared by both roles (classical) must not be disposed while the other role holds it.
   if (have && ![...engines.values()].some((e) => e !== have && e.engine === have.engine)) have.engine.dispose();
-  const engine = factory(device, config ?? {});
+  engines.delete(key);
+  const engine = await factory(device, config ?? {}, { isFallbackAdapter: current?.isFallbackAdapter ?? false });
   engines.set(key, { config: configKey, engine });
   return engine;
 }
@@ -97,7 +110,7 @@ function gpuInfo(ctx: GpuContext): GpuInfo {
   };
 }
 
-type Job = Extract<ToWorker, { type: 'generate' | 'preview' }>;
+type Job = Extract<ToWorker, { type: 'generate' | 'preview' | 'motion' | 'render-held' }>;
 const queue: Job[] = [];
 const controllers = new Map<number, AbortController>();
 let running = false;
@@ -125,7 +138,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     controllers.get(msg.id)?.abort();
     const i = queue.findIndex((j) => j.id === msg.id);
     if (i >= 0) queue.splice(i, 1);
-  } else if (msg.type === 'generate' || msg.type === 'preview') enqueue(msg);
+  } else if (msg.type === 'generate' || msg.type === 'preview' || msg.type === 'motion' || msg.type === 'render-held') enqueue(msg);
 };
 
 function enqueue(msg: Job): void {
@@ -164,6 +177,8 @@ async function pump(): Promise<void> {
         const ctx = await ready(job.image);
         device = ctx.device;
         if (job.type === 'generate') await generate(job, ctx, controller.signal);
+        else if (job.type === 'motion') await predictMotion(job, ctx, controller.signal);
+        else if (job.type === 'render-held') await renderHeld(job, ctx, controller.signal);
         else await preview(job, ctx, controller.signal);
       } catch (err) {
         // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
@@ -218,10 +233,10 @@ function sourceOn(device: GPUDevice, source: SourceFramesPayload): GpuTensor {
   return cachedSource.tensor;
 }
 
-function enginesFor(choice: EngineChoice, device: GPUDevice): { motion: MotionEngine; render: RenderEngine } {
+async function enginesFor(choice: EngineChoice, device: GPUDevice): Promise<{ motion: MotionEngine; render: RenderEngine }> {
   return {
-    motion: engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
-    render: engineFor<RenderEngine>('render', choice.render, choice.renderConfig, RENDER_ENGINES, device),
+    motion: await engineFor<MotionEngine>('motion', choice.motion, choice.motionConfig, MOTION_ENGINES, device),
+    render: await engineFor<RenderEngine>('render', choice.render, choice.renderConfig, RENDER_ENGINES, device),
   };
 }
 
@@ -245,7 +260,7 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
   const t0 = performance.now();
   const { device, image } = ctx;
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
-  const { motion, render } = enginesFor(job.engines, device);
+  const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const { flows, frames } = await runStages(motion, render, input, { signal, onProgress: report });
   const colours: ImageBitmap[] = [];
@@ -278,6 +293,113 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
   }
 }
 
+function dropHeld(): void {
+  held?.flows.tensor.buffer.destroy();
+  held = null;
+}
+
+/** Cells of the arrow grid of a motion picture: about this many canvas pixels each. */
+const ARROW_CELL = 16;
+
+/** The motion stage alone; its flows stay here for 'render-held', and pictures of them go back. */
+async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+  const t0 = performance.now();
+  const { device, image } = ctx;
+  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), MOTION_JOB);
+  const { motion } = await enginesFor(job.engines, device);
+  const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
+  const flows = await motion.motion(input, { signal, onProgress: report });
+  let keep = false;
+  const colours: ImageBitmap[] = [];
+  try {
+    checkDevice(device);
+    const { width: w, height: h, count } = flows;
+    const gw = Math.max(1, Math.round(w / ARROW_CELL));
+    const gh = Math.max(1, Math.round(h / ARROW_CELL));
+    flowResize ??= new FlowResize(device);
+    const small = flowResize.run({ flows: flows.tensor, height: gh, width: gw });
+    let grid: Float32Array;
+    try {
+      grid = (await readTensor(device, small)) as Float32Array;
+    } finally {
+      small.buffer.destroy();
+    }
+    // FlowResize rescales displacements to the grid's units; the arrows are in canvas pixels.
+    const arrows = new Float32Array(count * gh * gw * 2);
+    for (let n = 0; n < count; n++) {
+      for (let i = 0; i < gh * gw; i++) {
+        arrows[(n * gh * gw + i) * 2] = grid[(n * 2) * gh * gw + i] * (w / gw);
+        arrows[(n * gh * gw + i) * 2 + 1] = grid[(n * 2 + 1) * gh * gw + i] * (h / gh);
+      }
+    }
+    for (let n = 0; n < count; n++) {
+      if (signal.aborted) throw new AbortError();
+      colours.push(await colourBitmap(device, flows.tensor, n));
+      report({ stage: 'readback', fraction: (n + 1) / count });
+    }
+    checkDevice(device);
+    if (signal.aborted) throw new AbortError();
+    dropHeld();
+    held = { id: job.id, flows };
+    keep = true;
+    post(
+      { type: 'motion-ready', id: job.id, result: { motionId: job.id, width: w, height: h, count, colours, arrows: arrows.buffer, gridWidth: gw, gridHeight: gh, ms: performance.now() - t0 } },
+      [...colours, arrows.buffer],
+    );
+  } catch (e) {
+    colours.forEach((b) => b.close());
+    throw e;
+  } finally {
+    if (!keep) flows.tensor.buffer.destroy();
+  }
+}
+
+/** Renders the held motion (optionally blended with the classical motion) like a whole job's render stage. */
+async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+  const t0 = performance.now();
+  const { device, image } = ctx;
+  if (!held || held.id !== job.motionId) {
+    throw new AppError('engine-unavailable', 'The predicted motion is no longer in the GPU (it was reset, or a newer prediction replaced it). Predict the motion again.');
+  }
+  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), RENDER_JOB);
+  const { render } = await enginesFor(job.engines, device);
+  const input = { project: job.project, image };
+  const blend = Math.min(1, Math.max(0, Number.isFinite(job.blend) ? job.blend : 0));
+  let flows: Flows = held.flows;
+  let mixed: Flows | null = null;
+  try {
+    if (blend > 0) {
+      const classical = await engineFor<MotionEngine>('motion', 'classical', undefined, MOTION_ENGINES, device);
+      const other = await classical.motion(input, { signal, onProgress: (p) => report({ ...p, stage: 'motion' }) });
+      try {
+        flowBlend ??= new FlowBlend(device);
+        mixed = { ...flows, tensor: flowBlend.run({ a: flows.tensor, b: other.tensor, weight: blend }) };
+        flows = mixed;
+      } finally {
+        other.tensor.buffer.destroy();
+      }
+    }
+    const frames = await render.render(input, flows, { signal, onProgress: report });
+    try {
+      const words = (await readTensor(device, frames.tensor)) as Uint32Array;
+      checkDevice(device);
+      if (signal.aborted) throw new AbortError();
+      const bms = await bitmaps(words, frames.count, frames.width, frames.height);
+      if (signal.aborted || lostDevices.has(device)) {
+        bms.forEach((b) => b.close());
+        checkDevice(device);
+        throw new AbortError();
+      }
+      report({ stage: 'readback', fraction: 1 });
+      post({ type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, ms: performance.now() - t0 } }, bms);
+    } finally {
+      frames.tensor.buffer.destroy();
+    }
+  } finally {
+    if (mixed) mixed.tensor.buffer.destroy();
+  }
+}
+
 /** Flow `index` of a [N, 2, H, W] stack as the colour wheel, read back as an ImageBitmap. */
 async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number): Promise<ImageBitmap> {
   const [, , h, w] = flows.shape;
@@ -304,7 +426,7 @@ async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number):
 async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
   const t0 = performance.now();
   const { device, image } = ctx;
-  const { motion, render } = enginesFor(job.engines, device);
+  const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const frame = Math.min(flowCount(job.project), Math.max(0, Math.round(job.frame)));
   const [h, w] = image.shape;

@@ -23,7 +23,7 @@ vi.mock('../pipeline/client', () => ({
 }));
 vi.mock('./image', () => ({ getCanvasImageData: async () => ({ width: 4, height: 2, data: new Uint8ClampedArray(32) }) }));
 
-const { useJobStore, runJob, cancelJob } = await import('./job');
+const { useJobStore, runJob, cancelJob, jobProject } = await import('./job');
 const gen = () => useJobStore.getState().jobs.generate;
 const { useProjectStore } = await import('./project');
 
@@ -40,7 +40,7 @@ function projectWithImage() {
 
 describe('job store', () => {
   beforeEach(() => {
-    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null } as const;
+    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null } as const;
     useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engines: { motion: 'classical', render: 'classical' } });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
@@ -135,6 +135,16 @@ describe('job store', () => {
     expect(gen().error).not.toMatch(/undefined|buffer/);
     expect(spy).toHaveBeenCalled();
     spy.mockRestore();
+  });
+});
+
+describe('jobProject', () => {
+  it("runs a neural job at its pack's frame count, leaving the project as it is", () => {
+    const p = emptyProject();
+    const neural = { motion: 'neural', render: 'classical', motionConfig: { pack: 'id', frames: 8 } } as const;
+    expect(jobProject(p, neural).settings.frames).toBe(8);
+    expect(p.settings.frames).toBe(16);
+    expect(jobProject(p, { motion: 'classical', render: 'classical', motionConfig: { frames: 8 } })).toBe(p);
   });
 });
 

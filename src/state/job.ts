@@ -18,13 +18,19 @@
  */
 import { create } from 'zustand';
 import { AppError, isAbort, toUserError, type ErrorCode } from '../errors';
-import type { GeneratedVideo } from '../pipeline/client';
+import type { GeneratedVideo, MotionPicture } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useAutosaveStore } from './persist';
 import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
+import type { Project } from '../motion/types';
+import { openPack } from '../models/store';
+
+/** The authors' negative prompt, used when the project's is empty (the panel shows it as the placeholder). */
+export { DEFAULT_NEGATIVE_PROMPT } from '../pipeline/text';
+export { CLASSICAL } from '../pipeline/engine';
 import { keepResult, loadKeptResult } from './savedResult';
 
 export type JobKind = 'generate' | 'preview' | 'preview-strip' | 'export';
@@ -43,6 +49,8 @@ export interface JobInfo {
   code: ErrorCode | null;
   /** Wall time of the last finished job, ms. */
   ms: number | null;
+  /** Denoising step k of n while the neural motion stage runs; null otherwise. */
+  step: { k: number; n: number } | null;
 }
 
 /** Words for the progress bars. */
@@ -58,7 +66,7 @@ export function stageLabel(stage: string | null): string {
   return stage ? (STAGE_LABELS[stage] ?? stage) : 'Starting';
 }
 
-const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null };
+const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null };
 
 export interface JobResult extends GeneratedVideo {
   /** Name of the image the video was made from (for export file names). */
@@ -78,10 +86,33 @@ export interface JobState {
   /** Engines (and their configs, e.g. a model pack) the next Generate runs. */
   engines: EngineChoice;
   result: JobResult | null;
+  /**
+   * Check the motion before rendering: with neural motion, Generate stops after stage 1 and
+   * shows the predicted motion (`motion`); the user renders it, blends it with the classical
+   * motion, or predicts again with another seed.
+   */
+  inspectMotion: boolean;
+  /** The predicted motion waiting to be rendered (held on the GPU by the worker), and the project it was predicted for. */
+  motion: (MotionPicture & { project: Project; serial: number }) | null;
+
+  setInspectMotion(on: boolean): void;
+  /** Renders `motion` (the held flows), blended with the classical motion by `blend` (0..1). */
+  renderMotion(blend: number): Promise<void>;
+  /** Forgets the predicted motion (its pictures are closed). */
+  discardMotion(): void;
 
   /** Chooses the motion engine; the render engine and configs stay as they are. */
   setEngine(motion: MotionKind): void;
   setEngines(engines: EngineChoice): void;
+  /**
+   * Runs `role` (motion or render) with the installed pack `packId` (the other role keeps its
+   * engine; a neural other role moves to the same pack). Reads the pack's manifest for its frame
+   * count; fails with the store's message if it is not installed, or if it has no stage-2 UNet
+   * and render is asked.
+   */
+  chooseNeural(packId: string, role?: 'motion' | 'render'): Promise<void>;
+  /** Runs `role` with the classical engine (the other role keeps its engine). */
+  chooseClassical(role: 'motion' | 'render'): void;
   /** Starts a run on the current project; resolves when it ends (whatever the outcome). */
   generate(): Promise<void>;
   /** Cancels the running job of `kind` (default: generate). */
@@ -96,9 +127,62 @@ export const useJobStore = create<JobState>()((set, get) => ({
   jobs: { generate: IDLE, preview: IDLE, 'preview-strip': IDLE, export: IDLE },
   engines: CLASSICAL,
   result: null,
+  inspectMotion: true,
+  motion: null,
+
+  setInspectMotion: (on) => set({ inspectMotion: on }),
+  discardMotion: () => {
+    closeMotion(get().motion);
+    set({ motion: null });
+  },
+  renderMotion: async (blend) => {
+    const held = get().motion;
+    if (!held || get().jobs.generate.status === 'running') return;
+    const engines = get().engines;
+    const imageName = held.project.image?.name ?? 'video';
+    const video = await runJob('generate', async ({ signal, progress }) => {
+      progress('prepare', 0);
+      const image = await getCanvasImageData(held.project);
+      signal.throwIfAborted();
+      return getEngineClient().renderMotion(held.project, image, held.motionId, blend, {
+        signal,
+        engines,
+        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+      });
+    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+    if (!video) return;
+    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop: held.project.settings.loop };
+    closeFrames(get().result);
+    set({ result });
+    const projectId = useAutosaveStore.getState().projectId;
+    if (projectId) void keepResult(projectId, result);
+  },
 
   setEngine: (motion) => set((s) => ({ engines: { ...s.engines, motion } })),
   setEngines: (engines) => set({ engines }),
+  chooseNeural: async (packId, role = 'motion') => {
+    const pack = await openPack(packId);
+    const config = { pack: packId, frames: pack.manifest.frames };
+    const e = get().engines;
+    const motionNeural = role === 'motion' || e.motion === 'neural';
+    const renderNeural = role === 'render' || e.render === 'neural';
+    if (renderNeural && !pack.manifest.components.stage2_unet) {
+      throw new AppError('model-pack', `The model pack "${pack.manifest.name}" has no stage-2 model, so it cannot render. Render with the classical engine, or install a full pack.`);
+    }
+    set({
+      engines: {
+        ...e,
+        motion: motionNeural ? 'neural' : e.motion,
+        motionConfig: motionNeural ? config : e.motionConfig,
+        render: renderNeural ? 'neural' : e.render,
+        renderConfig: renderNeural ? config : e.renderConfig,
+      },
+    });
+  },
+  chooseClassical: (role) =>
+    set(({ engines: e }) => ({
+      engines: role === 'motion' ? { ...e, motion: 'classical', motionConfig: undefined } : { ...e, render: 'classical', renderConfig: undefined },
+    })),
 
   generate: async () => {
     if (get().jobs.generate.status === 'running') return;
@@ -114,18 +198,44 @@ export const useJobStore = create<JobState>()((set, get) => ({
     const loop = project.settings.loop;
     // Video-to-video: the motion is tracked in the source video; the render engine stays the chosen one.
     const v2v = !!project.video;
-    const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked' } : get().engines;
+    const engines: EngineChoice = v2v ? { ...get().engines, motion: 'tracked', motionConfig: undefined } : get().engines;
+    const job = jobProject(project, engines);
+    if (engines.motion === 'neural' && get().inspectMotion) {
+      // Stage 1 only: the motion is shown for inspection; renderMotion renders it.
+      const picture = await runJob('generate', async ({ signal, progress }) => {
+        progress('prepare', 0);
+        const image = await getCanvasImageData(job);
+        signal.throwIfAborted();
+        return getEngineClient().predictMotion(job, image, {
+          signal,
+          engines,
+          onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+        });
+      }, { dispose: (m) => m.colours.forEach((b) => b.close()) });
+      if (!picture) return;
+      closeMotion(get().motion);
+      set({ motion: { ...picture, project: job, serial: ++serial } });
+      return;
+    }
     const video = await runJob('generate', async ({ signal, progress }) => {
       progress('prepare', 0);
-      const image = await getCanvasImageData(project);
-      const source = v2v ? await getSourceFrames(project, { signal }) : undefined;
+      const image = await getCanvasImageData(job);
+      const source = v2v ? await getSourceFrames(job, { signal }) : undefined;
       signal.throwIfAborted();
-      return getEngineClient().generate(project, image, { signal, engines, source, includeFlowColours: v2v, onProgress: (p) => progress(p.stage, p.fraction) });
+      return getEngineClient().generate(job, image, {
+        signal,
+        engines,
+        source,
+        includeFlowColours: v2v,
+        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+      });
     }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
-    set({ result });
+    // A whole job replaces what a motion check showed: that prediction is no longer the result's.
+    closeMotion(get().motion);
+    set({ result, motion: null });
     // Kept for the next visit (quota checked; a full storage is said in words, never thrown).
     const projectId = useAutosaveStore.getState().projectId;
     if (projectId) void keepResult(projectId, result);
@@ -153,6 +263,29 @@ export const useJobStore = create<JobState>()((set, get) => ({
 
 let serial = 0;
 
+/**
+ * The project as the job runs it. A model pack makes a fixed number of frames (the tiny test
+ * pack: 8), recorded as `frames` in the neural engine's config when the pack is chosen: a job
+ * with a neural stage then makes that many frames whatever the project's Frames setting (the
+ * panel says so). The user's project itself is not changed, so switching back to Classical
+ * keeps their setting.
+ */
+export function jobProject(project: Project, engines: EngineChoice): Project {
+  const frames = packFrames(engines);
+  if (frames === undefined || frames === project.settings.frames) return project;
+  return { ...project, settings: { ...project.settings, frames } };
+}
+
+/** The frame count of the pack a neural stage of `engines` uses, if any. */
+export function packFrames(engines: EngineChoice): number | undefined {
+  const f = engines.motion === 'neural' ? engines.motionConfig?.frames : engines.render === 'neural' ? engines.renderConfig?.frames : undefined;
+  return typeof f === 'number' ? f : undefined;
+}
+
+function closeMotion(m: MotionPicture | null): void {
+  m?.colours.forEach((b) => b.close());
+}
+
 function closeFrames(r: JobResult | null): void {
   r?.frames.forEach((f) => f.close());
   r?.flowColours?.forEach((f) => f.close());
@@ -170,8 +303,8 @@ function fail(kind: JobKind, e: unknown): void {
 
 export interface JobContext {
   signal: AbortSignal;
-  /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone). */
-  progress(stage: string, fraction: number): void;
+  /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone), and the denoising step if any. */
+  progress(stage: string, fraction: number, step?: { k: number; n: number } | null): void;
 }
 
 export interface RunJobOptions<T> {
@@ -222,12 +355,12 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
   running.set(kind, self);
   const startedAt = performance.now();
   const current = () => running.get(kind) === self;
-  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null });
+  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null, step: null });
   try {
     const value = await work({
       signal: controller.signal,
-      progress: (stage, fraction) => {
-        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction) });
+      progress: (stage, fraction, step = null) => {
+        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction), step });
       },
     });
     if (!current() || controller.signal.aborted) {

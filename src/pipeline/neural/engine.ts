@@ -47,7 +47,7 @@ export interface NeuralMotionSettings {
   zeroTerminalSnr: boolean;
 }
 
-/** Settings from the manifest's defaults and the project (prompt, negative prompt, seed, steps, guidance). */
+/** Settings from the project (prompt, negative prompt, seed, steps, guidance, stride, ControlNet scale), else the manifest's defaults. */
 export function defaultNeuralSettings(manifest: Manifest, project?: Project): NeuralMotionSettings {
   const s = project?.settings;
   return {
@@ -56,8 +56,8 @@ export function defaultNeuralSettings(manifest: Manifest, project?: Project): Ne
     seed: s?.seed ?? 42,
     steps: s?.steps ?? manifest.scheduler.num_inference_steps,
     guidance: s?.guidance ?? manifest.scheduler.guidance_scale,
-    motionStride: manifest.strides[0] ?? 8,
-    controlScale: 1,
+    motionStride: s?.motionStride ?? manifest.strides[0] ?? 8,
+    controlScale: s?.controlScale ?? 1,
     zeroTerminalSnr: manifest.scheduler.zero_terminal_snr,
   };
 }
@@ -173,7 +173,7 @@ export class NeuralMotionEngine implements MotionEngine {
           staticMask: cond.staticMask,
         },
         schedulerFromManifest(manifest.scheduler, { zeroTerminalSnr: settings.zeroTerminalSnr }),
-        { signal, onStep: (k, n) => report('motion', (0.9 * k) / n) },
+        { signal, onStep: (k, n) => options.onProgress?.({ stage: 'motion', fraction: (0.9 * k) / n, step: k, steps: n }) },
       );
       result.latents.buffer.destroy();
       small = result.flows;

@@ -24,7 +24,9 @@ import type { Manifest, Precision } from '../../models/manifest';
 import type { ComponentSession } from '../../models/session';
 import { chooseVariant } from '../../models/signature';
 import { loadComponent, type PackSource } from '../../models/source';
-import type { Flows, Frames, RunOptions } from '../engine';
+import { staticMask } from '../../motion/brush';
+import type { Project } from '../../motion/types';
+import type { EngineInput, Flows, Frames, RenderEngine, RunOptions } from '../engine';
 import { schedulerFromManifest } from '../scheduler';
 import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../text';
 import { Stage2Unet } from './plan';
@@ -184,7 +186,7 @@ export class NeuralRenderer {
         schedulerFromManifest(manifest.scheduler, { zeroTerminalSnr: settings.zeroTerminalSnr }),
         {
           signal,
-          onStep: (k, n) => report('render', (0.9 * k) / n),
+          onStep: (k, n) => options.onProgress?.({ stage: 'render', fraction: (0.9 * k) / n, step: k, steps: n }),
           onDecode: (k, n) => report('render', 0.9 + (0.1 * k) / n),
         },
       );
@@ -225,5 +227,35 @@ export async function renderNeural(
     return await renderer.render(input, { ...defaultRenderSettings(pack.manifest), ...settings }, options);
   } finally {
     renderer.dispose();
+  }
+}
+
+/** Stage-2 settings from the project (prompt, negative prompt, seed, steps, guidance), else the manifest's. */
+export function projectRenderSettings(manifest: Manifest, project: Project): NeuralRenderSettings {
+  const s = project.settings;
+  return { ...defaultRenderSettings(manifest), prompt: s.prompt, negativePrompt: s.negativePrompt || DEFAULT_NEGATIVE_PROMPT, seed: s.seed, steps: s.steps, guidance: s.guidance };
+}
+
+/**
+ * Stage 2 behind the app's RenderEngine seam: renders any engine's flows (neural, classical or
+ * tracked) with the pack's video UNet. The brush's static area is blended from the reference
+ * latent, as the authors' pipeline does; the project's settings drive the run.
+ */
+export class NeuralRenderEngine implements RenderEngine {
+  readonly kind = 'neural' as const;
+  private readonly renderer: NeuralRenderer;
+  constructor(private readonly options: NeuralRendererOptions) {
+    this.renderer = new NeuralRenderer(options);
+  }
+  get precision(): Precision {
+    return this.renderer.precision;
+  }
+  render(input: EngineInput, flows: Flows, options: RunOptions = {}): Promise<Frames> {
+    const { project } = input;
+    const still = project.brush.length ? Float32Array.from(staticMask(project.brush, project.canvas)) : undefined;
+    return this.renderer.render({ image: input.image, flows, staticMask: still }, projectRenderSettings(this.options.manifest, project), options);
+  }
+  dispose(): void {
+    this.renderer.dispose();
   }
 }

@@ -225,6 +225,10 @@ export class Stage1Pipeline {
           sample.buffer.destroy();
           timestep.buffer.destroy();
         }
+        // Wait for the GPU: ORT's run() returns once its work is queued, so without this the
+        // steps would be "done" in seconds while the GPU is still minutes behind (a software
+        // GPU), progress would sit at the last step and Cancel would land after all of them.
+        await device.queue.onSubmittedWorkDone();
         options.onStep?.(k + 1, timesteps.length);
       }
       checkAbort();

@@ -209,6 +209,8 @@ export class Stage2Pipeline {
           sample.buffer.destroy();
           timestep.buffer.destroy();
         }
+        // Wait for the GPU so that progress and Cancel follow it (ORT's run() returns once queued).
+        await device.queue.onSubmittedWorkDone();
         options.onStep?.(k + 1, timesteps.length);
       }
       checkAbort();
@@ -232,6 +234,7 @@ export class Stage2Pipeline {
         } finally {
           z.buffer.destroy();
         }
+        await device.queue.onSubmittedWorkDone();
         options.onDecode?.(f + 1, F);
       }
       await release();

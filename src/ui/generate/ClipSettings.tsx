@@ -10,8 +10,6 @@ import { PROJECT_LIMITS } from '../../motion/project';
 import { useProjectStore } from '../../state/project';
 import { PLAYER_FPS_CHOICES } from '../player/fps';
 
-/** Frames the neural engine's packs make (frame 0 included), as the reference. */
-export const NEURAL_CLIP_FRAMES = 16;
 
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
@@ -64,14 +62,15 @@ function IntField(props: { id: string; value: number; min: number; max: number; 
   );
 }
 
-export function ClipSettings({ disabled, neural }: { disabled: boolean; neural: boolean }) {
+/** With a neural stage the pack's frame count wins; the Neural settings say so (`neural-frames-note`). */
+export function ClipSettings({ disabled }: { disabled: boolean }) {
   const s = useProjectStore(useShallow((st) => ({ frames: st.project.settings.frames, fps: st.project.settings.fps, seed: st.project.settings.seed, loop: st.project.settings.loop })));
   const set = useProjectStore.getState().setSettings;
   const commit = (key: 'frames' | 'seed') => (v: number, coalesce: string) => set({ [key]: v }, { coalesce });
   return (
     <fieldset className="clip-settings" disabled={disabled} data-testid="clip-settings">
       <legend>Clip</legend>
-      <label htmlFor="clip-frames" title={`Frames in the video, the still included (${PROJECT_LIMITS.framesMin}..${PROJECT_LIMITS.framesMax}; the neural packs make ${NEURAL_CLIP_FRAMES})`}>
+      <label htmlFor="clip-frames" title={`Frames in the video, the still included (${PROJECT_LIMITS.framesMin}..${PROJECT_LIMITS.framesMax}; a model pack makes its own fixed number)`}>
         Length
       </label>
       <span className="clip-field">
@@ -103,11 +102,6 @@ export function ClipSettings({ disabled, neural }: { disabled: boolean; neural: 
       <label className="clip-loop" title="The last frame returns to the first, so the video loops without a jump">
         <input type="checkbox" data-testid="clip-loop" checked={s.loop} onChange={(e) => set({ loop: e.currentTarget.checked })} /> Seamless loop
       </label>
-      {neural && s.frames !== NEURAL_CLIP_FRAMES && (
-        <p className="hint" data-testid="clip-neural-hint">
-          The neural engine's packs make {NEURAL_CLIP_FRAMES}-frame videos; set Length to {NEURAL_CLIP_FRAMES} for it.
-        </p>
-      )}
     </fieldset>
   );
 }

@@ -10,6 +10,8 @@ import { stageLabel, useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { LivePreview } from '../preview/LivePreview';
 import { ClipSettings } from './ClipSettings';
+import { MotionInspector } from './MotionInspector';
+import { EngineChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
 
@@ -39,8 +41,10 @@ function formatEta(ms: number): string {
 }
 
 export function GeneratePanel() {
-  const job = useJobStore(useShallow((s) => ({ ...s.jobs.generate, motion: s.engines.motion, result: s.result })));
-  const { generate, cancel, setEngine } = useJobStore.getState();
+  const job = useJobStore(
+    useShallow((s) => ({ ...s.jobs.generate, neural: s.engines.motion === 'neural' || s.engines.render === 'neural', predictFirst: s.engines.motion === 'neural' && s.inspectMotion, result: s.result })),
+  );
+  const { generate, cancel } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
   const running = job.status === 'running';
@@ -67,18 +71,9 @@ export function GeneratePanel() {
           onChange={(e) => useProjectStore.getState().setSettings({ prompt: e.currentTarget.value }, { coalesce: 'prompt' })}
         />
       </label>
-      <fieldset className="engine-choice" disabled={running}>
-        <legend>Engine</legend>
-        <label>
-          <input type="radio" name="engine" data-testid="engine-classical" checked={job.motion === 'classical'} onChange={() => setEngine('classical')} /> Classical{' '}
-          <span className="hint-inline">instant, no download</span>
-        </label>
-        <label title="Install a model pack to use the neural engine">
-          <input type="radio" name="engine" data-testid="engine-neural" checked={job.motion === 'neural'} disabled onChange={() => setEngine('neural')} /> Neural{' '}
-          <span className="hint-inline">install a model pack</span>
-        </label>
-      </fieldset>
-      <ClipSettings disabled={running} neural={job.motion === 'neural'} />
+      <EngineChoice disabled={running} />
+      <ClipSettings disabled={running} />
+      {job.neural && <NeuralSettings />}
 
       <div className="generate-row">
         {running ? (
@@ -87,7 +82,7 @@ export function GeneratePanel() {
           </button>
         ) : (
           <button type="button" className="primary" data-testid="generate-button" disabled={!hasImage} onClick={() => void generate()} title="Generate (G, or Ctrl+Enter)" aria-keyshortcuts="G Control+Enter">
-            {job.result ? 'Generate again' : 'Generate'}
+            {job.predictFirst ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
           </button>
         )}
         {!hasImage && <span className="hint-inline">Load a picture first.</span>}
@@ -96,7 +91,7 @@ export function GeneratePanel() {
       {(running || job.status === 'done') && (
         <div className="job-progress" data-testid="job-progress" data-status={job.status} data-progress={job.progress.toFixed(3)}>
           <progress max={1} value={job.progress} aria-label="Generation progress" />
-          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.result?.ms ?? 0) / 1000).toFixed(1)} s`}</span>
+          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.ms ?? 0) / 1000).toFixed(1)} s`}</span>
         </div>
       )}
       {job.status === 'cancelled' && (
@@ -109,6 +104,8 @@ export function GeneratePanel() {
           {job.error}
         </p>
       )}
+
+      <MotionInspector />
 
       <LivePreviewSection running={running} />
 
