@@ -8,7 +8,12 @@ import { AppError, AbortError, KernelInputError } from '../errors';
 import { emptyProject } from '../motion/types';
 
 type GenerateFn = (p: unknown, img: unknown, o: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }) => Promise<unknown>;
-const engine = vi.hoisted(() => ({ generate: null as unknown as GenerateFn, created: 0 }));
+const engine = vi.hoisted(() => ({
+  generate: null as unknown as GenerateFn,
+  predictMotion: null as unknown as GenerateFn,
+  renderMotion: null as unknown as (p: unknown, img: unknown, motionId: number, blend: number, o: { engines?: unknown }) => Promise<unknown>,
+  created: 0,
+}));
 
 vi.mock('../pipeline/client', () => ({
   EngineClient: class {
@@ -17,6 +22,12 @@ vi.mock('../pipeline/client', () => ({
     }
     generate(p: unknown, img: unknown, o: Parameters<GenerateFn>[2]) {
       return engine.generate(p, img, o);
+    }
+    predictMotion(p: unknown, img: unknown, o: Parameters<GenerateFn>[2]) {
+      return engine.predictMotion(p, img, o);
+    }
+    renderMotion(p: unknown, img: unknown, motionId: number, blend: number, o: { engines?: unknown }) {
+      return engine.renderMotion(p, img, motionId, blend, o);
     }
     dispose() {}
   },
@@ -41,7 +52,7 @@ function projectWithImage() {
 describe('job store', () => {
   beforeEach(() => {
     const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null } as const;
-    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, engines: { motion: 'classical', render: 'classical' } });
+    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, motion: null, inspectMotion: true, engines: { motion: 'classical', render: 'classical' } });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
 
@@ -114,9 +125,48 @@ describe('job store', () => {
       throw new AppError('engine-unavailable', 'Install a model pack to use the neural engine, or choose the Classical engine.');
     };
     useJobStore.getState().setEngine('neural');
+    useJobStore.getState().setInspectMotion(false);
     await useJobStore.getState().generate();
     expect(asked).toEqual({ motion: 'neural', render: 'classical' });
     expect(gen()).toMatchObject({ status: 'error', code: 'engine-unavailable', error: expect.stringMatching(/model pack/) });
+  });
+
+  it('with the motion check, neural Generate predicts only; Render renders the held motion with the blend; a whole job clears the check', async () => {
+    const colours = [bitmap(), bitmap()];
+    let predicted: unknown = null;
+    engine.predictMotion = async (p, _i, o) => {
+      predicted = { project: p, engines: (o as { engines?: unknown }).engines };
+      return { motionId: 7, engines: { motion: 'neural', render: 'classical' }, width: 4, height: 2, count: 2, colours, arrows: new Float32Array(8), gridWidth: 1, gridHeight: 1 };
+    };
+    engine.generate = async () => {
+      throw new Error('a whole job must not run while the motion is checked');
+    };
+    useJobStore.setState({ engines: { motion: 'neural', render: 'classical', motionConfig: { pack: 'p', frames: 8 } } });
+    const before = structuredClone(useProjectStore.getState().project);
+    await useJobStore.getState().generate();
+    expect(gen().status).toBe('done');
+    expect(useJobStore.getState().result).toBeNull();
+    expect(useJobStore.getState().motion).toMatchObject({ motionId: 7, count: 2 });
+    // the prediction ran at the pack's frame count, the project itself unchanged
+    expect((predicted as { project: { settings: { frames: number } } }).project.settings.frames).toBe(8);
+    expect(useProjectStore.getState().project).toEqual(before);
+
+    let rendered: unknown = null;
+    const frames = [bitmap(), bitmap(), bitmap()];
+    engine.renderMotion = async (_p, _i, motionId, blend, o) => {
+      rendered = { motionId, blend, engines: o.engines };
+      return { engines: o.engines, width: 4, height: 2, fps: 8, frames };
+    };
+    await useJobStore.getState().renderMotion(0.25);
+    expect(rendered).toEqual({ motionId: 7, blend: 0.25, engines: { motion: 'neural', render: 'classical', motionConfig: { pack: 'p', frames: 8 } } });
+    expect(useJobStore.getState().result?.frames).toBe(frames);
+    expect(useJobStore.getState().motion).not.toBeNull();
+
+    useJobStore.getState().setInspectMotion(false);
+    engine.generate = async () => ({ engine: 'neural', width: 4, height: 2, fps: 8, frames: [bitmap()] });
+    await useJobStore.getState().generate();
+    expect(useJobStore.getState().motion).toBeNull();
+    for (const c of colours) expect(c.close).toHaveBeenCalled();
   });
 
   it('never shows an internal message: a kernel error or a bug becomes a generic one', async () => {
