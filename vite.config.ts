@@ -130,13 +130,16 @@ function precacheManifest(): Plugin {
         .map((p) => relative(outDir, p).split(sep).join('/'))
         .filter((f) => f !== 'sw.js' && !f.endsWith('.map'));
       // ORT ships four wasm variants (86 MB); keep only those our bundles name (the WebGPU build: asyncify).
-      const code = all.filter((f) => f.startsWith('assets/') && f.endsWith('.js')).map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
+      const code = all
+        .filter((f) => f.startsWith('assets/') && f.endsWith('.js'))
+        .map((f) => readFileSync(join(outDir, f), 'utf8'))
+        .join('\n');
       const files = all.filter((f) => !f.startsWith('ort/') || code.includes(f.slice(4))).sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const sw = readFileSync(swPath, 'utf8')
         .replace('/* PRECACHE_MANIFEST */ []', JSON.stringify(files.map((f) => base + f)))
-        .replace("/* SECURITY_HEADERS */ {}", JSON.stringify(securityHeaders))
+        .replace('/* SECURITY_HEADERS */ {}', JSON.stringify(securityHeaders))
         .replace("/* BUILD_VERSION */ 'dev'", JSON.stringify(hash.digest('hex').slice(0, 16)));
       writeFileSync(swPath, sw);
     },
@@ -158,7 +161,18 @@ export default defineConfig({
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
   optimizeDeps: {
     // Pre-bundle everything up front: a dependency discovered mid-test would reload the page.
-    include: ['react', 'react-dom', 'react-dom/client', 'react/jsx-runtime', 'react/jsx-dev-runtime', 'zustand', 'zustand/middleware', 'idb-keyval', 'fflate', 'mediabunny'],
+    include: [
+      'react',
+      'react-dom',
+      'react-dom/client',
+      'react/jsx-runtime',
+      'react/jsx-dev-runtime',
+      'zustand',
+      'zustand/middleware',
+      'idb-keyval',
+      'fflate',
+      'mediabunny',
+    ],
     exclude: ['onnxruntime-web'],
   },
   test: {

@@ -14,7 +14,16 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from '../e2e/fixtures';
 
-interface BenchCase { name: string; B: number; F: number; h: number; w: number; C: number; heads: number; repeats: number }
+interface BenchCase {
+  name: string;
+  B: number;
+  F: number;
+  h: number;
+  w: number;
+  C: number;
+  heads: number;
+  repeats: number;
+}
 
 // Real stage-2 pairs are 64x40 @ 320, 32x20 @ 640, 16x10 and 8x5 @ 1280 channels.
 const cases: BenchCase[] = [
@@ -29,13 +38,17 @@ if (process.env.ATTN_BENCH_FULL) {
 
 test('motion attention: WGSL kernel vs ORT-web WebGPU graph', async ({ harness }) => {
   test.setTimeout(3_600_000);
-  harness.on('console', (m) => { if (m.text().startsWith('[attn]')) console.log(m.text()); });
+  harness.on('console', (m) => {
+    if (m.text().startsWith('[attn]')) console.log(m.text());
+  });
   const rows = [];
   let device = '';
   for (const c of cases) {
     const r = await measure(harness, c);
     device = r.description;
-    console.log(`${c.name}: kernel ${r.oursMs.toFixed(1)} ms (timestamp ${r.stampMs?.toFixed(1)}), ORT ${r.ortMs.toFixed(1)} ms, ratio ${(r.ortMs / r.oursMs).toFixed(2)}x, rel ${r.rel.toExponential(1)}`);
+    console.log(
+      `${c.name}: kernel ${r.oursMs.toFixed(1)} ms (timestamp ${r.stampMs?.toFixed(1)}), ORT ${r.ortMs.toFixed(1)} ms, ratio ${(r.ortMs / r.oursMs).toFixed(2)}x, rel ${r.rel.toExponential(1)}`,
+    );
     expect(r.rel).toBeLessThan(1e-5);
     rows.push({
       case: c.name,
@@ -49,22 +62,34 @@ test('motion attention: WGSL kernel vs ORT-web WebGPU graph', async ({ harness }
   }
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'attention.json'), JSON.stringify({ name: 'attention', device, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'attention.json'),
+    JSON.stringify({ name: 'attention', device, date: new Date().toISOString(), rows }, null, 2) + '\n',
+  );
 });
-
 
 /** One case in the page. A dev-server reload (another engineer saving a file) destroys the page's context: retry once. */
 async function measure(page: Page, c: BenchCase) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await page.evaluate(async (c: BenchCase) => {
-        const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
-        const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
-        const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../src/gpu/kernels/motionAttention'));
-        const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
-        const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../e2e/onnx/ort'));
-        const { motionAttentionGraph } = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../e2e/onnx/attentionGraph'));
-        const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention'));
+        const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device');
+        const { uploadTensor, createTensor, readTensor } = (await import(
+          /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+        )) as typeof import('../src/gpu/tensor');
+        const { MotionAttention } = (await import(
+          /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+        )) as typeof import('../src/gpu/kernels/motionAttention');
+        const { timeGpu } = (await import(
+          /* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string
+        )) as typeof import('../src/gpu/kernels/timing');
+        const { createGpuSession, gpuInput } = (await import(
+          /* @vite-ignore */ '/e2e/onnx/ort.ts' as string
+        )) as typeof import('../e2e/onnx/ort');
+        const { motionAttentionGraph } = (await import(
+          /* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string
+        )) as typeof import('../e2e/onnx/attentionGraph');
+        const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention');
         const ctx = await acquireGpu();
         const dev: GPUDevice = ctx.device;
         const { B, F, C, heads } = c;
@@ -125,10 +150,20 @@ async function measure(page: Page, c: BenchCase) {
   }
 }
 
-interface SystemCase { name: string; B: number; F: number; h: number; w: number; C: number; heads: number; repeats: number }
+interface SystemCase {
+  name: string;
+  B: number;
+  F: number;
+  h: number;
+  w: number;
+  C: number;
+  heads: number;
+  repeats: number;
+}
 
 const systemCases: SystemCase[] = [{ name: 'B2 F16 C320 8x5 (scaled)', B: 2, F: 16, h: 5, w: 8, C: 320, heads: 8, repeats: 3 }];
-if (process.env.ATTN_BENCH_FULL) systemCases.push({ name: 'B2 F16 C1280 8x5 (real)', B: 2, F: 16, h: 5, w: 8, C: 1280, heads: 8, repeats: 1 });
+if (process.env.ATTN_BENCH_FULL)
+  systemCases.push({ name: 'B2 F16 C1280 8x5 (real)', B: 2, F: 16, h: 5, w: 8, C: 1280, heads: 8, repeats: 1 });
 
 /**
  * The design decision, measured: the whole attention (before to_out) from the LayerNorm'ed tokens.
@@ -141,20 +176,34 @@ if (process.env.ATTN_BENCH_FULL) systemCases.push({ name: 'B2 F16 C1280 8x5 (rea
  */
 test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT', async ({ harness }) => {
   test.setTimeout(3_600_000);
-  harness.on('console', (m) => { if (m.text().startsWith('[attn]')) console.log(m.text()); });
+  harness.on('console', (m) => {
+    if (m.text().startsWith('[attn]')) console.log(m.text());
+  });
   const rows = [];
   let device = '';
   for (const c of systemCases) {
     const r = await harness.evaluate(async (c: SystemCase) => {
-      const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
-      const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
-      const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../src/gpu/kernels/motionAttention'));
-      const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../src/gpu/kernels/splat'));
-      const { sinusoidalPositionTable, projectPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../src/gpu/kernels/positionEncoding'));
-      const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
-      const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../e2e/onnx/ort'));
-      const G = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../e2e/onnx/attentionGraph'));
-      const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention'));
+      const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device');
+      const { uploadTensor, createTensor, readTensor } = (await import(
+        /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+      )) as typeof import('../src/gpu/tensor');
+      const { MotionAttention } = (await import(
+        /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+      )) as typeof import('../src/gpu/kernels/motionAttention');
+      const { SoftmaxSplat } = (await import(
+        /* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string
+      )) as typeof import('../src/gpu/kernels/splat');
+      const { sinusoidalPositionTable, projectPositionTable } = (await import(
+        /* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string
+      )) as typeof import('../src/gpu/kernels/positionEncoding');
+      const { timeGpu } = (await import(
+        /* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string
+      )) as typeof import('../src/gpu/kernels/timing');
+      const { createGpuSession, gpuInput } = (await import(
+        /* @vite-ignore */ '/e2e/onnx/ort.ts' as string
+      )) as typeof import('../e2e/onnx/ort');
+      const G = (await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../e2e/onnx/attentionGraph');
+      const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../e2e/reference/attention');
       const ctx = await acquireGpu();
       const dev: GPUDevice = ctx.device;
       const { B, F, C, heads, h, w } = c;
@@ -180,7 +229,8 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
         await dev.queue.onSubmittedWorkDone();
         return performance.now() - t0;
       };
-      const gpuWall = async (record: (e: GPUCommandEncoder) => void) => (await timeGpu(dev, record, { repeats: 1, warmup: 0, forceWall: true })).ms;
+      const gpuWall = async (record: (e: GPUCommandEncoder) => void) =>
+        (await timeGpu(dev, record, { repeats: 1, warmup: 0, forceWall: true })).ms;
 
       // ours: projection (ORT) -> splat 2C -> kernel
       const proj = await createGpuSession(G.qkvProjectionGraph({ B, F, P, C, heads }, weights), dev);
@@ -190,9 +240,13 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
       const warpedKV = createTensor(dev, [B, F - 1, h, w, 2 * C]);
       const attnOut = createTensor(dev, [B, F, P, C]);
       const splatKV = (e: GPUCommandEncoder) => splat.encode(e, { input: kv0, flows, mode: 'avg', layout: 'hwc', output: warpedKV });
-      const runKernel = (e: GPUCommandEncoder) => kernel.encode(e, { qkv, warped: { ...warpedKV, shape: [B, F - 1, P, 2 * C] }, pe: peQKV, heads, out: attnOut });
+      const runKernel = (e: GPUCommandEncoder) =>
+        kernel.encode(e, { qkv, warped: { ...warpedKV, shape: [B, F - 1, P, 2 * C] }, pe: peQKV, heads, out: attnOut });
       console.log(`[attn] ${c.name}: projected`);
-      await gpuWall((e) => { splatKV(e); runKernel(e); });
+      await gpuWall((e) => {
+        splatKV(e);
+        runKernel(e);
+      });
       const ours = (await readTensor(dev, attnOut)) as Float32Array;
 
       // baseline: splat C -> interleave -> ORT (PE + projections + attention)
@@ -207,24 +261,48 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
       const interleave = (e: GPUCommandEncoder) => {
         for (let b = 0; b < B; b++) {
           for (let i = 0; i < F; i++) e.copyBufferToBuffer(tok.buffer, (b * F + i) * frame, kv.buffer, (b * L + 2 * i) * frame, frame);
-          for (let i = 1; i < F; i++) e.copyBufferToBuffer(warped.buffer, (b * (F - 1) + i - 1) * frame, kv.buffer, (b * L + 2 * i - 1) * frame, frame);
+          for (let i = 1; i < F; i++)
+            e.copyBufferToBuffer(warped.buffer, (b * (F - 1) + i - 1) * frame, kv.buffer, (b * L + 2 * i - 1) * frame, frame);
         }
       };
       const full = await createGpuSession(G.motionAttentionWithProjectionsGraph({ B, F, P, C, heads }, weights), dev);
-      await gpuWall((e) => { splatTok(e); interleave(e); });
+      await gpuWall((e) => {
+        splatTok(e);
+        interleave(e);
+      });
       const first = await full.run({ kv: gpuInput(kv) });
       const theirs = (await readTensor(dev, { buffer: first.out.gpuBuffer, shape: [B, F, P, C], dtype: 'float32' })) as Float32Array;
       first.out.dispose();
 
       console.log(`[attn] ${c.name}: both paths ran, timing`);
-      const t = { proj: [] as number[], splat2C: [] as number[], kernel: [] as number[], splatC: [] as number[], interleave: [] as number[], ortFull: [] as number[] };
+      const t = {
+        proj: [] as number[],
+        splat2C: [] as number[],
+        kernel: [] as number[],
+        splatC: [] as number[],
+        interleave: [] as number[],
+        ortFull: [] as number[],
+      };
       for (let i = 0; i < c.repeats; i++) {
-        t.proj.push(await wallOf(async () => { const o = await proj.run({ tok: gpuInput(tok) }); await dev.queue.onSubmittedWorkDone(); o.qkv.dispose(); o.kv0.dispose(); }));
+        t.proj.push(
+          await wallOf(async () => {
+            const o = await proj.run({ tok: gpuInput(tok) });
+            await dev.queue.onSubmittedWorkDone();
+            o.qkv.dispose();
+            o.kv0.dispose();
+          }),
+        );
         t.splat2C.push(await gpuWall(splatKV));
         t.kernel.push(await gpuWall(runKernel));
         t.splatC.push(await gpuWall(splatTok));
         t.interleave.push(await gpuWall(interleave));
-        t.ortFull.push(await wallOf(async () => { const o = await full.run({ kv: gpuInput(kv) }); await dev.queue.onSubmittedWorkDone(); o.out.dispose(); }));
+        t.ortFull.push(
+          await wallOf(async () => {
+            const o = await full.run({ kv: gpuInput(kv) });
+            await dev.queue.onSubmittedWorkDone();
+            o.out.dispose();
+          }),
+        );
       }
       const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof typeof t, number>;
       const rel = R.relError(ours, theirs);
@@ -237,8 +315,12 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
     device = r.description;
     const ours = r.m.proj + r.m.splat2C + r.m.kernel;
     const base = r.m.splatC + r.m.interleave + r.m.ortFull;
-    const parts = Object.entries(r.m).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-    console.log(`${c.name}: ours ${ours.toFixed(0)} ms, baseline ${base.toFixed(0)} ms, ratio ${(base / ours).toFixed(2)}x (${parts}); rel ${r.rel.toExponential(1)}`);
+    const parts = Object.entries(r.m)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ');
+    console.log(
+      `${c.name}: ours ${ours.toFixed(0)} ms, baseline ${base.toFixed(0)} ms, ratio ${(base / ours).toFixed(2)}x (${parts}); rel ${r.rel.toExponential(1)}`,
+    );
     expect(r.rel).toBeLessThan(1e-5);
     rows.push({
       case: `whole step ${c.name}`,
@@ -252,5 +334,8 @@ test('motion attention, whole step: project-warp-kernel vs warp-interleave-ORT',
   }
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'attention-step.json'), JSON.stringify({ name: 'attention-step', device, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'attention-step.json'),
+    JSON.stringify({ name: 'attention-step', device, date: new Date().toISOString(), rows }, null, 2) + '\n',
+  );
 });

@@ -31,10 +31,12 @@ test('editor at the limits: open, restore, tool click, point drag', async ({ bro
     const p = await ctx.newPage();
     await p.goto(url);
     await expect(p.getByTestId('app')).toBeVisible();
-    device = device || (await p.evaluate(async () => {
-      const a = await navigator.gpu?.requestAdapter();
-      return a ? `${a.info.vendor} ${a.info.architecture}`.trim() : 'no WebGPU';
-    }));
+    device =
+      device ||
+      (await p.evaluate(async () => {
+        const a = await navigator.gpu?.requestAdapter();
+        return a ? `${a.info.vendor} ${a.info.architecture}`.trim() : 'no WebGPU';
+      }));
     const path = testInfo.outputPath(`${kind}.json`);
     writeFileSync(path, limitFile(kind));
     let t = Date.now();
@@ -71,7 +73,8 @@ test('editor at the limits: open, restore, tool click, point drag', async ({ bro
     }
     await p.mouse.up();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-    const label = kind === 'trajectories' ? '256 trajectories x 10,000 points (45 MB file)' : '4,096 brush strokes x 1,000 points (72 MB file)';
+    const label =
+      kind === 'trajectories' ? '256 trajectories x 10,000 points (45 MB file)' : '4,096 brush strokes x 1,000 points (72 MB file)';
     const before = BEFORE[kind];
     const row = (what: string, ms: number, target: string, b: number | null) => ({
       case: `${label}: ${what}`,
@@ -80,7 +83,9 @@ test('editor at the limits: open, restore, tool click, point drag', async ({ bro
       baseline_ms: b,
       ratio: b == null ? null : b / ms,
       target,
-      note: `load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}; app: ${url}`,
+      note: `load average ${loadavg()
+        .map((v) => v.toFixed(1))
+        .join(' ')}; app: ${url}`,
     });
     rows.push(
       row('open', open, 'seconds', before.open),
@@ -92,5 +97,8 @@ test('editor at the limits: open, restore, tool click, point drag', async ({ bro
     await ctx.close();
   }
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-  writeFileSync(join(import.meta.dirname, 'results', 'editor.json'), JSON.stringify({ name: 'editor', device, date: new Date().toISOString(), rows }, null, 2));
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'editor.json'),
+    JSON.stringify({ name: 'editor', device, date: new Date().toISOString(), rows }, null, 2),
+  );
 });

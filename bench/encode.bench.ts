@@ -18,8 +18,10 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
   await harness.routeWebSocket(/./, () => {});
   await harness.reload();
   const r = await harness.evaluate(async (repeats) => {
-    const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../src/video/index'));
-    const mb = ((await import(/* @vite-ignore */ '/node_modules/mediabunny/dist/modules/src/index.js' as string)) as typeof import('mediabunny'));
+    const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../src/video/index');
+    const mb = (await import(
+      /* @vite-ignore */ '/node_modules/mediabunny/dist/modules/src/index.js' as string
+    )) as typeof import('mediabunny');
     const W = 512;
     const H = 320;
     const c = new OffscreenCanvas(W, H);
@@ -48,7 +50,10 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
 
     const ours = async (container: 'mp4' | 'webm') => (await v.encodeVideo(bitmaps, { container, fps: 8 })).blob as Blob;
     const theirs = async (container: 'mp4' | 'webm', codec: 'avc' | 'vp9', bitrate: number) => {
-      const output = new mb.Output({ format: container === 'mp4' ? new mb.Mp4OutputFormat({ fastStart: 'in-memory' }) : new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
+      const output = new mb.Output({
+        format: container === 'mp4' ? new mb.Mp4OutputFormat({ fastStart: 'in-memory' }) : new mb.WebMOutputFormat(),
+        target: new mb.BufferTarget(),
+      });
       const source = new mb.VideoSampleSource({ codec, quality: new mb.Quality({ bitrate }), keyFrameInterval: 2 });
       output.addVideoTrack(source, { frameRate: 8 });
       await output.start();
@@ -63,7 +68,10 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
     };
 
     const rows = [];
-    for (const [container, codec] of [['mp4', 'avc'], ['webm', 'vp9']] as const) {
+    for (const [container, codec] of [
+      ['mp4', 'avc'],
+      ['webm', 'vp9'],
+    ] as const) {
       const bitrate: number = v.targetBitrate('very-high', codec, W, H, 8);
       const time = async (f: () => Promise<Blob>) => {
         let blob = await f(); // warm-up
@@ -77,11 +85,26 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
       };
       const a = await time(() => ours(container));
       const b = await time(() => theirs(container, codec, bitrate));
-      rows.push({ container, codec, bitrate, ours: a.ms, base: b.ms, oursQ: await quality(a.blob), baseQ: await quality(b.blob), oursBytes: a.blob.size, baseBytes: b.blob.size });
+      rows.push({
+        container,
+        codec,
+        bitrate,
+        ours: a.ms,
+        base: b.ms,
+        oursQ: await quality(a.blob),
+        baseQ: await quality(b.blob),
+        oursBytes: a.blob.size,
+        baseBytes: b.blob.size,
+      });
     }
     const adapter = await navigator.gpu?.requestAdapter();
     const info = adapter?.info;
-    return { rows, device: info ? `${info.vendor} ${info.architecture || info.device || ''}`.trim() + (info.isFallbackAdapter ? ' (fallback adapter)' : '') : 'unknown' };
+    return {
+      rows,
+      device: info
+        ? `${info.vendor} ${info.architecture || info.device || ''}`.trim() + (info.isFallbackAdapter ? ' (fallback adapter)' : '')
+        : 'unknown',
+    };
   }, REPEATS);
 
   const rows = r.rows.map((x) => ({
@@ -98,5 +121,8 @@ test('encode 16 frames 512x320: ours vs mediabunny VideoSampleSource', async ({ 
   for (const row of rows) console.log(`${row.case}: ${row.ours_ms.toFixed(1)} vs ${row.baseline_ms.toFixed(1)} ms/frame; ${row.note}`);
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'encode.json'), JSON.stringify({ name: 'encode', device: r.device, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'encode.json'),
+    JSON.stringify({ name: 'encode', device: r.device, date: new Date().toISOString(), rows }, null, 2) + '\n',
+  );
 });

@@ -17,15 +17,27 @@ import { test } from '../e2e/fixtures';
 test('classical engine: GPU vs CPU, whole job and preview update at 512x320', async ({ harness }) => {
   test.setTimeout(1_800_000);
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../src/motion/index'));
-    const { ClassicalEngine, uploadImage, METRIC_SCALE } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../src/pipeline/engine'));
-    const { buildConstraints, selectFrames } = ((await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string)) as typeof import('../src/pipeline/constraints'));
-    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../src/gpu/kernels/densify'));
-    const { uploadTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
-    const { timeGpu } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string)) as typeof import('../src/gpu/kernels/timing'));
-    const { cpuEngine } = ((await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string)) as typeof import('../e2e/reference/engine'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../src/motion/index');
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../src/pipeline/classical');
+    const { runStages } = (await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../src/pipeline/engine');
+    const { buildConstraints, selectFrames } = (await import(
+      /* @vite-ignore */ '/src/pipeline/constraints.ts' as string
+    )) as typeof import('../src/pipeline/constraints');
+    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string
+    )) as typeof import('../src/gpu/kernels/densify');
+    const { uploadTensor, createTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../src/gpu/tensor');
+    const { timeGpu } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/timing.ts' as string
+    )) as typeof import('../src/gpu/kernels/timing');
+    const { cpuEngine } = (await import(
+      /* @vite-ignore */ '/e2e/reference/engine.ts' as string
+    )) as typeof import('../e2e/reference/engine');
     const W = 512;
     const H = 320;
     const FRAMES = 16;
@@ -39,22 +51,56 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     project.canvas = { width: W, height: H };
     project.settings.frames = FRAMES;
     project.trajectories = [
-      { id: 'a', color: '#f00', points: [{ x: 200, y: 160 }, { x: 240, y: 130 }, { x: 280, y: 150 }], timing: motion.defaultTiming(FRAMES) },
-      { id: 'b', color: '#0f0', points: [{ x: 380, y: 220 }, { x: 350, y: 240 }], timing: motion.defaultTiming(FRAMES) },
+      {
+        id: 'a',
+        color: '#f00',
+        points: [
+          { x: 200, y: 160 },
+          { x: 240, y: 130 },
+          { x: 280, y: 150 },
+        ],
+        timing: motion.defaultTiming(FRAMES),
+      },
+      {
+        id: 'b',
+        color: '#0f0',
+        points: [
+          { x: 380, y: 220 },
+          { x: 350, y: 240 },
+        ],
+        timing: motion.defaultTiming(FRAMES),
+      },
       { id: 'c', color: '#00f', points: [{ x: 300, y: 200 }], timing: motion.defaultTiming(FRAMES) },
     ];
-    project.brush = [{ mode: 'paint', radius: 90, points: [{ x: 180, y: 160 }, { x: 400, y: 200 }] }];
+    project.brush = [
+      {
+        mode: 'paint',
+        radius: 90,
+        points: [
+          { x: 180, y: 160 },
+          { x: 400, y: 200 },
+        ],
+      },
+    ];
 
     const ctx = await acquireGpu();
     const device: GPUDevice = ctx.device;
     const engine = new ClassicalEngine(device);
     const image = uploadImage(device, imageData);
     const input = { project, image };
-    const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    };
     const timeAsync = async (fn: () => Promise<void>, repeats: number) => {
       await fn(); // warm-up: pipeline compilation, buffer creation
       const samples: number[] = [];
-      for (let i = 0; i < repeats; i++) { const t0 = performance.now(); await fn(); samples.push(performance.now() - t0); }
+      for (let i = 0; i < repeats; i++) {
+        const t0 = performance.now();
+        await fn();
+        samples.push(performance.now() - t0);
+      }
       return median(samples);
     };
     const PREVIEW_FRAME = 10;
@@ -74,16 +120,35 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     const args = {
       image,
       ids: uploadTensor(device, c.ids, [H, W], 'int32'),
-      table: uploadTensor(device, selectFrames(c, Array.from({ length: c.flows }, (_, i) => i)), [c.flows, c.k, 2]),
+      table: uploadTensor(
+        device,
+        selectFrames(
+          c,
+          Array.from({ length: c.flows }, (_, i) => i),
+        ),
+        [c.flows, c.k, 2],
+      ),
       out: createTensor(device, [c.flows, 2, H, W]),
     };
-    const solve = await timeGpu(device, (enc: GPUCommandEncoder) => dens.encode(enc, args, { screeningLength: c.screeningLength }), { repeats: 3, warmup: 1 });
+    const solve = await timeGpu(device, (enc: GPUCommandEncoder) => dens.encode(enc, args, { screeningLength: c.screeningLength }), {
+      repeats: 3,
+      warmup: 1,
+    });
 
     // CPU: the same steps.
     const cpuArgs = (frames: number, table: Float32Array) => ({
-      width: W, height: H, rgba: imageData.data, ids: c.ids, k: c.k, table, frames,
-      screeningLength: c.screeningLength, edgeSigma: DENSIFY_DEFAULTS.edgeSigma, floorWeight: DENSIFY_DEFAULTS.floorWeight,
-      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE }, metricScale: METRIC_SCALE,
+      width: W,
+      height: H,
+      rgba: imageData.data,
+      ids: c.ids,
+      k: c.k,
+      table,
+      frames,
+      screeningLength: c.screeningLength,
+      edgeSigma: DENSIFY_DEFAULTS.edgeSigma,
+      floorWeight: DENSIFY_DEFAULTS.floorWeight,
+      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE },
+      metricScale: METRIC_SCALE,
     });
     let t0 = performance.now();
     const cpuJob = cpuEngine(cpuArgs(c.flows, c.table));
@@ -100,8 +165,15 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
     dens.dispose();
     device.destroy();
     return {
-      jobMs, previewMs, solveMs: solve.ms, solveMethod: solve.method, cpuJobMs, cpuPreviewMs: median(cpuPreviewSamples),
-      cpuFrames: cpuJob.frames.length, description, k: c.k,
+      jobMs,
+      previewMs,
+      solveMs: solve.ms,
+      solveMethod: solve.method,
+      cpuJobMs,
+      cpuPreviewMs: median(cpuPreviewSamples),
+      cpuFrames: cpuJob.frames.length,
+      description,
+      k: c.k,
     };
   });
   console.log(r);
@@ -136,7 +208,10 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
   ];
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'engine.json'), JSON.stringify({ name: 'engine', device: r.description, date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'engine.json'),
+    JSON.stringify({ name: 'engine', device: r.description, date: new Date().toISOString(), rows }, null, 2) + '\n',
+  );
 });
 
 const DEFAULT_NOTE = '4 V-cycles of red-black Gauss-Seidel (2 pre, 2 post, 40 coarsest), 7 pyramid levels';

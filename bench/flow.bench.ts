@@ -37,11 +37,15 @@ test('dense tracking: speed against the CPU, Middlebury interpolation, Sintel re
   test.setTimeout(3_600_000);
   const loadBefore = loadavg().slice(0, 2);
   const r = await harness.evaluate(async (sequences) => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
-    const track = ((await import(/* @vite-ignore */ '/src/motion/track/index.ts' as string)) as typeof import('../src/motion/track/index'));
-    const { DIS_PRESETS } = ((await import(/* @vite-ignore */ '/src/motion/track/dis.ts' as string)) as typeof import('../src/motion/track/dis'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
-    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/dis.ts' as string)) as typeof import('../e2e/reference/dis'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device');
+    const track = (await import(/* @vite-ignore */ '/src/motion/track/index.ts' as string)) as typeof import('../src/motion/track/index');
+    const { DIS_PRESETS } = (await import(
+      /* @vite-ignore */ '/src/motion/track/dis.ts' as string
+    )) as typeof import('../src/motion/track/dis');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../src/gpu/tensor');
+    const ref = (await import(/* @vite-ignore */ '/e2e/reference/dis.ts' as string)) as typeof import('../e2e/reference/dis');
     const ctx = await acquireGpu();
     const device: GPUDevice = ctx.device;
     async function load(url: string, w?: number, h?: number): Promise<{ data: Uint32Array; w: number; h: number }> {
@@ -60,7 +64,10 @@ test('dense tracking: speed against the CPU, Middlebury interpolation, Sintel re
       return btoa(s);
     };
     const timing: { w: number; h: number; gpu: number; cpu: number }[] = [];
-    for (const [w, h] of [[512, 320], [1024, 436]]) {
+    for (const [w, h] of [
+      [512, 320],
+      [1024, 436],
+    ]) {
       const a = await load('/__media/sintel-raft/frame_0016.png', w, h);
       const b = await load('/__media/sintel-raft/frame_0017.png', w, h);
       const ta = uploadTensor(device, a.data, [h, w], 'uint32');
@@ -105,23 +112,29 @@ test('dense tracking: speed against the CPU, Middlebury interpolation, Sintel re
       const acc = new Float64Array(3 * n);
       const wsum = new Float64Array(n);
       let trackedCount = 0;
-      for (let y = 0; y < SH; y++) for (let x = 0; x < SW; x++) {
-        const i = y * SW + x;
-        if (occ[(f - 1) * n + i] > 0.5) continue;
-        trackedCount++;
-        const tx = x + flows[(f - 1) * 2 * n + i];
-        const ty = y + flows[(f - 1) * 2 * n + n + i];
-        const x0 = Math.floor(tx);
-        const y0 = Math.floor(ty);
-        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-          const xi = x0 + dx;
-          const yi = y0 + dy;
-          if (xi < 0 || yi < 0 || xi >= SW || yi >= SH) continue;
-          const wt = (dx ? tx - x0 : 1 - (tx - x0)) * (dy ? ty - y0 : 1 - (ty - y0));
-          wsum[yi * SW + xi] += wt;
-          for (let c = 0; c < 3; c++) acc[3 * (yi * SW + xi) + c] += wt * rgb(frames[0].data, i, c);
+      for (let y = 0; y < SH; y++)
+        for (let x = 0; x < SW; x++) {
+          const i = y * SW + x;
+          if (occ[(f - 1) * n + i] > 0.5) continue;
+          trackedCount++;
+          const tx = x + flows[(f - 1) * 2 * n + i];
+          const ty = y + flows[(f - 1) * 2 * n + n + i];
+          const x0 = Math.floor(tx);
+          const y0 = Math.floor(ty);
+          for (const [dx, dy] of [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]) {
+            const xi = x0 + dx;
+            const yi = y0 + dy;
+            if (xi < 0 || yi < 0 || xi >= SW || yi >= SH) continue;
+            const wt = (dx ? tx - x0 : 1 - (tx - x0)) * (dy ? ty - y0 : 1 - (ty - y0));
+            wsum[yi * SW + xi] += wt;
+            for (let c = 0; c < 3; c++) acc[3 * (yi * SW + xi) + c] += wt * rgb(frames[0].data, i, c);
+          }
         }
-      }
       let se = 0;
       let seStill = 0;
       let covered = 0;
@@ -151,15 +164,45 @@ test('dense tracking: speed against the CPU, Middlebury interpolation, Sintel re
   const opencv = JSON.parse(execFileSync('/usr/bin/python3', [script], { encoding: 'utf8' }));
   const rows: Record<string, unknown>[] = [];
   for (const t of r.timing) {
-    rows.push({ case: `one frame pair ${t.w}x${t.h}, medium preset (ms per pair)`, ours_ms: t.gpu, baseline: 'same algorithm on the CPU (e2e/reference/dis.ts)', baseline_ms: t.cpu, ratio: t.cpu / t.gpu, target: 'faster than the CPU' });
+    rows.push({
+      case: `one frame pair ${t.w}x${t.h}, medium preset (ms per pair)`,
+      ours_ms: t.gpu,
+      baseline: 'same algorithm on the CPU (e2e/reference/dis.ts)',
+      baseline_ms: t.cpu,
+      ratio: t.cpu / t.gpu,
+      target: 'faster than the CPU',
+    });
   }
   for (const mode of ['avg', 'softmax'] as const) {
-    rows.push({ case: `Middlebury halfway interpolation, ${mode} splat, mean PSNR of 4 (dB, higher is better; not ms)`, ours_ms: ours.mean[mode], baseline: `${opencv.method}, same script`, baseline_ms: opencv.mean[mode], ratio: null, target: 'above OpenCV DIS medium' });
+    rows.push({
+      case: `Middlebury halfway interpolation, ${mode} splat, mean PSNR of 4 (dB, higher is better; not ms)`,
+      ours_ms: ours.mean[mode],
+      baseline: `${opencv.method}, same script`,
+      baseline_ms: opencv.mean[mode],
+      ratio: null,
+      target: 'above OpenCV DIS medium',
+    });
   }
   const meanSintel = r.sintel.reduce((a, s) => a + s.psnr, 0) / r.sintel.length;
   const meanStill = r.sintel.reduce((a, s) => a + s.still, 0) / r.sintel.length;
-  rows.push({ case: 'Sintel 512x218: frame 0 reanimated to frames 1-5, mean PSNR over non-occluded pixels (dB; not ms)', ours_ms: meanSintel, baseline: 'frame 0 unmoved, same pixels', baseline_ms: meanStill, ratio: null, target: 'well above unmoved' });
-  const out = { name: 'flow', device: r.device, date: new Date().toISOString(), conditions: { loadavg_before: loadBefore, loadavg_after: loadavg().slice(0, 2) }, rows, middlebury: { ours, opencv }, sintel: r.sintel, sintel_track_ms: r.trackMs };
+  rows.push({
+    case: 'Sintel 512x218: frame 0 reanimated to frames 1-5, mean PSNR over non-occluded pixels (dB; not ms)',
+    ours_ms: meanSintel,
+    baseline: 'frame 0 unmoved, same pixels',
+    baseline_ms: meanStill,
+    ratio: null,
+    target: 'well above unmoved',
+  });
+  const out = {
+    name: 'flow',
+    device: r.device,
+    date: new Date().toISOString(),
+    conditions: { loadavg_before: loadBefore, loadavg_after: loadavg().slice(0, 2) },
+    rows,
+    middlebury: { ours, opencv },
+    sintel: r.sintel,
+    sintel_track_ms: r.trackMs,
+  };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'flow.json'), `${JSON.stringify(out, null, 1)}\n`);
   console.log(JSON.stringify(out, null, 1));
@@ -173,15 +216,40 @@ test('dense tracking: speed against the CPU, Middlebury interpolation, Sintel re
 test('dense tracking: reanimating the first frame of the real videos', async ({ harness }) => {
   test.setTimeout(1_800_000);
   const videos: { name: string; w: number; h: number; frames: string }[] = [];
-  for (const [name, w, h] of [['apple.mp4', 512, 288], ['cat.mp4', 240, 320]] as const) {
-    const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', join(import.meta.dirname, '..', '..', 'shared', 'media', 'videos', name), '-vf', `select='not(mod(n\\,2))',scale=${w}:${h}`, '-vsync', '0', '-frames:v', '6', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-'], { maxBuffer: 1 << 28 });
+  for (const [name, w, h] of [
+    ['apple.mp4', 512, 288],
+    ['cat.mp4', 240, 320],
+  ] as const) {
+    const raw = execFileSync(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-i',
+        join(import.meta.dirname, '..', '..', 'shared', 'media', 'videos', name),
+        '-vf',
+        `select='not(mod(n\\,2))',scale=${w}:${h}`,
+        '-vsync',
+        '0',
+        '-frames:v',
+        '6',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgba',
+        '-',
+      ],
+      { maxBuffer: 1 << 28 },
+    );
     if (raw.length !== 6 * w * h * 4) throw new Error(`${name}: ffmpeg gave ${raw.length} bytes`);
     videos.push({ name, w, h, frames: raw.toString('base64') });
   }
   const r = await harness.evaluate(async (videos) => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device'));
-    const track = ((await import(/* @vite-ignore */ '/src/motion/track/index.ts' as string)) as typeof import('../src/motion/track/index'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../src/gpu/device');
+    const track = (await import(/* @vite-ignore */ '/src/motion/track/index.ts' as string)) as typeof import('../src/motion/track/index');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../src/gpu/tensor');
     const ctx = await acquireGpu();
     const device: GPUDevice = ctx.device;
     const out: { name: string; psnr: number[]; still: number[]; covered: number[]; ms: number }[] = [];
@@ -202,22 +270,28 @@ test('dense tracking: reanimating the first frame of the real videos', async ({ 
       for (let f = 1; f < count; f++) {
         const acc = new Float64Array(3 * n);
         const wsum = new Float64Array(n);
-        for (let y = 0; y < v.h; y++) for (let x = 0; x < v.w; x++) {
-          const i = y * v.w + x;
-          if (occ[(f - 1) * n + i] > 0.5) continue;
-          const tx = x + flows[(f - 1) * 2 * n + i];
-          const ty = y + flows[(f - 1) * 2 * n + n + i];
-          const x0 = Math.floor(tx);
-          const y0 = Math.floor(ty);
-          for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-            const xi = x0 + dx;
-            const yi = y0 + dy;
-            if (xi < 0 || yi < 0 || xi >= v.w || yi >= v.h) continue;
-            const wt = (dx ? tx - x0 : 1 - (tx - x0)) * (dy ? ty - y0 : 1 - (ty - y0));
-            wsum[yi * v.w + xi] += wt;
-            for (let c = 0; c < 3; c++) acc[3 * (yi * v.w + xi) + c] += wt * rgb(0, i, c);
+        for (let y = 0; y < v.h; y++)
+          for (let x = 0; x < v.w; x++) {
+            const i = y * v.w + x;
+            if (occ[(f - 1) * n + i] > 0.5) continue;
+            const tx = x + flows[(f - 1) * 2 * n + i];
+            const ty = y + flows[(f - 1) * 2 * n + n + i];
+            const x0 = Math.floor(tx);
+            const y0 = Math.floor(ty);
+            for (const [dx, dy] of [
+              [0, 0],
+              [1, 0],
+              [0, 1],
+              [1, 1],
+            ]) {
+              const xi = x0 + dx;
+              const yi = y0 + dy;
+              if (xi < 0 || yi < 0 || xi >= v.w || yi >= v.h) continue;
+              const wt = (dx ? tx - x0 : 1 - (tx - x0)) * (dy ? ty - y0 : 1 - (ty - y0));
+              wsum[yi * v.w + xi] += wt;
+              for (let c = 0; c < 3; c++) acc[3 * (yi * v.w + xi) + c] += wt * rgb(0, i, c);
+            }
           }
-        }
         let se = 0;
         let seStill = 0;
         let covered = 0;

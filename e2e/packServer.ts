@@ -61,7 +61,8 @@ export async function startPackServer(options: PackServerOptions = {}): Promise<
     let body: Buffer;
     try {
       if (path.includes('..')) throw new Error('bad path');
-      body = path === 'manifest.json' && options.manifest !== undefined ? Buffer.from(options.manifest) : readFileSync(resolve(TINY_DIR, path));
+      body =
+        path === 'manifest.json' && options.manifest !== undefined ? Buffer.from(options.manifest) : readFileSync(resolve(TINY_DIR, path));
     } catch {
       entry.status = 404;
       res.writeHead(404).end('not found');
@@ -81,7 +82,11 @@ export async function startPackServer(options: PackServerOptions = {}): Promise<
     }
     const part = body.subarray(start);
     entry.status = status;
-    res.writeHead(status, { 'Content-Length': String(part.length), 'Content-Type': 'application/octet-stream', 'Accept-Ranges': range ? 'bytes' : 'none' });
+    res.writeHead(status, {
+      'Content-Length': String(part.length),
+      'Content-Type': 'application/octet-stream',
+      'Accept-Ranges': range ? 'bytes' : 'none',
+    });
     if (cut && cut.path === path) {
       const n = cut.afterBytes;
       cut = null;

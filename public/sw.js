@@ -79,7 +79,9 @@ self.addEventListener('fetch', (event) => {
           return isolated(await fetch(request));
         } catch (networkError) {
           const cache = await caches.open(CACHE);
-          const cached = (await cache.match(request, { ignoreSearch: true, ignoreVary: true })) ?? (await cache.match(new URL('index.html', self.registration.scope).href, { ignoreVary: true }));
+          const cached =
+            (await cache.match(request, { ignoreSearch: true, ignoreVary: true })) ??
+            (await cache.match(new URL('index.html', self.registration.scope).href, { ignoreVary: true }));
           if (cached) return isolated(cached);
           throw networkError;
         }

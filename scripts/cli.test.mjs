@@ -48,9 +48,30 @@ function projectFile({ image = readFileSync(join(MEDIA, 'middlebury/RubberWhale/
       image: { id: 'sha256-claimed', name: 'frame10.png', width: 584, height: 388 },
       canvas: { width: W, height: H },
       crop: null,
-      trajectories: [{ id: 't1', points: [{ x: 40, y: 40 }, { x: 70, y: 45 }], color: '#e6194b', timing: { mode: 'reference', startFrame: 0, endFrame: 3 } }],
+      trajectories: [
+        {
+          id: 't1',
+          points: [
+            { x: 40, y: 40 },
+            { x: 70, y: 45 },
+          ],
+          color: '#e6194b',
+          timing: { mode: 'reference', startFrame: 0, endFrame: 3 },
+        },
+      ],
       brush: [],
-      settings: { flowUnit: 16, frames: 4, fps: 8, prompt: '', negativePrompt: '', seed: 42, steps: 25, guidance: 7, loop: false, ...settings },
+      settings: {
+        flowUnit: 16,
+        frames: 4,
+        fps: 8,
+        prompt: '',
+        negativePrompt: '',
+        seed: 42,
+        steps: 25,
+        guidance: 7,
+        loop: false,
+        ...settings,
+      },
       ...project,
     },
     image: `data:image/png;base64,${Buffer.from(image).toString('base64')}`,
@@ -65,7 +86,11 @@ function write(name, text) {
 
 /** ffmpeg as the independent decoder: every frame as packed RGB. */
 function decodeRgb(path, vf) {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, ...(vf ? ['-vf', vf] : []), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
+  const raw = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, ...(vf ? ['-vf', vf] : []), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 28 },
+  );
   const size = W * H * 3;
   assert.equal(raw.length % size, 0, `${path} does not decode to whole ${W}x${H} frames`);
   return Array.from({ length: raw.length / size }, (_, k) => raw.subarray(k * size, (k + 1) * size));
@@ -73,7 +98,18 @@ function decodeRgb(path, vf) {
 
 function probe(path) {
   const out = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,r_frame_rate', '-of', 'json', path]).toString(),
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,width,height,nb_read_frames,r_frame_rate',
+      '-of',
+      'json',
+      path,
+    ]).toString(),
   );
   const s = out.streams[0];
   return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames), fps: s.r_frame_rate };
@@ -88,12 +124,17 @@ function psnr(a, b) {
 /** Mean absolute difference of the 3x3 patches around (ax, ay) in a and (bx, by) in b. */
 function patchDiff(a, ax, ay, b, bx, by) {
   let sum = 0;
-  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) for (let c = 0; c < 3; c++) sum += Math.abs(a[((ay + dy) * W + ax + dx) * 3 + c] - b[((by + dy) * W + bx + dx) * 3 + c]);
+  for (let dy = -1; dy <= 1; dy++)
+    for (let dx = -1; dx <= 1; dx++)
+      for (let c = 0; c < 3; c++) sum += Math.abs(a[((ay + dy) * W + ax + dx) * 3 + c] - b[((by + dy) * W + bx + dx) * 3 + c]);
   return sum / 27;
 }
 
 function pngFrames(folder) {
-  return readdirSync(folder).filter((f) => f.endsWith('.png')).sort().map((f) => decodeRgb(join(folder, f))[0]);
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => decodeRgb(join(folder, f))[0]);
 }
 
 /** An independent Middlebury .flo reader: tag, width, height, then (u, v) per pixel. */
@@ -123,9 +164,16 @@ describe('bad input is refused with exit code 2 before any browser starts', () =
     assert.match(cli(['render', join(dir, 'ok.json'), '-o', join(dir, 'x.mp4'), '--format', 'gif']).stderr, /does not match/);
     assert.match(cli(['render', join(dir, 'ok.json'), '-o', join(dir, 'x.mp4'), '--engine', 'magic']).stderr, /--engine must be/);
     assert.equal(cli(['flow', join(dir, 'ok.json'), '-o', join(dir, 'x.flo')]).code, 2, 'flow needs two images');
-    assert.match(cli(['flow', join(MEDIA, 'softsplat/one.png'), join(MEDIA, 'softsplat/two.png'), '-o', join(dir, 'x.txt')]).stderr, /must end in \.flo/);
+    assert.match(
+      cli(['flow', join(MEDIA, 'softsplat/one.png'), join(MEDIA, 'softsplat/two.png'), '-o', join(dir, 'x.txt')]).stderr,
+      /must end in \.flo/,
+    );
     assert.equal(cli(['v2v', join(MEDIA, 'videos/cat.mp4'), '-o', join(dir, 'x.mp4')]).code, 2, 'v2v needs --first');
-    assert.equal(cli(['render', join(dir, 'ok.json'), '-o', join(dir, 'x.mp4'), '--engine', 'neural', '--pack', dir]).code, 2, 'a pack folder without manifest.json');
+    assert.equal(
+      cli(['render', join(dir, 'ok.json'), '-o', join(dir, 'x.mp4'), '--engine', 'neural', '--pack', dir]).code,
+      2,
+      'a pack folder without manifest.json',
+    );
     assert.ok(!existsSync(join(dir, 'x.mp4')));
   });
 
@@ -146,7 +194,10 @@ describe('bad input is refused with exit code 2 before any browser starts', () =
     const source = readFileSync(join(REPO, 'e2e/chromium.ts'), 'utf8');
     const list = /chromiumArgs = \[([^\]]*)\]/.exec(source);
     assert.ok(list, 'e2e/chromium.ts no longer declares chromiumArgs');
-    assert.deepEqual([...list[1].matchAll(/'([^']+)'/g)].map((m) => m[1]), CHROMIUM_ARGS);
+    assert.deepEqual(
+      [...list[1].matchAll(/'([^']+)'/g)].map((m) => m[1]),
+      CHROMIUM_ARGS,
+    );
   });
 });
 
@@ -166,12 +217,24 @@ describe('render: the app runs the project file in headless Chromium', () => {
     // The trajectory drags (40, 40) to (70, 45) by the last frame.
     const moved = patchDiff(frames[3], 70, 45, frames[0], 40, 40);
     const still = patchDiff(frames[3], 70, 45, frames[0], 70, 45);
-    assert.ok(moved < 6 && moved < 0.6 * still, `at the path's end, last frame vs frame 0 at the start: ${moved.toFixed(1)}, vs frame 0 there: ${still.toFixed(1)}`);
+    assert.ok(
+      moved < 6 && moved < 0.6 * still,
+      `at the path's end, last frame vs frame 0 at the start: ${moved.toFixed(1)}, vs frame 0 there: ${still.toFixed(1)}`,
+    );
   });
 
   test('MP4 (H.264) with --frames and --fps overriding the file: ffprobe and ffmpeg agree with the PNG frames', () => {
     const out = join(dir, 'whale.mp4');
-    const r = cli(['render', write('whale6.json', projectFile({ settings: { frames: 6, fps: 8 } })), '-o', out, '--frames', '4', '--fps', '12']);
+    const r = cli([
+      'render',
+      write('whale6.json', projectFile({ settings: { frames: 6, fps: 8 } })),
+      '-o',
+      out,
+      '--frames',
+      '4',
+      '--fps',
+      '12',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const p = probe(out);
     assert.deepEqual([p.codec, p.width, p.height, p.frames, p.fps], ['h264', W, H, 4, '12/1']);
@@ -196,11 +259,14 @@ describe('render: the app runs the project file in headless Chromium', () => {
     assert.ok(!existsSync(join(dir, 'bad.mp4')));
   });
 
-  test('--engine neural with the tiny pack folder: the pack installs, both stages run, 8 frames (the pack\'s count), frame 0 is the photo', () => {
+  test("--engine neural with the tiny pack folder: the pack installs, both stages run, 8 frames (the pack's count), frame 0 is the photo", () => {
     const out = join(dir, 'neural');
     // One step without guidance: every stage runs, at a software GPU's pace.
     const file = write('whale-neural.json', projectFile({ settings: { guidance: 1, steps: 1 } }));
-    const r = cli(['render', file, '-o', out, '--format', 'png', '--engine', 'neural', '--pack', join(REPO, 'public/models/tiny'), '--json', '--quiet'], { timeout: 600_000 });
+    const r = cli(
+      ['render', file, '-o', out, '--format', 'png', '--engine', 'neural', '--pack', join(REPO, 'public/models/tiny'), '--json', '--quiet'],
+      { timeout: 600_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).frames, 8);
     const frames = pngFrames(out);
@@ -208,7 +274,8 @@ describe('render: the app runs the project file in headless Chromium', () => {
     const [reference] = decodeRgb(join(MEDIA, 'middlebury/RubberWhale/frame10.png'), `scale=${W}:-1:flags=area,crop=${W}:${H}`);
     assert.ok(psnr(frames[0], reference) > 24, `frame 0 vs the cropped photo: ${psnr(frames[0], reference).toFixed(1)} dB`);
     // Random weights: the rendered frames are noise-like, not the photo.
-    for (let k = 1; k < 8; k++) assert.ok(psnr(frames[k], frames[0]) < 30, `frame ${k} vs frame 0: ${psnr(frames[k], frames[0]).toFixed(1)} dB`);
+    for (let k = 1; k < 8; k++)
+      assert.ok(psnr(frames[k], frames[0]) < 30, `frame ${k} vs frame 0: ${psnr(frames[k], frames[0]).toFixed(1)} dB`);
   });
 });
 
@@ -227,7 +294,15 @@ describe('batch: every project file of a folder', () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.done, 2);
     assert.equal(j.failed, 2);
-    assert.deepEqual(j.results.map((x) => [x.ok, x.exitCode]), [[true, 0], [true, 0], [false, 2], [false, 2]]);
+    assert.deepEqual(
+      j.results.map((x) => [x.ok, x.exitCode]),
+      [
+        [true, 0],
+        [true, 0],
+        [false, 2],
+        [false, 2],
+      ],
+    );
     assert.match(j.results[2].message, /not valid JSON/);
     assert.match(j.results[3].message, /image/i);
     assert.match(r.stderr, /a\.motion-i2v\.json/, 'progress names the file on stderr');
@@ -270,8 +345,14 @@ describe('flow and v2v: the video-to-video tracker', () => {
       for (let i = 0; i < want.data.length; i += 2) e += Math.hypot(u(i) - want.data[i], v(i) - want.data[i + 1]);
       return e / (want.data.length / 2);
     };
-    const ours = epe((i) => got.data[i], (i) => got.data[i + 1]);
-    const none = epe(() => 0, () => 0);
+    const ours = epe(
+      (i) => got.data[i],
+      (i) => got.data[i + 1],
+    );
+    const none = epe(
+      () => 0,
+      () => 0,
+    );
     assert.ok(ours < 0.5 * none, `end-point error against the reference flow: ${ours.toFixed(2)} px (no motion: ${none.toFixed(2)} px)`);
     const size = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', vis]).toString().trim();
     assert.equal(size, `${got.width},${got.height}`);
@@ -282,11 +363,28 @@ describe('flow and v2v: the video-to-video tracker', () => {
     assert.equal(r.code, 2, r.stderr);
   });
 
-  test('v2v: the styled first frame follows the video\'s motion', () => {
+  test("v2v: the styled first frame follows the video's motion", () => {
     // A small real clip: every 4th frame of cat.mp4 at 96x128, and its first frame negated as the "styled" one.
     const [vw, vh] = [96, 128];
     const source = join(dir, 'cat-small.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', join(MEDIA, 'videos/cat.mp4'), '-vf', `select=not(mod(n\\,4)),scale=${vw}:${vh}`, '-fps_mode', 'passthrough', '-frames:v', '4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', source]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      join(MEDIA, 'videos/cat.mp4'),
+      '-vf',
+      `select=not(mod(n\\,4)),scale=${vw}:${vh}`,
+      '-fps_mode',
+      'passthrough',
+      '-frames:v',
+      '4',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      source,
+    ]);
     const first = join(dir, 'styled.png');
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', source, '-frames:v', '1', '-vf', 'negate', first]);
     const out = join(dir, 'v2v.webm');
@@ -295,7 +393,20 @@ describe('flow and v2v: the video-to-video tracker', () => {
     const p = probe(out);
     assert.deepEqual([p.codec, p.width, p.height, p.frames], ['vp9', vw, vh, 4]);
     const rgb = (path, vf) => {
-      const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, ...(vf ? ['-vf', vf] : []), '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+      const raw = execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-i',
+        path,
+        ...(vf ? ['-vf', vf] : []),
+        '-fps_mode',
+        'passthrough',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ]);
       const size = vw * vh * 3;
       return Array.from({ length: raw.length / size }, (_, k) => raw.subarray(k * size, (k + 1) * size));
     };
@@ -305,6 +416,9 @@ describe('flow and v2v: the video-to-video tracker', () => {
     const last = got.length - 1;
     const follows = psnr(got[last], negated[last]);
     const stays = psnr(got[last], negated[0]);
-    assert.ok(follows > stays, `last frame vs the styled video: ${follows.toFixed(1)} dB, vs the styled first frame: ${stays.toFixed(1)} dB`);
+    assert.ok(
+      follows > stays,
+      `last frame vs the styled video: ${follows.toFixed(1)} dB, vs the styled first frame: ${stays.toFixed(1)} dB`,
+    );
   });
 });

@@ -37,14 +37,21 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
   const tmp = mkdtempSync(join(tmpdir(), 'gpu-kit-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const built = join(tmp, 'built');
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-gpu-kit.mjs'), '--out', built, '--vulkan-loader'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-gpu-kit.mjs'), '--out', built, '--vulkan-loader'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   // The kit must stand alone: move it away from the build output, run it elsewhere.
   const kit = join(tmp, 'kit');
   cpSync(built, kit, { recursive: true });
   rmSync(built, { recursive: true });
-  const size = readdirSync(kit, { recursive: true }).map((f) => statSync(join(kit, f))).filter((s) => s.isFile()).reduce((a, s) => a + s.size, 0);
+  const size = readdirSync(kit, { recursive: true })
+    .map((f) => statSync(join(kit, f)))
+    .filter((s) => s.isFile())
+    .reduce((a, s) => a + s.size, 0);
   assert.ok(size <= 60 * 1024 * 1024, `kit is ${size} bytes`);
-  for (const f of ['run.sh', 'bench.mjs', 'node.gz', 'dawn.node.gz', 'lib/libvulkan.so.1', 'VERSIONS']) assert.ok(existsSync(join(kit, f)), `kit lacks ${f}`);
+  for (const f of ['run.sh', 'bench.mjs', 'node.gz', 'dawn.node.gz', 'lib/libvulkan.so.1', 'VERSIONS'])
+    assert.ok(existsSync(join(kit, f)), `kit lacks ${f}`);
   // Sources only by bundling: no ?raw import left, the WGSL inlined.
   const bundle = readFileSync(join(kit, 'bench.mjs'), 'utf8');
   assert.doesNotMatch(bundle, /^import .*\?raw/m);
@@ -63,7 +70,8 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
     for (const g of json.gates) assert.equal(g.passed, true, g.detail);
     assert.ok(json.rows.length > 0);
     for (const row of json.rows) {
-      for (const k of ['case', 'ours_ms', 'baseline', 'baseline_ms', 'ratio', 'target', 'note']) assert.ok(k in row, `${name} row lacks ${k}`);
+      for (const k of ['case', 'ours_ms', 'baseline', 'baseline_ms', 'ratio', 'target', 'note'])
+        assert.ok(k in row, `${name} row lacks ${k}`);
       assert.ok(row.ours_ms > 0 && Number.isFinite(row.ours_ms), `${name} ${row.case}: ${row.ours_ms}`);
       assert.ok(row.baseline_ms > 0);
       assert.ok(Math.abs(row.ratio - row.baseline_ms / row.ours_ms) < 1e-9 * row.ratio);

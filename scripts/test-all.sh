@@ -9,7 +9,7 @@ rm -f test-results/vitest.json test-results/pytest.xml test-results/node.xml tes
 status=0
 run() { local name=$1; shift; echo; echo "== $name"; "$@" || { echo "!! $name failed"; status=1; }; }
 run typecheck npx tsc --noEmit -p tsconfig.json
-run "lint (biome)" npx biome lint --max-diagnostics=50 .
+run "format + lint (biome)" npx biome ci --max-diagnostics=50 .
 run "unit (vitest)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 run "production bundle has no test hooks" bash -c 'npx vite build --logLevel warn --outDir dist-production && npx vite build --mode e2e --logLevel warn --outDir dist-e2e-check && node scripts/check-bundle.mjs dist-production dist-e2e-check'
 run "GPU kit (node, Dawn on SwiftShader)" node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter=junit --test-reporter-destination=test-results/node.xml scripts/gpu-kit.test.mjs

@@ -79,10 +79,7 @@ export class AbortError extends AppError {
 }
 
 export function isAbort(e: unknown): boolean {
-  return (
-    (e instanceof AppError && e.code === 'aborted') ||
-    (e instanceof DOMException && e.name === 'AbortError')
-  );
+  return (e instanceof AppError && e.code === 'aborted') || (e instanceof DOMException && e.name === 'AbortError');
 }
 
 /** Encoding or muxing a video failed, or no encoder for the asked container exists in this browser. */
@@ -161,7 +158,11 @@ export class NothingToAnimateError extends AppError {
 /** The browser's storage for this site is full (or its quota would be exceeded): says what is kept and what to do. */
 export class StorageFullError extends AppError {
   constructor(what: string, options?: { cause?: unknown }) {
-    super('storage', `${what} This browser's storage for this site is full. Export the video to keep it, or free space (clear this site's data in the browser settings, or remove model packs).`, options);
+    super(
+      'storage',
+      `${what} This browser's storage for this site is full. Export the video to keep it, or free space (clear this site's data in the browser settings, or remove model packs).`,
+      options,
+    );
     this.name = 'StorageFullError';
   }
 }

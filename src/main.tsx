@@ -15,7 +15,9 @@ void hydrateProject().then(({ problem }) => {
   // A project that could not be restored has its own notice (with a download); others show here.
   if (problem && !useAutosaveStore.getState().restoreProblem) {
     const repaired = useAutosaveStore.getState().repairs.length > 0;
-    useEditorStore.getState().showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
+    useEditorStore
+      .getState()
+      .showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
   }
   startAutosave();
   // The last video of this project, kept in this browser, is shown again.
@@ -24,7 +26,8 @@ void hydrateProject().then(({ problem }) => {
 });
 
 // Offline use: public/sw.js precaches the built app, samples and tiny model pack (production builds only).
-if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`).catch((e) => console.warn('offline support unavailable:', e));
+if (import.meta.env.PROD && 'serviceWorker' in navigator)
+  void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`).catch((e) => console.warn('offline support unavailable:', e));
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -45,7 +45,7 @@ export function splatScatter(a: ScatterInput): Float32Array {
           const cx = x0 + (k & 1);
           const cy = y0 + (k >> 1);
           if (cx < 0 || cy < 0 || cx >= W || cy >= H) continue;
-          const w = ((k & 1) ? ax : 1 - ax) * ((k >> 1) ? ay : 1 - ay);
+          const w = (k & 1 ? ax : 1 - ax) * (k >> 1 ? ay : 1 - ay);
           const t = cy * W + cx;
           norm[t] += w;
           if (hwc) {

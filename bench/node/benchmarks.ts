@@ -81,17 +81,39 @@ function timeCpu<T>(fn: () => T, repeats: number): { ms: number; out: T } {
 }
 
 /** A timed row, or a refused one when its gate failed. */
-function row(gate: Gate, r: Omit<Row, 'ratio' | 'note' | 'ours_ms'> & { timing: GpuTiming | { ms: number; method: string } | null; note?: string }): Row {
+function row(
+  gate: Gate,
+  r: Omit<Row, 'ratio' | 'note' | 'ours_ms'> & { timing: GpuTiming | { ms: number; method: string } | null; note?: string },
+): Row {
   if (!gate.passed || !r.timing) {
-    return { case: r.case, ours_ms: null, baseline: r.baseline, baseline_ms: r.baseline_ms, ratio: null, target: r.target, note: `NOT TIMED: wrong result on this adapter (${gate.detail})` };
+    return {
+      case: r.case,
+      ours_ms: null,
+      baseline: r.baseline,
+      baseline_ms: r.baseline_ms,
+      ratio: null,
+      target: r.target,
+      note: `NOT TIMED: wrong result on this adapter (${gate.detail})`,
+    };
   }
   const ratio = r.baseline_ms != null ? r.baseline_ms / r.timing.ms : null;
-  return { case: r.case, ours_ms: r.timing.ms, baseline: r.baseline, baseline_ms: r.baseline_ms, ratio, target: r.target, note: [`GPU ${r.timing.method}`, r.note, gate.detail].filter(Boolean).join('; ') };
+  return {
+    case: r.case,
+    ours_ms: r.timing.ms,
+    baseline: r.baseline,
+    baseline_ms: r.baseline_ms,
+    ratio,
+    target: r.target,
+    note: [`GPU ${r.timing.method}`, r.note, gate.detail].filter(Boolean).join('; '),
+  };
 }
 
 function closeGate(label: string, got: ArrayLike<number>, want: ArrayLike<number>, rel = 1e-5): Gate {
   const c = compareArrays(got, want, rel);
-  return { passed: c.bad === 0, detail: `${label}: ${c.bad} of ${c.length} values off the CPU reference by more than ${rel} relative (max abs diff ${c.maxAbs.toExponential(2)})` };
+  return {
+    passed: c.bad === 0,
+    detail: `${label}: ${c.bad} of ${c.length} values off the CPU reference by more than ${rel} relative (max abs diff ${c.maxAbs.toExponential(2)})`,
+  };
 }
 
 /** Smooth camera-like flows (rotation + zoom + translation) with 0.3 px noise, as bench/splat.bench.ts. */
@@ -145,13 +167,36 @@ export const splat: Benchmark = async ({ device }, quick) => {
       kernel.run({ ...args, strategy });
       const gate = closeGate(`${strategy} splat`, judged('splat', (await readTensor(device, output)) as Float32Array), oracle.out);
       gates.push(gate);
-      timed[strategy] = { gate, timing: gate.passed ? await timeGpu(device, (enc) => kernel.encode(enc, { ...args, strategy }), { repeats: s.gpuRepeats, warmup: 1 }) : null };
+      timed[strategy] = {
+        gate,
+        timing: gate.passed
+          ? await timeGpu(device, (enc) => kernel.encode(enc, { ...args, strategy }), { repeats: s.gpuRepeats, warmup: 1 })
+          : null,
+      };
     }
     const oracleName = 'CPU scatter, test oracle (e2e/reference)';
     const g = timed.gather;
-    rows.push(row(g.gate, { case: `${s.name}, gather (default)`, timing: g.timing, baseline: oracleName, baseline_ms: oracle.ms, target: '>= 5x' }));
-    rows.push(row(g.gate, { case: `${s.name}, gather (default)`, timing: g.timing, baseline: 'CPU scatter, plain fast loop (bench/baselines)', baseline_ms: fast.ms, target: '>= 5x' }));
-    rows.push(row(timed.atomic.gate, { case: `${s.name}, atomic (CAS)`, timing: timed.atomic.timing, baseline: oracleName, baseline_ms: oracle.ms, target: '>= 5x' }));
+    rows.push(
+      row(g.gate, { case: `${s.name}, gather (default)`, timing: g.timing, baseline: oracleName, baseline_ms: oracle.ms, target: '>= 5x' }),
+    );
+    rows.push(
+      row(g.gate, {
+        case: `${s.name}, gather (default)`,
+        timing: g.timing,
+        baseline: 'CPU scatter, plain fast loop (bench/baselines)',
+        baseline_ms: fast.ms,
+        target: '>= 5x',
+      }),
+    );
+    rows.push(
+      row(timed.atomic.gate, {
+        case: `${s.name}, atomic (CAS)`,
+        timing: timed.atomic.timing,
+        baseline: oracleName,
+        baseline_ms: oracle.ms,
+        target: '>= 5x',
+      }),
+    );
     for (const t of [inputT, flowsT, output]) t.buffer.destroy();
   }
   kernel.dispose();
@@ -167,11 +212,22 @@ export const flowResize: Benchmark = async ({ device }, quick) => {
   const ref = timeCpu(() => resizeFlowsReference(flows, s.N, s.H, s.W, s.h, s.w), 5);
   kernel.run({ flows: flowsT, height: s.h, width: s.w, output });
   const gate = closeGate('flow resize', judged('flow-resize', (await readTensor(device, output)) as Float32Array), ref.out);
-  const timing = gate.passed ? await timeGpu(device, (enc) => kernel.encode(enc, { flows: flowsT, height: s.h, width: s.w, output }), { repeats: s.repeats, warmup: 1 }) : null;
+  const timing = gate.passed
+    ? await timeGpu(device, (enc) => kernel.encode(enc, { flows: flowsT, height: s.h, width: s.w, output }), {
+        repeats: s.repeats,
+        warmup: 1,
+      })
+    : null;
   for (const t of [flowsT, output]) t.buffer.destroy();
   kernel.dispose();
   const name = `${s.N} flows ${s.W}x${s.H} -> ${s.w}x${s.h}${quick ? ' (quick)' : ''}`;
-  return { name: 'node-flow-resize', gates: [gate], rows: [row(gate, { case: name, timing, baseline: 'CPU bilinear resize, test oracle (e2e/reference)', baseline_ms: ref.ms, target: '' })] };
+  return {
+    name: 'node-flow-resize',
+    gates: [gate],
+    rows: [
+      row(gate, { case: name, timing, baseline: 'CPU bilinear resize, test oracle (e2e/reference)', baseline_ms: ref.ms, target: '' }),
+    ],
+  };
 };
 
 export const attention: Benchmark = async ({ device }, quick) => {
@@ -189,10 +245,16 @@ export const attention: Benchmark = async ({ device }, quick) => {
     const rand = attentionRef.rng(1);
     const ws = 1 / Math.sqrt(C);
     const inp = {
-      B, F, P, C, heads,
+      B,
+      F,
+      P,
+      C,
+      heads,
       tokens: attentionRef.randomArray(B * F * P * C, rand),
       warped: attentionRef.randomArray(B * (F - 1) * P * C, rand),
-      wq: attentionRef.randomArray(C * C, rand, ws), wk: attentionRef.randomArray(C * C, rand, ws), wv: attentionRef.randomArray(C * C, rand, ws),
+      wq: attentionRef.randomArray(C * C, rand, ws),
+      wk: attentionRef.randomArray(C * C, rand, ws),
+      wv: attentionRef.randomArray(C * C, rand, ws),
     };
     const ref = timeCpu(() => attentionRef.motionAttentionReference(inp), quick ? 3 : 1);
     const split = attentionRef.projectForKernel(inp, sinusoidalPositionTable(2 * F - 1, C));
@@ -208,10 +270,21 @@ export const attention: Benchmark = async ({ device }, quick) => {
     const rel = attentionRef.relError(got, ref.out.out);
     // fp32 logits carry ~1e-7 * |logit| absolute error, which the softmax passes on (as e2e/gpu/motion-attention.spec.ts).
     const tol = 1e-5 + 2e-7 * ref.out.maxLogit;
-    const gate = { passed: got.every(Number.isFinite) && rel < tol, detail: `attention: normwise relative error ${rel.toExponential(2)} against the CPU reference (tolerance ${tol.toExponential(2)})` };
+    const gate = {
+      passed: got.every(Number.isFinite) && rel < tol,
+      detail: `attention: normwise relative error ${rel.toExponential(2)} against the CPU reference (tolerance ${tol.toExponential(2)})`,
+    };
     gates.push(gate);
     const timing = gate.passed ? await timeGpu(device, (enc) => kernel.encode(enc, args), { repeats: c.repeats, warmup: 1 }) : null;
-    rows.push(row(gate, { case: c.name, timing, baseline: 'CPU reference, float64 (e2e/reference, projections included)', baseline_ms: ref.ms, target: '' }));
+    rows.push(
+      row(gate, {
+        case: c.name,
+        timing,
+        baseline: 'CPU reference, float64 (e2e/reference, projections included)',
+        baseline_ms: ref.ms,
+        target: '',
+      }),
+    );
     for (const t of [args.qkv, args.warped, args.pe, args.out]) t.buffer.destroy();
   }
   kernel.dispose();
@@ -254,9 +327,18 @@ function engineProject(W: number, H: number, frames: number): Project {
 function cpuInput(project: Project, img: { width: number; height: number; data: Uint8ClampedArray }): CpuEngineInput {
   const c = buildConstraints(project);
   return {
-    width: img.width, height: img.height, rgba: img.data, ids: c.ids, k: c.k, table: c.table, frames: c.flows,
-    screeningLength: c.screeningLength, edgeSigma: DENSIFY_DEFAULTS.edgeSigma, floorWeight: DENSIFY_DEFAULTS.floorWeight,
-    schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE }, metricScale: METRIC_SCALE,
+    width: img.width,
+    height: img.height,
+    rgba: img.data,
+    ids: c.ids,
+    k: c.k,
+    table: c.table,
+    frames: c.flows,
+    screeningLength: c.screeningLength,
+    edgeSigma: DENSIFY_DEFAULTS.edgeSigma,
+    floorWeight: DENSIFY_DEFAULTS.floorWeight,
+    schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE },
+    metricScale: METRIC_SCALE,
   };
 }
 
@@ -271,7 +353,14 @@ export const densify: Benchmark = async ({ device }, quick) => {
   const args = {
     image,
     ids: uploadTensor(device, c.ids, [H, W], 'int32'),
-    table: uploadTensor(device, selectFrames(c, Array.from({ length: c.flows }, (_, i) => i)), [c.flows, c.k, 2]),
+    table: uploadTensor(
+      device,
+      selectFrames(
+        c,
+        Array.from({ length: c.flows }, (_, i) => i),
+      ),
+      [c.flows, c.k, 2],
+    ),
     out: createTensor(device, [c.flows, 2, H, W]),
   };
   const enc = device.createCommandEncoder();
@@ -281,12 +370,30 @@ export const densify: Benchmark = async ({ device }, quick) => {
   let maxDiff = 0;
   for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - cpu.out[i]));
   // Same schedule on the CPU: float32 rounding only (as e2e/gpu/densify.spec.ts).
-  const gate = { passed: Number.isFinite(maxDiff) && maxDiff < 1e-3, detail: `densify: max |GPU - CPU| ${maxDiff.toExponential(2)} px over ${got.length} values (tolerance 1e-3, same multigrid schedule)` };
-  const timing = gate.passed ? await timeGpu(device, (e) => dens.encode(e, args, { screeningLength: c.screeningLength }), { repeats: 3, warmup: 1 }) : null;
+  const gate = {
+    passed: Number.isFinite(maxDiff) && maxDiff < 1e-3,
+    detail: `densify: max |GPU - CPU| ${maxDiff.toExponential(2)} px over ${got.length} values (tolerance 1e-3, same multigrid schedule)`,
+  };
+  const timing = gate.passed
+    ? await timeGpu(device, (e) => dens.encode(e, args, { screeningLength: c.screeningLength }), { repeats: 3, warmup: 1 })
+    : null;
   for (const t of [image, args.ids, args.table, args.out]) t.buffer.destroy();
   dens.dispose();
   const name = `densify solve, ${c.flows} flows ${W}x${H}, ${c.k} moving trajectories + 1 anchor, synthetic image${quick ? ' (quick)' : ''}`;
-  return { name: 'node-densify', gates: [gate], rows: [row(gate, { case: name, timing, baseline: 'same multigrid schedule on the CPU (e2e/reference)', baseline_ms: cpu.ms, target: 'a few ms on a real GPU', note: '4 V-cycles of red-black Gauss-Seidel' })] };
+  return {
+    name: 'node-densify',
+    gates: [gate],
+    rows: [
+      row(gate, {
+        case: name,
+        timing,
+        baseline: 'same multigrid schedule on the CPU (e2e/reference)',
+        baseline_ms: cpu.ms,
+        target: 'a few ms on a real GPU',
+        note: '4 V-cycles of red-black Gauss-Seidel',
+      }),
+    ],
+  };
 };
 
 export const engine: Benchmark = async ({ device }, quick) => {
@@ -333,7 +440,19 @@ export const engine: Benchmark = async ({ device }, quick) => {
   image.buffer.destroy();
   eng.dispose();
   const name = `whole job, ${frames} frames ${W}x${H} (densify ${frames - 1} flows + render), synthetic image${quick ? ' (quick)' : ''}`;
-  return { name: 'node-engine', gates: [gate], rows: [row(gate, { case: name, timing: jobTiming, baseline: 'same steps on the CPU (JS, e2e/reference)', baseline_ms: cpu.ms, target: 'interactive on a real GPU' })] };
+  return {
+    name: 'node-engine',
+    gates: [gate],
+    rows: [
+      row(gate, {
+        case: name,
+        timing: jobTiming,
+        baseline: 'same steps on the CPU (JS, e2e/reference)',
+        baseline_ms: cpu.ms,
+        target: 'interactive on a real GPU',
+      }),
+    ],
+  };
 };
 
 export const BENCHMARKS: Record<string, Benchmark> = { splat, 'flow-resize': flowResize, attention, densify, engine };

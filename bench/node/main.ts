@@ -37,11 +37,15 @@ async function main(): Promise<number> {
   try {
     opened = await openDevice();
   } catch (e) {
-    console.error(`No usable WebGPU adapter: ${(e as Error).message}. Check the GPU's Vulkan driver (vulkaninfo), or set VK_ICD_FILENAMES to its ICD json.`);
+    console.error(
+      `No usable WebGPU adapter: ${(e as Error).message}. Check the GPU's Vulkan driver (vulkaninfo), or set VK_ICD_FILENAMES to its ICD json.`,
+    );
     return 2;
   }
   const { ctx, adapter } = opened;
-  const device = [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') + (adapter.isFallbackAdapter ? ' (fallback adapter)' : '');
+  const device =
+    [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') +
+    (adapter.isFallbackAdapter ? ' (fallback adapter)' : '');
   console.log(`adapter: ${device} | driver: ${adapter.driver || 'n/a'} | timestamp-query: ${adapter.timestampQuery}`);
   const outDir = resolve(values.out);
   mkdirSync(outDir, { recursive: true });
@@ -50,8 +54,24 @@ async function main(): Promise<number> {
     const loadBefore = loadavg();
     const t0 = performance.now();
     const r = await BENCHMARKS[name](ctx, values.quick);
-    const conditions = { cpus: cpus().length, loadavg_before: loadBefore.slice(0, 2), loadavg_after: loadavg().slice(0, 2), wall_s: (performance.now() - t0) / 1000, quick: values.quick, node: process.version };
-    const json = { name: r.name, device, runtime: RUNTIME, adapter, date: new Date().toISOString(), conditions, gates: r.gates, rows: r.rows };
+    const conditions = {
+      cpus: cpus().length,
+      loadavg_before: loadBefore.slice(0, 2),
+      loadavg_after: loadavg().slice(0, 2),
+      wall_s: (performance.now() - t0) / 1000,
+      quick: values.quick,
+      node: process.version,
+    };
+    const json = {
+      name: r.name,
+      device,
+      runtime: RUNTIME,
+      adapter,
+      date: new Date().toISOString(),
+      conditions,
+      gates: r.gates,
+      rows: r.rows,
+    };
     writeFileSync(join(outDir, `${r.name}.json`), JSON.stringify(json, null, 2) + '\n');
     for (const g of r.gates) {
       console.log(`${g.passed ? 'PASS' : 'FAIL'} ${r.name}: ${g.detail}`);
@@ -59,11 +79,15 @@ async function main(): Promise<number> {
     }
     for (const row of r.rows) {
       const ms = row.ours_ms == null ? 'not timed' : `${row.ours_ms.toPrecision(3)} ms`;
-      console.log(`  ${row.case}: ${ms} vs ${row.baseline} ${row.baseline_ms?.toPrecision(3)} ms${row.ratio != null ? ` (${row.ratio.toPrecision(3)}x)` : ''}`);
+      console.log(
+        `  ${row.case}: ${ms} vs ${row.baseline} ${row.baseline_ms?.toPrecision(3)} ms${row.ratio != null ? ` (${row.ratio.toPrecision(3)}x)` : ''}`,
+      );
     }
   }
   ctx.device.destroy();
-  console.log(failed ? `${failed} correctness gate(s) FAILED: those rows have no time` : `all correctness gates passed; results in ${outDir}`);
+  console.log(
+    failed ? `${failed} correctness gate(s) FAILED: those rows have no time` : `all correctness gates passed; results in ${outDir}`,
+  );
   return failed ? 1 : 0;
 }
 

@@ -42,7 +42,27 @@ function pngClaiming(width: number, height: number): Buffer {
 }
 /** A JPEG whose frame header (SOF0) claims width x height. */
 function jpegClaiming(width: number, height: number): Buffer {
-  const sof = Buffer.from([0xff, 0xc0, 0, 17, 8, height >> 8, height & 255, width >> 8, width & 255, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  const sof = Buffer.from([
+    0xff,
+    0xc0,
+    0,
+    17,
+    8,
+    height >> 8,
+    height & 255,
+    width >> 8,
+    width & 255,
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ]);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), sof, Buffer.from([0xff, 0xd9])]);
 }
 
@@ -78,16 +98,84 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'a text file named .png', input: 'image-input', file: () => ({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello, this is not an image\n') }), code: 'image-decode', text: /not an image/ },
-  { name: 'a truncated PNG', input: 'image-input', file: () => ({ name: 'half.png', mimeType: 'image/png', buffer: onePng().subarray(0, Math.floor(onePng().length * 0.6)) }), code: 'image-decode', text: /truncated/ },
-  { name: 'a corrupt PNG (damaged image data)', input: 'image-input', file: () => ({ name: 'corrupt.png', mimeType: 'image/png', buffer: corruptPng() }), code: 'image-decode', text: /damaged/ },
-  { name: 'a 0-byte file', input: 'image-input', file: () => ({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) }), code: 'image-empty', text: /empty/ },
-  { name: 'a PNG claiming 30000x30000', input: 'image-input', file: () => ({ name: 'huge.png', mimeType: 'image/png', buffer: pngClaiming(30000, 30000) }), code: 'image-too-large', text: /30000 x 30000/ },
-  { name: 'a JPEG claiming 30000x30000', input: 'image-input', file: () => ({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: jpegClaiming(30000, 30000) }), code: 'image-too-large', text: /16384/ },
-  { name: 'a project file that is not JSON', input: 'project-input', file: () => ({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "motion-i2v-web/proj') }), code: 'project-file', text: /not valid JSON/ },
-  { name: 'a project file with a malformed document', input: 'project-input', file: () => ({ name: 'bad.json', mimeType: 'application/json', buffer: projectFile({ project: { ...emptyDoc, trajectories: [{ id: 'a', points: 'nope' }] } }) }), code: 'project-file', text: /trajectories\[0\]/ },
-  { name: 'a project file from a future version', input: 'project-input', file: () => ({ name: 'future.json', mimeType: 'application/json', buffer: projectFile({ version: 7, project: { ...emptyDoc, version: 7 } }) }), code: 'project-version', text: /newer version/ },
-  { name: 'a project document from a future version', input: 'project-input', file: () => ({ name: 'future-doc.json', mimeType: 'application/json', buffer: projectFile({ project: { ...emptyDoc, version: 3 } }) }), code: 'project-version', text: /newer version/ },
+  {
+    name: 'a text file named .png',
+    input: 'image-input',
+    file: () => ({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello, this is not an image\n') }),
+    code: 'image-decode',
+    text: /not an image/,
+  },
+  {
+    name: 'a truncated PNG',
+    input: 'image-input',
+    file: () => ({ name: 'half.png', mimeType: 'image/png', buffer: onePng().subarray(0, Math.floor(onePng().length * 0.6)) }),
+    code: 'image-decode',
+    text: /truncated/,
+  },
+  {
+    name: 'a corrupt PNG (damaged image data)',
+    input: 'image-input',
+    file: () => ({ name: 'corrupt.png', mimeType: 'image/png', buffer: corruptPng() }),
+    code: 'image-decode',
+    text: /damaged/,
+  },
+  {
+    name: 'a 0-byte file',
+    input: 'image-input',
+    file: () => ({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) }),
+    code: 'image-empty',
+    text: /empty/,
+  },
+  {
+    name: 'a PNG claiming 30000x30000',
+    input: 'image-input',
+    file: () => ({ name: 'huge.png', mimeType: 'image/png', buffer: pngClaiming(30000, 30000) }),
+    code: 'image-too-large',
+    text: /30000 x 30000/,
+  },
+  {
+    name: 'a JPEG claiming 30000x30000',
+    input: 'image-input',
+    file: () => ({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: jpegClaiming(30000, 30000) }),
+    code: 'image-too-large',
+    text: /16384/,
+  },
+  {
+    name: 'a project file that is not JSON',
+    input: 'project-input',
+    file: () => ({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "motion-i2v-web/proj') }),
+    code: 'project-file',
+    text: /not valid JSON/,
+  },
+  {
+    name: 'a project file with a malformed document',
+    input: 'project-input',
+    file: () => ({
+      name: 'bad.json',
+      mimeType: 'application/json',
+      buffer: projectFile({ project: { ...emptyDoc, trajectories: [{ id: 'a', points: 'nope' }] } }),
+    }),
+    code: 'project-file',
+    text: /trajectories\[0\]/,
+  },
+  {
+    name: 'a project file from a future version',
+    input: 'project-input',
+    file: () => ({
+      name: 'future.json',
+      mimeType: 'application/json',
+      buffer: projectFile({ version: 7, project: { ...emptyDoc, version: 7 } }),
+    }),
+    code: 'project-version',
+    text: /newer version/,
+  },
+  {
+    name: 'a project document from a future version',
+    input: 'project-input',
+    file: () => ({ name: 'future-doc.json', mimeType: 'application/json', buffer: projectFile({ project: { ...emptyDoc, version: 3 } }) }),
+    code: 'project-version',
+    text: /newer version/,
+  },
 ];
 
 // Independent cases: let both workers take them.

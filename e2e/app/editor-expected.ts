@@ -83,8 +83,14 @@ export function positions(t: TrajectoryIn, frames: number): Pt[] {
   if (pts.length === 1) pts = [pts[0], { x: pts[0].x + 1, y: pts[0].y + 1 }];
   if (t.timing.mode !== 'reference') throw new Error('expected values cover the reference timing mode only');
   const knots = pts.map((_, i) => i / (pts.length - 1));
-  const fx = pchip(knots, pts.map((p) => p.x));
-  const fy = pchip(knots, pts.map((p) => p.y));
+  const fx = pchip(
+    knots,
+    pts.map((p) => p.x),
+  );
+  const fy = pchip(
+    knots,
+    pts.map((p) => p.y),
+  );
   const s = t.timing.startFrame;
   const e = t.timing.endFrame;
   const out: Pt[] = [];
@@ -180,9 +186,9 @@ export function expectedConditions(p: ProjectIn): Expected {
   const normalized = new Float32Array(F * 2 * H * W);
   for (let f = 0; f < F; f++) {
     for (let i = 0; i < H * W; i++) {
-      const nx = (flow[(f * 2) * H * W + i] / W + 1) / 2;
+      const nx = (flow[f * 2 * H * W + i] / W + 1) / 2;
       const ny = (flow[(f * 2 + 1) * H * W + i] / H + 1) / 2;
-      normalized[(f * 2) * H * W + i] = (nx - 0.5) * mask[i] + 0.5;
+      normalized[f * 2 * H * W + i] = (nx - 0.5) * mask[i] + 0.5;
       normalized[(f * 2 + 1) * H * W + i] = (ny - 0.5) * mask[i] + 0.5;
     }
   }

@@ -50,7 +50,12 @@ function decodePng(buf: Buffer): { width: number; height: number; rgb: Uint8Arra
 }
 
 /** Bilinear sample of the crop box (x, y, w, h) of an image at an output size (pixel centres). */
-function cropResize(img: { width: number; height: number; rgb: Uint8Array }, crop: { x: number; y: number; width: number; height: number }, W: number, H: number) {
+function cropResize(
+  img: { width: number; height: number; rgb: Uint8Array },
+  crop: { x: number; y: number; width: number; height: number },
+  W: number,
+  H: number,
+) {
   const out = new Float64Array(W * H * 3);
   for (let j = 0; j < H; j++) {
     for (let i = 0; i < W; i++) {
@@ -157,7 +162,10 @@ test('samples, canvas presets and moving the crop box (undoable)', async ({ page
   await page.getByTestId('tool-crop').click();
   const b = await canvasBox(page);
   const before = p.crop;
-  await dragThrough(page, b, [[100, 200], [200, 200]]);
+  await dragThrough(page, b, [
+    [100, 200],
+    [200, 200],
+  ]);
   p = await project(page);
   const perPx = before.width / 320;
   expect(p.crop.x).toBeCloseTo(before.x - 100 * perPx, 1);
@@ -177,7 +185,10 @@ test('samples, canvas presets and moving the crop box (undoable)', async ({ page
   // Paint away from the path's start: the panel warns that it cannot move; clearing the brush lifts it.
   await expect(page.getByTestId('starts-static')).toHaveCount(0);
   await page.getByTestId('tool-brush').click();
-  await dragThrough(page, b2, [[400, 250], [450, 260]]);
+  await dragThrough(page, b2, [
+    [400, 250],
+    [450, 260],
+  ]);
   await expect(page.getByTestId('starts-static')).toHaveCount(1);
   await page.getByTestId('clear-brush').click();
   await expect(page.getByTestId('starts-static')).toHaveCount(0);
@@ -203,7 +214,10 @@ test('without WebGPU the editor still works and a banner says what is needed', a
   await clickAt(page, b, 100, 100);
   await clickAt(page, b, 150, 120);
   await page.keyboard.press('Enter');
-  expect((await project(page)).trajectories[0].points).toEqual([{ x: 100, y: 100 }, { x: 150, y: 120 }]);
+  expect((await project(page)).trajectories[0].points).toEqual([
+    { x: 100, y: 100 },
+    { x: 150, y: 120 },
+  ]);
 });
 
 test('a GPU device loss shows a notice and keeps the work', async ({ page }) => {
@@ -253,7 +267,12 @@ function gradientPng(w: number, h: number): Buffer {
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 1 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 test('a large photo is downscaled for editing; the canvas image is still its exact cover crop', async ({ page }) => {

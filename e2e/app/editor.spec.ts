@@ -27,7 +27,13 @@ test('draw, edit, undo, reload, save/open, and the sparse conditions match an in
   await clickAt(page, b, 220, 90);
   await page.keyboard.press('Enter');
   // Trajectory 2: sketched freehand.
-  await dragThrough(page, b, [[300, 220], [340, 240], [380, 250], [420, 230], [450, 200]]);
+  await dragThrough(page, b, [
+    [300, 220],
+    [340, 240],
+    [380, 250],
+    [420, 230],
+    [450, 200],
+  ]);
   // Anchor: one click, Enter.
   await clickAt(page, b, 460, 60);
   await page.keyboard.press('Enter');
@@ -35,7 +41,11 @@ test('draw, edit, undo, reload, save/open, and the sparse conditions match an in
   p = await project(page);
   expect(p.trajectories).toHaveLength(3);
   const [t1, t2, t3] = p.trajectories;
-  expect(t1.points).toEqual([{ x: 100, y: 100 }, { x: 160, y: 120 }, { x: 220, y: 90 }]);
+  expect(t1.points).toEqual([
+    { x: 100, y: 100 },
+    { x: 160, y: 120 },
+    { x: 220, y: 90 },
+  ]);
   expect(t2.points.length).toBeGreaterThanOrEqual(2);
   expect(t2.points.length).toBeLessThanOrEqual(8);
   expect(t2.points[0]).toEqual({ x: 300, y: 220 });
@@ -56,17 +66,30 @@ test('draw, edit, undo, reload, save/open, and the sparse conditions match an in
   // Brush: paint a stroke, then erase across it.
   await page.getByTestId('tool-brush').click();
   await page.getByTestId('brush-size').fill('30');
-  await dragThrough(page, b, [[90, 95], [200, 150], [310, 215]]);
+  await dragThrough(page, b, [
+    [90, 95],
+    [200, 150],
+    [310, 215],
+  ]);
   await page.getByTestId('tool-erase').click();
   await page.getByTestId('brush-size').fill('8');
-  await dragThrough(page, b, [[110, 60], [112, 140]]);
+  await dragThrough(page, b, [
+    [110, 60],
+    [112, 140],
+  ]);
   p = await project(page);
-  expect(p.brush.map((s: { mode: string; radius: number }) => [s.mode, s.radius])).toEqual([['paint', 30], ['erase', 8]]);
+  expect(p.brush.map((s: { mode: string; radius: number }) => [s.mode, s.radius])).toEqual([
+    ['paint', 30],
+    ['erase', 8],
+  ]);
 
   // Move trajectory 1's middle point (with the trajectory tool).
   await page.getByTestId('tool-trajectory').click();
   const beforeMove = await project(page);
-  await dragThrough(page, b, [[160, 120], [170, 140]]);
+  await dragThrough(page, b, [
+    [160, 120],
+    [170, 140],
+  ]);
   p = await project(page);
   expect(p.trajectories[0].points[1]).toEqual({ x: 170, y: 140 });
   const afterMove = p;

@@ -28,9 +28,16 @@ export interface Probe {
 export function ffprobe(path: string): Probe {
   const out = JSON.parse(
     execFileSync(tool('ffprobe'), [
-      '-v', 'error', '-count_frames', '-select_streams', 'v:0',
-      '-show_entries', 'stream=codec_name,pix_fmt,color_range,color_space,width,height,nb_read_frames:format=duration',
-      '-of', 'json', path,
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,pix_fmt,color_range,color_space,width,height,nb_read_frames:format=duration',
+      '-of',
+      'json',
+      path,
     ]).toString(),
   );
   const s = out.streams[0];
@@ -48,7 +55,11 @@ export function ffprobe(path: string): Probe {
 
 /** Every frame of `input` (a file or an image sequence pattern) as packed RGB, frame after frame. */
 export function decodeRgb(input: string, width: number, height: number): Uint8Array[] {
-  const raw = execFileSync(tool('ffmpeg'), ['-v', 'error', '-i', input, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 29 });
+  const raw = execFileSync(
+    tool('ffmpeg'),
+    ['-v', 'error', '-i', input, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 29 },
+  );
   const size = width * height * 3;
   if (raw.length % size) throw new Error(`${input}: ${raw.length} bytes is not a whole number of ${width}x${height} frames`);
   return Array.from({ length: raw.length / size }, (_, k) => new Uint8Array(raw.buffer, raw.byteOffset + k * size, size));

@@ -36,7 +36,10 @@ test('Generate with nothing that moves says to draw a trajectory; with a traject
   await page.keyboard.press('Control+z');
   await expect.poll(async () => (await project(page)).trajectories.length).toBe(0);
   await page.getByTestId('tool-brush').click();
-  await dragThrough(page, b, [[120, 140], [250, 170]]);
+  await dragThrough(page, b, [
+    [120, 140],
+    [250, 170],
+  ]);
   expect((await project(page)).brush.length).toBeGreaterThan(0);
   await generate.click();
   await expect(error).toContainText('Draw a trajectory (T)');

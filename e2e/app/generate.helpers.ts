@@ -19,12 +19,20 @@ export async function drawMotion(page: Page): Promise<void> {
   await clickAt(page, b, 190, 170);
   await clickAt(page, b, 240, 150);
   await page.keyboard.press('Enter');
-  await dragThrough(page, b, [[330, 200], [360, 220], [400, 230]]);
+  await dragThrough(page, b, [
+    [330, 200],
+    [360, 220],
+    [400, 230],
+  ]);
   await clickAt(page, b, 470, 60);
   await page.keyboard.press('Enter');
   await page.getByTestId('tool-brush').click();
   await page.getByTestId('brush-size').fill('60');
-  await dragThrough(page, b, [[120, 140], [250, 170], [400, 220]]);
+  await dragThrough(page, b, [
+    [120, 140],
+    [250, 170],
+    [400, 220],
+  ]);
   await page.getByTestId('tool-trajectory').click();
 }
 
@@ -66,11 +74,15 @@ export async function capturePlayerFrames(page: Page, count: number): Promise<vo
     await page.evaluate(() => {
       const c = document.querySelector('[data-testid="player-canvas"]') as HTMLCanvasElement;
       const k = Number(c.dataset.frame);
-      (window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames[k] = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      (window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames[k] = c
+        .getContext('2d')!
+        .getImageData(0, 0, c.width, c.height);
     });
     await page.getByTestId('player-next').click();
   }
-  const have = await page.evaluate(() => Object.keys((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames).length);
+  const have = await page.evaluate(
+    () => Object.keys((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames).length,
+  );
   expect(have).toBe(count);
 }
 
@@ -108,8 +120,15 @@ export async function demux(path: string): Promise<Demuxed> {
   if (!cfg) throw new Error(`${path}: no decoder config`);
   const packets: Demuxed['packets'] = [];
   const sink = new EncodedPacketSink(track);
-  for await (const p of sink.packets()) packets.push({ data: Array.from(p.data), timestamp: p.timestamp, duration: p.duration, key: p.type === 'key' });
-  const desc = cfg.description ? new Uint8Array(ArrayBuffer.isView(cfg.description) ? cfg.description.buffer.slice(cfg.description.byteOffset, cfg.description.byteOffset + cfg.description.byteLength) : cfg.description) : undefined;
+  for await (const p of sink.packets())
+    packets.push({ data: Array.from(p.data), timestamp: p.timestamp, duration: p.duration, key: p.type === 'key' });
+  const desc = cfg.description
+    ? new Uint8Array(
+        ArrayBuffer.isView(cfg.description)
+          ? cfg.description.buffer.slice(cfg.description.byteOffset, cfg.description.byteOffset + cfg.description.byteLength)
+          : cfg.description,
+      )
+    : undefined;
   const out: Demuxed = {
     codec: await track.getCodec(),
     codecString: await track.getCodecParameterString(),
@@ -117,7 +136,12 @@ export async function demux(path: string): Promise<Demuxed> {
     height: await track.getDisplayHeight(),
     duration: await track.computeDuration(),
     packetCount: packets.length,
-    decoderConfig: { codec: cfg.codec, codedWidth: cfg.codedWidth, codedHeight: cfg.codedHeight, description: desc ? Array.from(desc) : undefined },
+    decoderConfig: {
+      codec: cfg.codec,
+      codedWidth: cfg.codedWidth,
+      codedHeight: cfg.codedHeight,
+      description: desc ? Array.from(desc) : undefined,
+    },
     packets,
   };
   input.dispose();
@@ -141,8 +165,21 @@ export async function psnrAgainstPlayer(page: Page, d: Demuxed): Promise<number[
         throw e;
       },
     });
-    decoder.configure({ codec: d.decoderConfig.codec, codedWidth: d.decoderConfig.codedWidth, codedHeight: d.decoderConfig.codedHeight, description: d.decoderConfig.description ? new Uint8Array(d.decoderConfig.description) : undefined });
-    for (const p of d.packets) decoder.decode(new EncodedVideoChunk({ type: p.key ? 'key' : 'delta', timestamp: Math.round(p.timestamp * 1e6), duration: Math.round(p.duration * 1e6), data: new Uint8Array(p.data) }));
+    decoder.configure({
+      codec: d.decoderConfig.codec,
+      codedWidth: d.decoderConfig.codedWidth,
+      codedHeight: d.decoderConfig.codedHeight,
+      description: d.decoderConfig.description ? new Uint8Array(d.decoderConfig.description) : undefined,
+    });
+    for (const p of d.packets)
+      decoder.decode(
+        new EncodedVideoChunk({
+          type: p.key ? 'key' : 'delta',
+          timestamp: Math.round(p.timestamp * 1e6),
+          duration: Math.round(p.duration * 1e6),
+          data: new Uint8Array(p.data),
+        }),
+      );
     await decoder.flush();
     decoder.close();
     return decoded.map((a, k) => {
@@ -163,7 +200,11 @@ export async function psnrAgainstPlayer(page: Page, d: Demuxed): Promise<number[
 }
 
 /** Everything the acceptance test asks of an exported file. */
-export async function verifyExport(page: Page, file: { path: string; name: string }, want: { codec: string; frames: number; fps: number; width: number; height: number }): Promise<number[]> {
+export async function verifyExport(
+  page: Page,
+  file: { path: string; name: string },
+  want: { codec: string; frames: number; fps: number; width: number; height: number },
+): Promise<number[]> {
   const d = await demux(file.path);
   expect(d.codec).toBe(want.codec);
   expect(d.packetCount).toBe(want.frames);

@@ -18,7 +18,11 @@ test('rigid paint moves the object under the drag as a whole; modes and edge are
   await page.getByTestId('brush-motion-rigid').click();
   await expect(page.getByTestId('tool-brush')).toHaveAttribute('aria-checked', 'true');
   await page.getByTestId('brush-size').fill('40');
-  await dragThrough(page, b, [[170, 160], [200, 160], [230, 160]]);
+  await dragThrough(page, b, [
+    [170, 160],
+    [200, 160],
+    [230, 160],
+  ]);
   await page.getByTestId('tool-trajectory').click();
   await clickAt(page, b, 200, 160);
   await clickAt(page, b, 220, 160);
@@ -28,7 +32,10 @@ test('rigid paint moves the object under the drag as a whole; modes and edge are
 
   // Shape paint elsewhere; Shift+click on it with Rigid chosen turns that patch rigid; undo twice removes it.
   await page.getByTestId('brush-motion-shape').click();
-  await dragThrough(page, b, [[420, 60], [450, 70]]);
+  await dragThrough(page, b, [
+    [420, 60],
+    [450, 70],
+  ]);
   p = await project(page);
   expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid', 'shape']);
   await page.getByTestId('brush-motion-rigid').click();

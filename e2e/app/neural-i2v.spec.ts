@@ -35,7 +35,11 @@ async function stagesSeen(page: Page): Promise<string[]> {
 
 /** The player's frames captured by capturePlayerFrames, as plain byte arrays. */
 async function playerFrames(page: Page): Promise<number[][]> {
-  return page.evaluate(() => Object.entries((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames).sort(([a], [b]) => Number(a) - Number(b)).map(([, d]) => Array.from(d.data)));
+  return page.evaluate(() =>
+    Object.entries((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, d]) => Array.from(d.data)),
+  );
 }
 
 function maxDiff(a: number[], b: number[]): number {
@@ -73,7 +77,10 @@ test('neural motion checked before rendering, blended with the classical motion,
   await page.getByTestId('generate-button').click();
   const inspector = page.getByTestId('motion-inspector');
   await expect(inspector).toBeVisible({ timeout: 800_000 });
-  expect((await stagesSeen(page)).some((s) => s.includes('Predicting motion, step 1 of 1')), (await stagesSeen(page)).join(' | ')).toBe(true);
+  expect(
+    (await stagesSeen(page)).some((s) => s.includes('Predicting motion, step 1 of 1')),
+    (await stagesSeen(page)).join(' | '),
+  ).toBe(true);
   await expect(page.getByTestId('motion-frame-label')).toHaveText('1 / 7');
   // The picture is the colour wheel: not blank, not one flat colour.
   const spread = await page.getByTestId('motion-canvas').evaluate((c: HTMLCanvasElement) => {
@@ -114,8 +121,14 @@ test('neural motion checked before rendering, blended with the classical motion,
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 800_000 });
   await expect(page.getByTestId('job-error')).toHaveCount(0);
   const seen = await stagesSeen(page);
-  expect(seen.some((s) => s.includes('Predicting motion, step 1 of 1')), seen.join(' | ')).toBe(true);
-  expect(seen.some((s) => s.includes('Rendering frames, step 1 of 1')), seen.join(' | ')).toBe(true);
+  expect(
+    seen.some((s) => s.includes('Predicting motion, step 1 of 1')),
+    seen.join(' | '),
+  ).toBe(true);
+  expect(
+    seen.some((s) => s.includes('Rendering frames, step 1 of 1')),
+    seen.join(' | '),
+  ).toBe(true);
   await capturePlayerFrames(page, 8);
   const neural = await playerFrames(page);
   // frame 0 is the photo itself (the Frames contract), the rendered frames are not

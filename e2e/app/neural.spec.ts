@@ -65,7 +65,11 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
   await page.getByTestId('generate-button').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 540_000 });
   await expect(page.getByTestId('job-error')).toHaveCount(0);
-  for (const k of [1, 2]) expect(stages.some((s) => s.includes(`Predicting motion, step ${k} of 2`)), stages.join(' | ')).toBe(true);
+  for (const k of [1, 2])
+    expect(
+      stages.some((s) => s.includes(`Predicting motion, step ${k} of 2`)),
+      stages.join(' | '),
+    ).toBe(true);
   // The video has the pack's 8 frames (the project's Frames setting stays 16).
   await expect(page.getByTestId('player-canvas')).toBeVisible();
   await expect(page.getByTestId('player-frame')).toContainText(/8/);
@@ -76,7 +80,13 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
   await page.reload();
   await expect(page.getByTestId('app')).toBeVisible();
   const s = (await project(page)).settings;
-  expect({ seed: s.seed, steps: s.steps, guidance: s.guidance, motionStride: s.motionStride, controlScale: s.controlScale }).toEqual({ seed: 1234, steps: 2, guidance: 1, motionStride: 6, controlScale: 0.5 });
+  expect({ seed: s.seed, steps: s.steps, guidance: s.guidance, motionStride: s.motionStride, controlScale: s.controlScale }).toEqual({
+    seed: 1234,
+    steps: 2,
+    guidance: 1,
+    motionStride: 6,
+    controlScale: 0.5,
+  });
   await page.getByTestId('engine-neural').click();
   await expect(page.getByTestId('clip-seed')).toHaveValue('1234');
   await page.getByTestId('clip-new-seed').click();

@@ -15,7 +15,8 @@ test('after one visit the app loads, generates and exports with the network off'
   // Wait for the worker to be installed (precache complete), active and controlling this page.
   const status = await page.evaluate(async () => {
     const reg = await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    if (!navigator.serviceWorker.controller)
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
     return new Promise<{ stored: number; total: number; version: string }>((resolve) => {
       navigator.serviceWorker.addEventListener('message', (e) => e.data?.type === 'precache-status' && resolve(e.data), { once: true });
       reg.active!.postMessage({ type: 'precache-status' });
@@ -25,19 +26,31 @@ test('after one visit the app loads, generates and exports with the network off'
   expect(status.total).toBeGreaterThan(10);
   expect(status.stored).toBe(status.total);
   const cached = await page.evaluate(async () => {
-    const keys = (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))).flat();
+    const keys = (
+      await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))
+    ).flat();
     return keys;
   });
   for (const want of [/^\/index\.html$/, /^\/assets\/index-.*\.js$/, /^\/assets\/worker-.*\.js$/, /^\/samples\/lake\.png$/]) {
-    expect(cached.some((k) => want.test(k)), `precache holds ${want}`).toBe(true);
+    expect(
+      cached.some((k) => want.test(k)),
+      `precache holds ${want}`,
+    ).toBe(true);
   }
   // Every ORT runtime file a built bundle names, and every file of the tiny model pack, is cached.
   const dist = resolve(import.meta.dirname, '../..', process.env.PW_DIST ?? 'dist');
-  const code = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dist, 'assets', f), 'utf8')).join('\n');
+  const code = readdirSync(join(dist, 'assets'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(join(dist, 'assets', f), 'utf8'))
+    .join('\n');
   const ortNeeded = readdirSync(join(dist, 'ort')).filter((f) => code.includes(f));
   for (const f of ortNeeded) expect(cached, `precache holds /ort/${f}`).toContain(`/ort/${f}`);
   const tiny = join(dist, 'models/tiny');
-  const packFiles = existsSync(tiny) ? readdirSync(tiny, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => '/' + relative(dist, join(d.parentPath, d.name)).split(sep).join('/')) : [];
+  const packFiles = existsSync(tiny)
+    ? readdirSync(tiny, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => '/' + relative(dist, join(d.parentPath, d.name)).split(sep).join('/'))
+    : [];
   for (const f of packFiles) expect(cached, `precache holds ${f}`).toContain(f);
   console.log(`precached ${cached.length} files: ${ortNeeded.length} ORT runtime files, ${packFiles.length} tiny-pack files`);
 
@@ -46,7 +59,14 @@ test('after one visit the app loads, generates and exports with the network off'
 
   await context.setOffline(true);
   // The network really is off, for the page and for the worker's own fetches.
-  expect(await page.evaluate(() => fetch('/not-in-any-cache.txt').then((r) => `HTTP ${r.status}`, () => 'failed'))).toBe('failed');
+  expect(
+    await page.evaluate(() =>
+      fetch('/not-in-any-cache.txt').then(
+        (r) => `HTTP ${r.status}`,
+        () => 'failed',
+      ),
+    ),
+  ).toBe('failed');
 
   page.on('requestfailed', (r) => console.log(`[offline request failed] ${r.url()} ${r.failure()?.errorText}`));
   const response = await page.reload();

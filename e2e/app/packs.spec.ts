@@ -10,7 +10,9 @@ import { startPackServer, TINY_DIR } from '../packServer';
 
 /** Bytes of one variant as the manifest defines it: tokenizer + the variant's .onnx files. */
 function variantBytes(variant: 'fp32' | 'q8' | 'q4'): number {
-  const onnx = readdirSync(TINY_DIR).filter((f) => f.endsWith('.onnx') && (variant === 'fp32' ? !/\.q\d\.onnx$/.test(f) : f.endsWith(`.${variant}.onnx`)));
+  const onnx = readdirSync(TINY_DIR).filter(
+    (f) => f.endsWith('.onnx') && (variant === 'fp32' ? !/\.q\d\.onnx$/.test(f) : f.endsWith(`.${variant}.onnx`)),
+  );
   const tok = readdirSync(resolve(TINY_DIR, 'tokenizer')).map((f) => `tokenizer/${f}`);
   return [...onnx, ...tok].reduce((s, f) => s + statSync(resolve(TINY_DIR, f)).size, 0);
 }
@@ -110,7 +112,12 @@ test.describe('without the service worker (so routes see every request)', () => 
   test('pack files picked with the multiple-file picker install (matched by name)', async ({ page }) => {
     const panel = await openPanel(page);
     await panel.getByTestId('pack-variant').selectOption('q4');
-    const files = ['manifest.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt', ...readdirSync(TINY_DIR).filter((f) => f.endsWith('.q4.onnx'))];
+    const files = [
+      'manifest.json',
+      'tokenizer/vocab.json',
+      'tokenizer/merges.txt',
+      ...readdirSync(TINY_DIR).filter((f) => f.endsWith('.q4.onnx')),
+    ];
     await panel.getByTestId('pack-files-input').setInputFiles(files.map((f) => resolve(TINY_DIR, f)));
     const row = panel.getByTestId('pack-row');
     await expect(row).toHaveAttribute('data-state', 'installed', { timeout: 60_000 });

@@ -108,7 +108,9 @@ test('item 1: frames 10 then 5 are stored in order, shown as stored, and survive
   expect(imageKeys(await storedKeys(page))).toHaveLength(1);
 });
 
-test('item 1: a file whose crop fits the size it claims but not the real photo is repaired against the real photo', async ({ page }, testInfo) => {
+test('item 1: a file whose crop fits the size it claims but not the real photo is repaired against the real photo', async ({
+  page,
+}, testInfo) => {
   await openApp(page);
   const png = readFileSync(mediaPath('softsplat/one.png')); // really 320 x 320
   const doc = {
@@ -117,12 +119,30 @@ test('item 1: a file whose crop fits the size it claims but not the real photo i
     image: { id: 'claimed-id', name: 'one.png', width: 1920, height: 1080 },
     canvas: { width: 512, height: 320 },
     crop: { x: 96, y: 0, width: 1728, height: 1080 },
-    trajectories: [{ id: 'a', points: [{ x: 10, y: 20 }, { x: 100, y: 40 }], color: '#ff3b30', timing: { mode: 'reference', startFrame: 9, endFrame: 3 } }],
+    trajectories: [
+      {
+        id: 'a',
+        points: [
+          { x: 10, y: 20 },
+          { x: 100, y: 40 },
+        ],
+        color: '#ff3b30',
+        timing: { mode: 'reference', startFrame: 9, endFrame: 3 },
+      },
+    ],
     brush: [],
     settings: { flowUnit: 64, frames: 16, fps: 8, prompt: '', negativePrompt: '', seed: 42, steps: 25, guidance: 7, loop: false },
   };
-  const file = { format: 'motion-i2v-web/project', version: 1, savedAt: '2026-01-01T00:00:00Z', project: doc, image: `data:image/png;base64,${png.toString('base64')}` };
-  await page.getByTestId('project-input').setInputFiles({ name: 'claims.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+  const file = {
+    format: 'motion-i2v-web/project',
+    version: 1,
+    savedAt: '2026-01-01T00:00:00Z',
+    project: doc,
+    image: `data:image/png;base64,${png.toString('base64')}`,
+  };
+  await page
+    .getByTestId('project-input')
+    .setInputFiles({ name: 'claims.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
   await expect(page.getByTestId('info-banner')).toContainText('with repairs');
   await expect(page.getByTestId('info-banner')).toContainText('320x320');
   const p = await project(page);
@@ -203,7 +223,9 @@ test('item 1: an old single autosave (before projects had ids) is restored', asy
   expect(p.canvas).toEqual({ width: 320, height: 320 });
 });
 
-test('item 2: two tabs keep their own projects and photos; a file claiming the current image id does not overwrite a photo', async ({ context }, testInfo) => {
+test('item 2: two tabs keep their own projects and photos; a file claiming the current image id does not overwrite a photo', async ({
+  context,
+}, testInfo) => {
   const a = await context.newPage();
   await openApp(a);
   await loadImage(a, mediaPath('softsplat/one.png'));
@@ -259,8 +281,14 @@ test('item 2: two tabs keep their own projects and photos; a file claiming the c
 
   // In B, open a file that claims A's image id but carries another photo: A's photo stays intact.
   const two = readFileSync(mediaPath('softsplat/two.png'));
-  const forged = { ...fileA, project: { ...fileA.project, image: { ...fileA.project.image, id: projectA.image.id } }, image: `data:image/png;base64,${two.toString('base64')}` };
-  await b.getByTestId('project-input').setInputFiles({ name: 'forged.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(forged)) });
+  const forged = {
+    ...fileA,
+    project: { ...fileA.project, image: { ...fileA.project.image, id: projectA.image.id } },
+    image: `data:image/png;base64,${two.toString('base64')}`,
+  };
+  await b
+    .getByTestId('project-input')
+    .setInputFiles({ name: 'forged.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(forged)) });
   await expect(b.getByTestId('info-banner')).toContainText('Opened');
   expect((await project(b)).image.id).toBe(projectB.image.id); // the id is the hash of two.png
   await a.reload();
@@ -269,7 +297,11 @@ test('item 2: two tabs keep their own projects and photos; a file claiming the c
   await a.getByTestId('save-project').click();
   const saved2 = testInfo.outputPath('a2.json');
   await (await dl2).saveAs(saved2);
-  expect(Buffer.from(JSON.parse(readFileSync(saved2, 'utf8')).image.split(',')[1], 'base64').equals(readFileSync(mediaPath('softsplat/one.png')))).toBe(true);
+  expect(
+    Buffer.from(JSON.parse(readFileSync(saved2, 'utf8')).image.split(',')[1], 'base64').equals(
+      readFileSync(mediaPath('softsplat/one.png')),
+    ),
+  ).toBe(true);
   await a.screenshot({ path: testInfo.outputPath('tab-a.png') });
   await b.bringToFront();
   await b.screenshot({ path: testInfo.outputPath('tab-b.png') });
@@ -340,7 +372,11 @@ test('item 7: the brush summary describes the painted area; erasing everything s
   await expect(summary).toHaveText('Nothing painted: everything may move.');
   await page.getByTestId('tool-brush').click();
   await page.getByTestId('brush-size').fill('20');
-  for (const y of [60, 160, 260]) await dragThrough(page, b, [[100, y], [300, y]]);
+  for (const y of [60, 160, 260])
+    await dragThrough(page, b, [
+      [100, y],
+      [300, y],
+    ]);
   // Three capsules 200 px long, radius 20: about 3 * (200 * 40 + pi * 400) / (512 * 320) = 17 %.
   const painted = Number(await summary.getAttribute('data-painted'));
   expect(painted).toBeGreaterThan(0.15);
@@ -348,7 +384,11 @@ test('item 7: the brush summary describes the painted area; erasing everything s
   await expect(summary).toContainText(/^1[5-9] % of the picture painted/);
   await page.getByTestId('tool-erase').click();
   await page.getByTestId('brush-size').fill('100');
-  for (const y of [40, 160, 280]) await dragThrough(page, b, [[20, y], [490, y]]);
+  for (const y of [40, 160, 280])
+    await dragThrough(page, b, [
+      [20, y],
+      [490, y],
+    ]);
   await expect(summary).toHaveText('Nothing painted (all paint erased): everything may move.');
   await page.screenshot({ path: testInfo.outputPath('erased.png') });
 });
@@ -356,14 +396,48 @@ test('item 7: the brush summary describes the painted area; erasing everything s
 /** A 1 x 1, two-frame GIF89a written by hand from the GIF spec (independent of the app's reader). */
 function twoFrameGif(): Buffer {
   const frame = [
-    0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00, // graphic control: delay 10
-    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, // image descriptor 1x1, no local table
-    0x02, 0x02, 0x44, 0x01, 0x00, // LZW min size 2; one 2-byte sub-block; terminator
+    0x21,
+    0xf9,
+    0x04,
+    0x00,
+    0x0a,
+    0x00,
+    0x00,
+    0x00, // graphic control: delay 10
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00, // image descriptor 1x1, no local table
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00, // LZW min size 2; one 2-byte sub-block; terminator
   ];
   return Buffer.from([
-    ...Buffer.from('GIF89a'), 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, // 1x1, global table of 2
-    0xff, 0x00, 0x00, 0x00, 0x00, 0xff,
-    ...frame, ...frame, 0x3b,
+    ...Buffer.from('GIF89a'),
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x80,
+    0x00,
+    0x00, // 1x1, global table of 2
+    0xff,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0xff,
+    ...frame,
+    ...frame,
+    0x3b,
   ]);
 }
 

@@ -67,7 +67,9 @@ async function expectOnScreen(page: Page, el: Locator, what: string): Promise<vo
   expect(b.y + b.height, `${what} bottom edge at ${vp.width}x${vp.height}`).toBeLessThanOrEqual(vp.height + 0.5);
 }
 
-test('clip controls, seamless loop through the UI, result beside the editor on screen, kept after reload with its undo history', async ({ page }, testInfo) => {
+test('clip controls, seamless loop through the UI, result beside the editor on screen, kept after reload with its undo history', async ({
+  page,
+}, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.addInitScript({ content: HASH });
   await openApp(page);
@@ -144,9 +146,17 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   await page.getByTestId('preview-show-flow').check();
   await expect(page.getByTestId('preview-flow')).toBeVisible({ timeout: 90_000 });
   await expect.poll(() => page.getByTestId('preview-flow').evaluate((c: HTMLCanvasElement) => c.width), { timeout: 90_000 }).toBe(512);
-  for (const size of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
     await page.setViewportSize(size);
-    for (const [id, what] of [['editor-canvas', 'editor'], ['player-canvas', 'player'], ['preview-frame', 'live preview'], ['preview-flow', 'motion field']] as const) {
+    for (const [id, what] of [
+      ['editor-canvas', 'editor'],
+      ['player-canvas', 'player'],
+      ['preview-frame', 'live preview'],
+      ['preview-flow', 'motion field'],
+    ] as const) {
       await expectOnScreen(page, page.getByTestId(id), what);
     }
     expect(await page.evaluate(() => [window.scrollX, window.scrollY])).toEqual([0, 0]);
@@ -163,17 +173,21 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   await page.getByTestId('live-preview-toggle').uncheck();
   await expect(page.getByTestId('result-kept')).toHaveAttribute('data-status', 'saved', { timeout: 30_000 });
   await waitSaved(page);
-  const frame4 = await page.evaluate(() => hashPixels((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames[4].data));
+  const frame4 = await page.evaluate(() =>
+    hashPixels((window as unknown as { __playerFrames: Record<number, ImageData> }).__playerFrames[4].data),
+  );
   await page.reload();
   await expect(page.getByTestId('player-canvas')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('result-info')).toContainText('kept from your last visit');
   await expect(page.getByTestId('player-frame')).toContainText('/9');
   await page.getByTestId('player-scrub').fill('4');
   await expect(page.getByTestId('player-canvas')).toHaveAttribute('data-frame', '4');
-  expect(await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="player-canvas"]') as HTMLCanvasElement;
-    return hashPixels(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-  })).toBe(frame4);
+  expect(
+    await page.evaluate(() => {
+      const c = document.querySelector('[data-testid="player-canvas"]') as HTMLCanvasElement;
+      return hashPixels(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+    }),
+  ).toBe(frame4);
   expect((await project(page)).settings).toMatchObject({ frames: 9, fps: 10, loop: true, seed: newSeed });
   await expect(page.getByTestId('undo')).toBeEnabled();
   await page.keyboard.press('Control+z');
@@ -185,7 +199,9 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   expect((await project(page)).settings).toMatchObject({ fps: 10, loop: true });
 });
 
-test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, play/pause, export; a full storage is said in words', async ({ page }) => {
+test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, play/pause, export; a full storage is said in words', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   // This browser's storage is (nearly) full: the video cannot be kept for the next visit.
   await page.addInitScript({ content: 'navigator.storage.estimate = async () => ({ usage: 9e6, quota: 1e7 });' });
@@ -196,7 +212,12 @@ test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, 
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const k = page.keyboard;
 
-  for (const [key, tool] of [['b', 'brush'], ['e', 'erase'], ['c', 'crop'], ['t', 'trajectory']] as const) {
+  for (const [key, tool] of [
+    ['b', 'brush'],
+    ['e', 'erase'],
+    ['c', 'crop'],
+    ['t', 'trajectory'],
+  ] as const) {
     await k.press(key);
     await expect(page.getByTestId(`tool-${tool}`)).toHaveClass(/active/);
   }

@@ -19,7 +19,9 @@ async function watchViolations(page: Page): Promise<string[]> {
   await page.exposeFunction('__cspViolation', (v: string) => seen.push(v));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) =>
-      (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+      (window as unknown as { __cspViolation(v: string): void }).__cspViolation(
+        `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+      ),
     );
   });
   page.on('console', (m) => {
@@ -32,7 +34,11 @@ function expectSecurityHeaders(response: Response | null, where: string): void {
   expect(response, where).not.toBeNull();
   const h = response!.headers();
   const csp = h['content-security-policy'] ?? '';
-  const directive = (name: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? '';
+  const directive = (name: string) =>
+    csp
+      .split(';')
+      .map((d) => d.trim())
+      .find((d) => d.startsWith(`${name} `)) ?? '';
   expect(directive('script-src'), `${where}: script-src`).toMatch(/^script-src 'self' 'wasm-unsafe-eval'( 'sha256-[A-Za-z0-9+/=]+')?$/);
   expect(csp, `${where}: no unsafe-eval`).not.toContain("'unsafe-eval'");
   expect(directive('worker-src'), `${where}: worker-src`).toBe("worker-src 'self' blob:");
@@ -42,7 +48,10 @@ function expectSecurityHeaders(response: Response | null, where: string): void {
   expect(h['referrer-policy'], `${where}: referrer-policy`).toBe('no-referrer');
 }
 
-test('production: headers on the page and from the service worker; the app generates and works offline under the CSP; goldens are not shipped', async ({ page, context }, testInfo) => {
+test('production: headers on the page and from the service worker; the app generates and works offline under the CSP; goldens are not shipped', async ({
+  page,
+  context,
+}, testInfo) => {
   const violations = await watchViolations(page);
   page.on('pageerror', (e) => console.log(`[page exception] ${e.message}`));
   const first = await page.goto('/');
@@ -60,7 +69,8 @@ test('production: headers on the page and from the service worker; the app gener
   // The service worker: wait until it controls the page with its precache complete.
   const cached = await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    if (!navigator.serviceWorker.controller)
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
     const reg = await navigator.serviceWorker.ready;
     for (;;) {
       const status = await new Promise<{ stored: number; total: number }>((resolve) => {
@@ -70,9 +80,14 @@ test('production: headers on the page and from the service worker; the app gener
       if (status.stored === status.total) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    return (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))).flat();
+    return (
+      await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => new URL(r.url).pathname)))
+    ).flat();
   });
-  expect(cached.filter((p) => p.includes('/goldens/')), 'goldens in the precache').toEqual([]);
+  expect(
+    cached.filter((p) => p.includes('/goldens/')),
+    'goldens in the precache',
+  ).toEqual([]);
   expect(cached).toContain('/models/tiny/manifest.json');
   expect(cached).toContain('/models/tiny/stage1_unet.onnx');
 
@@ -115,7 +130,9 @@ test('production: headers on the page and from the service worker; the app gener
   await expect.poll(() => violations.filter((v) => /^script-src(-elem)? inline/.test(v)).length).toBe(1);
 });
 
-test('dev server: headers on the app page, the app runs, ONNX Runtime sessions (wasm and WebGPU) run under the CSP; goldens are served for tests', async ({ page }) => {
+test('dev server: headers on the app page, the app runs, ONNX Runtime sessions (wasm and WebGPU) run under the CSP; goldens are served for tests', async ({
+  page,
+}) => {
   const violations = await watchViolations(page);
   page.on('pageerror', (e) => console.log(`[page exception] ${e.message}`));
   const dev = `http://127.0.0.1:${devPort}`;
@@ -125,8 +142,8 @@ test('dev server: headers on the app page, the app runs, ONNX Runtime sessions (
 
   // A tiny model written here (y = x + c) run by ORT in this page, on both execution providers.
   const out = await page.evaluate(async () => {
-    const { ort } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort'));
-    const { encodeModel } = ((await import(/* @vite-ignore */ '/e2e/onnx/proto.ts' as string)) as typeof import('../onnx/proto'));
+    const { ort } = (await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort');
+    const { encodeModel } = (await import(/* @vite-ignore */ '/e2e/onnx/proto.ts' as string)) as typeof import('../onnx/proto');
     const model = encodeModel({
       name: 'add',
       nodes: [{ op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }],

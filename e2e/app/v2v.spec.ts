@@ -28,7 +28,19 @@ function ffmpeg(args: string[]): Buffer {
 function coverRgb(input: string, indices?: number[]): Uint8Array[] {
   const scaledH = Math.round((CAT.height * W) / CAT.width);
   const pick = indices ? `select='${indices.map((n) => `eq(n\\,${n})`).join('+')}',` : '';
-  const raw = ffmpeg(['-i', input, '-vf', `${pick}scale=${W}:${scaledH}:flags=bicubic,crop=${W}:${H}`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+  const raw = ffmpeg([
+    '-i',
+    input,
+    '-vf',
+    `${pick}scale=${W}:${scaledH}:flags=bicubic,crop=${W}:${H}`,
+    '-fps_mode',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-',
+  ]);
   const size = W * H * 3;
   return Array.from({ length: raw.length / size }, (_, k) => new Uint8Array(raw.buffer, raw.byteOffset + k * size, size));
 }
@@ -86,7 +98,9 @@ test('video to video: real video in, scrubbed source matches ffmpeg, restyled fr
   const [f15, f16, f17] = coverRgb(cat, [15, 16, 17]);
   const shown = await canvasRgb(page, 'v2v-source');
   const right = rgbPsnr(shown, f16);
-  console.log(`source frame 16: ${right.toFixed(2)} dB against ffmpeg (15: ${rgbPsnr(shown, f15).toFixed(2)}, 17: ${rgbPsnr(shown, f17).toFixed(2)})`);
+  console.log(
+    `source frame 16: ${right.toFixed(2)} dB against ffmpeg (15: ${rgbPsnr(shown, f15).toFixed(2)}, 17: ${rgbPsnr(shown, f17).toFixed(2)})`,
+  );
   expect(right).toBeGreaterThan(32);
   expect(right).toBeGreaterThan(rgbPsnr(shown, f15));
   expect(right).toBeGreaterThan(rgbPsnr(shown, f17));

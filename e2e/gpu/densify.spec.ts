@@ -6,20 +6,25 @@ import { test, expect } from '../fixtures';
 
 test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same schedule on the CPU', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../../src/gpu/kernels/densify'));
-    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/densify.ts' as string)) as typeof import('../reference/densify'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { Densify, DENSIFY_DEFAULTS, MIN_COARSE } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string
+    )) as typeof import('../../src/gpu/kernels/densify');
+    const { uploadTensor, createTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const ref = (await import(/* @vite-ignore */ '/e2e/reference/densify.ts' as string)) as typeof import('../reference/densify');
     const { device } = await acquireGpu();
     const W = 45;
     const H = 29; // odd sizes exercise the pyramid's edges
     // A textured image with a darker disc (an edge) and two trajectories plus an anchor.
     const rgba = new Uint8Array(W * H * 4);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const inDisc = (x - 30) ** 2 + (y - 14) ** 2 < 64;
-      const v = inDisc ? 40 : 200 + ((x * 7 + y * 13) % 20);
-      rgba.set([v, inDisc ? 60 : v - 10, v, 255], 4 * (y * W + x));
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const inDisc = (x - 30) ** 2 + (y - 14) ** 2 < 64;
+        const v = inDisc ? 40 : 200 + ((x * 7 + y * 13) % 20);
+        rgba.set([v, inDisc ? 60 : v - 10, v, 255], 4 * (y * W + x));
+      }
     const ids = new Int32Array(W * H).fill(-2);
     const disc = (cx: number, cy: number, r: number, v: number) => {
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) ids[y * W + x] = v;
@@ -40,16 +45,25 @@ test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same sc
       const dens = new Densify(device);
       const flows = createTensor(device, [2, 2, H, W]);
       const enc = device.createCommandEncoder();
-      dens.encode(enc, {
-        image: uploadTensor(device, new Uint32Array(rgba.buffer), [H, W], 'uint32'),
-        ids: uploadTensor(device, ids, [H, W], 'int32'),
-        table: uploadTensor(device, table, [2, 2, 2]),
-        out: flows,
-      }, { screeningLength, cycles: CYCLES });
+      dens.encode(
+        enc,
+        {
+          image: uploadTensor(device, new Uint32Array(rgba.buffer), [H, W], 'uint32'),
+          ids: uploadTensor(device, ids, [H, W], 'int32'),
+          table: uploadTensor(device, table, [2, 2, 2]),
+          out: flows,
+        },
+        { screeningLength, cycles: CYCLES },
+      );
       device.queue.submit([enc.finish()]);
       const gpu = (await readTensor(device, flows)) as Float32Array;
       const converged = ref.compose(ref.solveConverged(problem).basis, table, 2, W * H);
-      const sameSchedule = ref.compose(ref.solveMultigrid(problem, { ...DENSIFY_DEFAULTS, cycles: CYCLES, minCoarse: MIN_COARSE }), table, 2, W * H);
+      const sameSchedule = ref.compose(
+        ref.solveMultigrid(problem, { ...DENSIFY_DEFAULTS, cycles: CYCLES, minCoarse: MIN_COARSE }),
+        table,
+        2,
+        W * H,
+      );
       let maxConv = 0;
       let maxSame = 0;
       let maxFlow = 0;
@@ -77,10 +91,12 @@ test('multigrid solve matches a converged CPU Gauss-Seidel solve and the same sc
 
 test('constraints hold exactly: trajectory start follows its path, anchors and static pixels are exactly zero', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
     const { device } = await acquireGpu();
     const W = 96;
     const H = 64;
@@ -89,11 +105,29 @@ test('constraints hold exactly: trajectory start follows its path, anchors and s
     project.canvas = { width: W, height: H };
     project.settings.frames = frames;
     project.settings.flowUnit = 32; // footprint radius 4
-    const drag = { id: 'a', color: '#f00', points: [{ x: 30, y: 30 }, { x: 40, y: 22 }, { x: 52, y: 31 }], timing: { mode: 'ease-in-out' as const, startFrame: 1, endFrame: 4 } };
+    const drag = {
+      id: 'a',
+      color: '#f00',
+      points: [
+        { x: 30, y: 30 },
+        { x: 40, y: 22 },
+        { x: 52, y: 31 },
+      ],
+      timing: { mode: 'ease-in-out' as const, startFrame: 1, endFrame: 4 },
+    };
     const anchor = { id: 'b', color: '#0f0', points: [{ x: 70, y: 40 }], timing: motion.defaultTiming(frames) };
     project.trajectories = [drag, anchor];
     // Paint a wide band: pixels outside it are static.
-    project.brush = [{ mode: 'paint', radius: 18, points: [{ x: 10, y: 32 }, { x: 85, y: 32 }] }];
+    project.brush = [
+      {
+        mode: 'paint',
+        radius: 18,
+        points: [
+          { x: 10, y: 32 },
+          { x: 85, y: 32 },
+        ],
+      },
+    ];
     const data = new Uint8ClampedArray(W * H * 4);
     for (let i = 0; i < W * H; i++) data.set([(i * 37) % 255, (i * 11) % 255, 128, 255], 4 * i);
     const image = uploadImage(device, { width: W, height: H, data });
@@ -113,13 +147,16 @@ test('constraints hold exactly: trajectory start follows its path, anchors and s
       const dx = f[i * 2 * n + p];
       const dy = f[i * 2 * n + n + p];
       startErr = Math.max(startErr, Math.hypot(30 + dx - path[i + 1].x, 30 + dy - path[i + 1].y));
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const q = y * W + x;
-        const m = Math.max(Math.abs(f[i * 2 * n + q]), Math.abs(f[i * 2 * n + n + q]));
-        if ((x - 70) ** 2 + (y - 40) ** 2 <= 16) anchorMax = Math.max(anchorMax, m);
-        if (!movable[q]) { staticMax = Math.max(staticMax, m); staticCount++; }
-        else movingMax = Math.max(movingMax, m);
-      }
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const q = y * W + x;
+          const m = Math.max(Math.abs(f[i * 2 * n + q]), Math.abs(f[i * 2 * n + n + q]));
+          if ((x - 70) ** 2 + (y - 40) ** 2 <= 16) anchorMax = Math.max(anchorMax, m);
+          if (!movable[q]) {
+            staticMax = Math.max(staticMax, m);
+            staticCount++;
+          } else movingMax = Math.max(movingMax, m);
+        }
     }
     // Frame 1 is before the drag's start frame: the whole flow is zero there.
     let frame1Max = 0;
@@ -139,25 +176,38 @@ test('constraints hold exactly: trajectory start follows its path, anchors and s
 
 test('an image edge keeps a dragged region from dragging its neighbour along', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
     const { device } = await acquireGpu();
     const W = 128;
     const H = 80;
     const boundary = 64; // x < 64: region A (warm), x >= 64: region B (cool)
     const data = new Uint8ClampedArray(W * H * 4);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const noise = ((x * 31 + y * 17) % 9) - 4; // mild texture inside each region
-      data.set(x < boundary ? [210 + noise, 150 + noise, 60, 255] : [40 + noise, 90 + noise, 200, 255], 4 * (y * W + x));
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const noise = ((x * 31 + y * 17) % 9) - 4; // mild texture inside each region
+        data.set(x < boundary ? [210 + noise, 150 + noise, 60, 255] : [40 + noise, 90 + noise, 200, 255], 4 * (y * W + x));
+      }
     const project = motion.emptyProject();
     project.canvas = { width: W, height: H };
     project.settings.frames = 3;
     project.settings.flowUnit = 32;
     // Drag inside A, 12 px left of the boundary, downwards by 12 px; no brush.
-    project.trajectories = [{ id: 'a', color: '#f00', points: [{ x: 52, y: 40 }, { x: 52, y: 52 }], timing: motion.defaultTiming(3) }];
+    project.trajectories = [
+      {
+        id: 'a',
+        color: '#f00',
+        points: [
+          { x: 52, y: 40 },
+          { x: 52, y: 52 },
+        ],
+        timing: motion.defaultTiming(3),
+      },
+    ];
     const engine = new ClassicalEngine(device);
     const flows = await engine.motion({ project, image: uploadImage(device, { width: W, height: H, data }) });
     const f = (await readTensor(device, flows.tensor)) as Float32Array;

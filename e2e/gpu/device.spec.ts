@@ -2,7 +2,7 @@ import { test, expect } from '../fixtures';
 
 test('acquires a device with raised limits and reports features', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
     const ctx = await acquireGpu();
     const out = {
       features: ctx.features,
@@ -20,7 +20,7 @@ test('acquires a device with raised limits and reports features', async ({ harne
 
 test('GpuManager recreates the device after a loss', async ({ harness }) => {
   const events = await harness.evaluate(async () => {
-    const { GpuManager } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
+    const { GpuManager } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
     const mgr = new GpuManager();
     const seen: string[] = [];
     mgr.subscribe((e: { type: string }) => seen.push(e.type));

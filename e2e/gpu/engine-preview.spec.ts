@@ -7,10 +7,14 @@ import { test, expect } from '../fixtures';
 test('LivePreview shows the warped frame and follows a moved trajectory', async ({ harness }) => {
   test.setTimeout(420_000);
   await harness.evaluate(async () => {
-    const { mountLivePreview } = ((await import(/* @vite-ignore */ '/src/ui/preview/index.ts' as string)) as typeof import('../../src/ui/preview/index'));
-    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
-    const { importImage } = ((await import(/* @vite-ignore */ '/src/state/image.ts' as string)) as typeof import('../../src/state/image'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
+    const { mountLivePreview } = (await import(
+      /* @vite-ignore */ '/src/ui/preview/index.ts' as string
+    )) as typeof import('../../src/ui/preview/index');
+    const { useProjectStore } = (await import(
+      /* @vite-ignore */ '/src/state/project.ts' as string
+    )) as typeof import('../../src/state/project');
+    const { importImage } = (await import(/* @vite-ignore */ '/src/state/image.ts' as string)) as typeof import('../../src/state/image');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index');
     const blob = await (await fetch('/__media/softsplat/one.png')).blob();
     const ref = await importImage(blob, 'one.png');
     useProjectStore.getState().edit((p: any) => ({
@@ -19,7 +23,17 @@ test('LivePreview shows the warped frame and follows a moved trajectory', async 
       canvas: { width: 320, height: 320 },
       crop: { x: 0, y: 0, width: 320, height: 320 },
       settings: { ...p.settings, frames: 3 },
-      trajectories: [{ id: 't', color: '#f00', points: [{ x: 160, y: 150 }, { x: 176, y: 150 }], timing: motion.defaultTiming(3) }],
+      trajectories: [
+        {
+          id: 't',
+          color: '#f00',
+          points: [
+            { x: 160, y: 150 },
+            { x: 176, y: 150 },
+          ],
+          timing: motion.defaultTiming(3),
+        },
+      ],
       brush: [{ mode: 'paint', radius: 40, points: [{ x: 160, y: 150 }] }],
     }));
     const host = document.createElement('div');
@@ -51,10 +65,20 @@ test('LivePreview shows the warped frame and follows a moved trajectory', async 
 
   // Move the trajectory's end: the preview updates by itself.
   await harness.evaluate(async () => {
-    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
+    const { useProjectStore } = (await import(
+      /* @vite-ignore */ '/src/state/project.ts' as string
+    )) as typeof import('../../src/state/project');
     useProjectStore.getState().edit((p: any) => ({
       ...p,
-      trajectories: [{ ...p.trajectories[0], points: [{ x: 160, y: 150 }, { x: 160, y: 170 }] }],
+      trajectories: [
+        {
+          ...p.trajectories[0],
+          points: [
+            { x: 160, y: 150 },
+            { x: 160, y: 170 },
+          ],
+        },
+      ],
     }));
   });
   await expect.poll(async () => JSON.stringify((await sample()).near) !== JSON.stringify(first.near), { timeout: 120_000 }).toBe(true);
@@ -68,17 +92,21 @@ test('LivePreview shows the warped frame and follows a moved trajectory', async 
   // next edit is previewed on the new device. (Wait until no update runs or waits, so the one
   // that fails is the last one.)
   await expect
-    .poll(() =>
-      harness.evaluate(async () => {
-        const { isRunning } = ((await import(/* @vite-ignore */ '/src/state/job.ts' as string)) as typeof import('../../src/state/job'));
-        return isRunning('preview') || isRunning('preview-strip');
-      }),
-    { timeout: 120_000 })
+    .poll(
+      () =>
+        harness.evaluate(async () => {
+          const { isRunning } = (await import(/* @vite-ignore */ '/src/state/job.ts' as string)) as typeof import('../../src/state/job');
+          return isRunning('preview') || isRunning('preview-strip');
+        }),
+      { timeout: 120_000 },
+    )
     .toBe(false);
   const failure = await harness.evaluate(async () => {
-    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
-    const { useJobStore } = ((await import(/* @vite-ignore */ '/src/state/job.ts' as string)) as typeof import('../../src/state/job'));
-    const { getEngineClient } = ((await import(/* @vite-ignore */ '/src/state/gpu.ts' as string)) as typeof import('../../src/state/gpu'));
+    const { useProjectStore } = (await import(
+      /* @vite-ignore */ '/src/state/project.ts' as string
+    )) as typeof import('../../src/state/project');
+    const { useJobStore } = (await import(/* @vite-ignore */ '/src/state/job.ts' as string)) as typeof import('../../src/state/job');
+    const { getEngineClient } = (await import(/* @vite-ignore */ '/src/state/gpu.ts' as string)) as typeof import('../../src/state/gpu');
     const ended = new Promise<{ status: string; code: string | null; error: string | null }>((resolve) => {
       let lost = false;
       const off = useJobStore.subscribe((s) => {
@@ -93,15 +121,39 @@ test('LivePreview shows the warped frame and follows a moved trajectory', async 
         }
       });
     });
-    useProjectStore.getState().edit((p) => ({ ...p, trajectories: [{ ...p.trajectories[0], points: [{ x: 160, y: 150 }, { x: 150, y: 160 }] }] }));
+    useProjectStore.getState().edit((p) => ({
+      ...p,
+      trajectories: [
+        {
+          ...p.trajectories[0],
+          points: [
+            { x: 160, y: 150 },
+            { x: 150, y: 160 },
+          ],
+        },
+      ],
+    }));
     return ended;
   });
   expect(failure).toMatchObject({ status: 'error', code: 'gpu-device-lost' });
   await expect(harness.getByTestId('preview-error')).toContainText('The GPU device was lost');
   const beforeRecovery = JSON.stringify((await sample()).near);
   await harness.evaluate(async () => {
-    const { useProjectStore } = ((await import(/* @vite-ignore */ '/src/state/project.ts' as string)) as typeof import('../../src/state/project'));
-    useProjectStore.getState().edit((p) => ({ ...p, trajectories: [{ ...p.trajectories[0], points: [{ x: 160, y: 150 }, { x: 172, y: 138 }] }] }));
+    const { useProjectStore } = (await import(
+      /* @vite-ignore */ '/src/state/project.ts' as string
+    )) as typeof import('../../src/state/project');
+    useProjectStore.getState().edit((p) => ({
+      ...p,
+      trajectories: [
+        {
+          ...p.trajectories[0],
+          points: [
+            { x: 160, y: 150 },
+            { x: 172, y: 138 },
+          ],
+        },
+      ],
+    }));
   });
   await expect(harness.getByTestId('preview-error')).toHaveCount(0, { timeout: 120_000 });
   await expect.poll(async () => JSON.stringify((await sample()).near) !== beforeRecovery, { timeout: 120_000 }).toBe(true);

@@ -24,16 +24,26 @@ const SETUP = `
   };
 `;
 
-test('a stand-in motion engine pairs with the classical render; a frame subset equals the same frames of the whole clip', async ({ harness }) => {
+test('a stand-in motion engine pairs with the classical render; a frame subset equals the same frames of the whole clip', async ({
+  harness,
+}) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
-    const { readTensor, uploadTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
+    const { readTensor, uploadTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
     const { imageData, project } = await (window as unknown as { __setup: () => Promise<any> }).__setup();
     const { device } = await acquireGpu();
-    const W = 96, H = 64, N = 3;
+    const W = 96,
+      H = 64,
+      N = 3;
     const image = uploadImage(device, imageData);
     // Stand-in stage 1 (as a neural or tracked engine would be): flow i moves everything by (i, 0) px.
     const shift = {
@@ -51,9 +61,11 @@ test('a stand-in motion engine pairs with the classical render; a frame subset e
     const ref = new Uint32Array(imageData.data.buffer);
     // Frame k, pixel (x, y) came from (x - k, y): compare away from the left border hole.
     let shiftMismatch = 0;
-    for (let k = 1; k <= N; k++) for (let y = 0; y < H; y++) for (let x = 4; x < W; x++) {
-      if (words[k * W * H + y * W + x] !== ref[y * W + x - k]) shiftMismatch++;
-    }
+    for (let k = 1; k <= N; k++)
+      for (let y = 0; y < H; y++)
+        for (let x = 4; x < W; x++) {
+          if (words[k * W * H + y * W + x] !== ref[y * W + x - k]) shiftMismatch++;
+        }
     // The preview's path: classical motion + render of frame 2 only, vs. the whole clip.
     const whole = await runStages(classical, classical, { project, image });
     const one = await runStages(classical, classical, { project, image }, { frames: [2] });
@@ -67,7 +79,15 @@ test('a stand-in motion engine pairs with the classical render; a frame subset e
     for (let i = 0; i < 2 * W * H; i++) flowDiff = Math.max(flowDiff, Math.abs(oneFlow[i] - wholeFlows[2 * W * H + i]));
     let moved = 0;
     for (let i = 0; i < W * H; i++) if (oneFrame[i] !== ref[i]) moved++;
-    const out = { count: frames.count, shiftMismatch, oneCount: one.frames.count, oneFrames: one.frames.frames, frameDiff, flowDiff, moved };
+    const out = {
+      count: frames.count,
+      shiftMismatch,
+      oneCount: one.frames.count,
+      oneFrames: one.frames.frames,
+      frameDiff,
+      flowDiff,
+      moved,
+    };
     classical.dispose();
     device.destroy();
     return out;
@@ -84,7 +104,9 @@ test('a stand-in motion engine pairs with the classical render; a frame subset e
 test('the worker refuses engines it does not have, and scenes where nothing moves, in words', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
+    const { EngineClient } = (await import(
+      /* @vite-ignore */ '/src/pipeline/client.ts' as string
+    )) as typeof import('../../src/pipeline/client');
     const { imageData, project } = await (window as unknown as { __setup: () => Promise<any> }).__setup();
     const client = new EngineClient();
     const attempt = async (p: Project, engines?: EngineChoice) => {

@@ -24,19 +24,30 @@ const SETUP = `
   };
 `;
 
-test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical, the dragged patch lands at the trajectory end', async ({ harness }) => {
+test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical, the dragged patch lands at the trajectory end', async ({
+  harness,
+}) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
     const { imageData, project, motion } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(5);
     const { device } = await acquireGpu();
     const engine = new ClassicalEngine(device);
     const image = uploadImage(device, imageData);
     const progress: { stage: string; fraction: number }[] = [];
-    const { frames } = await runStages(engine, engine, { project, image }, { onProgress: (p: { stage: string; fraction: number }) => progress.push(p) });
+    const { frames } = await runStages(
+      engine,
+      engine,
+      { project, image },
+      { onProgress: (p: { stage: string; fraction: number }) => progress.push(p) },
+    );
     const words = (await readTensor(device, frames.tensor)) as Uint32Array;
     const W = imageData.width;
     const H = imageData.height;
@@ -50,30 +61,42 @@ test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical,
     let staticChecked = 0;
     let staticDiff = 0;
     for (let f = 1; f < frames.count; f++) {
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const i = y * W + x;
-        if (movable[i] || Math.hypot(x - 160, y - 150) < 50 + 15 + 2) continue;
-        staticChecked++;
-        if (words[f * n + i] !== ref[i]) staticDiff++;
-      }
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const i = y * W + x;
+          if (movable[i] || Math.hypot(x - 160, y - 150) < 50 + 15 + 2) continue;
+          staticChecked++;
+          if (words[f * n + i] !== ref[i]) staticDiff++;
+        }
     }
     // Template match of a 9x9 patch around the start point in the last frame.
     const lum = (w: number) => (w & 255) + ((w >>> 8) & 255) + ((w >>> 16) & 255);
     const last = frames.count - 1;
     let best = { dx: 0, dy: 0, ssd: Infinity };
-    for (let dy = -20; dy <= 20; dy++) for (let dx = -20; dx <= 20; dx++) {
-      let ssd = 0;
-      for (let v = -4; v <= 4; v++) for (let u = -4; u <= 4; u++) {
-        const a = lum(ref[(150 + v) * W + 160 + u]);
-        const b = lum(words[last * n + (150 + dy + v) * W + 160 + dx + u]);
-        ssd += (a - b) ** 2;
+    for (let dy = -20; dy <= 20; dy++)
+      for (let dx = -20; dx <= 20; dx++) {
+        let ssd = 0;
+        for (let v = -4; v <= 4; v++)
+          for (let u = -4; u <= 4; u++) {
+            const a = lum(ref[(150 + v) * W + 160 + u]);
+            const b = lum(words[last * n + (150 + dy + v) * W + 160 + dx + u]);
+            ssd += (a - b) ** 2;
+          }
+        if (ssd < best.ssd) best = { dx, dy, ssd };
       }
-      if (ssd < best.ssd) best = { dx, dy, ssd };
-    }
     const end = motion.sampleTrajectory(project.trajectories[0], 5)[4];
     engine.dispose();
     device.destroy();
-    return { count: frames.count, shape: frames.tensor.shape, frame0Diff, staticChecked, staticDiff, best, expected: { dx: end.x - 160, dy: end.y - 150 }, progress };
+    return {
+      count: frames.count,
+      shape: frames.tensor.shape,
+      frame0Diff,
+      staticChecked,
+      staticDiff,
+      best,
+      expected: { dx: end.x - 160, dy: end.y - 150 },
+      progress,
+    };
   });
   expect(r.count).toBe(5);
   expect(r.shape).toEqual([5, 320, 320]);
@@ -96,9 +119,13 @@ test('renders N+1 frames: frame 0 is the image, static pixels are bit-identical,
 test('abort during rendering rejects with AbortError at once', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(16);
     const { device } = await acquireGpu();
     const engine = new ClassicalEngine(device);
@@ -135,11 +162,16 @@ test('abort during rendering rejects with AbortError at once', async ({ harness 
 test('EngineClient runs the job in a worker: frames, progress, preview and cancel', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
+    const { EngineClient } = (await import(
+      /* @vite-ignore */ '/src/pipeline/client.ts' as string
+    )) as typeof import('../../src/pipeline/client');
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(4);
     const client = new EngineClient();
     const fractions: number[] = [];
-    const video = await client.generate(project, imageData, { onProgress: (p: { fraction: number }) => fractions.push(p.fraction), includeFlows: true });
+    const video = await client.generate(project, imageData, {
+      onProgress: (p: { fraction: number }) => fractions.push(p.fraction),
+      includeFlows: true,
+    });
     const canvas = new OffscreenCanvas(video.width, video.height);
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(video.frames[0], 0, 0);
@@ -148,7 +180,9 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
     let diff = 0;
     for (let i = 0; i < ref.length; i++) if (f0[i] !== ref[i]) diff++;
     const frameSizes = video.frames.map((b: ImageBitmap) => `${b.width}x${b.height}`);
-    const flowAtStart = video.flows ? [video.flows[2 * 320 * 320 * 2 + 150 * 320 + 160], video.flows[2 * 320 * 320 * 2 + 320 * 320 + 150 * 320 + 160]] : null;
+    const flowAtStart = video.flows
+      ? [video.flows[2 * 320 * 320 * 2 + 150 * 320 + 160], video.flows[2 * 320 * 320 * 2 + 320 * 320 + 150 * 320 + 160]]
+      : null;
     const preview = await client.preview(project, imageData, { frame: 3 });
     const detail = await client.previewDetail(project, imageData, { frame: 2, stripWidth: 80, withFlow: true });
     // A cancelled request rejects with AbortError.
@@ -156,14 +190,24 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
     const pending = client.generate(project, imageData, { signal: controller.signal });
     controller.abort();
     let cancelError = '';
-    try { await pending; } catch (e) { cancelError = (e as Error).name; }
+    try {
+      await pending;
+    } catch (e) {
+      cancelError = (e as Error).name;
+    }
     client.dispose();
     client.dispose(); // safe twice
     return {
-      frames: video.frames.length, fps: video.fps, frameSizes, diff, fractions, flowAtStart,
+      frames: video.frames.length,
+      fps: video.fps,
+      frameSizes,
+      diff,
+      fractions,
+      flowAtStart,
       preview: [preview.width, preview.height],
       strip: detail.strip.map((b: ImageBitmap) => `${b.width}x${b.height}`),
-      flowLen: detail.flow?.length, cancelError,
+      flowLen: detail.flow?.length,
+      cancelError,
       colour: detail.flowColour ? [detail.flowColour.width, detail.flowColour.height] : null,
     };
   });
@@ -184,14 +228,22 @@ test('EngineClient runs the job in a worker: frames, progress, preview and cance
 
 test('GPU frames match the CPU reference engine (same solver schedule, splat, hole filling)', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
-    const { ClassicalEngine, uploadImage, METRIC_SCALE } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
-    const { buildConstraints } = ((await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string)) as typeof import('../../src/pipeline/constraints'));
-    const { DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../../src/gpu/kernels/densify'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { cpuEngine } = ((await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string)) as typeof import('../reference/engine'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index');
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
+    const { buildConstraints } = (await import(
+      /* @vite-ignore */ '/src/pipeline/constraints.ts' as string
+    )) as typeof import('../../src/pipeline/constraints');
+    const { DENSIFY_DEFAULTS, MIN_COARSE } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string
+    )) as typeof import('../../src/gpu/kernels/densify');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
+    const { cpuEngine } = (await import(/* @vite-ignore */ '/e2e/reference/engine.ts' as string)) as typeof import('../reference/engine');
     // A 72x56 crop of the photo keeps the CPU side quick.
     const bmp = await createImageBitmap(await (await fetch('/__media/softsplat/one.png')).blob());
     const W = 72;
@@ -205,10 +257,28 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
     project.settings.frames = 4;
     project.settings.flowUnit = 32;
     project.trajectories = [
-      { id: 'a', color: '#f00', points: [{ x: 30, y: 28 }, { x: 38, y: 20 }, { x: 44, y: 27 }], timing: motion.defaultTiming(4) },
+      {
+        id: 'a',
+        color: '#f00',
+        points: [
+          { x: 30, y: 28 },
+          { x: 38, y: 20 },
+          { x: 44, y: 27 },
+        ],
+        timing: motion.defaultTiming(4),
+      },
       { id: 'b', color: '#0f0', points: [{ x: 55, y: 40 }], timing: motion.defaultTiming(4) },
     ];
-    project.brush = [{ mode: 'paint', radius: 20, points: [{ x: 20, y: 28 }, { x: 50, y: 28 }] }];
+    project.brush = [
+      {
+        mode: 'paint',
+        radius: 20,
+        points: [
+          { x: 20, y: 28 },
+          { x: 50, y: 28 },
+        ],
+      },
+    ];
     const { device } = await acquireGpu();
     // The CPU reference engine fills holes by pull-push over all pixels (the patch fill has its own spec).
     const engine = new ClassicalEngine(device, { holeFill: 'pull-push' });
@@ -217,9 +287,18 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
     const gpuFlows = (await readTensor(device, flows.tensor)) as Float32Array;
     const c = buildConstraints(project);
     const cpu = cpuEngine({
-      width: W, height: H, rgba: imageData.data, ids: c.ids, k: c.k, table: c.table, frames: c.flows,
-      screeningLength: c.screeningLength, edgeSigma: DENSIFY_DEFAULTS.edgeSigma, floorWeight: DENSIFY_DEFAULTS.floorWeight,
-      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE }, metricScale: METRIC_SCALE,
+      width: W,
+      height: H,
+      rgba: imageData.data,
+      ids: c.ids,
+      k: c.k,
+      table: c.table,
+      frames: c.flows,
+      screeningLength: c.screeningLength,
+      edgeSigma: DENSIFY_DEFAULTS.edgeSigma,
+      floorWeight: DENSIFY_DEFAULTS.floorWeight,
+      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE },
+      metricScale: METRIC_SCALE,
     });
     let flowDiff = 0;
     for (let i = 0; i < gpuFlows.length; i++) flowDiff = Math.max(flowDiff, Math.abs(gpuFlows[i] - cpu.flows[i]));
@@ -247,23 +326,33 @@ test('GPU frames match the CPU reference engine (same solver schedule, splat, ho
   expect(r.exactStaticMismatch).toBeLessThan(0.001 * r.total);
 });
 
-test('EngineClient: a device lost in the middle of a job fails that job in words; the worker recovers and the next job works', async ({ harness }) => {
+test('EngineClient: a device lost in the middle of a job fails that job in words; the worker recovers and the next job works', async ({
+  harness,
+}) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = ((await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client'));
+    const { EngineClient } = (await import(
+      /* @vite-ignore */ '/src/pipeline/client.ts' as string
+    )) as typeof import('../../src/pipeline/client');
     const { imageData, project } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(16);
     const events: string[] = [];
     let notify: () => void = () => undefined;
     const readyAgain = new Promise<void>((res) => (notify = res));
     const client = new EngineClient();
-    client.onDevice((e: { type: string }) => { events.push(e.type); if (e.type === 'ready') notify(); });
+    client.onDevice((e: { type: string }) => {
+      events.push(e.type);
+      if (e.type === 'ready') notify();
+    });
     const info = await client.gpuInfo();
     let lostSent = false;
     let failure: { code: string; message: string } | null = null;
     try {
       await client.generate(project, imageData, {
         onProgress: (p: { stage: string }) => {
-          if (p.stage === 'render' && !lostSent) { lostSent = true; client.simulateDeviceLoss(); }
+          if (p.stage === 'render' && !lostSent) {
+            lostSent = true;
+            client.simulateDeviceLoss();
+          }
         },
       });
     } catch (e) {
@@ -288,10 +377,14 @@ test('EngineClient: a device lost in the middle of a job fails that job in words
 test('seamless loop: the last frame equals frame 0, static pixels stay bit-identical, middle frames move', async ({ harness }) => {
   await harness.addScriptTag({ content: SETUP });
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
     const { imageData, project, motion } = await (window as unknown as { __setup: (f: number) => Promise<any> }).__setup(5);
     project.settings.loop = true;
     const { device } = await acquireGpu();
@@ -302,13 +395,18 @@ test('seamless loop: the last frame equals frame 0, static pixels stay bit-ident
     const n = W * 320;
     const ref = new Uint32Array(imageData.data.buffer);
     const movable = motion.movableMask(project.brush, project.canvas);
-    const diffCount = (f: number) => { let c = 0; for (let i = 0; i < n; i++) if (words[f * n + i] !== ref[i]) c++; return c; };
+    const diffCount = (f: number) => {
+      let c = 0;
+      for (let i = 0; i < n; i++) if (words[f * n + i] !== ref[i]) c++;
+      return c;
+    };
     let staticDiff = 0;
-    for (let f = 1; f < 5; f++) for (let i = 0; i < n; i++) {
-      const x = i % W;
-      const y = Math.floor(i / W);
-      if (!movable[i] && Math.hypot(x - 160, y - 150) > 50 + 15 + 2 && words[f * n + i] !== ref[i]) staticDiff++;
-    }
+    for (let f = 1; f < 5; f++)
+      for (let i = 0; i < n; i++) {
+        const x = i % W;
+        const y = Math.floor(i / W);
+        if (!movable[i] && Math.hypot(x - 160, y - 150) > 50 + 15 + 2 && words[f * n + i] !== ref[i]) staticDiff++;
+      }
     const out = { last: diffCount(4), middle: diffCount(2), staticDiff };
     engine.dispose();
     device.destroy();

@@ -18,11 +18,17 @@ import { test, expect } from '../fixtures';
 test('background pull-push equals the CPU reference; the patch fill copies background patches near the best cost', async ({ harness }) => {
   test.setTimeout(180_000);
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
-    const { FillHoles } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/fillHoles.ts' as string)) as typeof import('../../src/gpu/kernels/fillHoles'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/holes.ts' as string)) as typeof import('../reference/holes'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { SoftmaxSplat } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string
+    )) as typeof import('../../src/gpu/kernels/splat');
+    const { FillHoles } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/fillHoles.ts' as string
+    )) as typeof import('../../src/gpu/kernels/fillHoles');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const ref = (await import(/* @vite-ignore */ '/e2e/reference/holes.ts' as string)) as typeof import('../reference/holes');
     const W = 64;
     const H = 48;
     const load = async (url: string, sx: number, sy: number) => {
@@ -85,41 +91,51 @@ test('background pull-push equals the CPU reference; the patch fill copies backg
     let finishDiff = 0;
     let detailDiff = 0;
     let seed = 12345;
-    const rand = (m: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % m; };
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const p = y * W + x;
-      const a = Math.min(1, Math.max(0, splatHost[3 * n + p]));
-      if (a < 1) {
-        for (let c = 0; c < 3; c++) finishDiff = Math.max(finishDiff, Math.abs(finished[c * n + p] - (splatHost[c * n + p] + (1 - a) * written[c * n + p])));
-        finishDiff = Math.max(finishDiff, Math.abs(finished[3 * n + p] - 1));
+    const rand = (m: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % m;
+    };
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const p = y * W + x;
+        const a = Math.min(1, Math.max(0, splatHost[3 * n + p]));
+        if (a < 1) {
+          for (let c = 0; c < 3; c++)
+            finishDiff = Math.max(finishDiff, Math.abs(finished[c * n + p] - (splatHost[c * n + p] + (1 - a) * written[c * n + p])));
+          finishDiff = Math.max(finishDiff, Math.abs(finished[3 * n + p] - 1));
+        }
+        if (cpuWeight[p] >= ref.KNOWN) continue;
+        if (cpuWeight[p] <= -ref.KNOWN) {
+          // Covered by the moving object: left alone (points at itself).
+          if (nnf[p] !== (x | (y << 16))) frontTouched++;
+          continue;
+        }
+        // Mostly covered background: pull-push only (points at itself).
+        if (cpuWeight[p] >= ref.PARTIAL) continue;
+        holes++;
+        const sx = nnf[p] & 0xffff;
+        const sy = nnf[p] >>> 16;
+        const s = sy * W + sx;
+        for (let c = 0; c < 3; c++)
+          if (filled[c * n + p] !== filled[c * n + s]) {
+            notCopied++;
+            break;
+          }
+        let background = sx >= ref.PATCH_RADIUS && sy >= ref.PATCH_RADIUS && sx < W - ref.PATCH_RADIUS && sy < H - ref.PATCH_RADIUS;
+        for (let dy = -ref.PATCH_RADIUS; background && dy <= ref.PATCH_RADIUS; dy++)
+          for (let dx = -ref.PATCH_RADIUS; dx <= ref.PATCH_RADIUS; dx++) {
+            if (cpuWeight[(sy + dy) * W + sx + dx] < ref.KNOWN) background = false;
+          }
+        if (!background) foreignSource++;
+        // The fill written out: the CPU's smooth pull-push + the copy's detail (copy - 9x9 mean).
+        const detail = ref.detailFill(cpu.levels[0].data, filled, W, H, x, y);
+        for (let c = 0; c < 3; c++) detailDiff = Math.max(detailDiff, Math.abs(written[c * n + p] - detail[c]));
+        gpuCost += ref.patchCost(filled, W, H, x, y, sx, sy);
+        bestCost += ref.bestPatchCost(filled, W, H, x, y);
+        let rc = Infinity;
+        while (!Number.isFinite(rc)) rc = ref.patchCost(filled, W, H, x, y, rand(W), rand(H));
+        randomCost += rc;
       }
-      if (cpuWeight[p] >= ref.KNOWN) continue;
-      if (cpuWeight[p] <= -ref.KNOWN) {
-        // Covered by the moving object: left alone (points at itself).
-        if (nnf[p] !== (x | (y << 16))) frontTouched++;
-        continue;
-      }
-      // Mostly covered background: pull-push only (points at itself).
-      if (cpuWeight[p] >= ref.PARTIAL) continue;
-      holes++;
-      const sx = nnf[p] & 0xffff;
-      const sy = nnf[p] >>> 16;
-      const s = sy * W + sx;
-      for (let c = 0; c < 3; c++) if (filled[c * n + p] !== filled[c * n + s]) { notCopied++; break; }
-      let background = sx >= ref.PATCH_RADIUS && sy >= ref.PATCH_RADIUS && sx < W - ref.PATCH_RADIUS && sy < H - ref.PATCH_RADIUS;
-      for (let dy = -ref.PATCH_RADIUS; background && dy <= ref.PATCH_RADIUS; dy++) for (let dx = -ref.PATCH_RADIUS; dx <= ref.PATCH_RADIUS; dx++) {
-        if (cpuWeight[(sy + dy) * W + sx + dx] < ref.KNOWN) background = false;
-      }
-      if (!background) foreignSource++;
-      // The fill written out: the CPU's smooth pull-push + the copy's detail (copy - 9x9 mean).
-      const detail = ref.detailFill(cpu.levels[0].data, filled, W, H, x, y);
-      for (let c = 0; c < 3; c++) detailDiff = Math.max(detailDiff, Math.abs(written[c * n + p] - detail[c]));
-      gpuCost += ref.patchCost(filled, W, H, x, y, sx, sy);
-      bestCost += ref.bestPatchCost(filled, W, H, x, y);
-      let rc = Infinity;
-      while (!Number.isFinite(rc)) rc = ref.patchCost(filled, W, H, x, y, rand(W), rand(H));
-      randomCost += rc;
-    }
     let revealedHoles = 0;
     let revealedTotal = 0;
     for (let i = 0; i < n; i++) {
@@ -129,7 +145,23 @@ test('background pull-push equals the CPU reference; the patch fill copies backg
     splatter.dispose();
     fill.dispose();
     device.destroy();
-    return { gpuError, frontTouched, level1Diff, level0Diff, occluder: cpu.occluder, holes, revealed: revealedHoles, revealedTotal, notCopied, foreignSource, gpuCost, bestCost, randomCost, finishDiff, detailDiff };
+    return {
+      gpuError,
+      frontTouched,
+      level1Diff,
+      level0Diff,
+      occluder: cpu.occluder,
+      holes,
+      revealed: revealedHoles,
+      revealedTotal,
+      notCopied,
+      foreignSource,
+      gpuCost,
+      bestCost,
+      randomCost,
+      finishDiff,
+      detailDiff,
+    };
   });
   console.log('fill-holes pieces', r);
   expect(r.occluder).toBeCloseTo(Math.hypot(9, 2), 5);
@@ -151,11 +183,15 @@ test('background pull-push equals the CPU reference; the patch fill copies backg
 test('on a real composite scene the patch fill beats pull-push on the revealed background and has texture', async ({ harness }) => {
   test.setTimeout(180_000);
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const motion = ((await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index'));
-    const { ClassicalEngine, uploadImage } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/holes.ts' as string)) as typeof import('../reference/holes'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion/index');
+    const { ClassicalEngine, uploadImage } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const ref = (await import(/* @vite-ignore */ '/e2e/reference/holes.ts' as string)) as typeof import('../reference/holes');
     const W = 128;
     const H = 80;
     const cover = async (url: string) => {
@@ -165,7 +201,13 @@ test('on a real composite scene the patch fill beats pull-push on the revealed b
       c.drawImage(bmp, (W - bmp.width * s) / 2, (H - bmp.height * s) / 2, bmp.width * s, bmp.height * s);
       return c.getImageData(0, 0, W, H).data;
     };
-    const scene = ref.compositeScene(await cover('/__media/sintel-raft/frame_0016.png'), await cover('/__media/middlebury/Beanbags/frame10.png'), W, H, { cx: 60, cy: 40, rx: 17, ry: 18, dx: 13, dy: 0 });
+    const scene = ref.compositeScene(
+      await cover('/__media/sintel-raft/frame_0016.png'),
+      await cover('/__media/middlebury/Beanbags/frame10.png'),
+      W,
+      H,
+      { cx: 60, cy: 40, rx: 17, ry: 18, dx: 13, dy: 0 },
+    );
     const { device } = await acquireGpu();
     const project = motion.emptyProject();
     project.canvas = { width: W, height: H };

@@ -8,9 +8,15 @@ import type { DType } from '../../src/gpu/tensor';
 
 test('FlowResize and FlowColour reject bad arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { FlowResize } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string)) as typeof import('../../src/gpu/kernels/flowResize'));
-    const { FlowColour, FLOW_COLOUR_USAGE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string)) as typeof import('../../src/gpu/kernels/flowColour'));
-    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { FlowResize } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string
+    )) as typeof import('../../src/gpu/kernels/flowResize');
+    const { FlowColour, FLOW_COLOUR_USAGE } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/flowColour.ts' as string
+    )) as typeof import('../../src/gpu/kernels/flowColour');
+    const { uploadTensor, createTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const resize = new FlowResize(device);
     const colour = new FlowColour(device);

@@ -8,13 +8,23 @@ import { test, expect } from '../fixtures';
 test('seamless loop over several render chunks matches the CPU reference; frame N is frame 0', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
     const motion = (await import(/* @vite-ignore */ '/src/motion/index.ts' as string)) as typeof import('../../src/motion');
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { ClassicalEngine, uploadImage, METRIC_SCALE } = ((await import(/* @vite-ignore */ '/src/pipeline/classical.ts' as string)) as typeof import('../../src/pipeline/classical'));
-    const { runStages } = ((await import(/* @vite-ignore */ '/src/pipeline/engine.ts' as string)) as typeof import('../../src/pipeline/engine'));
-    const { buildConstraints } = ((await import(/* @vite-ignore */ '/src/pipeline/constraints.ts' as string)) as typeof import('../../src/pipeline/constraints'));
-    const { DENSIFY_DEFAULTS, MIN_COARSE } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string)) as typeof import('../../src/gpu/kernels/densify'));
-    const { readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { cpuLoopFrames, frameMad } = ((await import(/* @vite-ignore */ '/e2e/reference/loop.ts' as string)) as typeof import('../reference/loop'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { ClassicalEngine, uploadImage, METRIC_SCALE } = (await import(
+      /* @vite-ignore */ '/src/pipeline/classical.ts' as string
+    )) as typeof import('../../src/pipeline/classical');
+    const { runStages } = (await import(
+      /* @vite-ignore */ '/src/pipeline/engine.ts' as string
+    )) as typeof import('../../src/pipeline/engine');
+    const { buildConstraints } = (await import(
+      /* @vite-ignore */ '/src/pipeline/constraints.ts' as string
+    )) as typeof import('../../src/pipeline/constraints');
+    const { DENSIFY_DEFAULTS, MIN_COARSE } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/densify.ts' as string
+    )) as typeof import('../../src/gpu/kernels/densify');
+    const { readTensor } = (await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor');
+    const { cpuLoopFrames, frameMad } = (await import(
+      /* @vite-ignore */ '/e2e/reference/loop.ts' as string
+    )) as typeof import('../reference/loop');
     const bmp = await createImageBitmap(await (await fetch('/__media/softsplat/one.png')).blob());
     const W = 72;
     const H = 56;
@@ -27,17 +37,46 @@ test('seamless loop over several render chunks matches the CPU reference; frame 
     project.settings.frames = FRAMES;
     project.settings.flowUnit = 32;
     project.settings.loop = true;
-    project.trajectories = [{ id: 'a', color: '#f00', points: [{ x: 30, y: 28 }, { x: 38, y: 20 }, { x: 46, y: 27 }], timing: motion.defaultTiming(FRAMES) }];
-    project.brush = [{ mode: 'paint', radius: 22, points: [{ x: 20, y: 28 }, { x: 50, y: 28 }] }];
+    project.trajectories = [
+      {
+        id: 'a',
+        color: '#f00',
+        points: [
+          { x: 30, y: 28 },
+          { x: 38, y: 20 },
+          { x: 46, y: 27 },
+        ],
+        timing: motion.defaultTiming(FRAMES),
+      },
+    ];
+    project.brush = [
+      {
+        mode: 'paint',
+        radius: 22,
+        points: [
+          { x: 20, y: 28 },
+          { x: 50, y: 28 },
+        ],
+      },
+    ];
     const { device } = await acquireGpu();
     const engine = new ClassicalEngine(device);
     const { frames } = await runStages(engine, engine, { project, image: uploadImage(device, imageData) });
     const gpu = (await readTensor(device, frames.tensor)) as Uint32Array;
     const c = buildConstraints(project);
     const cpu = cpuLoopFrames({
-      width: W, height: H, rgba: imageData.data, ids: c.ids, k: c.k, table: c.table, frames: c.flows,
-      screeningLength: c.screeningLength, edgeSigma: DENSIFY_DEFAULTS.edgeSigma, floorWeight: DENSIFY_DEFAULTS.floorWeight,
-      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE }, metricScale: METRIC_SCALE,
+      width: W,
+      height: H,
+      rgba: imageData.data,
+      ids: c.ids,
+      k: c.k,
+      table: c.table,
+      frames: c.flows,
+      screeningLength: c.screeningLength,
+      edgeSigma: DENSIFY_DEFAULTS.edgeSigma,
+      floorWeight: DENSIFY_DEFAULTS.floorWeight,
+      schedule: { ...DENSIFY_DEFAULTS, minCoarse: MIN_COARSE },
+      metricScale: METRIC_SCALE,
     });
     const n = W * H;
     let maxByte = 0;

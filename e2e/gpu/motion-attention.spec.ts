@@ -12,7 +12,12 @@
 import { test, expect } from '../fixtures';
 
 interface Case {
-  B: number; F: number; P: number; C: number; heads: number; seed: number;
+  B: number;
+  F: number;
+  P: number;
+  C: number;
+  heads: number;
+  seed: number;
   /** Fraction of (frame, pixel) warped tokens set to 0 (splat holes). */
   holes?: number;
   /** Token amplitude (large -> large logits). */
@@ -29,11 +34,17 @@ test('matches the CPU reference at several shapes, with holes and huge logits', 
     { B: 1, F: 16, P: 3, C: 32, heads: 8, seed: 6, amp: 60, holes: 0.2 }, // |logits| in the hundreds
   ];
   const results = await harness.evaluate(async (cases: Case[]) => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
-    const { sinusoidalPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../../src/gpu/kernels/positionEncoding'));
-    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionAttention } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionAttention');
+    const { sinusoidalPositionTable } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string
+    )) as typeof import('../../src/gpu/kernels/positionEncoding');
+    const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention');
     const { device } = await acquireGpu();
     const kernel = new MotionAttention(device);
     const out = [];
@@ -45,10 +56,24 @@ test('matches the CPU reference at several shapes, with holes and huge logits', 
       const warped = R.randomArray(B * (F - 1) * P * C, rand, amp);
       let holes = 0;
       for (let t = 0; t < B * (F - 1) * P; t++) {
-        if (rand() < (c.holes ?? 0)) { warped.fill(0, t * C, (t + 1) * C); holes++; }
+        if (rand() < (c.holes ?? 0)) {
+          warped.fill(0, t * C, (t + 1) * C);
+          holes++;
+        }
       }
       const ws = 1 / Math.sqrt(C);
-      const inp = { B, F, P, C, heads, tokens, warped, wq: R.randomArray(C * C, rand, ws), wk: R.randomArray(C * C, rand, ws), wv: R.randomArray(C * C, rand, ws) };
+      const inp = {
+        B,
+        F,
+        P,
+        C,
+        heads,
+        tokens,
+        warped,
+        wq: R.randomArray(C * C, rand, ws),
+        wk: R.randomArray(C * C, rand, ws),
+        wv: R.randomArray(C * C, rand, ws),
+      };
       const ref = R.motionAttentionReference(inp);
       const split = R.projectForKernel(inp, sinusoidalPositionTable(2 * F - 1, C));
       const qkv = uploadTensor(device, split.qkv, [B, F, P, 3 * C]);
@@ -77,20 +102,36 @@ test('matches the CPU reference at several shapes, with holes and huge logits', 
 
 test('chain: warp-then-project (reference) equals project-then-warp-then-kernel', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
-    const { sinusoidalPositionTable } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string)) as typeof import('../../src/gpu/kernels/positionEncoding'));
-    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
-    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionAttention } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionAttention');
+    const { sinusoidalPositionTable } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/positionEncoding.ts' as string
+    )) as typeof import('../../src/gpu/kernels/positionEncoding');
+    const { SoftmaxSplat } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string
+    )) as typeof import('../../src/gpu/kernels/splat');
+    const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention');
     const { device } = await acquireGpu();
-    const B = 2, F = 6, Hh = 5, Ww = 7, P = Hh * Ww, C = 32, heads = 8;
+    const B = 2,
+      F = 6,
+      Hh = 5,
+      Ww = 7,
+      P = Hh * Ww,
+      C = 32,
+      heads = 8;
     const rand = R.rng(42);
     const tokens = R.randomArray(B * F * P * C, rand);
     // flows 0->i in pixels; up to 3 px, so some land outside (holes at the far side)
     const flows = R.randomArray((F - 1) * 2 * P, rand, 3);
     const ws = 1 / Math.sqrt(C);
-    const wq = R.randomArray(C * C, rand, ws), wk = R.randomArray(C * C, rand, ws), wv = R.randomArray(C * C, rand, ws);
+    const wq = R.randomArray(C * C, rand, ws),
+      wk = R.randomArray(C * C, rand, ws),
+      wv = R.randomArray(C * C, rand, ws);
 
     // Reference order: warp frame 0's tokens, then (inside the reference) interleave, PE, project.
     const warped = new Float32Array(B * (F - 1) * P * C);
@@ -107,7 +148,10 @@ test('chain: warp-then-project (reference) equals project-then-warp-then-kernel'
 
     // Our split, as the runtime runs it: project the original tokens ([q|k|v], the ONNX segment),
     // warp frame 0's projected [k|v] on the GPU (SoftmaxSplat, avg, channels-last), then the kernel.
-    const proj = R.projectForKernel({ B, F, P, C, heads, tokens, warped: new Float32Array(B * (F - 1) * P * C), wq, wk, wv }, sinusoidalPositionTable(2 * F - 1, C));
+    const proj = R.projectForKernel(
+      { B, F, P, C, heads, tokens, warped: new Float32Array(B * (F - 1) * P * C), wq, wk, wv },
+      sinusoidalPositionTable(2 * F - 1, C),
+    );
     const kv0 = new Float32Array(B * P * 2 * C);
     for (let b = 0; b < B; b++) {
       for (let p = 0; p < P; p++) kv0.set(proj.qkv.subarray((b * F * P + p) * 3 * C + C, (b * F * P + p + 1) * 3 * C), (b * P + p) * 2 * C);
@@ -137,14 +181,24 @@ test('chain: warp-then-project (reference) equals project-then-warp-then-kernel'
 
 test('equals the same attention as an ONNX graph in ORT-web WebGPU on the shared device', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { createGpuSession, gpuInput } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort'));
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
-    const { motionAttentionGraph } = ((await import(/* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string)) as typeof import('../onnx/attentionGraph'));
-    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
+    const { createGpuSession, gpuInput } = (await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort');
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionAttention } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionAttention');
+    const { motionAttentionGraph } = (await import(
+      /* @vite-ignore */ '/e2e/onnx/attentionGraph.ts' as string
+    )) as typeof import('../onnx/attentionGraph');
+    const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention');
     const { device } = await acquireGpu();
-    const B = 2, F = 16, P = 6, C = 64, heads = 8;
+    const B = 2,
+      F = 16,
+      P = 6,
+      C = 64,
+      heads = 8;
     const rand = R.rng(7);
     const qkv = uploadTensor(device, R.randomArray(B * F * P * 3 * C, rand), [B, F, P, 3 * C]);
     const warpedHost = R.randomArray(B * (F - 1) * P * 2 * C, rand);
@@ -173,18 +227,29 @@ test('equals the same attention as an ONNX graph in ORT-web WebGPU on the shared
 
 test('splits the grid beyond maxComputeWorkgroupsPerDimension and validates arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionAttention } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string)) as typeof import('../../src/gpu/kernels/motionAttention'));
-    const R = ((await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor, createTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionAttention } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionAttention.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionAttention');
+    const R = (await import(/* @vite-ignore */ '/e2e/reference/attention.ts' as string)) as typeof import('../reference/attention');
     const { device } = await acquireGpu();
-    const B = 1, F = 3, P = 10, C = 32, heads = 8; // 80 workgroups -> 9 x 9 grid with 1 idle
+    const B = 1,
+      F = 3,
+      P = 10,
+      C = 32,
+      heads = 8; // 80 workgroups -> 9 x 9 grid with 1 idle
     const rand = R.rng(11);
     const qkv = uploadTensor(device, R.randomArray(B * F * P * 3 * C, rand), [B, F, P, 3 * C]);
     const warped = uploadTensor(device, R.randomArray(B * (F - 1) * P * 2 * C, rand), [B, F - 1, P, 2 * C]);
     const pe = uploadTensor(device, R.randomArray((2 * F - 1) * 3 * C, rand), [2 * F - 1, 3 * C]);
     const whole = (await readTensor(device, new MotionAttention(device).run({ qkv, warped, pe, heads }))) as Float32Array;
-    const split = (await readTensor(device, new MotionAttention(device, { maxWorkgroupsPerDimension: 9 }).run({ qkv, warped, pe, heads }))) as Float32Array;
+    const split = (await readTensor(
+      device,
+      new MotionAttention(device, { maxWorkgroupsPerDimension: 9 }).run({ qkv, warped, pe, heads }),
+    )) as Float32Array;
     let same = whole.length === split.length;
     for (let i = 0; same && i < whole.length; i++) same = whole[i] === split[i];
 
@@ -204,7 +269,11 @@ test('splits the grid beyond maxComputeWorkgroupsPerDimension and validates argu
     attempt('warped shape', { warped: { ...warped, shape: [B, F, P, 2 * C] } });
     attempt('heads not dividing C', { heads: 5 });
     attempt('head dim not multiple of 4', { heads: 16 });
-    attempt('too many frames', { qkv: createTensor(device, [1, 17, 1, 3 * C]), warped: createTensor(device, [1, 16, 1, 2 * C]), pe: createTensor(device, [33, 3 * C]) });
+    attempt('too many frames', {
+      qkv: createTensor(device, [1, 17, 1, 3 * C]),
+      warped: createTensor(device, [1, 16, 1, 2 * C]),
+      pe: createTensor(device, [33, 3 * C]),
+    });
     attempt('pe too short', { pe: { ...pe, shape: [2 * F - 2, 3 * C] } });
     attempt('dtype', { qkv: { ...qkv, dtype: 'int32' } });
     attempt('small buffer', { qkv: { ...qkv, shape: [B, F, P + 1, 3 * C] }, warped: { ...warped, shape: [B, F - 1, P + 1, 2 * C] } });
@@ -222,8 +291,15 @@ test('splits the grid beyond maxComputeWorkgroupsPerDimension and validates argu
   });
   expect(r.same).toBe(true);
   const expectArg: Record<string, string> = {
-    'warped shape': 'warped', 'heads not dividing C': 'heads', 'head dim not multiple of 4': 'heads', 'too many frames': 'qkv',
-    'pe too short': 'pe', dtype: 'qkv', 'small buffer': 'qkv', 'out shape': 'out', grid: 'qkv',
+    'warped shape': 'warped',
+    'heads not dividing C': 'heads',
+    'head dim not multiple of 4': 'heads',
+    'too many frames': 'qkv',
+    'pe too short': 'pe',
+    dtype: 'qkv',
+    'small buffer': 'qkv',
+    'out shape': 'out',
+    grid: 'qkv',
   };
   for (const [label, arg] of Object.entries(expectArg)) {
     const e = r.errors[label];

@@ -15,11 +15,19 @@ import { test, expect } from '../fixtures';
 
 test('matches the CPU reference: both frame-0 batch modes, both gather forms, a 2D grid', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor, createTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionTokens } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string)) as typeof import('../../src/gpu/kernels/motionTokens'));
-    const { motionTokensReference } = ((await import(/* @vite-ignore */ '/e2e/reference/motionTokens.ts' as string)) as typeof import('../reference/motionTokens'));
-    const { compareArrays, rng } = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor, createTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionTokens } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionTokens');
+    const { motionTokensReference } = (await import(
+      /* @vite-ignore */ '/e2e/reference/motionTokens.ts' as string
+    )) as typeof import('../reference/motionTokens');
+    const { compareArrays, rng } = (await import(
+      /* @vite-ignore */ '/e2e/reference/splat.ts' as string
+    )) as typeof import('../reference/splat');
     const { device } = await acquireGpu();
     const cases = [
       { name: 'B2 F4 5x7 C12 same', B: 2, F: 4, h: 5, w: 7, C: 12, frame0Batch: 'same', cap: undefined },
@@ -35,8 +43,20 @@ test('matches the CPU reference: both frame-0 batch modes, both gather forms, a 
       // Flows up to 2.5 px, some pixels pushed off the grid, one frame of collisions.
       const flows = new Float32Array(c.F * 2 * c.h * c.w).map(() => (rand() * 2 - 1) * 2.5);
       const kernel = new MotionTokens(device, { maxWorkgroupsPerDimension: c.cap });
-      const kv = uploadTensor(device, new Float32Array(c.B * (2 * c.F - 1) * c.h * c.w * c.C).fill(-777), [c.B, 2 * c.F - 1, c.h, c.w, c.C]);
-      kernel.run({ tok: uploadTensor(device, tok, [c.B * c.F, c.h, c.w, c.C]), flows: uploadTensor(device, flows, [c.F, 2, c.h, c.w]), frames: c.F, frame0Batch: c.frame0Batch, kv });
+      const kv = uploadTensor(device, new Float32Array(c.B * (2 * c.F - 1) * c.h * c.w * c.C).fill(-777), [
+        c.B,
+        2 * c.F - 1,
+        c.h,
+        c.w,
+        c.C,
+      ]);
+      kernel.run({
+        tok: uploadTensor(device, tok, [c.B * c.F, c.h, c.w, c.C]),
+        flows: uploadTensor(device, flows, [c.F, 2, c.h, c.w]),
+        frames: c.F,
+        frame0Batch: c.frame0Batch,
+        kv,
+      });
       const got = (await readTensor(device, kv)) as Float32Array;
       const want = motionTokensReference({ tok, flows, B: c.B, F: c.F, h: c.h, w: c.w, C: c.C, frame0Batch: c.frame0Batch });
       const cmp = compareArrays(got, want);
@@ -59,13 +79,21 @@ test('matches the CPU reference: both frame-0 batch modes, both gather forms, a 
   }
 });
 
-test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyTorch kv goldens', async ({ harness }) => {
+test("flow resize -> frame-0 splat -> interleave reproduces the tiny pack's PyTorch kv goldens", async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { MotionTokens } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string)) as typeof import('../../src/gpu/kernels/motionTokens'));
-    const { FlowResize } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string)) as typeof import('../../src/gpu/kernels/flowResize'));
-    const { readMi2g, compare } = ((await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string)) as typeof import('../reference/mi2g'));
+    const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { MotionTokens } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/motionTokens.ts' as string
+    )) as typeof import('../../src/gpu/kernels/motionTokens');
+    const { FlowResize } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/flowResize.ts' as string
+    )) as typeof import('../../src/gpu/kernels/flowResize');
+    const { readMi2g, compare } = (await import(
+      /* @vite-ignore */ '/e2e/reference/mi2g.ts' as string
+    )) as typeof import('../reference/mi2g');
     const res = await fetch('/models/tiny/goldens/stage2_unet.bin');
     if (!res.ok) throw new Error(`GET stage2_unet.bin: ${res.status}`);
     const golden = readMi2g(await res.arrayBuffer(), 'stage2_unet.bin');
@@ -74,10 +102,22 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
     const flow = golden.tensors.get('flow')!;
     const F = flow.shape[0];
     const flowT = uploadTensor(device, flow.data as Float32Array, flow.shape);
-    const negated = uploadTensor(device, (flow.data as Float32Array).map((v) => -v), flow.shape);
+    const negated = uploadTensor(
+      device,
+      (flow.data as Float32Array).map((v) => -v),
+      flow.shape,
+    );
     const resize = new FlowResize(device);
     const tokens = new MotionTokens(device);
-    const rows: { name: string; shape: number[]; rel: number; quirkRel: number; negatedRel: number; flowRel: number; binsBitEqual: boolean }[] = [];
+    const rows: {
+      name: string;
+      shape: number[];
+      rel: number;
+      quirkRel: number;
+      negatedRel: number;
+      flowRel: number;
+      binsBitEqual: boolean;
+    }[] = [];
     // Bins of each resolution's flows, built once and shared by every attention at that size.
     const binsBySize = new Map<string, import('../../src/gpu/kernels/splat').SplatBins>();
     for (let k = 0; golden.tensors.has(`tok_${k}`); k++) {
@@ -98,7 +138,9 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
       const direct = (await readTensor(device, tokens.run({ tok: tokT, flows: resized, frames: F }))) as Float32Array;
       const viaBins = (await readTensor(device, tokens.run({ tok: tokT, flows: binsBySize.get(`${h}x${w}`)!, frames: F }))) as Float32Array;
       rows.push({
-        name: `kv_${k}`, shape: want.shape, flowRel,
+        name: `kv_${k}`,
+        shape: want.shape,
+        flowRel,
         binsBitEqual: direct.length === viaBins.length && direct.every((v, i) => Object.is(v, viaBins[i])),
         rel: await run('same'),
         quirkRel: await run('reference_quirk'),
@@ -114,7 +156,9 @@ test('flow resize -> frame-0 splat -> interleave reproduces the tiny pack\'s PyT
   expect(r.rows.length, 'motion-augmented attentions in the golden').toBeGreaterThan(0);
   expect(r.batch, 'the golden is a B = 2 call, so the frame-0 batch mode matters').toBe(2);
   for (const row of r.rows) {
-    console.log(`${row.name} ${JSON.stringify(row.shape)}: rel ${row.rel.toExponential(2)} (flow ${row.flowRel.toExponential(2)}); reference_quirk ${row.quirkRel.toExponential(2)}, negated flows ${row.negatedRel.toExponential(2)}`);
+    console.log(
+      `${row.name} ${JSON.stringify(row.shape)}: rel ${row.rel.toExponential(2)} (flow ${row.flowRel.toExponential(2)}); reference_quirk ${row.quirkRel.toExponential(2)}, negated flows ${row.negatedRel.toExponential(2)}`,
+    );
     expect(row.flowRel, `${row.name}: resized flow`).toBeLessThan(1e-5);
     expect(row.rel, row.name).toBeLessThan(1e-5);
     expect(row.binsBitEqual, `${row.name}: through prepared bins, bit for bit`).toBe(true);

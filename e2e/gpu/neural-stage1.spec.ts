@@ -51,7 +51,9 @@ async function run(fn: string, arg?: unknown): Promise<Check[]> {
 
 function expectWithin(checks: Check[], bound = BOUND): void {
   for (const c of checks) {
-    console.log(`  ${c.name.padEnd(20)} maxAbs ${c.maxAbs.toExponential(2)} scale ${c.scale.toExponential(2)} rel ${c.rel.toExponential(2)}`);
+    console.log(
+      `  ${c.name.padEnd(20)} maxAbs ${c.maxAbs.toExponential(2)} scale ${c.scale.toExponential(2)} rel ${c.rel.toExponential(2)}`,
+    );
     expect(c.nonFinite, `${c.name}: non-finite values`).toBe(0);
     expect(c.scale, `${c.name}: golden is all zeros`).toBeGreaterThan(0);
     expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(bound);
@@ -113,7 +115,9 @@ test('cancel between steps rejects with AbortError', async () => {
 test('NeuralMotionEngine: resized canvas, brush, seeds, progress, cancel, refusals', async () => {
   test.setTimeout(900_000);
   const r = await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).engineChecks(), HARNESS);
-  console.log(JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }));
+  console.log(
+    JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
+  );
   expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
   expect(r.renderRefusal).toMatch(/Neural rendering comes with stage 2/);
   expect(r.shape).toEqual([7, 2, 96, 128]);

@@ -52,7 +52,10 @@ async function run(fn: string, arg?: unknown): Promise<Check[]> {
 }
 
 function report(checks: Check[]): void {
-  for (const c of checks) console.log(`  ${c.name.padEnd(16)} maxAbs ${c.maxAbs.toExponential(2)} scale ${c.scale.toExponential(2)} rel ${c.rel.toExponential(2)}`);
+  for (const c of checks)
+    console.log(
+      `  ${c.name.padEnd(16)} maxAbs ${c.maxAbs.toExponential(2)} scale ${c.scale.toExponential(2)} rel ${c.rel.toExponential(2)}`,
+    );
 }
 
 function expectWithin(checks: Check[], bound = BOUND): void {
@@ -129,7 +132,9 @@ test.fixme('q4: the chained UNet call against stage2_unet.q4.bin (stated, loose 
 test.fixme('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
   test.setTimeout(900_000);
   const r = await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).rendererChecks(), HARNESS);
-  console.log(JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }));
+  console.log(
+    JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
+  );
   expect(r.fusionRefusal).toMatch(/additive fusion.*separately trained.*Choose attention fusion/);
   expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
   expect(r.shape).toEqual([8, 48, 64]);

@@ -78,105 +78,122 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
   // page imported (shared working tree): answer the HMR socket ourselves so no update ever arrives.
   await harness.routeWebSocket(/.*/, () => {});
   await harness.reload();
-  return harness.evaluate(async ({ precisions, group }) => {
-    const { ort, createGpuSession } = ((await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort'));
-    const { checkSignature } = ((await import(/* @vite-ignore */ '/src/models/signature.ts' as string)) as typeof import('../../src/models/signature'));
-    const { acquireGpu } = ((await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device'));
-    const { readMi2g, compare } = ((await import(/* @vite-ignore */ '/e2e/reference/mi2g.ts' as string)) as typeof import('../reference/mi2g'));
-    const base = '/models/tiny/';
-    // The dev server may restart while another engineer edits its config (shared tree): retry network errors.
-    const get = async (rel: string): Promise<ArrayBuffer> => {
-      for (let attempt = 1; ; attempt++) {
+  return harness.evaluate(
+    async ({ precisions, group }) => {
+      const { ort, createGpuSession } = (await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort');
+      const { checkSignature } = (await import(
+        /* @vite-ignore */ '/src/models/signature.ts' as string
+      )) as typeof import('../../src/models/signature');
+      const { acquireGpu } = (await import(/* @vite-ignore */ '/src/gpu/device.ts' as string)) as typeof import('../../src/gpu/device');
+      const { readMi2g, compare } = (await import(
+        /* @vite-ignore */ '/e2e/reference/mi2g.ts' as string
+      )) as typeof import('../reference/mi2g');
+      const base = '/models/tiny/';
+      // The dev server may restart while another engineer edits its config (shared tree): retry network errors.
+      const get = async (rel: string): Promise<ArrayBuffer> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const r = await fetch(base + rel);
+            if (!r.ok) throw new Error(`GET ${base + rel}: ${r.status}`);
+            return await r.arrayBuffer();
+          } catch (e) {
+            if (attempt >= 5 || String(e).includes('GET ')) throw e;
+            await new Promise((res) => setTimeout(res, 3000));
+          }
+        }
+      };
+      const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json')));
+      for (const p of precisions) if (!manifest.precisions.includes(p)) throw new Error(`pack has no ${p} variant`);
+      const { device } = await acquireGpu();
+      const stats: Stat[] = [];
+
+      type G = ReturnType<typeof readMi2g>;
+      type Spec = import('../../src/models/manifest').TensorSpec[];
+      // members of each GROUPS entry, same order
+      const inGroup = [
+        (n: string) => n === 'text_encoder' || n.includes('vae'),
+        (n: string) => n === 'controlnet' || n === 'stage1_unet',
+        (n: string) => n.startsWith('stage2_unet.seg'),
+      ][group];
+      // q4 is compared with its own goldens (<stem>.q4.bin: the reference with every Linear weight replaced by its
+      // 4-bit dequantisation), so the bound is as tight as fp32; inputs come from the fp32 golden.
+      const runOne = async (
+        component: string,
+        precision: string,
+        files: { path: string }[],
+        inputs: Spec,
+        outputs: Spec,
+        golden: G,
+        q4golden: G,
+      ) => {
+        const t0 = performance.now();
+        let session: InferenceSession | undefined;
+        let t1 = t0;
+        let t2 = t0;
+        const mine: Stat[] = [];
         try {
-          const r = await fetch(base + rel);
-          if (!r.ok) throw new Error(`GET ${base + rel}: ${r.status}`);
-          return await r.arrayBuffer();
+          const model = new Uint8Array(await get(files[0].path));
+          const created: InferenceSession = await createGpuSession(model, device);
+          session = created;
+          // the product's check: the ONNX file's inputs/outputs are the manifest's
+          checkSignature(component, { inputs, outputs }, created);
+          const feeds: Record<string, Tensor> = {};
+          for (const { name } of inputs) {
+            const g = golden.tensors.get(name);
+            if (!g) throw new Error(`golden has no input ${name}`);
+            feeds[name] = new ort.Tensor(g.dtype, g.data, g.shape);
+          }
+          t1 = performance.now();
+          const result = await created.run(feeds);
+          t2 = performance.now();
+          for (const { name } of outputs) {
+            const want = (precision === 'q4' ? q4golden : golden).tensors.get(name);
+            if (!want) throw new Error(`${precision} golden has no output ${name}`);
+            const t = result[name];
+            if (!t) throw new Error(`session gave no output ${name}`);
+            if (t.dims.join(',') !== want.shape.join(',')) throw new Error(`${name}: shape [${t.dims}] != golden [${want.shape}]`);
+            const got = (await t.getData(true)) as Float32Array;
+            mine.push({ component, precision, output: name, ...compare(got, want.data) });
+          }
         } catch (e) {
-          if (attempt >= 5 || String(e).includes('GET ')) throw e;
-          await new Promise((res) => setTimeout(res, 3000));
+          mine.push({ component, precision, output: '-', maxAbs: NaN, scale: NaN, rel: NaN, nonFinite: 0, error: String(e) });
         }
-      }
-    };
-    const manifest = JSON.parse(new TextDecoder().decode(await get('manifest.json')));
-    for (const p of precisions) if (!manifest.precisions.includes(p)) throw new Error(`pack has no ${p} variant`);
-    const { device } = await acquireGpu();
-    const stats: Stat[] = [];
+        await session?.release();
+        const worst = mine.reduce((a, b) => (b.rel > a.rel || Number.isNaN(b.rel) ? b : a));
+        console.log(
+          `[pack-parity] ${precision.padEnd(4)} ${component.padEnd(22)} ` +
+            (worst.error
+              ? `ERROR ${worst.error}`
+              : `worst ${worst.output.padEnd(17)} maxAbs ${worst.maxAbs.toExponential(2)} scale ${worst.scale.toExponential(2)} rel ${worst.rel.toExponential(2)}`) +
+            `  (create ${(t1 - t0).toFixed(0)} ms, run ${(t2 - t1).toFixed(0)} ms)`,
+        );
+        stats.push(...mine);
+      };
 
-    type G = ReturnType<typeof readMi2g>;
-    type Spec = import('../../src/models/manifest').TensorSpec[];
-    // members of each GROUPS entry, same order
-    const inGroup = [
-      (n: string) => n === 'text_encoder' || n.includes('vae'),
-      (n: string) => n === 'controlnet' || n === 'stage1_unet',
-      (n: string) => n.startsWith('stage2_unet.seg'),
-    ][group];
-    // q4 is compared with its own goldens (<stem>.q4.bin: the reference with every Linear weight replaced by its
-    // 4-bit dequantisation), so the bound is as tight as fp32; inputs come from the fp32 golden.
-    const runOne = async (component: string, precision: string, files: { path: string }[], inputs: Spec, outputs: Spec, golden: G, q4golden: G) => {
-      const t0 = performance.now();
-      let session: InferenceSession | undefined;
-      let t1 = t0;
-      let t2 = t0;
-      const mine: Stat[] = [];
-      try {
-        const model = new Uint8Array(await get(files[0].path));
-        const created: InferenceSession = await createGpuSession(model, device);
-        session = created;
-        // the product's check: the ONNX file's inputs/outputs are the manifest's
-        checkSignature(component, { inputs, outputs }, created);
-        const feeds: Record<string, Tensor> = {};
-        for (const { name } of inputs) {
-          const g = golden.tensors.get(name);
-          if (!g) throw new Error(`golden has no input ${name}`);
-          feeds[name] = new ort.Tensor(g.dtype, g.data, g.shape);
-        }
-        t1 = performance.now();
-        const result = await created.run(feeds);
-        t2 = performance.now();
-        for (const { name } of outputs) {
-          const want = (precision === 'q4' ? q4golden : golden).tensors.get(name);
-          if (!want) throw new Error(`${precision} golden has no output ${name}`);
-          const t = result[name];
-          if (!t) throw new Error(`session gave no output ${name}`);
-          if (t.dims.join(',') !== want.shape.join(',')) throw new Error(`${name}: shape [${t.dims}] != golden [${want.shape}]`);
-          const got = (await t.getData(true)) as Float32Array;
-          mine.push({ component, precision, output: name, ...compare(got, want.data) });
-        }
-      } catch (e) {
-        mine.push({ component, precision, output: '-', maxAbs: NaN, scale: NaN, rel: NaN, nonFinite: 0, error: String(e) });
+      const comps = manifest.components as Record<string, any>;
+      const goldens = async (stem: string) => [
+        readMi2g(await get(`goldens/${stem}.bin`), stem),
+        precisions.includes('q4')
+          ? readMi2g(await get(`goldens/${stem}.q4.bin`), `${stem}.q4`)
+          : readMi2g(await get(`goldens/${stem}.bin`), stem),
+      ];
+      for (const [name, c] of Object.entries(comps)) {
+        if (name === 'stage2_unet' || !inGroup(name)) continue;
+        const [golden, q4golden] = await goldens(name);
+        for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden, q4golden);
       }
-      await session?.release();
-      const worst = mine.reduce((a, b) => (b.rel > a.rel || Number.isNaN(b.rel) ? b : a));
-      console.log(
-        `[pack-parity] ${precision.padEnd(4)} ${component.padEnd(22)} ` +
-          (worst.error
-            ? `ERROR ${worst.error}`
-            : `worst ${worst.output.padEnd(17)} maxAbs ${worst.maxAbs.toExponential(2)} scale ${worst.scale.toExponential(2)} rel ${worst.rel.toExponential(2)}`) +
-          `  (create ${(t1 - t0).toFixed(0)} ms, run ${(t2 - t1).toFixed(0)} ms)`,
-      );
-      stats.push(...mine);
-    };
-
-    const comps = manifest.components as Record<string, any>;
-    const goldens = async (stem: string) => [
-      readMi2g(await get(`goldens/${stem}.bin`), stem),
-      precisions.includes('q4') ? readMi2g(await get(`goldens/${stem}.q4.bin`), `${stem}.q4`) : readMi2g(await get(`goldens/${stem}.bin`), stem),
-    ];
-    for (const [name, c] of Object.entries(comps)) {
-      if (name === 'stage2_unet' || !inGroup(name)) continue;
-      const [golden, q4golden] = await goldens(name);
-      for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden, q4golden);
-    }
-    if (inGroup('stage2_unet.seg00')) {
-      const [golden2, q4golden2] = await goldens('stage2_unet');
-      for (const seg of comps.stage2_unet.segments) {
-        const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
-        for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2, q4golden2);
+      if (inGroup('stage2_unet.seg00')) {
+        const [golden2, q4golden2] = await goldens('stage2_unet');
+        for (const seg of comps.stage2_unet.segments) {
+          const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
+          for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2, q4golden2);
+        }
       }
-    }
-    device.destroy();
-    return stats;
-  }, { precisions, group: GROUPS.findIndex(([g]) => g === group) });
+      device.destroy();
+      return stats;
+    },
+    { precisions, group: GROUPS.findIndex(([g]) => g === group) },
+  );
 }
 
 for (const [group, count] of GROUPS) {

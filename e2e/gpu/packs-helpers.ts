@@ -6,7 +6,14 @@ import { TINY_DIR } from '../packServer';
 
 export interface InstallRun {
   ok: boolean;
-  record?: { id: string; state: string; variant: string; files: { path: string; bytes: number; sha256: string }[]; verified: string[]; totalBytes: number };
+  record?: {
+    id: string;
+    state: string;
+    variant: string;
+    files: { path: string; bytes: number; sha256: string }[];
+    verified: string[];
+    totalBytes: number;
+  };
   error?: { name: string; code: string; reason?: string; path?: string; message: string; field?: string };
   /** 'progress' events: loaded bytes, in order. */
   loaded: number[];
@@ -28,7 +35,9 @@ export interface InstallArgs {
 /** Runs installPack in the page (src/models/loader.ts) and reports what happened, serialisably. */
 export async function install(page: Page, args: InstallArgs): Promise<InstallRun> {
   return page.evaluate(async (a) => {
-    const { installPack, urlSource } = (await import(/* @vite-ignore */ '/src/models/loader.ts' as string)) as typeof import('../../src/models/loader');
+    const { installPack, urlSource } = (await import(
+      /* @vite-ignore */ '/src/models/loader.ts' as string
+    )) as typeof import('../../src/models/loader');
     const ac = new AbortController();
     const run: InstallRun = { ok: false, loaded: [], totalBytes: null, filesDone: [], rates: [] };
     try {
@@ -76,9 +85,13 @@ export async function storedDigests(page: Page, id: string): Promise<Record<stri
 }
 
 /** What OPFS holds: each pack's record state and the stored byte count of every file folder. */
-export async function storedState(page: Page): Promise<{ id: string; state: string; verified: string[]; bytes: Record<string, number>; segments: Record<string, number> }[]> {
+export async function storedState(
+  page: Page,
+): Promise<{ id: string; state: string; verified: string[]; bytes: Record<string, number>; segments: Record<string, number> }[]> {
   return page.evaluate(async () => {
-    const { listPacks, packsRoot, segments } = (await import(/* @vite-ignore */ '/src/models/store.ts' as string)) as typeof import('../../src/models/store');
+    const { listPacks, packsRoot, segments } = (await import(
+      /* @vite-ignore */ '/src/models/store.ts' as string
+    )) as typeof import('../../src/models/store');
     const root = await packsRoot();
     const out = [];
     for (const r of await listPacks()) {
@@ -115,5 +128,7 @@ export async function opfsNames(page: Page): Promise<{ top: string[]; packs: str
 
 /** sha256 of a committed tiny-pack file, read from disk by Node (the independent reference). */
 export function diskSha256(path: string): string {
-  return createHash('sha256').update(readFileSync(resolve(TINY_DIR, path))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(resolve(TINY_DIR, path)))
+    .digest('hex');
 }

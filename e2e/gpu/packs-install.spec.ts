@@ -56,7 +56,9 @@ test('installs the bundled tiny pack in segments, verifies every file and reads 
   const [state] = await storedState(page);
   expect(state.segments[BIG]).toBe(Math.ceil(readFileSync(resolve(TINY_DIR, BIG)).byteLength / SEG));
   const found = await page.evaluate(async () => {
-    const { findInstalledPack } = (await import(/* @vite-ignore */ '/src/models/store.ts' as string)) as typeof import('../../src/models/store');
+    const { findInstalledPack } = (await import(
+      /* @vite-ignore */ '/src/models/store.ts' as string
+    )) as typeof import('../../src/models/store');
     return [(await findInstalledPack('motion-i2v-tiny'))?.id, (await findInstalledPack('motion-i2v-tiny', 'fp32'))?.id ?? null];
   });
   expect(found).toEqual([rec.id, null]);
@@ -70,7 +72,11 @@ test('goldens come along only when asked (tests), and verify like every other fi
   const run = await install(page, { base: '/models/tiny/', kind: 'bundled', variant: 'q4', goldens: true });
   expect(run.error).toBeUndefined();
   const goldens = run.record!.files.filter((f) => f.path.startsWith('goldens/')).map((f) => f.path);
-  expect(goldens.sort()).toEqual(readdirSync(resolve(TINY_DIR, 'goldens')).map((f) => `goldens/${f}`).sort());
+  expect(goldens.sort()).toEqual(
+    readdirSync(resolve(TINY_DIR, 'goldens'))
+      .map((f) => `goldens/${f}`)
+      .sort(),
+  );
   const digests = await storedDigests(page, run.record!.id);
   for (const g of goldens) expect(digests[g], g).toBe(diskSha256(g));
 });
@@ -109,7 +115,9 @@ test('a reload in the middle of a file keeps its committed segments and resumes 
   const base = server.url;
   // Start the install and leave it running; the big file stalls after 5 segments and a bit.
   await page.evaluate(async (b) => {
-    const { installPack, urlSource } = (await import(/* @vite-ignore */ '/src/models/loader.ts' as string)) as typeof import('../../src/models/loader');
+    const { installPack, urlSource } = (await import(
+      /* @vite-ignore */ '/src/models/loader.ts' as string
+    )) as typeof import('../../src/models/loader');
     void installPack(urlSource(b), { variant: 'q8', segmentBytes: 64 * 1024 }).catch(() => undefined);
   }, base);
   // (A segment being replaced as it is listed can refuse one read: try again on the next poll.)
@@ -212,8 +220,16 @@ test('a pack URL without CORS headers fails with a message saying so, and stores
 for (const [what, manifest, expected] of [
   ['another schema version', forged((m) => (m.schema = 2)), /uses manifest schema 2; this app reads schema 1\. Update the app/],
   ['a corrupt manifest', MANIFEST.slice(0, 1000), /manifest\.json is not valid JSON/],
-  ['a forged manifest (path outside the pack)', forged((m) => (m.components.controlnet.files.q8[0].path = '../../secret')), /components\.controlnet\.files\.q8\[0\]\.path must be a plain relative path/],
-  ['a forged manifest (bad hash)', forged((m) => (m.tokenizer.files[1].sha256 = 'f'.repeat(63))), /tokenizer\.files\[1\]\.sha256 must be 64 lowercase hex digits/],
+  [
+    'a forged manifest (path outside the pack)',
+    forged((m) => (m.components.controlnet.files.q8[0].path = '../../secret')),
+    /components\.controlnet\.files\.q8\[0\]\.path must be a plain relative path/,
+  ],
+  [
+    'a forged manifest (bad hash)',
+    forged((m) => (m.tokenizer.files[1].sha256 = 'f'.repeat(63))),
+    /tokenizer\.files\[1\]\.sha256 must be 64 lowercase hex digits/,
+  ],
 ] as const) {
   test(`${what} is refused with a clear message before any download`, async ({ harness: page }) => {
     server = await startPackServer({ manifest });

@@ -9,8 +9,12 @@ import type { DType } from '../../src/gpu/tensor';
 
 test('SoftmaxSplat rejects bad arguments before dispatch', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
-    const { uploadTensor, createTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
+    const { SoftmaxSplat } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string
+    )) as typeof import('../../src/gpu/kernels/splat');
+    const { uploadTensor, createTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
     // Default limits: maxStorageBufferBindingSize 128 MiB, so the binding check is reachable.
     const device = await (await navigator.gpu.requestAdapter())!.requestDevice();
     const splat = new SoftmaxSplat(device);

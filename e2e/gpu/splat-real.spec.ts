@@ -8,10 +8,14 @@ import { test, expect } from '../fixtures';
 
 test('splat one.png by flow.flo (avg) reproduces two.png as the CPU reference does', async ({ harness }) => {
   const r = await harness.evaluate(async () => {
-    const { SoftmaxSplat } = ((await import(/* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string)) as typeof import('../../src/gpu/kernels/splat'));
-    const { uploadTensor, readTensor } = ((await import(/* @vite-ignore */ '/src/gpu/tensor.ts' as string)) as typeof import('../../src/gpu/tensor'));
-    const { readFlo } = ((await import(/* @vite-ignore */ '/src/motion/flo.ts' as string)) as typeof import('../../src/motion/flo'));
-    const ref = ((await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat'));
+    const { SoftmaxSplat } = (await import(
+      /* @vite-ignore */ '/src/gpu/kernels/splat.ts' as string
+    )) as typeof import('../../src/gpu/kernels/splat');
+    const { uploadTensor, readTensor } = (await import(
+      /* @vite-ignore */ '/src/gpu/tensor.ts' as string
+    )) as typeof import('../../src/gpu/tensor');
+    const { readFlo } = (await import(/* @vite-ignore */ '/src/motion/flo.ts' as string)) as typeof import('../../src/motion/flo');
+    const ref = (await import(/* @vite-ignore */ '/e2e/reference/splat.ts' as string)) as typeof import('../reference/splat');
 
     async function decodeChw(url: string): Promise<{ data: Float32Array; H: number; W: number }> {
       const bitmap = await createImageBitmap(await (await fetch(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });

@@ -7,9 +7,13 @@
  */
 import { test, expect } from '../fixtures';
 
-test('tracked motion job: source frames in, N + 1 frames and N motion pictures out; refusals, cancel and device loss', async ({ harness }) => {
+test('tracked motion job: source frames in, N + 1 frames and N motion pictures out; refusals, cancel and device loss', async ({
+  harness,
+}) => {
   const r = await harness.evaluate(async () => {
-    const { EngineClient } = (await import(/* @vite-ignore */ '/src/pipeline/client.ts' as string)) as typeof import('../../src/pipeline/client');
+    const { EngineClient } = (await import(
+      /* @vite-ignore */ '/src/pipeline/client.ts' as string
+    )) as typeof import('../../src/pipeline/client');
     const { emptyProject } = (await import(/* @vite-ignore */ '/src/motion/types.ts' as string)) as typeof import('../../src/motion/types');
     const { GENERIC_FAILURE } = (await import(/* @vite-ignore */ '/src/errors.ts' as string)) as typeof import('../../src/errors');
     const W = 64;
@@ -32,15 +36,34 @@ test('tracked motion job: source frames in, N + 1 frames and N motion pictures o
     const project = emptyProject();
     project.canvas = { width: W, height: H };
     project.settings.frames = 4;
-    project.video = { id: 'sha256-test', name: 'clip.mp4', width: W, height: H, duration: 1, frameCount: 8, fps: 8, startTime: 0, stride: 1 };
+    project.video = {
+      id: 'sha256-test',
+      name: 'clip.mp4',
+      width: W,
+      height: H,
+      duration: 1,
+      frameCount: 8,
+      fps: 8,
+      startTime: 0,
+      stride: 1,
+    };
     const image = picture(99);
     const source = { key: 'clip|0|1|4|64x48', frames: [0, 1, 2, 3].map(picture) };
     const engines = { motion: 'tracked', render: 'classical' } as const;
     const client = new EngineClient();
-    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+      );
 
     const stages: string[] = [];
-    const video = await client.generate(project, image, { engines, source, includeFlowColours: true, onProgress: (p) => stages.at(-1) !== p.stage && stages.push(p.stage) });
+    const video = await client.generate(project, image, {
+      engines,
+      source,
+      includeFlowColours: true,
+      onProgress: (p) => stages.at(-1) !== p.stage && stages.push(p.stage),
+    });
     const frame0 = pixels(video.frames[0]);
     let frame0Diff = 0;
     for (let i = 0; i < frame0.length; i++) if (frame0[i] !== image.data[i]) frame0Diff++;
@@ -61,7 +84,9 @@ test('tracked motion job: source frames in, N + 1 frames and N motion pictures o
     const strip = await client.previewDetail(project, image, { engines, source, frame: 0, stripWidth: 16 });
     const previewed = { previewDiff, flow: preview.flow?.length, colour: !!preview.flowColour, strip: strip.strip.length };
     const noSource = await outcome(client.generate(project, image, { engines }));
-    const wrongCount = await outcome(client.generate(project, image, { engines, source: { key: 'short', frames: source.frames.slice(0, 3) } }));
+    const wrongCount = await outcome(
+      client.generate(project, image, { engines, source: { key: 'short', frames: source.frames.slice(0, 3) } }),
+    );
     const ac = new AbortController();
     const cancelled = outcome(client.generate(project, image, { engines, source, signal: ac.signal }));
     ac.abort();

@@ -21,7 +21,19 @@ function ffmpeg(args: string[]): Buffer {
 function ffmpegFrames(path: string, indices: number[]): Uint8Array[] {
   const scaledH = Math.round((CAT.height * W) / CAT.width);
   const select = indices.map((n) => `eq(n\\,${n})`).join('+');
-  const raw = ffmpeg(['-i', path, '-vf', `select='${select}',scale=${W}:${scaledH}:flags=bicubic,crop=${W}:${H}`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-']);
+  const raw = ffmpeg([
+    '-i',
+    path,
+    '-vf',
+    `select='${select}',scale=${W}:${scaledH}:flags=bicubic,crop=${W}:${H}`,
+    '-fps_mode',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    '-',
+  ]);
   const size = W * H * 4;
   return indices.map((_, k) => new Uint8Array(raw.buffer, raw.byteOffset + k * size, size));
 }
@@ -45,8 +57,21 @@ test('a real video: start time + stride pick the frames ffmpeg numbers the same,
       const info = await v.probeVideo(blob, 'cat.mp4');
       const progress: number[] = [];
       // 0.5 s at 20 fps is frame 10; every 3rd frame: 10, 13, 16, 19.
-      const { frames, timestamps } = await v.readVideoFrames(blob, 'cat.mp4', { startTime: 0.5, stride: 3, count: 4, width: W, height: H, onProgress: (p) => progress.push(p.fraction) });
-      return { info, timestamps, sizes: frames.map((f) => `${f.width}x${f.height}`), pixels: frames.map((f) => Array.from(f.data)), progress };
+      const { frames, timestamps } = await v.readVideoFrames(blob, 'cat.mp4', {
+        startTime: 0.5,
+        stride: 3,
+        count: 4,
+        width: W,
+        height: H,
+        onProgress: (p) => progress.push(p.fraction),
+      });
+      return {
+        info,
+        timestamps,
+        sizes: frames.map((f) => `${f.width}x${f.height}`),
+        pixels: frames.map((f) => Array.from(f.data)),
+        progress,
+      };
     },
     { b64, W, H },
   );
@@ -72,14 +97,39 @@ test('bad input: each kind is refused with its own code and a message that says 
     ffmpeg([...args, out]);
     return readFileSync(out).toString('base64');
   };
-  const good = make('good.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '8', '-c:v', 'libx264', '-pix_fmt', 'yuv420p']);
+  const good = make('good.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x64:rate=8',
+    '-frames:v',
+    '8',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+  ]);
   const goodBytes = Buffer.from(good, 'base64');
   // Damaged: the first 60 % of a file whose index (moov) comes last.
   const truncatedPath = testInfo.outputPath('truncated.mp4');
   writeFileSync(truncatedPath, goodBytes.subarray(0, Math.floor(goodBytes.length * 0.6)));
   // Damaged frames: index first (faststart), the last 40 % of the frame data cut off.
   const fastPath = testInfo.outputPath('fast.mp4');
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=8', '-frames:v', '8', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', fastPath]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x64:rate=8',
+    '-frames:v',
+    '8',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
+    fastPath,
+  ]);
   const fast = readFileSync(fastPath);
   const files = {
     good,
@@ -102,7 +152,8 @@ test('bad input: each kind is refused with its own code and a message that says 
           return `${u.code} ${(e as Error).name}: ${u.message}`;
         },
       );
-    const read = (b: Blob, count: number, startTime = 0, stride = 1) => v.readVideoFrames(b, 'clip.mp4', { count, startTime, stride, width: 64, height: 40 });
+    const read = (b: Blob, count: number, startTime = 0, stride = 1) =>
+      v.readVideoFrames(b, 'clip.mp4', { count, startTime, stride, width: 64, height: 40 });
     const ac = new AbortController();
     ac.abort();
     return {
@@ -140,7 +191,9 @@ test('bad input: each kind is refused with its own code and a message that says 
   expect(r.cancelled).toMatch(/^aborted /);
 });
 
-test('a project file carries its source video; its id is recomputed from the bytes; a file without it opens without it', async ({ harness }, testInfo) => {
+test('a project file carries its source video; its id is recomputed from the bytes; a file without it opens without it', async ({
+  harness,
+}, testInfo) => {
   const path = testInfo.outputPath('clip.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=8', '-frames:v', '8', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path]);
   const b64 = readFileSync(path).toString('base64');
@@ -158,7 +211,13 @@ test('a project file carries its source video; its id is recomputed from the byt
     const claimed = await files.readProjectFile(new Blob([JSON.stringify(doc)]), 'p.json');
     delete doc.video;
     const without = await files.readProjectFile(new Blob([JSON.stringify(doc)]), 'p.json');
-    return { ref, embedded: typeof doc.project === 'object' && text.includes('"video":"data:video/mp4;base64,'), opened: opened.project.video, claimedId: claimed.project.video?.id, without: { video: without.project.video ?? null, repairs: without.repairs } };
+    return {
+      ref,
+      embedded: typeof doc.project === 'object' && text.includes('"video":"data:video/mp4;base64,'),
+      opened: opened.project.video,
+      claimedId: claimed.project.video?.id,
+      without: { video: without.project.video ?? null, repairs: without.repairs },
+    };
   }, b64);
   expect(r.ref).toMatchObject({ name: 'clip.mp4', width: 64, height: 48, frameCount: 8, startTime: 0, stride: 1 });
   expect(r.ref.id).toMatch(/^sha256-[0-9a-f]{64}$/);

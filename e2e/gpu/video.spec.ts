@@ -53,8 +53,11 @@ test.describe('video encode/decode', () => {
   for (const container of ['mp4', 'webm'] as const) {
     test(`synthetic 16 frames 512x320 -> ${container} -> decoded back frame by frame`, async ({ harness }) => {
       const r = await harness.evaluate(async (container) => {
-        const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
-        const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[]; __psnr: (a: ImageData, b: ImageData) => number };
+        const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
+        const w = window as unknown as {
+          __syntheticFrames: (w: number, h: number, n: number) => ImageData[];
+          __psnr: (a: ImageData, b: ImageData) => number;
+        };
         const frames = w.__syntheticFrames(512, 320, 16);
         const progress: number[] = [];
         const t0 = performance.now();
@@ -78,12 +81,23 @@ test.describe('video encode/decode', () => {
           size: enc.blob.size,
           head: Array.from(head),
           progress,
-          dec: { codec: dec.codec, frameCount: dec.frameCount, n: dec.frames.length, fps: dec.fps, duration: dec.duration, width: dec.width, height: dec.height, timestamps: dec.timestamps },
+          dec: {
+            codec: dec.codec,
+            frameCount: dec.frameCount,
+            n: dec.frames.length,
+            fps: dec.fps,
+            duration: dec.duration,
+            width: dec.width,
+            height: dec.height,
+            timestamps: dec.timestamps,
+          },
           psnr,
           shifted,
         };
       }, container);
-      console.log(`${container}: ${r.codec} ${r.size} bytes, encode ${r.encodeMs.toFixed(0)} ms, PSNR min ${Math.min(...r.psnr).toFixed(1)} dB mean ${(r.psnr.reduce((a, b) => a + b, 0) / r.psnr.length).toFixed(1)} dB, neighbour ${r.shifted.toFixed(1)} dB`);
+      console.log(
+        `${container}: ${r.codec} ${r.size} bytes, encode ${r.encodeMs.toFixed(0)} ms, PSNR min ${Math.min(...r.psnr).toFixed(1)} dB mean ${(r.psnr.reduce((a, b) => a + b, 0) / r.psnr.length).toFixed(1)} dB, neighbour ${r.shifted.toFixed(1)} dB`,
+      );
       const expectedCodec = container === 'mp4' ? 'avc' : 'vp9'; // platform-facts: this Chromium has both encoders
       expect(r.codec).toBe(expectedCodec);
       expect(r.dec.codec).toBe(expectedCodec);
@@ -107,7 +121,7 @@ test.describe('video encode/decode', () => {
 
   test('real Sintel frames resized to 512x320 survive H.264 at >= 35 dB; fps 12 gives duration 10/12', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
+      const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
       const w = window as unknown as { __psnr: (a: ImageData, b: ImageData) => number };
       const c = new OffscreenCanvas(512, 320);
       const g = c.getContext('2d', { willReadFrequently: true })!;
@@ -125,7 +139,13 @@ test.describe('video encode/decode', () => {
       }
       const enc = await v.encodeVideo(bitmaps, { container: 'mp4', fps: 12 });
       const dec = await v.decodeVideo(enc.blob);
-      return { codec: dec.codec, n: dec.frames.length, duration: dec.duration, fps: dec.fps, psnr: dec.frames.map((f: ImageData, k: number) => w.__psnr(f, refs[k])) as number[] };
+      return {
+        codec: dec.codec,
+        n: dec.frames.length,
+        duration: dec.duration,
+        fps: dec.fps,
+        psnr: dec.frames.map((f: ImageData, k: number) => w.__psnr(f, refs[k])) as number[],
+      };
     });
     console.log(`sintel mp4: PSNR min ${Math.min(...r.psnr).toFixed(1)} dB`);
     expect(r.codec).toBe('avc');
@@ -137,7 +157,7 @@ test.describe('video encode/decode', () => {
 
   test('decodes the real apple.mp4 with the size, frame count and rate ffprobe reports', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
+      const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
       const blob = await (await fetch('/__media/videos/apple.mp4')).blob();
       const dec = await v.decodeVideo(blob, { maxFrames: 6 });
       const f = dec.frames[3];
@@ -149,7 +169,13 @@ test.describe('video encode/decode', () => {
         sq += y * y;
       }
       const n = f.data.length / 4;
-      return { ...dec, frames: dec.frames.length, frameSize: [f.width, f.height], lumaMean: sum / n, lumaStd: Math.sqrt(sq / n - (sum / n) ** 2) };
+      return {
+        ...dec,
+        frames: dec.frames.length,
+        frameSize: [f.width, f.height],
+        lumaMean: sum / n,
+        lumaStd: Math.sqrt(sq / n - (sum / n) ** 2),
+      };
     });
     expect(r.codec).toBe(APPLE.codec);
     expect(r.codecString).toMatch(/^avc1\./);
@@ -171,15 +197,29 @@ test.describe('video encode/decode', () => {
     const r = await harness.evaluate(async () => {
       // A browser without H.264 encoding (e.g. some Linux builds): every avc1 config is unsupported.
       const real = VideoEncoder.isConfigSupported.bind(VideoEncoder);
-      VideoEncoder.isConfigSupported = async (config: VideoEncoderConfig) => (config.codec.startsWith('avc1') ? { supported: false, config } : real(config));
-      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
-      const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[]; __psnr: (a: ImageData, b: ImageData) => number };
+      VideoEncoder.isConfigSupported = async (config: VideoEncoderConfig) =>
+        config.codec.startsWith('avc1') ? { supported: false, config } : real(config);
+      const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
+      const w = window as unknown as {
+        __syntheticFrames: (w: number, h: number, n: number) => ImageData[];
+        __psnr: (a: ImageData, b: ImageData) => number;
+      };
       const frames = w.__syntheticFrames(320, 512, 8);
       const enc = await v.encodeVideo(frames, { container: 'mp4', fps: 8, baseName: 'clip' });
       const head = new Uint8Array(await enc.blob.slice(4, 8).arrayBuffer());
       const dec = await v.decodeVideo(enc.blob);
-      const forced = await v.encodeVideo(frames, { container: 'mp4', codec: 'avc', fps: 8 }).then(() => 'resolved', (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
-      return { codec: enc.codec, fileName: enc.fileName, box: String.fromCharCode(...head), dec: { codec: dec.codec, n: dec.frames.length, w: dec.width, h: dec.height }, psnr: Math.min(...dec.frames.map((f: ImageData, k: number) => w.__psnr(f, frames[k]))), forced };
+      const forced = await v.encodeVideo(frames, { container: 'mp4', codec: 'avc', fps: 8 }).then(
+        () => 'resolved',
+        (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+      );
+      return {
+        codec: enc.codec,
+        fileName: enc.fileName,
+        box: String.fromCharCode(...head),
+        dec: { codec: dec.codec, n: dec.frames.length, w: dec.width, h: dec.height },
+        psnr: Math.min(...dec.frames.map((f: ImageData, k: number) => w.__psnr(f, frames[k]))),
+        forced,
+      };
     });
     expect(r.codec).toBe('vp9');
     expect(r.fileName).toBe('clip_vp9.mp4');
@@ -191,7 +231,7 @@ test.describe('video encode/decode', () => {
 
   test('PNG zip holds every frame losslessly', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
+      const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
       const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[] };
       const frames = w.__syntheticFrames(320, 320, 4);
       const zipped = await v.encodePngZip(frames, 'motion-i2v_x_320x320_4f_8fps');
@@ -231,14 +271,27 @@ test.describe('video encode/decode', () => {
 
   test('rejects bad input before encoding and cancels cleanly', async ({ harness }) => {
     const r = await harness.evaluate(async () => {
-      const v = ((await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index'));
+      const v = (await import(/* @vite-ignore */ '/src/video/index.ts' as string)) as typeof import('../../src/video/index');
       const w = window as unknown as { __syntheticFrames: (w: number, h: number, n: number) => ImageData[] };
-      const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+      const code = async (p: Promise<unknown>) =>
+        p.then(
+          () => 'resolved',
+          (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+        );
       const odd = [new ImageData(321, 320)];
       const mixed = [new ImageData(320, 320), new ImageData(512, 320)];
       const frames = w.__syntheticFrames(320, 320, 16);
       const ac = new AbortController();
-      const cancelled = code(v.encodeVideo(frames, { container: 'mp4', fps: 8, signal: ac.signal, onProgress: (p: { fraction: number }) => { if (p.fraction > 0.2) ac.abort(); } }));
+      const cancelled = code(
+        v.encodeVideo(frames, {
+          container: 'mp4',
+          fps: 8,
+          signal: ac.signal,
+          onProgress: (p: { fraction: number }) => {
+            if (p.fraction > 0.2) ac.abort();
+          },
+        }),
+      );
       return {
         odd: await code(v.encodeVideo(odd, { container: 'mp4', fps: 8 })),
         mixed: await code(v.encodeVideo(mixed, { container: 'webm', fps: 8 })),

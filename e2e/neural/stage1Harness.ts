@@ -71,7 +71,11 @@ export async function setup(precision: Precision): Promise<string[]> {
     unet: await load('stage1_unet'),
   };
   const dec = new TextDecoder();
-  const tokenizer = ClipTokenizer.fromFiles(dec.decode(await source(manifest.tokenizer.vocab)), dec.decode(await source(manifest.tokenizer.merges)), manifest.tokenizer.max_length);
+  const tokenizer = ClipTokenizer.fromFiles(
+    dec.decode(await source(manifest.tokenizer.vocab)),
+    dec.decode(await source(manifest.tokenizer.merges)),
+    manifest.tokenizer.max_length,
+  );
   state = { device, manifest, sessions, tokenizer, pipeline: new Stage1Pipeline(device, manifest, sessions, tokenizer), log };
   return log;
 }
@@ -97,7 +101,10 @@ export async function textEncoder(): Promise<Check[]> {
   const hidden = await read(out.hiddenStates);
   out.hiddenStates.dispose();
   out.inputIds.buffer.destroy();
-  return [check('input_ids', ids, tensor(tok, 'input_ids').data), check('last_hidden_state', hidden, tensor(await golden('text_encoder'), 'last_hidden_state').data)];
+  return [
+    check('input_ids', ids, tensor(tok, 'input_ids').data),
+    check('last_hidden_state', hidden, tensor(await golden('text_encoder'), 'last_hidden_state').data),
+  ];
 }
 
 /** SD VAE encode with GPU-buffer inputs, and the unpack kernel vs x / 255. */
@@ -127,7 +134,12 @@ export async function flowVae(): Promise<Check[]> {
   const { pipeline } = S();
   const g = await golden('pipeline_stage1_controlnet');
   const control = await pipeline.buildControl(
-    { sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array, mask: tensor(g, 'sparse_mask').data as Float32Array, eps: tensor(g, 'eps_control').data as Float32Array, scale: 1 },
+    {
+      sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array,
+      mask: tensor(g, 'sparse_mask').data as Float32Array,
+      eps: tensor(g, 'eps_control').data as Float32Array,
+      scale: 1,
+    },
     1,
   );
   const c = await read(control);
@@ -151,7 +163,12 @@ export async function unetStep(): Promise<Check[]> {
     const t = tensor(gc, name);
     return uploadTensor(device, t.data as Float32Array, t.shape);
   };
-  const inputs = { sample: up('sample'), timestep: up('timestep'), encoder_hidden_states: up('encoder_hidden_states'), stride: up('stride') };
+  const inputs = {
+    sample: up('sample'),
+    timestep: up('timestep'),
+    encoder_hidden_states: up('encoder_hidden_states'),
+    stride: up('stride'),
+  };
   const res = await sessions.controlnet!.run({ ...inputs, control: up('control'), control_scale: up('control_scale') });
   const eps = (await sessions.unet.run({ ...inputs, ...res })).noise_pred;
   const noisePred = await read(eps);
@@ -207,7 +224,12 @@ export async function wholeStage1(v: Stage1Variant): Promise<Check[]> {
     noise: tensor(g, 'noise_stage1').data as Float32Array,
     imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
     control: v.controlnet
-      ? { sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array, mask: tensor(g, 'sparse_mask').data as Float32Array, eps: tensor(g, 'eps_control').data as Float32Array, scale: 1 }
+      ? {
+          sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array,
+          mask: tensor(g, 'sparse_mask').data as Float32Array,
+          eps: tensor(g, 'eps_control').data as Float32Array,
+          scale: 1,
+        }
       : undefined,
     staticMask: v.brush ? (tensor(g, 'brush').data as Float32Array) : undefined,
   };
@@ -236,8 +258,14 @@ export async function cancelAfterFirstStep(): Promise<string> {
   try {
     await pipeline.run(
       {
-        image01, prompt: 'a', negativePrompt: '', steps: 2, guidance: 7, strides: manifest.strides,
-        noise: tensor(g, 'noise_stage1').data as Float32Array, imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
+        image01,
+        prompt: 'a',
+        negativePrompt: '',
+        steps: 2,
+        guidance: 7,
+        strides: manifest.strides,
+        noise: tensor(g, 'noise_stage1').data as Float32Array,
+        imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
       },
       schedulerFromManifest(manifest.scheduler),
       { signal: ac.signal, onStep: (k) => k === 1 && ac.abort() },
@@ -280,18 +308,41 @@ export async function engineChecks(): Promise<EngineReport> {
   project.canvas = { width: W, height: H };
   project.settings = { ...project.settings, frames: manifest.frames, steps: 1, prompt: 'a photo of the cat runs', seed: 3, flowUnit: 16 };
   project.trajectories = [
-    { id: 't1', color: '#f00', points: [{ x: 40, y: 40 }, { x: 70, y: 50 }], timing: { mode: 'reference', startFrame: 0, endFrame: manifest.frames - 1 } },
+    {
+      id: 't1',
+      color: '#f00',
+      points: [
+        { x: 40, y: 40 },
+        { x: 70, y: 50 },
+      ],
+      timing: { mode: 'reference', startFrame: 0, endFrame: manifest.frames - 1 },
+    },
   ];
   // paint the left half: the right half is static
-  project.brush = [{ mode: 'paint', radius: 40, points: [{ x: 20, y: 10 }, { x: 20, y: 90 }] }];
+  project.brush = [
+    {
+      mode: 'paint',
+      radius: 40,
+      points: [
+        { x: 20, y: 10 },
+        { x: 20, y: 90 },
+      ],
+    },
+  ];
   const px = new Uint32Array(W * H).map((_, i) => ((i * 3) & 255) | (((i >> 7) & 255) << 8) | (90 << 16) | (255 << 24));
   const image = uploadTensor(device, px, [H, W], 'uint32', 'engine image');
   const engine = new NeuralMotionEngine({ device, manifest, source, features: { shaderF16: false }, precision: 'fp32' });
   const report: Partial<EngineReport> = {};
   try {
     const wrongFrames = { ...project, settings: { ...project.settings, frames: 16 } };
-    report.framesRefusal = await engine.motion({ project: wrongFrames, image }).then(() => 'accepted', (e: Error) => e.message);
-    report.renderRefusal = await engine.render({ project, image }, { tensor: image, width: W, height: H, count: 1 }).then(() => 'rendered', (e: Error) => e.message);
+    report.framesRefusal = await engine.motion({ project: wrongFrames, image }).then(
+      () => 'accepted',
+      (e: Error) => e.message,
+    );
+    report.renderRefusal = await engine.render({ project, image }, { tensor: image, width: W, height: H, count: 1 }).then(
+      () => 'rendered',
+      (e: Error) => e.message,
+    );
     const progress: { stage: string; fraction: number }[] = [];
     const flows = await engine.motion({ project, image }, { onProgress: (p) => progress.push(p) });
     report.progress = progress;
@@ -317,7 +368,10 @@ export async function engineChecks(): Promise<EngineReport> {
     const ac = new AbortController();
     report.cancel = await engine
       .motion({ project, image }, { signal: ac.signal, onProgress: (p) => p.stage === 'motion' && ac.abort() })
-      .then(() => 'finished', (e: { code?: string }) => e.code ?? String(e));
+      .then(
+        () => 'finished',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
   } finally {
     engine.dispose();
     image.buffer.destroy();

@@ -71,9 +71,15 @@ export async function setup(): Promise<string[]> {
   const vaeEncoder = await load('vae_encoder');
   const vaeDecoder = await load('vae_decoder');
   const unet = await Stage2Unet.load(source, manifest, 'fp32', device);
-  log.push(`stage-2 sessions (fp32, ${manifest.components.stage2_unet!.segments.length} segments) created in ${(performance.now() - t0).toFixed(0)} ms`);
+  log.push(
+    `stage-2 sessions (fp32, ${manifest.components.stage2_unet!.segments.length} segments) created in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
   const dec = new TextDecoder();
-  const tokenizer = ClipTokenizer.fromFiles(dec.decode(await source(manifest.tokenizer.vocab)), dec.decode(await source(manifest.tokenizer.merges)), manifest.tokenizer.max_length);
+  const tokenizer = ClipTokenizer.fromFiles(
+    dec.decode(await source(manifest.tokenizer.vocab)),
+    dec.decode(await source(manifest.tokenizer.merges)),
+    manifest.tokenizer.max_length,
+  );
   state = { device, manifest, text, vaeEncoder, vaeDecoder, unets: new Map([['fp32', unet]]), tokenizer, log };
   return log;
 }
@@ -123,7 +129,12 @@ export async function unetCall(precision: Precision = 'fp32'): Promise<Check[]> 
 
 function pipeline(): Stage2Pipeline {
   const st = S();
-  return new Stage2Pipeline(st.device, st.manifest, { textEncoder: st.text, vaeEncoder: st.vaeEncoder, vaeDecoder: st.vaeDecoder, unet: st.unets.get('fp32')! }, st.tokenizer);
+  return new Stage2Pipeline(
+    st.device,
+    st.manifest,
+    { textEncoder: st.text, vaeEncoder: st.vaeEncoder, vaeDecoder: st.vaeDecoder, unet: st.unets.get('fp32')! },
+    st.tokenizer,
+  );
 }
 
 export interface Stage2Variant {
@@ -148,7 +159,9 @@ export async function wholeStage2(v: Stage2Variant): Promise<Check[]> {
   let flowData = fl.data as Float32Array;
   if (v.negateFlows) flowData = flowData.map((x) => -x);
   const plane = 2 * fl.shape[2] * fl.shape[3];
-  const flows = v.withoutFrame0 ? uploadTensor(device, flowData.subarray(plane), [fl.shape[0] - 1, ...fl.shape.slice(1)]) : uploadTensor(device, flowData, fl.shape);
+  const flows = v.withoutFrame0
+    ? uploadTensor(device, flowData.subarray(plane), [fl.shape[0] - 1, ...fl.shape.slice(1)])
+    : uploadTensor(device, flowData, fl.shape);
   const req: Stage2Request = {
     image01,
     prompt: meta.prompt,
@@ -166,9 +179,10 @@ export async function wholeStage2(v: Stage2Variant): Promise<Check[]> {
   const setFrame0 = proto.setFrame0;
   // only the replacements before each step are skipped; the final one (after the last step) still runs
   let calls = 0;
-  if (v.skipSelectiveNoising) proto.setFrame0 = function (this: Stage2LayoutKernels, ...args) {
-    if (++calls > meta.steps) setFrame0.apply(this, args);
-  };
+  if (v.skipSelectiveNoising)
+    proto.setFrame0 = function (this: Stage2LayoutKernels, ...args) {
+      if (++calls > meta.steps) setFrame0.apply(this, args);
+    };
   let out: Awaited<ReturnType<Stage2Pipeline['run']>>;
   try {
     out = await pipeline().run(req, scheduler, { onStep: (k, n) => steps.push(`${k}/${n}`) });
@@ -210,14 +224,25 @@ export async function i2v(): Promise<Check[]> {
       strides: manifest.strides,
       noise: tensor(g, 'noise_stage1').data as Float32Array,
       imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
-      control: { sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array, mask: tensor(g, 'sparse_mask').data as Float32Array, eps: tensor(g, 'eps_control').data as Float32Array, scale: 1 },
+      control: {
+        sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array,
+        mask: tensor(g, 'sparse_mask').data as Float32Array,
+        eps: tensor(g, 'eps_control').data as Float32Array,
+        scale: 1,
+      },
       staticMask: brush,
     },
     schedulerFromManifest(manifest.scheduler),
   );
   // stage 1's [F-1, 2, H, W] flows go to stage 2 as they are (it prepends the zero flow)
   const two = await pipeline().run(
-    { ...common, flows: one.flows, noise: tensor(g, 'noise_stage2').data as Float32Array, imageEps: tensor(g, 'eps_image_stage2').data as Float32Array, staticMask: brush },
+    {
+      ...common,
+      flows: one.flows,
+      noise: tensor(g, 'noise_stage2').data as Float32Array,
+      imageEps: tensor(g, 'eps_image_stage2').data as Float32Array,
+      staticMask: brush,
+    },
     schedulerFromManifest(manifest.scheduler),
   );
   const flows = await read(one.flows);
@@ -239,7 +264,16 @@ export async function cancelAfterFirstStep(): Promise<string> {
   const ac = new AbortController();
   try {
     await pipeline().run(
-      { image01, flows, prompt: 'a', negativePrompt: '', steps: 2, guidance: 7, noise: tensor(g, 'noise_stage2').data as Float32Array, imageEps: tensor(g, 'eps_image_stage2').data as Float32Array },
+      {
+        image01,
+        flows,
+        prompt: 'a',
+        negativePrompt: '',
+        steps: 2,
+        guidance: 7,
+        noise: tensor(g, 'noise_stage2').data as Float32Array,
+        imageEps: tensor(g, 'eps_image_stage2').data as Float32Array,
+      },
       schedulerFromManifest(manifest.scheduler),
       { signal: ac.signal, onStep: (k) => k === 1 && ac.abort() },
     );
@@ -297,8 +331,14 @@ export async function rendererChecks(): Promise<RendererReport> {
   const readU32 = async (t: GpuTensor) => (await readTensor(device, t)) as Uint32Array;
   const flows = { tensor: flowsT, width: W, height: H, count: N };
   try {
-    report.fusionRefusal = await renderNeural(pack, { image, flows }, { ...settings, fusion: 'additive' }).then(() => 'rendered', (e: Error) => e.message);
-    report.framesRefusal = await renderer.render({ image, flows: { ...flows, count: N - 1 } }, settings).then(() => 'rendered', (e: Error) => e.message);
+    report.fusionRefusal = await renderNeural(pack, { image, flows }, { ...settings, fusion: 'additive' }).then(
+      () => 'rendered',
+      (e: Error) => e.message,
+    );
+    report.framesRefusal = await renderer.render({ image, flows: { ...flows, count: N - 1 } }, settings).then(
+      () => 'rendered',
+      (e: Error) => e.message,
+    );
     const progress: { stage: string; fraction: number }[] = [];
     const frames = await renderer.render({ image, flows, staticMask: brush }, settings, { onProgress: (p) => progress.push(p) });
     report.progress = progress;
@@ -308,9 +348,23 @@ export async function rendererChecks(): Promise<RendererReport> {
     report.frame0Diff = px.reduce((m, v, i) => Math.max(m, v === a[i] ? 0 : 1), 0);
     // the pipeline itself with the renderer's seeded noise: CPU packing of its video
     const noise = stage2Noise(settings.seed, { frames: manifest.frames, height: manifest.latent.height, width: manifest.latent.width });
-    const image01 = uploadTensor(device, Float32Array.from({ length: 3 * W * H }, (_, i) => ((px[i % (W * H)] >> (8 * Math.floor(i / (W * H)))) & 255) / 255), [1, 3, H, W]);
+    const image01 = uploadTensor(
+      device,
+      Float32Array.from({ length: 3 * W * H }, (_, i) => ((px[i % (W * H)] >> (8 * Math.floor(i / (W * H)))) & 255) / 255),
+      [1, 3, H, W],
+    );
     const out = await pipeline().run(
-      { image01, prompt: settings.prompt, negativePrompt: settings.negativePrompt, steps: 2, guidance: settings.guidance, flows: flowsT, noise: noise.noise, imageEps: noise.imageEps, staticMask: brush },
+      {
+        image01,
+        prompt: settings.prompt,
+        negativePrompt: settings.negativePrompt,
+        steps: 2,
+        guidance: settings.guidance,
+        flows: flowsT,
+        noise: noise.noise,
+        imageEps: noise.imageEps,
+        staticMask: brush,
+      },
       schedulerFromManifest(manifest.scheduler),
     );
     const video = await read(out.video);
@@ -318,7 +372,8 @@ export async function rendererChecks(): Promise<RendererReport> {
     let packDiff = 0;
     for (let f = 1; f <= N; f++) {
       for (let i = 0; i < W * H; i++) {
-        for (let c = 0; c < 3; c++) packDiff = Math.max(packDiff, Math.abs(((a[f * W * H + i] >> (8 * c)) & 255) - Math.round(255 * video[(f * 3 + c) * W * H + i])));
+        for (let c = 0; c < 3; c++)
+          packDiff = Math.max(packDiff, Math.abs(((a[f * W * H + i] >> (8 * c)) & 255) - Math.round(255 * video[(f * 3 + c) * W * H + i])));
       }
     }
     report.packDiff = packDiff;
@@ -334,7 +389,10 @@ export async function rendererChecks(): Promise<RendererReport> {
     const brush2 = new Float32Array(W2 * H2).map((_, i) => brush[Math.floor(Math.floor(i / W2) / 2) * W + Math.floor((i % W2) / 2)]);
     const image2 = uploadTensor(device, px2, [H2, W2], 'uint32');
     const flows2 = uploadTensor(device, flow2, [N, 2, H2, W2]);
-    const big = await renderer.render({ image: image2, flows: { tensor: flows2, width: W2, height: H2, count: N }, staticMask: brush2 }, settings);
+    const big = await renderer.render(
+      { image: image2, flows: { tensor: flows2, width: W2, height: H2, count: N }, staticMask: brush2 },
+      settings,
+    );
     const b = await readU32(big.tensor);
     // compare frames 1..N with the pack-size frames at the pixel each 2x2 block came from (bilinear upsampling moves values by less than a neighbour's difference)
     let resizedDiff = 0;
@@ -344,7 +402,12 @@ export async function rendererChecks(): Promise<RendererReport> {
           const sy = (y - 1) / 2;
           const sx = (x - 1) / 2;
           // pixel (2k + 1) samples source k + 0.25 in x and y: bilinear between its four neighbours
-          const nb = [[sy, sx], [sy, sx + 1], [sy + 1, sx], [sy + 1, sx + 1]].map(([yy, xx]) => a[f * W * H + Math.min(H - 1, yy) * W + Math.min(W - 1, xx)]);
+          const nb = [
+            [sy, sx],
+            [sy, sx + 1],
+            [sy + 1, sx],
+            [sy + 1, sx + 1],
+          ].map(([yy, xx]) => a[f * W * H + Math.min(H - 1, yy) * W + Math.min(W - 1, xx)]);
           const v = b[f * W2 * H2 + y * W2 + x];
           for (let c = 0; c < 3; c++) {
             const vals = nb.map((n) => (n >> (8 * c)) & 255);
@@ -359,7 +422,10 @@ export async function rendererChecks(): Promise<RendererReport> {
     const ac = new AbortController();
     report.cancel = await renderer
       .render({ image, flows }, settings, { signal: ac.signal, onProgress: (p) => p.stage === 'render' && ac.abort() })
-      .then(() => 'finished', (e: { code?: string }) => e.code ?? String(e));
+      .then(
+        () => 'finished',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
   } finally {
     renderer.dispose();
     image.buffer.destroy();

@@ -11,7 +11,13 @@
  */
 import { encodeModel, type NodeSpec, type TensorSpec } from './proto';
 
-export interface AttentionGraphShape { B: number; F: number; P: number; C: number; heads: number }
+export interface AttentionGraphShape {
+  B: number;
+  F: number;
+  P: number;
+  C: number;
+  heads: number;
+}
 
 export function motionAttentionGraph({ B, F, P, C, heads }: AttentionGraphShape): Uint8Array {
   const L = 2 * F - 1;
@@ -23,7 +29,11 @@ export function motionAttentionGraph({ B, F, P, C, heads }: AttentionGraphShape)
     return name;
   };
   const slice = (out: string, data: string, starts: number[], ends: number[], axes: number[]) => {
-    nodes.push({ op: 'Slice', inputs: [data, i64(`${out}.starts`, starts), i64(`${out}.ends`, ends), i64(`${out}.axes`, axes)], outputs: [out] });
+    nodes.push({
+      op: 'Slice',
+      inputs: [data, i64(`${out}.starts`, starts), i64(`${out}.ends`, ends), i64(`${out}.axes`, axes)],
+      outputs: [out],
+    });
   };
   const reshape = (out: string, data: string, shape: number[]) => {
     nodes.push({ op: 'Reshape', inputs: [data, i64(`${out}.shape`, shape)], outputs: [out] });
@@ -62,10 +72,10 @@ export function motionAttentionGraph({ B, F, P, C, heads }: AttentionGraphShape)
   op('Transpose', ['q5'], 'qh', { perm: [0, 2, 3, 1, 4] }); // [B, P, H, F, D]
   op('Transpose', ['k5'], 'kh', { perm: [0, 2, 3, 4, 1] }); // [B, P, H, D, L]
   op('Transpose', ['v5'], 'vh', { perm: [0, 2, 3, 1, 4] }); // [B, P, H, L, D]
-  op('MatMul', ['qh', 'kh'], 'scores');                      // [B, P, H, F, L]
+  op('MatMul', ['qh', 'kh'], 'scores'); // [B, P, H, F, L]
   op('Softmax', ['scores'], 'probs', { axis: -1 });
-  op('MatMul', ['probs', 'vh'], 'oh');                       // [B, P, H, F, D]
-  op('Transpose', ['oh'], 'o5', { perm: [0, 3, 1, 2, 4] });  // [B, F, P, H, D]
+  op('MatMul', ['probs', 'vh'], 'oh'); // [B, P, H, F, D]
+  op('Transpose', ['oh'], 'o5', { perm: [0, 3, 1, 2, 4] }); // [B, F, P, H, D]
   reshape('out', 'o5', [B, F, P, C]);
 
   return encodeModel({
@@ -83,7 +93,9 @@ export function motionAttentionGraph({ B, F, P, C, heads }: AttentionGraphShape)
 
 export interface AttentionWeights {
   /** to_q / to_k / to_v, torch Linear layout [out = C, in = C], no bias. */
-  wq: Float32Array; wk: Float32Array; wv: Float32Array;
+  wq: Float32Array;
+  wk: Float32Array;
+  wv: Float32Array;
   /** Unprojected position table [>= 2F-1, C]. */
   pe: Float32Array;
 }
@@ -110,14 +122,26 @@ export function motionAttentionWithProjectionsGraph({ B, F, P, C, heads }: Atten
     inits.push({ name, dims: [values.length], data: values, type: 'int64' });
     return name;
   };
-  const op = (opType: string, inputs: string[], out: string, attrs?: NodeSpec['attrs']) => nodes.push({ op: opType, inputs, outputs: [out], attrs });
+  const op = (opType: string, inputs: string[], out: string, attrs?: NodeSpec['attrs']) =>
+    nodes.push({ op: opType, inputs, outputs: [out], attrs });
   inits.push({ name: 'pe', dims: [1, L, 1, C], data: w.pe.slice(0, L * C) });
   inits.push({ name: 'wqT', dims: [C, C], data: transposed(w.wq, C) });
   inits.push({ name: 'wkT', dims: [C, C], data: transposed(w.wk, C) });
   inits.push({ name: 'wvT', dims: [C, C], data: transposed(w.wv, C) });
   inits.push({ name: 'scale', dims: [], data: new Float32Array([1 / Math.sqrt(D)]) });
   op('Add', ['kv', 'pe'], 'x');
-  op('Gather', ['x', i64('even', Array.from({ length: F }, (_, i) => 2 * i))], 'x_even', { axis: 1 });
+  op(
+    'Gather',
+    [
+      'x',
+      i64(
+        'even',
+        Array.from({ length: F }, (_, i) => 2 * i),
+      ),
+    ],
+    'x_even',
+    { axis: 1 },
+  );
   op('MatMul', ['x_even', 'wqT'], 'q');
   op('MatMul', ['x', 'wkT'], 'k');
   op('MatMul', ['x', 'wvT'], 'v');
@@ -161,9 +185,15 @@ export function qkvProjectionGraph({ B, F, P, C }: AttentionGraphShape, w: Atten
     ],
     initializers: [
       { name: 'wqkvT', dims: [C, 3 * C], data: transposed(wqkv, C, 3 * C) },
-      i64('kv0.starts', [0, C]), i64('kv0.ends', [1, 3 * C]), i64('kv0.axes', [1, 3]), i64('kv0.shape', [B, P, 2 * C]),
+      i64('kv0.starts', [0, C]),
+      i64('kv0.ends', [1, 3 * C]),
+      i64('kv0.axes', [1, 3]),
+      i64('kv0.shape', [B, P, 2 * C]),
     ],
     inputs: [{ name: 'tok', dims: [B, F, P, C] }],
-    outputs: [{ name: 'qkv', dims: [B, F, P, 3 * C] }, { name: 'kv0', dims: [B, P, 2 * C] }],
+    outputs: [
+      { name: 'qkv', dims: [B, F, P, 3 * C] },
+      { name: 'kv0', dims: [B, P, 2 * C] },
+    ],
   });
 }

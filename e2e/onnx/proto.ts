@@ -103,7 +103,11 @@ function valueInfo(v: ValueSpec): Uint8Array {
 }
 
 // AttributeProto.AttributeType
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_FLOATS = 6, ATTR_INTS = 7;
+const ATTR_FLOAT = 1,
+  ATTR_INT = 2,
+  ATTR_STRING = 3,
+  ATTR_FLOATS = 6,
+  ATTR_INTS = 7;
 
 function attribute(name: string, v: AttrValue): Uint8Array {
   const w = new Writer().string(1, name);

@@ -69,8 +69,10 @@ export function splatAvg(src: ArrayLike<number>, flow: ArrayLike<number>, H: num
       const fx = tx - x0;
       const fy = ty - y0;
       const corners: [number, number, number][] = [
-        [x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)],
-        [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy],
+        [x0, y0, (1 - fx) * (1 - fy)],
+        [x0 + 1, y0, fx * (1 - fy)],
+        [x0, y0 + 1, (1 - fx) * fy],
+        [x0 + 1, y0 + 1, fx * fy],
       ];
       for (const [cx, cy, w] of corners) {
         if (cx < 0 || cx >= W || cy < 0 || cy >= H) continue;
@@ -85,13 +87,19 @@ export function splatAvg(src: ArrayLike<number>, flow: ArrayLike<number>, H: num
 }
 
 export interface ReferenceInputs {
-  B: number; F: number; P: number; C: number; heads: number;
+  B: number;
+  F: number;
+  P: number;
+  C: number;
+  heads: number;
   /** LayerNorm'ed tokens of the original frames [B, F, P, C]. */
   tokens: ArrayLike<number>;
   /** Frame-0 tokens warped to frames 1..F-1 [B, F-1, P, C] (unprojected; holes 0). */
   warped: ArrayLike<number>;
   /** to_q / to_k / to_v weights [C, C] each (torch layout, no bias). */
-  wq: ArrayLike<number>; wk: ArrayLike<number>; wv: ArrayLike<number>;
+  wq: ArrayLike<number>;
+  wk: ArrayLike<number>;
+  wv: ArrayLike<number>;
   /** Position table [>= 2F-1, C]; default the sinusoid. */
   pe?: ArrayLike<number>;
 }
@@ -114,9 +122,7 @@ export function motionAttentionReference(inp: ReferenceInputs): { out: Float64Ar
       const seq = new Float64Array(L * C);
       for (let s = 0; s < L; s++) {
         for (let c = 0; c < C; c++) {
-          const x = s % 2 === 0
-            ? inp.tokens[((b * F + s / 2) * P + p) * C + c]
-            : inp.warped[((b * (F - 1) + (s - 1) / 2) * P + p) * C + c];
+          const x = s % 2 === 0 ? inp.tokens[((b * F + s / 2) * P + p) * C + c] : inp.warped[((b * (F - 1) + (s - 1) / 2) * P + p) * C + c];
           seq[s * C + c] = x + pe[s * C + c];
         }
       }
@@ -138,7 +144,11 @@ export function motionAttentionReference(inp: ReferenceInputs): { out: Float64Ar
           }
           const m = Math.max(...logits);
           let sum = 0;
-          const w = logits.map((x) => { const e = Math.exp(x - m); sum += e; return e; });
+          const w = logits.map((x) => {
+            const e = Math.exp(x - m);
+            sum += e;
+            return e;
+          });
           for (let j = 0; j < hd; j++) {
             let o = 0;
             for (let s = 0; s < L; s++) o += (w[s] / sum) * v[s * C + h * hd + j];
@@ -171,7 +181,10 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * warped x [Wk | Wv]^T (the kernel's split relies on W(splat(h0)) = splat(W h0)), and the
  * projected position table [2F-1, 3C] from the given (unprojected) table.
  */
-export function projectForKernel(inp: ReferenceInputs, pe: ArrayLike<number>): { qkv: Float32Array; warpedKV: Float32Array; peQKV: Float32Array } {
+export function projectForKernel(
+  inp: ReferenceInputs,
+  pe: ArrayLike<number>,
+): { qkv: Float32Array; warpedKV: Float32Array; peQKV: Float32Array } {
   const { B, F, P, C } = inp;
   const stack = (...ws: ArrayLike<number>[]) => {
     const s = new Float64Array(ws.length * C * C);

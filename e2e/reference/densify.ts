@@ -76,10 +76,22 @@ function relax(g: Grid, u: Float64Array, rhs: Float64Array | null, s: number, x:
   const i = y * w + x;
   let num = rhs ? rhs[i] : 0;
   let den = s;
-  if (x > 0) { num += g.wx[i - 1] * u[i - 1]; den += g.wx[i - 1]; }
-  if (x + 1 < w) { num += g.wx[i] * u[i + 1]; den += g.wx[i]; }
-  if (y > 0) { num += g.wy[i - w] * u[i - w]; den += g.wy[i - w]; }
-  if (y + 1 < h) { num += g.wy[i] * u[i + w]; den += g.wy[i]; }
+  if (x > 0) {
+    num += g.wx[i - 1] * u[i - 1];
+    den += g.wx[i - 1];
+  }
+  if (x + 1 < w) {
+    num += g.wx[i] * u[i + 1];
+    den += g.wx[i];
+  }
+  if (y > 0) {
+    num += g.wy[i - w] * u[i - w];
+    den += g.wy[i - w];
+  }
+  if (y + 1 < h) {
+    num += g.wy[i] * u[i + w];
+    den += g.wy[i];
+  }
   return den > 0 ? num / den : u[i];
 }
 
@@ -141,23 +153,30 @@ function restrictGrid(g: Grid): Grid {
   for (let Y = 0; Y < ch; Y++) {
     for (let X = 0; X < cw; X++) {
       const c = Y * cw + X;
-      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-        const x = 2 * X + dx;
-        const y = 2 * Y + dy;
-        if (x < g.width && y < g.height && g.fixed[y * g.width + x] === 1) fixed[c] = 1;
-      }
+      for (let dy = 0; dy < 2; dy++)
+        for (let dx = 0; dx < 2; dx++) {
+          const x = 2 * X + dx;
+          const y = 2 * Y + dy;
+          if (x < g.width && y < g.height && g.fixed[y * g.width + x] === 1) fixed[c] = 1;
+        }
       if (X + 1 < cw) {
         const x = 2 * X + 1;
         let sum = g.wx[2 * Y * g.width + x];
         let n = 1;
-        if (2 * Y + 1 < g.height) { sum += g.wx[(2 * Y + 1) * g.width + x]; n++; }
+        if (2 * Y + 1 < g.height) {
+          sum += g.wx[(2 * Y + 1) * g.width + x];
+          n++;
+        }
         wx[c] = sum / n;
       }
       if (Y + 1 < ch) {
         const y = 2 * Y + 1;
         let sum = g.wy[y * g.width + 2 * X];
         let n = 1;
-        if (2 * X + 1 < g.width) { sum += g.wy[y * g.width + 2 * X + 1]; n++; }
+        if (2 * X + 1 < g.width) {
+          sum += g.wy[y * g.width + 2 * X + 1];
+          n++;
+        }
         wy[c] = sum / n;
       }
     }
@@ -181,10 +200,22 @@ function relaxF(g: Grid, u: Float32Array, rhs: Float32Array, s: number, x: numbe
   const i = y * w + x;
   let num = rhs[i];
   let den = s;
-  if (x > 0) { num += g.wx[i - 1] * u[i - 1]; den += g.wx[i - 1]; }
-  if (x + 1 < w) { num += g.wx[i] * u[i + 1]; den += g.wx[i]; }
-  if (y > 0) { num += g.wy[i - w] * u[i - w]; den += g.wy[i - w]; }
-  if (y + 1 < h) { num += g.wy[i] * u[i + w]; den += g.wy[i]; }
+  if (x > 0) {
+    num += g.wx[i - 1] * u[i - 1];
+    den += g.wx[i - 1];
+  }
+  if (x + 1 < w) {
+    num += g.wx[i] * u[i + 1];
+    den += g.wx[i];
+  }
+  if (y > 0) {
+    num += g.wy[i - w] * u[i - w];
+    den += g.wy[i - w];
+  }
+  if (y + 1 < h) {
+    num += g.wy[i] * u[i + w];
+    den += g.wy[i];
+  }
   return den > 0 ? num / den : u[i];
 }
 
@@ -205,13 +236,17 @@ function residualRestrict(g: Grid, c: Grid, u: Float32Array, rhs: Float32Array, 
     for (let X = 0; X < c.width; X++) {
       const ci = Y * c.width + X;
       cu[ci] = 0;
-      if (c.fixed[ci]) { crhs[ci] = 0; continue; }
-      let sum = 0;
-      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-        const x = 2 * X + dx;
-        const y = 2 * Y + dy;
-        if (x < w && y < g.height) sum += r(x, y);
+      if (c.fixed[ci]) {
+        crhs[ci] = 0;
+        continue;
       }
+      let sum = 0;
+      for (let dy = 0; dy < 2; dy++)
+        for (let dx = 0; dx < 2; dx++) {
+          const x = 2 * X + dx;
+          const y = 2 * Y + dy;
+          if (x < w && y < g.height) sum += r(x, y);
+        }
       crhs[ci] = sum;
     }
   }

@@ -76,11 +76,15 @@ export function downsampleReference(fine: Float32Array, w: number, h: number): F
     for (let x = 0; x < cw; x++) {
       let s = 0;
       let n = 0;
-      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-        const fx = 2 * x + dx;
-        const fy = 2 * y + dy;
-        if (fx < w && fy < h) { s += fine[fy * w + fx]; n++; }
-      }
+      for (let dy = 0; dy < 2; dy++)
+        for (let dx = 0; dx < 2; dx++) {
+          const fx = 2 * x + dx;
+          const fy = 2 * y + dy;
+          if (fx < w && fy < h) {
+            s += fine[fy * w + fx];
+            n++;
+          }
+        }
       out[y * cw + x] = s / n;
     }
   }
@@ -102,7 +106,16 @@ export function gradientReference(img: Float32Array, w: number, h: number): Floa
   return out;
 }
 
-export function patchSearchReference(i0: Float32Array, grad0: Float32Array, i1: Float32Array, init: Float32Array, w: number, h: number, grid: RefPatchGrid, iterations: number): Float32Array {
+export function patchSearchReference(
+  i0: Float32Array,
+  grad0: Float32Array,
+  i1: Float32Array,
+  init: Float32Array,
+  w: number,
+  h: number,
+  grid: RefPatchGrid,
+  iterations: number,
+): Float32Array {
   const n = w * h;
   const P = grid.size;
   const area = P * P;
@@ -112,27 +125,45 @@ export function patchSearchReference(i0: Float32Array, grad0: Float32Array, i1: 
     for (let px = 0; px < grid.countX; px++) {
       const ox = origin(px, grid.stride, P, w);
       const oy = origin(py, grid.stride, P, h);
-      let h11 = 1, h12 = 0, h22 = 1, sgx = 0, sgy = 0;
-      for (let y = 0; y < P; y++) for (let x = 0; x < P; x++) {
-        const i = (oy + y) * w + ox + x;
-        const gx = grad0[i];
-        const gy = grad0[n + i];
-        h11 += gx * gx; h12 += gx * gy; h22 += gy * gy; sgx += gx; sgy += gy;
-      }
+      let h11 = 1,
+        h12 = 0,
+        h22 = 1,
+        sgx = 0,
+        sgy = 0;
+      for (let y = 0; y < P; y++)
+        for (let x = 0; x < P; x++) {
+          const i = (oy + y) * w + ox + x;
+          const gx = grad0[i];
+          const gy = grad0[n + i];
+          h11 += gx * gx;
+          h12 += gx * gy;
+          h22 += gy * gy;
+          sgx += gx;
+          sgy += gy;
+        }
       const c = (oy + (P >> 1)) * w + ox + (P >> 1);
       const sx = init[c];
       const sy = init[n + c];
       const det = h11 * h22 - h12 * h12;
       const residual = (ux: number, uy: number) => {
-        let se = 0, se2 = 0, bx = 0, by = 0;
-        for (let y = 0; y < P; y++) for (let x = 0; x < P; x++) {
-          const i = (oy + y) * w + ox + x;
-          const e = sample(i1, 0, w, h, ox + x + ux, oy + y + uy) - i0[i];
-          se += e; se2 += e * e; bx += grad0[i] * e; by += grad0[n + i] * e;
-        }
+        let se = 0,
+          se2 = 0,
+          bx = 0,
+          by = 0;
+        for (let y = 0; y < P; y++)
+          for (let x = 0; x < P; x++) {
+            const i = (oy + y) * w + ox + x;
+            const e = sample(i1, 0, w, h, ox + x + ux, oy + y + uy) - i0[i];
+            se += e;
+            se2 += e * e;
+            bx += grad0[i] * e;
+            by += grad0[n + i] * e;
+          }
         return { se, se2, bx, by };
       };
-      let ux = sx, uy = sy, startCost = 0;
+      let ux = sx,
+        uy = sy,
+        startCost = 0;
       for (let it = 0; it < iterations; it++) {
         const r = residual(ux, uy);
         const m = r.se / area;
@@ -145,8 +176,12 @@ export function patchSearchReference(i0: Float32Array, grad0: Float32Array, i1: 
       const r = residual(ux, uy);
       const cost = r.se2 - (r.se * r.se) / area;
       if (iterations === 0) startCost = cost;
-      const mx = ux - sx, my = uy - sy;
-      if (!(cost <= startCost) || mx * mx + my * my > area || !Number.isFinite(ux) || !Number.isFinite(uy)) { ux = sx; uy = sy; }
+      const mx = ux - sx,
+        my = uy - sy;
+      if (!(cost <= startCost) || mx * mx + my * my > area || !Number.isFinite(ux) || !Number.isFinite(uy)) {
+        ux = sx;
+        uy = sy;
+      }
       out[py * grid.countX + px] = ux;
       out[np + py * grid.countX + px] = uy;
     }
@@ -154,7 +189,14 @@ export function patchSearchReference(i0: Float32Array, grad0: Float32Array, i1: 
   return out;
 }
 
-export function densifyReference(i0: Float32Array, i1: Float32Array, patches: Float32Array, w: number, h: number, grid: RefPatchGrid): Float32Array {
+export function densifyReference(
+  i0: Float32Array,
+  i1: Float32Array,
+  patches: Float32Array,
+  w: number,
+  h: number,
+  grid: RefPatchGrid,
+): Float32Array {
   const n = w * h;
   const np = grid.countX * grid.countY;
   const P = grid.size;
@@ -172,15 +214,20 @@ export function densifyReference(i0: Float32Array, i1: Float32Array, patches: Fl
   const byY = Array.from({ length: h }, (_, y) => covers(h, grid.countY, y));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      let sx = 0, sy = 0, sw = 0;
-      for (const py of byY[y]) for (const px of byX[x]) {
-        const p = py * grid.countX + px;
-        const ux = patches[p];
-        const uy = patches[np + p];
-        const d = sample(i1, 0, w, h, x + ux, y + uy) - i0[y * w + x];
-        const wi = 1 / Math.max(1, Math.abs(d));
-        sx += wi * ux; sy += wi * uy; sw += wi;
-      }
+      let sx = 0,
+        sy = 0,
+        sw = 0;
+      for (const py of byY[y])
+        for (const px of byX[x]) {
+          const p = py * grid.countX + px;
+          const ux = patches[p];
+          const uy = patches[np + p];
+          const d = sample(i1, 0, w, h, x + ux, y + uy) - i0[y * w + x];
+          const wi = 1 / Math.max(1, Math.abs(d));
+          sx += wi * ux;
+          sy += wi * uy;
+          sw += wi;
+        }
       out[y * w + x] = sx / sw;
       out[n + y * w + x] = sy / sw;
     }
@@ -189,7 +236,16 @@ export function densifyReference(i0: Float32Array, i1: Float32Array, patches: Fl
 }
 
 /** Coefficients [6, H, W] (a11, a12, a22, b1, b2, phi) of one outer iteration. */
-export function variationalPrepReference(i0: Float32Array, grad0: Float32Array, i1: Float32Array, grad1: Float32Array, flow: Float32Array, w: number, h: number, weights: { gamma: number; delta: number }): Float32Array {
+export function variationalPrepReference(
+  i0: Float32Array,
+  grad0: Float32Array,
+  i1: Float32Array,
+  grad1: Float32Array,
+  flow: Float32Array,
+  w: number,
+  h: number,
+  weights: { gamma: number; delta: number },
+): Float32Array {
   const n = w * h;
   const out = new Float32Array(6 * n);
   for (let y = 0; y < h; y++) {
@@ -214,7 +270,12 @@ export function variationalPrepReference(i0: Float32Array, grad0: Float32Array, 
       const iz = sample(i1, 0, w, h, px, py) - i0[i];
       const ixx = 0.5 * (sample(grad1, 0, w, h, px + 1, py) - sample(grad1, 0, w, h, px - 1, py));
       const iyy = 0.5 * (sample(grad1, n, w, h, px, py + 1) - sample(grad1, n, w, h, px, py - 1));
-      const ixy = 0.25 * (sample(grad1, 0, w, h, px, py + 1) - sample(grad1, 0, w, h, px, py - 1) + sample(grad1, n, w, h, px + 1, py) - sample(grad1, n, w, h, px - 1, py));
+      const ixy =
+        0.25 *
+        (sample(grad1, 0, w, h, px, py + 1) -
+          sample(grad1, 0, w, h, px, py - 1) +
+          sample(grad1, n, w, h, px + 1, py) -
+          sample(grad1, n, w, h, px - 1, py));
       const ixz = g1x - grad0[i];
       const iyz = g1y - grad0[n + i];
       const wi = weights.delta * psi(iz * iz);
@@ -230,14 +291,30 @@ export function variationalPrepReference(i0: Float32Array, grad0: Float32Array, 
 }
 
 /** One red (0) or black (1) SOR half sweep on `du` in place. */
-export function sorReference(coef: Float32Array, flow: Float32Array, du: Float32Array, w: number, h: number, parity: number, alpha: number, omega: number): void {
+export function sorReference(
+  coef: Float32Array,
+  flow: Float32Array,
+  du: Float32Array,
+  w: number,
+  h: number,
+  parity: number,
+  alpha: number,
+  omega: number,
+): void {
   const n = w * h;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (((x + y) & 1) !== parity) continue;
       const i = y * w + x;
-      let sw = 0, sx = 0, sy = 0;
-      for (const [ok, q] of [[x > 0, i - 1], [x + 1 < w, i + 1], [y > 0, i - w], [y + 1 < h, i + w]] as [boolean, number][]) {
+      let sw = 0,
+        sx = 0,
+        sy = 0;
+      for (const [ok, q] of [
+        [x > 0, i - 1],
+        [x + 1 < w, i + 1],
+        [y > 0, i - w],
+        [y + 1 < h, i + w],
+      ] as [boolean, number][]) {
         if (!ok) continue;
         const wq = alpha * 0.5 * (coef[5 * n + i] + coef[5 * n + q]);
         sw += wq;
@@ -254,15 +331,27 @@ export function sorReference(coef: Float32Array, flow: Float32Array, du: Float32
   }
 }
 
-export function consistencyReference(fwd: Float32Array, bwd: Float32Array, w: number, h: number, fbAlpha: number, fbBeta: number): Float32Array {
+export function consistencyReference(
+  fwd: Float32Array,
+  bwd: Float32Array,
+  w: number,
+  h: number,
+  fbAlpha: number,
+  fbBeta: number,
+): Float32Array {
   const n = w * h;
   const out = new Float32Array(n);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const fx = fwd[i], fy = fwd[n + i];
-      const px = x + fx, py = y + fy;
-      if (!inside(px, py, w, h)) { out[i] = 1; continue; }
+      const fx = fwd[i],
+        fy = fwd[n + i];
+      const px = x + fx,
+        py = y + fy;
+      if (!inside(px, py, w, h)) {
+        out[i] = 1;
+        continue;
+      }
       const bx = sample(bwd, 0, w, h, px, py);
       const by = sample(bwd, n, w, h, px, py);
       const s2 = (fx + bx) ** 2 + (fy + by) ** 2;
@@ -272,14 +361,22 @@ export function consistencyReference(fwd: Float32Array, bwd: Float32Array, w: nu
   return out;
 }
 
-export function composeReference(track: Float32Array, trackOcc: Float32Array, step: Float32Array, stepOcc: Float32Array, w: number, h: number): { flow: Float32Array; occlusion: Float32Array } {
+export function composeReference(
+  track: Float32Array,
+  trackOcc: Float32Array,
+  step: Float32Array,
+  stepOcc: Float32Array,
+  w: number,
+  h: number,
+): { flow: Float32Array; occlusion: Float32Array } {
   const n = w * h;
   const flow = new Float32Array(2 * n);
   const occlusion = new Float32Array(n);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const px = x + track[i], py = y + track[n + i];
+      const px = x + track[i],
+        py = y + track[n + i];
       flow[i] = track[i] + sample(step, 0, w, h, px, py);
       flow[n + i] = track[n + i] + sample(step, n, w, h, px, py);
       occlusion[i] = sample(stepOcc, 0, w, h, px, py) > 0.5 || !inside(px, py, w, h) ? 1 : trackOcc[i];
@@ -294,21 +391,38 @@ function coarsest(w: number, h: number, p: RefDisParameters): number {
   return Math.max(Math.min(bySpan, byFit), Math.min(p.finestLevel, byFit), 0);
 }
 
-interface RefLevel { gray: Float32Array; grad: Float32Array; w: number; h: number }
+interface RefLevel {
+  gray: Float32Array;
+  grad: Float32Array;
+  w: number;
+  h: number;
+}
 
 export function pyramidReference(rgba: Uint32Array, offset: number, w: number, h: number, levels: number): RefLevel[] {
   const out: RefLevel[] = [];
   let gray = grayReference(rgba, offset, w, h);
-  let lw = w, lh = h;
+  let lw = w,
+    lh = h;
   for (let l = 0; l < levels; l++) {
-    if (l > 0) { gray = downsampleReference(gray, lw, lh); lw = Math.ceil(lw / 2); lh = Math.ceil(lh / 2); }
+    if (l > 0) {
+      gray = downsampleReference(gray, lw, lh);
+      lw = Math.ceil(lw / 2);
+      lh = Math.ceil(lh / 2);
+    }
     out.push({ gray, grad: gradientReference(gray, lw, lh), w: lw, h: lh });
   }
   return out;
 }
 
 /** The whole estimator: flow [2, H, W] from image a to image b (packed RGBA8 [H, W]). */
-export function disFlowReference(a: Uint32Array, b: Uint32Array, w: number, h: number, p: RefDisParameters, init?: Float32Array): Float32Array {
+export function disFlowReference(
+  a: Uint32Array,
+  b: Uint32Array,
+  w: number,
+  h: number,
+  p: RefDisParameters,
+  init?: Float32Array,
+): Float32Array {
   const top = coarsest(w, h, p);
   const A = pyramidReference(a, 0, w, h, top + 1);
   const B = pyramidReference(b, 0, w, h, top + 1);
@@ -321,7 +435,8 @@ export function disFlowFromPyramids(A: RefLevel[], B: RefLevel[], p: RefDisParam
   const finest = Math.min(p.finestLevel, top);
   const start = init ? Math.min(top, finest + p.initLevels) : top;
   let flow: Float32Array | undefined;
-  let fw = w, fh = h;
+  let fw = w,
+    fh = h;
   for (let l = start; l >= finest; l--) {
     const { w: lw, h: lh } = A[l];
     let levelInit: Float32Array;
@@ -335,7 +450,8 @@ export function disFlowFromPyramids(A: RefLevel[], B: RefLevel[], p: RefDisParam
     for (let k = 0; k < p.variationalIterations; k++) {
       const coef = variationalPrepReference(A[l].gray, A[l].grad, B[l].gray, B[l].grad, dense, lw, lh, p.weights);
       du.fill(0);
-      for (let s = 0; s < p.sorIterations; s++) for (const parity of [0, 1]) sorReference(coef, dense, du, lw, lh, parity, p.weights.alpha, p.omega);
+      for (let s = 0; s < p.sorIterations; s++)
+        for (const parity of [0, 1]) sorReference(coef, dense, du, lw, lh, parity, p.weights.alpha, p.omega);
       for (let i = 0; i < dense.length; i++) dense[i] += du[i];
     }
     flow = dense;

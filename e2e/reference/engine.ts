@@ -30,7 +30,16 @@ export function cpuFlows(a: CpuEngineInput): Float32Array {
   const n = a.width * a.height;
   if (a.k === 0) return new Float32Array(a.frames * 2 * n);
   const basis = solveMultigrid(
-    { width: a.width, height: a.height, rgba: a.rgba, ids: a.ids, k: a.k, edgeSigma: a.edgeSigma, floorWeight: a.floorWeight, screeningLength: a.screeningLength },
+    {
+      width: a.width,
+      height: a.height,
+      rgba: a.rgba,
+      ids: a.ids,
+      k: a.k,
+      edgeSigma: a.edgeSigma,
+      floorWeight: a.floorWeight,
+      screeningLength: a.screeningLength,
+    },
     a.schedule,
   );
   return compose(basis, a.table, a.frames, n);
@@ -78,25 +87,36 @@ export function splatSoft(planes: Float32Array, flow: Float32Array, w: number, h
 export function movingCover(flow: Float32Array, w: number, h: number): Uint8Array {
   const n = w * h;
   const out = new Uint8Array(n);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const p = y * w + x;
-    const fx = flow[p];
-    const fy = flow[n + p];
-    if (fx === 0 && fy === 0) continue;
-    const qx = x + fx;
-    const qy = y + fy;
-    if (!Number.isFinite(qx) || !Number.isFinite(qy)) continue;
-    const x0 = Math.floor(qx);
-    const y0 = Math.floor(qy);
-    const ax = qx - x0;
-    const ay = qy - y0;
-    const corners: [number, number, number][] = [[x0, y0, (1 - ax) * (1 - ay)], [x0 + 1, y0, ax * (1 - ay)], [x0, y0 + 1, (1 - ax) * ay], [x0 + 1, y0 + 1, ax * ay]];
-    for (const [tx, ty, wt] of corners) if (wt > 0 && tx >= 0 && ty >= 0 && tx < w && ty < h) out[ty * w + tx] = 1;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      const fx = flow[p];
+      const fy = flow[n + p];
+      if (fx === 0 && fy === 0) continue;
+      const qx = x + fx;
+      const qy = y + fy;
+      if (!Number.isFinite(qx) || !Number.isFinite(qy)) continue;
+      const x0 = Math.floor(qx);
+      const y0 = Math.floor(qy);
+      const ax = qx - x0;
+      const ay = qy - y0;
+      const corners: [number, number, number][] = [
+        [x0, y0, (1 - ax) * (1 - ay)],
+        [x0 + 1, y0, ax * (1 - ay)],
+        [x0, y0 + 1, (1 - ax) * ay],
+        [x0 + 1, y0 + 1, ax * ay],
+      ];
+      for (const [tx, ty, wt] of corners) if (wt > 0 && tx >= 0 && ty >= 0 && tx < w && ty < h) out[ty * w + tx] = 1;
+    }
   return out;
 }
 
-interface Level { w: number; h: number; rgb: Float32Array; a: Float32Array }
+interface Level {
+  w: number;
+  h: number;
+  rgb: Float32Array;
+  a: Float32Array;
+}
 
 function sampleUp(c: Level, x: number, y: number): [number, number, number] {
   const sx = (x + 0.5) * 0.5 - 0.5;
@@ -106,7 +126,8 @@ function sampleUp(c: Level, x: number, y: number): [number, number, number] {
   const tx = sx - x0;
   const ty = sy - y0;
   const cn = c.w * c.h;
-  const at = (xx: number, yy: number, ch: number) => c.rgb[ch * cn + Math.min(c.h - 1, Math.max(0, yy)) * c.w + Math.min(c.w - 1, Math.max(0, xx))];
+  const at = (xx: number, yy: number, ch: number) =>
+    c.rgb[ch * cn + Math.min(c.h - 1, Math.max(0, yy)) * c.w + Math.min(c.w - 1, Math.max(0, xx))];
   const out: [number, number, number] = [0, 0, 0];
   for (let ch = 0; ch < 3; ch++) {
     const top = at(x0, y0, ch) * (1 - tx) + at(x0 + 1, y0, ch) * tx;
@@ -130,44 +151,57 @@ export function pullPush(splat: Float32Array, w: number, h: number): Float32Arra
     const c: Level = { w: cw, h: ch, rgb: new Float32Array(3 * cw * ch), a: new Float32Array(cw * ch) };
     const fn = f.w * f.h;
     const premult = levels.length === 1;
-    for (let Y = 0; Y < ch; Y++) for (let X = 0; X < cw; X++) {
-      let s0 = 0, s1 = 0, s2 = 0, wt = 0;
-      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-        const x = 2 * X + dx;
-        const y = 2 * Y + dy;
-        if (x >= f.w || y >= f.h) continue;
-        const i = y * f.w + x;
-        const a = Math.min(1, Math.max(0, f.a[i]));
-        const m = premult ? 1 : a;
-        s0 += m * f.rgb[i]; s1 += m * f.rgb[fn + i]; s2 += m * f.rgb[2 * fn + i];
-        wt += a;
+    for (let Y = 0; Y < ch; Y++)
+      for (let X = 0; X < cw; X++) {
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          wt = 0;
+        for (let dy = 0; dy < 2; dy++)
+          for (let dx = 0; dx < 2; dx++) {
+            const x = 2 * X + dx;
+            const y = 2 * Y + dy;
+            if (x >= f.w || y >= f.h) continue;
+            const i = y * f.w + x;
+            const a = Math.min(1, Math.max(0, f.a[i]));
+            const m = premult ? 1 : a;
+            s0 += m * f.rgb[i];
+            s1 += m * f.rgb[fn + i];
+            s2 += m * f.rgb[2 * fn + i];
+            wt += a;
+          }
+        const ci = Y * cw + X;
+        const cn = cw * ch;
+        if (wt > 0) {
+          c.rgb[ci] = s0 / wt;
+          c.rgb[cn + ci] = s1 / wt;
+          c.rgb[2 * cn + ci] = s2 / wt;
+        }
+        c.a[ci] = Math.min(1, wt);
       }
-      const ci = Y * cw + X;
-      const cn = cw * ch;
-      if (wt > 0) { c.rgb[ci] = s0 / wt; c.rgb[cn + ci] = s1 / wt; c.rgb[2 * cn + ci] = s2 / wt; }
-      c.a[ci] = Math.min(1, wt);
-    }
     levels.push(c);
   }
   for (let l = levels.length - 2; l >= 1; l--) {
     const f = levels[l];
     const fn = f.w * f.h;
-    for (let y = 0; y < f.h; y++) for (let x = 0; x < f.w; x++) {
-      const i = y * f.w + x;
-      const a = Math.min(1, Math.max(0, f.a[i]));
-      if (a >= 1) continue;
-      const up = sampleUp(levels[l + 1], x, y);
-      for (let ch = 0; ch < 3; ch++) f.rgb[ch * fn + i] = a * f.rgb[ch * fn + i] + (1 - a) * up[ch];
-      f.a[i] = 1;
-    }
+    for (let y = 0; y < f.h; y++)
+      for (let x = 0; x < f.w; x++) {
+        const i = y * f.w + x;
+        const a = Math.min(1, Math.max(0, f.a[i]));
+        if (a >= 1) continue;
+        const up = sampleUp(levels[l + 1], x, y);
+        for (let ch = 0; ch < 3; ch++) f.rgb[ch * fn + i] = a * f.rgb[ch * fn + i] + (1 - a) * up[ch];
+        f.a[i] = 1;
+      }
   }
   const out = new Float32Array(3 * n);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    const a = Math.min(1, Math.max(0, l0.a[i]));
-    const up = a < 1 ? sampleUp(levels[1], x, y) : [0, 0, 0];
-    for (let ch = 0; ch < 3; ch++) out[ch * n + i] = l0.rgb[ch * n + i] + (a < 1 ? (1 - a) * up[ch] : 0);
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const a = Math.min(1, Math.max(0, l0.a[i]));
+      const up = a < 1 ? sampleUp(levels[1], x, y) : [0, 0, 0];
+      for (let ch = 0; ch < 3; ch++) out[ch * n + i] = l0.rgb[ch * n + i] + (a < 1 ? (1 - a) * up[ch] : 0);
+    }
   return out;
 }
 

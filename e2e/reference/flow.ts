@@ -18,7 +18,12 @@ interface AxisTaps {
 
 function axisTaps(inSize: number, outSize: number): AxisTaps {
   const scale = f(inSize / outSize);
-  const t: AxisTaps = { i0: new Int32Array(outSize), i1: new Int32Array(outSize), l0: new Float32Array(outSize), l1: new Float32Array(outSize) };
+  const t: AxisTaps = {
+    i0: new Int32Array(outSize),
+    i1: new Int32Array(outSize),
+    l0: new Float32Array(outSize),
+    l1: new Float32Array(outSize),
+  };
   for (let d = 0; d < outSize; d++) {
     let src = f(f(scale * f(d + 0.5)) - 0.5);
     if (src < 0) src = 0;
@@ -57,21 +62,44 @@ export function resizeFlowsReference(flows: Float32Array, N: number, H: number, 
 
 /** flow_vis make_colorwheel(): 55 x 3, filled column-range by column-range as the original. */
 function makeColorwheel(): number[][] {
-  const RY = 15, YG = 6, GC = 4, CB = 11, BM = 13, MR = 6;
+  const RY = 15,
+    YG = 6,
+    GC = 4,
+    CB = 11,
+    BM = 13,
+    MR = 6;
   const ncols = RY + YG + GC + CB + BM + MR;
   const wheel = Array.from({ length: ncols }, () => [0, 0, 0]);
   let col = 0;
-  for (let i = 0; i < RY; i++) { wheel[col + i][0] = 255; wheel[col + i][1] = Math.floor((255 * i) / RY); }
+  for (let i = 0; i < RY; i++) {
+    wheel[col + i][0] = 255;
+    wheel[col + i][1] = Math.floor((255 * i) / RY);
+  }
   col += RY;
-  for (let i = 0; i < YG; i++) { wheel[col + i][0] = 255 - Math.floor((255 * i) / YG); wheel[col + i][1] = 255; }
+  for (let i = 0; i < YG; i++) {
+    wheel[col + i][0] = 255 - Math.floor((255 * i) / YG);
+    wheel[col + i][1] = 255;
+  }
   col += YG;
-  for (let i = 0; i < GC; i++) { wheel[col + i][1] = 255; wheel[col + i][2] = Math.floor((255 * i) / GC); }
+  for (let i = 0; i < GC; i++) {
+    wheel[col + i][1] = 255;
+    wheel[col + i][2] = Math.floor((255 * i) / GC);
+  }
   col += GC;
-  for (let i = 0; i < CB; i++) { wheel[col + i][1] = 255 - Math.floor((255 * i) / CB); wheel[col + i][2] = 255; }
+  for (let i = 0; i < CB; i++) {
+    wheel[col + i][1] = 255 - Math.floor((255 * i) / CB);
+    wheel[col + i][2] = 255;
+  }
   col += CB;
-  for (let i = 0; i < BM; i++) { wheel[col + i][2] = 255; wheel[col + i][0] = Math.floor((255 * i) / BM); }
+  for (let i = 0; i < BM; i++) {
+    wheel[col + i][2] = 255;
+    wheel[col + i][0] = Math.floor((255 * i) / BM);
+  }
   col += BM;
-  for (let i = 0; i < MR; i++) { wheel[col + i][2] = 255 - Math.floor((255 * i) / MR); wheel[col + i][0] = 255; }
+  for (let i = 0; i < MR; i++) {
+    wheel[col + i][2] = 255 - Math.floor((255 * i) / MR);
+    wheel[col + i][0] = 255;
+  }
   return wheel;
 }
 

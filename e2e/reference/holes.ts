@@ -44,28 +44,40 @@ function sampleUp(c: PyramidLevel, x: number, y: number, ch: number): number {
  * 0.999); all pixels when there is no such source. Weight = coverage there, else -coverage
  * (front content; pull and push count it as 0).
  */
-export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metric: Float32Array, w: number, h: number): { levels: PyramidLevel[]; landed: Float32Array; occluder: number } {
+export function backgroundPullPush(
+  splat: Float32Array,
+  flow: Float32Array,
+  metric: Float32Array,
+  w: number,
+  h: number,
+): { levels: PyramidLevel[]; landed: Float32Array; occluder: number } {
   const n = w * h;
   const landed = new Float32Array(n);
   let occluder = 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    const m = metric[i];
-    const fx = flow[i];
-    const fy = flow[n + i];
-    if (!(m > 0) || (fx === 0 && fy === 0)) continue;
-    if (Math.min(1, Math.max(0, splat[3 * n + i])) < KNOWN) occluder = Math.max(occluder, m);
-    const qx = x + fx;
-    const qy = y + fy;
-    const x0 = Math.floor(qx);
-    const y0 = Math.floor(qy);
-    const ax = qx - x0;
-    const ay = qy - y0;
-    const corners: [number, number, number][] = [[x0, y0, (1 - ax) * (1 - ay)], [x0 + 1, y0, ax * (1 - ay)], [x0, y0 + 1, (1 - ax) * ay], [x0 + 1, y0 + 1, ax * ay]];
-    for (const [tx, ty, wt] of corners) {
-      if (wt > 0 && tx >= 0 && ty >= 0 && tx < w && ty < h) landed[ty * w + tx] = Math.max(landed[ty * w + tx], m);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const m = metric[i];
+      const fx = flow[i];
+      const fy = flow[n + i];
+      if (!(m > 0) || (fx === 0 && fy === 0)) continue;
+      if (Math.min(1, Math.max(0, splat[3 * n + i])) < KNOWN) occluder = Math.max(occluder, m);
+      const qx = x + fx;
+      const qy = y + fy;
+      const x0 = Math.floor(qx);
+      const y0 = Math.floor(qy);
+      const ax = qx - x0;
+      const ay = qy - y0;
+      const corners: [number, number, number][] = [
+        [x0, y0, (1 - ax) * (1 - ay)],
+        [x0 + 1, y0, ax * (1 - ay)],
+        [x0, y0 + 1, (1 - ax) * ay],
+        [x0 + 1, y0 + 1, ax * ay],
+      ];
+      for (const [tx, ty, wt] of corners) {
+        if (wt > 0 && tx >= 0 && ty >= 0 && tx < w && ty < h) landed[ty * w + tx] = Math.max(landed[ty * w + tx], m);
+      }
     }
-  }
   const l0 = new Float32Array(4 * n);
   for (let i = 0; i < n; i++) {
     const a = Math.min(1, Math.max(0, splat[3 * n + i]));
@@ -81,33 +93,36 @@ export function backgroundPullPush(splat: Float32Array, flow: Float32Array, metr
     const fn = f.w * f.h;
     const cn = cw * ch;
     const c = new Float32Array(4 * cn);
-    for (let Y = 0; Y < ch; Y++) for (let X = 0; X < cw; X++) {
-      const s = [0, 0, 0];
-      let wt = 0;
-      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-        const x = 2 * X + dx;
-        const y = 2 * Y + dy;
-        if (x >= f.w || y >= f.h) continue;
-        const i = y * f.w + x;
-        const a = Math.min(1, Math.max(0, f.data[3 * fn + i]));
-        for (let k = 0; k < 3; k++) s[k] += a * f.data[k * fn + i];
-        wt += a;
+    for (let Y = 0; Y < ch; Y++)
+      for (let X = 0; X < cw; X++) {
+        const s = [0, 0, 0];
+        let wt = 0;
+        for (let dy = 0; dy < 2; dy++)
+          for (let dx = 0; dx < 2; dx++) {
+            const x = 2 * X + dx;
+            const y = 2 * Y + dy;
+            if (x >= f.w || y >= f.h) continue;
+            const i = y * f.w + x;
+            const a = Math.min(1, Math.max(0, f.data[3 * fn + i]));
+            for (let k = 0; k < 3; k++) s[k] += a * f.data[k * fn + i];
+            wt += a;
+          }
+        const ci = Y * cw + X;
+        for (let k = 0; k < 3; k++) c[k * cn + ci] = wt > 0 ? s[k] / wt : 0;
+        c[3 * cn + ci] = Math.min(1, wt);
       }
-      const ci = Y * cw + X;
-      for (let k = 0; k < 3; k++) c[k * cn + ci] = wt > 0 ? s[k] / wt : 0;
-      c[3 * cn + ci] = Math.min(1, wt);
-    }
     levels.push({ w: cw, h: ch, data: c });
   }
   for (let l = levels.length - 2; l >= 0; l--) {
     const f = levels[l];
     const fn = f.w * f.h;
-    for (let y = 0; y < f.h; y++) for (let x = 0; x < f.w; x++) {
-      const i = y * f.w + x;
-      const a = Math.min(1, Math.max(0, f.data[3 * fn + i]));
-      if (a >= 1) continue;
-      for (let k = 0; k < 3; k++) f.data[k * fn + i] = a * f.data[k * fn + i] + (1 - a) * sampleUp(levels[l + 1], x, y, k);
-    }
+    for (let y = 0; y < f.h; y++)
+      for (let x = 0; x < f.w; x++) {
+        const i = y * f.w + x;
+        const a = Math.min(1, Math.max(0, f.data[3 * fn + i]));
+        if (a >= 1) continue;
+        for (let k = 0; k < 3; k++) f.data[k * fn + i] = a * f.data[k * fn + i] + (1 - a) * sampleUp(levels[l + 1], x, y, k);
+      }
   }
   return { levels, landed, occluder };
 }
@@ -126,26 +141,28 @@ export function patchCost(level: Float32Array, w: number, h: number, px: number,
   if (sx < r || sy < r || sx >= w - r || sy >= h - r) return Infinity;
   const n = w * h;
   let sum = 0;
-  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
-    const s = (sy + dy) * w + sx + dx;
-    if (level[3 * n + s] < KNOWN) return Infinity;
-    const t = Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx));
-    const tw = level[3 * n + t];
-    const weight = tw >= KNOWN ? 1 : tw <= -KNOWN ? 0 : ESTIMATE_WEIGHT;
-    for (let c = 0; c < 3; c++) {
-      const d = level[c * n + t] - level[c * n + s];
-      sum += weight * d * d;
+  for (let dy = -r; dy <= r; dy++)
+    for (let dx = -r; dx <= r; dx++) {
+      const s = (sy + dy) * w + sx + dx;
+      if (level[3 * n + s] < KNOWN) return Infinity;
+      const t = Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx));
+      const tw = level[3 * n + t];
+      const weight = tw >= KNOWN ? 1 : tw <= -KNOWN ? 0 : ESTIMATE_WEIGHT;
+      for (let c = 0; c < 3; c++) {
+        const d = level[c * n + t] - level[c * n + s];
+        sum += weight * d * d;
+      }
     }
-  }
   return sum;
 }
 
 /** The exhaustive minimum of patchCost over every source position. */
 export function bestPatchCost(level: Float32Array, w: number, h: number, px: number, py: number): number {
   let best = Infinity;
-  for (let sy = PATCH_RADIUS; sy < h - PATCH_RADIUS; sy++) for (let sx = PATCH_RADIUS; sx < w - PATCH_RADIUS; sx++) {
-    best = Math.min(best, patchCost(level, w, h, px, py, sx, sy));
-  }
+  for (let sy = PATCH_RADIUS; sy < h - PATCH_RADIUS; sy++)
+    for (let sx = PATCH_RADIUS; sx < w - PATCH_RADIUS; sx++) {
+      best = Math.min(best, patchCost(level, w, h, px, py, sx, sy));
+    }
   return best;
 }
 
@@ -156,19 +173,27 @@ export const DETAIL_RADIUS = 4;
  * + P(x, y) - the mean of P over the 9x9 window (clamped, front pixels left out), P = level 0
  * after the patch fill. Both [4, h, w].
  */
-export function detailFill(smooth: Float32Array, patched: Float32Array, w: number, h: number, x: number, y: number): [number, number, number] {
+export function detailFill(
+  smooth: Float32Array,
+  patched: Float32Array,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+): [number, number, number] {
   const n = w * h;
   const sum = [0, 0, 0];
   let count = 0;
-  for (let dy = -DETAIL_RADIUS; dy <= DETAIL_RADIUS; dy++) for (let dx = -DETAIL_RADIUS; dx <= DETAIL_RADIUS; dx++) {
-    const qx = x + dx;
-    const qy = y + dy;
-    if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
-    const i = qy * w + qx;
-    if (patched[3 * n + i] <= -KNOWN) continue;
-    for (let c = 0; c < 3; c++) sum[c] += patched[c * n + i];
-    count++;
-  }
+  for (let dy = -DETAIL_RADIUS; dy <= DETAIL_RADIUS; dy++)
+    for (let dx = -DETAIL_RADIUS; dx <= DETAIL_RADIUS; dx++) {
+      const qx = x + dx;
+      const qy = y + dy;
+      if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
+      const i = qy * w + qx;
+      if (patched[3 * n + i] <= -KNOWN) continue;
+      for (let c = 0; c < 3; c++) sum[c] += patched[c * n + i];
+      count++;
+    }
   const p = y * w + x;
   const out: [number, number, number] = [0, 0, 0];
   for (let c = 0; c < 3; c++) out[c] = smooth[c * n + p] + patched[c * n + p] - sum[c] / Math.max(1, count);
@@ -209,7 +234,13 @@ function inBlob(s: SceneShape, x: number, y: number): boolean {
 }
 
 /** background, object: RGBA8 of the same W x H (the object photo supplies the cut-out's pixels). */
-export function compositeScene(background: Uint8ClampedArray, objectPhoto: Uint8ClampedArray, w: number, h: number, s: SceneShape): HoleScene {
+export function compositeScene(
+  background: Uint8ClampedArray,
+  objectPhoto: Uint8ClampedArray,
+  w: number,
+  h: number,
+  s: SceneShape,
+): HoleScene {
   const n = w * h;
   const object = new Uint8Array(n);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) object[y * w + x] = inBlob(s, x + 0.5, y + 0.5) ? 1 : 0;
@@ -223,14 +254,16 @@ export function compositeScene(background: Uint8ClampedArray, objectPhoto: Uint8
   }
   // Where the object lands (each pixel's bilinear footprint), grown by one pixel.
   const landed = new Uint8Array(n);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    if (!object[y * w + x]) continue;
-    const x0 = Math.floor(x + s.dx);
-    const y0 = Math.floor(y + s.dy);
-    for (let yy = y0 - 1; yy <= y0 + 2; yy++) for (let xx = x0 - 1; xx <= x0 + 2; xx++) {
-      if (xx >= 0 && yy >= 0 && xx < w && yy < h) landed[yy * w + xx] = 1;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      if (!object[y * w + x]) continue;
+      const x0 = Math.floor(x + s.dx);
+      const y0 = Math.floor(y + s.dy);
+      for (let yy = y0 - 1; yy <= y0 + 2; yy++)
+        for (let xx = x0 - 1; xx <= x0 + 2; xx++) {
+          if (xx >= 0 && yy >= 0 && xx < w && yy < h) landed[yy * w + xx] = 1;
+        }
     }
-  }
   const revealed = new Uint8Array(n);
   for (let i = 0; i < n; i++) revealed[i] = object[i] && !landed[i] ? 1 : 0;
   return { width: w, height: h, image, truth: new Uint8ClampedArray(background), flow, revealed, object };
@@ -242,29 +275,36 @@ export function compositeScene(background: Uint8ClampedArray, objectPhoto: Uint8
  * pairs with both pixels revealed): about 1 for a fill with the true texture's contrast, near
  * 0 for a blur.
  */
-export function revealedScore(frame: ArrayLike<number>, truth: ArrayLike<number>, revealed: Uint8Array, w: number, h: number): { psnr: number; gradientRatio: number; pixels: number } {
+export function revealedScore(
+  frame: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  revealed: Uint8Array,
+  w: number,
+  h: number,
+): { psnr: number; gradientRatio: number; pixels: number } {
   let se = 0;
   let count = 0;
   let gf = 0;
   let gt = 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    if (!revealed[i]) continue;
-    count++;
-    for (let c = 0; c < 3; c++) {
-      const d = frame[4 * i + c] - truth[4 * i + c];
-      se += d * d;
-    }
-    for (const j of [x + 1 < w ? i + 1 : -1, y + 1 < h ? i + w : -1]) {
-      if (j < 0 || !revealed[j]) continue;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!revealed[i]) continue;
+      count++;
       for (let c = 0; c < 3; c++) {
-        const a = frame[4 * j + c] - frame[4 * i + c];
-        const b = truth[4 * j + c] - truth[4 * i + c];
-        gf += a * a;
-        gt += b * b;
+        const d = frame[4 * i + c] - truth[4 * i + c];
+        se += d * d;
+      }
+      for (const j of [x + 1 < w ? i + 1 : -1, y + 1 < h ? i + w : -1]) {
+        if (j < 0 || !revealed[j]) continue;
+        for (let c = 0; c < 3; c++) {
+          const a = frame[4 * j + c] - frame[4 * i + c];
+          const b = truth[4 * j + c] - truth[4 * i + c];
+          gf += a * a;
+          gt += b * b;
+        }
       }
     }
-  }
   const mse = se / Math.max(1, 3 * count);
   return { psnr: 10 * Math.log10((255 * 255) / Math.max(mse, 1e-12)), gradientRatio: gt > 0 ? gf / gt : 0, pixels: count };
 }

@@ -48,7 +48,10 @@ export function readMi2g(bytes: ArrayBuffer, label = 'golden'): GoldenFile {
 }
 
 /** max |a - b| and that divided by max |b| (the reference's scale). */
-export function compare(got: ArrayLike<number>, want: ArrayLike<number>): { maxAbs: number; scale: number; rel: number; nonFinite: number } {
+export function compare(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+): { maxAbs: number; scale: number; rel: number; nonFinite: number } {
   if (got.length !== want.length) throw new Error(`length ${got.length} != ${want.length}`);
   let maxAbs = 0;
   let scale = 0;

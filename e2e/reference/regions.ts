@@ -31,7 +31,10 @@ export function similarityLeastSquares(src: Pt[], dst: Pt[]): [number, number, n
   const A = Array.from({ length: 4 }, () => [0, 0, 0, 0]);
   const rhs = [0, 0, 0, 0];
   src.forEach(([x, y], i) => {
-    const rows: [number[], number][] = [[[x, -y, 1, 0], dst[i][0]], [[y, x, 0, 1], dst[i][1]]];
+    const rows: [number[], number][] = [
+      [[x, -y, 1, 0], dst[i][0]],
+      [[y, x, 0, 1], dst[i][1]],
+    ];
     for (const [row, t] of rows) {
       for (let j = 0; j < 4; j++) {
         rhs[j] += row[j] * t;
@@ -60,12 +63,18 @@ export function rigidMls(v: Pt, p: Pt[], q: Pt[]): Pt {
   const d: Pt = [v[0] - ps[0], v[1] - ps[1]];
   const dp = perp(d);
   // Right factor [d; -d perp]^T: columns d and -d perp.
-  const R = [[d[0], -dp[0]], [d[1], -dp[1]]];
+  const R = [
+    [d[0], -dp[0]],
+    [d[1], -dp[1]],
+  ];
   const frot: Pt = [0, 0];
   p.forEach((pi, i) => {
     const ph: Pt = [pi[0] - ps[0], pi[1] - ps[1]];
     const pp = perp(ph);
-    const L = [[ph[0], ph[1]], [-pp[0], -pp[1]]];
+    const L = [
+      [ph[0], ph[1]],
+      [-pp[0], -pp[1]],
+    ];
     // A = w L R.
     const A = [
       [w[i] * (L[0][0] * R[0][0] + L[0][1] * R[1][0]), w[i] * (L[0][0] * R[0][1] + L[0][1] * R[1][1])],

@@ -40,7 +40,7 @@ export function splatReference(a: RefSplatInput): Float32Array {
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++) {
           const s = y * W + x;
-          const tx = f(x + a.flows[(n * 2) * HW + s]);
+          const tx = f(x + a.flows[n * 2 * HW + s]);
           const ty = f(y + a.flows[(n * 2 + 1) * HW + s]);
           if (!Number.isFinite(tx) || !Number.isFinite(ty)) continue;
           let z = 1;
@@ -92,7 +92,8 @@ export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<num
   let worstIndex = -1;
   let bad = 0;
   let maxAbs = 0;
-  if (actual.length !== expected.length) return { ok: false, bad: -1, worst: Infinity, worstIndex: -1, maxAbs: Infinity, length: actual.length };
+  if (actual.length !== expected.length)
+    return { ok: false, bad: -1, worst: Infinity, worstIndex: -1, maxAbs: Infinity, length: actual.length };
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];
     const b = expected[i];
@@ -180,16 +181,20 @@ export function makeSplatCase(cfg: SplatCaseConfig) {
         if (k === 0) dx = NaN;
         else if (k === 1) dy = Infinity;
         else if (k === 2) dx = -Infinity;
-        else if (k === 3) { dx = 0; dy = 0; }
-        else if (k === 4) { dx = Math.round(dx); dy = Math.round(dy); }
-        else if (k === 5) dx = 1e30;
+        else if (k === 3) {
+          dx = 0;
+          dy = 0;
+        } else if (k === 4) {
+          dx = Math.round(dx);
+          dy = Math.round(dy);
+        } else if (k === 5) dx = 1e30;
         else if (k === 6) dy = -1e30;
         else if (k === 7) dx = W + 3 * r();
         else if (k === 8) dy = -(H + 3 * r());
         else if (k === 9) dx = -x - 1;
         else if (k === 10) dy = H - y - 0.5;
       }
-      flows[(n * 2) * HW + s] = dx;
+      flows[n * 2 * HW + s] = dx;
       flows[(n * 2 + 1) * HW + s] = dy;
     }
   }
@@ -208,7 +213,8 @@ export function makeSplatCase(cfg: SplatCaseConfig) {
   let inputLaid = input;
   if (layout === 'hwc') {
     inputLaid = new Float32Array(input.length);
-    for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let s = 0; s < HW; s++) inputLaid[(b * HW + s) * C + c] = input[(b * C + c) * HW + s];
+    for (let b = 0; b < B; b++)
+      for (let c = 0; c < C; c++) for (let s = 0; s < HW; s++) inputLaid[(b * HW + s) * C + c] = input[(b * C + c) * HW + s];
   }
   return {
     input: inputLaid,

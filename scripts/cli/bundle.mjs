@@ -26,12 +26,12 @@ export function ensureBundle(log) {
   const stamp = join(BUNDLE_DIR, 'cli.html');
   const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
   if (built && built >= Math.max(...SOURCES.map((s) => newest(join(REPO, s))))) return;
-  log('Building the command line\'s page bundle (once per change of the sources)...');
+  log("Building the command line's page bundle (once per change of the sources)...");
   const vite = join(REPO, 'node_modules/vite/bin/vite.js');
   if (!existsSync(vite)) throw new Error('vite is not installed: run `npm ci` in the repository first.');
   const r = spawnSync(process.execPath, [vite, 'build', '-c', 'vite.cli.config.ts', '--logLevel', 'error', '--outDir', BUNDLE_DIR], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (r.status !== 0) throw new Error('Building the command line\'s page bundle failed (see the messages above).');
+  if (r.status !== 0) throw new Error("Building the command line's page bundle failed (see the messages above).");
 }

@@ -43,7 +43,10 @@ import {
 
 /** Thrown for what this page refuses itself; `code` reaches the CLI. */
 class CliError extends Error {
-  constructor(readonly code: CliErrorCode, message: string) {
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'CliError';
   }
@@ -55,7 +58,11 @@ class CliError extends Error {
  * says "not available yet", before the tracker exists.
  */
 interface TrackerModule {
-  trackFrames(device: GPUDevice, frames: GpuTensor, options?: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }): Promise<{ flows: GpuTensor; occlusion?: GpuTensor }>;
+  trackFrames(
+    device: GPUDevice,
+    frames: GpuTensor,
+    options?: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void },
+  ): Promise<{ flows: GpuTensor; occlusion?: GpuTensor }>;
   estimateFlow(device: GPUDevice, a: GpuTensor, b: GpuTensor, options?: { signal?: AbortSignal }): Promise<GpuTensor>;
 }
 const trackerModules = import.meta.glob('../motion/track/index.ts');
@@ -107,7 +114,10 @@ async function engineChoice(request: RenderRequest): Promise<EngineChoice> {
   if (!request.packUrl) throw new CliError('usage', 'The neural engine needs a model pack: pass --pack DIR or --pack URL.');
   progress('pack', 0);
   const shaderF16 = (await getEngineClient().gpuInfo()).features.shaderF16;
-  const record = await installPack(urlSource(request.packUrl), { shaderF16, onProgress: (e) => e.type === 'progress' && progress('pack', e.totalBytes ? e.loadedBytes / e.totalBytes : 0) });
+  const record = await installPack(urlSource(request.packUrl), {
+    shaderF16,
+    onProgress: (e) => e.type === 'progress' && progress('pack', e.totalBytes ? e.loadedBytes / e.totalBytes : 0),
+  });
   const jobs = useJobStore.getState();
   jobs.setInspectMotion(false);
   await jobs.chooseNeural(record.id, 'motion');
@@ -147,7 +157,13 @@ async function render(request: RenderRequest): Promise<RenderValue> {
     if (jobs.generate.status !== 'done' || !result) throw jobFailure(jobs.generate, 'generation');
 
     const saved: { blob: Blob; fileName: string }[] = [];
-    const baseName = videoBaseName({ imageName: project.image?.name, width: result.width, height: result.height, frames: result.frames.length, fps: project.settings.fps });
+    const baseName = videoBaseName({
+      imageName: project.image?.name,
+      width: result.width,
+      height: result.height,
+      frames: result.frames.length,
+      fps: project.settings.fps,
+    });
     await exportFrames({
       frames: result.frames,
       format: EXPORT_FORMAT[request.format],
@@ -199,7 +215,10 @@ async function flow(request: FlowRequest): Promise<FlowValue> {
   const track = await tracker();
   const [a, b] = await Promise.all([decodeImage(request.a), decodeImage(request.b)]);
   if (a.width !== b.width || a.height !== b.height) {
-    throw new CliError('usage', `"${request.a.name}" is ${a.width}x${a.height} but "${request.b.name}" is ${b.width}x${b.height}: both images must have the same size.`);
+    throw new CliError(
+      'usage',
+      `"${request.a.name}" is ${a.width}x${a.height} but "${request.b.name}" is ${b.width}x${b.height}: both images must have the same size.`,
+    );
   }
   const gpu = await acquireGpu();
   const device = gpu.device;
@@ -213,7 +232,9 @@ async function flow(request: FlowRequest): Promise<FlowValue> {
     const value: FlowValue = {
       width: a.width,
       height: a.height,
-      flo: bytesToBase64(new Uint8Array(writeFlo({ width: a.width, height: a.height, data: planarToInterleaved(planar, a.width, a.height) }))),
+      flo: bytesToBase64(
+        new Uint8Array(writeFlo({ width: a.width, height: a.height, data: planarToInterleaved(planar, a.width, a.height) })),
+      ),
       ms: 0,
     };
     if (request.visualise) {
@@ -233,11 +254,18 @@ async function flow(request: FlowRequest): Promise<FlowValue> {
 async function v2v(request: V2vRequest): Promise<V2vValue> {
   const started = performance.now();
   const track = await tracker();
-  const video = await decodeVideo(await fetchInput(request.source), { maxFrames: request.maxFrames, onProgress: (p) => progress('decode', p.fraction * 0.2) });
-  if (video.frames.length < 2) throw new CliError('video-decode', `"${request.source.name}" has fewer than two frames: there is no motion to follow.`);
+  const video = await decodeVideo(await fetchInput(request.source), {
+    maxFrames: request.maxFrames,
+    onProgress: (p) => progress('decode', p.fraction * 0.2),
+  });
+  if (video.frames.length < 2)
+    throw new CliError('video-decode', `"${request.source.name}" has fewer than two frames: there is no motion to follow.`);
   const first = await decodeImage(request.first);
   if (first.width !== video.width || first.height !== video.height) {
-    throw new CliError('usage', `"${request.first.name}" is ${first.width}x${first.height} but the video is ${video.width}x${video.height}: the styled first frame must have the video's size.`);
+    throw new CliError(
+      'usage',
+      `"${request.first.name}" is ${first.width}x${first.height} but the video is ${video.width}x${video.height}: the styled first frame must have the video's size.`,
+    );
   }
   const { width, height } = video;
   const gpu = await acquireGpu();
@@ -252,9 +280,16 @@ async function v2v(request: V2vRequest): Promise<V2vValue> {
     framesTensor.buffer.destroy();
     const project: Project = { ...emptyProject(), canvas: { width, height }, settings: { ...emptyProject().settings, frames: n } };
     const image = uploadImage(device, first);
-    const rendered = await engine.render({ project, image }, { tensor: tracked.flows, width, height, count: n - 1 }, { onProgress: (p) => progress('render', 0.7 + p.fraction * 0.2) });
+    const rendered = await engine.render(
+      { project, image },
+      { tensor: tracked.flows, width, height, count: n - 1 },
+      { onProgress: (p) => progress('render', 0.7 + p.fraction * 0.2) },
+    );
     const out = (await readTensor(device, rendered.tensor)) as Uint32Array;
-    const frames = Array.from({ length: rendered.count }, (_, i) => new ImageData(new Uint8ClampedArray(out.buffer, i * width * height * 4, width * height * 4).slice(), width, height));
+    const frames = Array.from(
+      { length: rendered.count },
+      (_, i) => new ImageData(new Uint8ClampedArray(out.buffer, i * width * height * 4, width * height * 4).slice(), width, height),
+    );
     rendered.tensor.buffer.destroy();
     tracked.flows.buffer.destroy();
     tracked.occlusion?.buffer.destroy();
@@ -262,7 +297,14 @@ async function v2v(request: V2vRequest): Promise<V2vValue> {
     const fps = request.fps ?? (video.fps > 0 ? Math.min(120, Math.max(1, Math.round(video.fps))) : 8);
     const saved: { blob: Blob; fileName: string }[] = [];
     const bitmaps = await Promise.all(frames.map((f) => createImageBitmap(f)));
-    await exportFrames({ frames: bitmaps, format: EXPORT_FORMAT[request.format], quality: 'very-high', fps, baseName: 'motion-i2v_v2v', save: (blob, fileName) => saved.push({ blob, fileName }) });
+    await exportFrames({
+      frames: bitmaps,
+      format: EXPORT_FORMAT[request.format],
+      quality: 'very-high',
+      fps,
+      baseName: 'motion-i2v_v2v',
+      save: (blob, fileName) => saved.push({ blob, fileName }),
+    });
     bitmaps.forEach((b) => b.close());
     const exported = useJobStore.getState().jobs.export;
     if (exported.status !== 'done') throw jobFailure(exported, 'export');

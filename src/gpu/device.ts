@@ -143,7 +143,10 @@ export class GpuManager {
   }
 
   dispose(): void {
-    this.current?.then((c) => c.device.destroy(), () => undefined);
+    this.current?.then(
+      (c) => c.device.destroy(),
+      () => undefined,
+    );
     this.current = null;
     this.listeners.clear();
   }

@@ -36,12 +36,7 @@ export function alignedByteSize(t: { shape: readonly number[]; dtype: DType }): 
 /** STORAGE | COPY_SRC | COPY_DST, as numbers so this module also loads where WebGPU globals are absent (unit tests, workers before init). */
 export const TENSOR_USAGE = 0x80 | 0x04 | 0x08;
 
-export function createTensor(
-  device: GPUDevice,
-  shape: readonly number[],
-  dtype: DType = 'float32',
-  label?: string,
-): GpuTensor {
+export function createTensor(device: GPUDevice, shape: readonly number[], dtype: DType = 'float32', label?: string): GpuTensor {
   const size = Math.max(4, alignedByteSize({ shape, dtype }));
   const buffer = device.createBuffer({ size, usage: TENSOR_USAGE, label });
   return { buffer, shape: [...shape], dtype };
@@ -77,10 +72,14 @@ export async function readTensor(device: GPUDevice, t: GpuTensor): Promise<Float
   staging.destroy();
   const n = numel(t.shape);
   switch (t.dtype) {
-    case 'float32': return new Float32Array(bytes, 0, n);
-    case 'int32': return new Int32Array(bytes, 0, n);
-    case 'uint32': return new Uint32Array(bytes, 0, n);
-    case 'float16': return new Uint16Array(bytes, 0, n);
+    case 'float32':
+      return new Float32Array(bytes, 0, n);
+    case 'int32':
+      return new Int32Array(bytes, 0, n);
+    case 'uint32':
+      return new Uint32Array(bytes, 0, n);
+    case 'float16':
+      return new Uint16Array(bytes, 0, n);
   }
 }
 
@@ -121,6 +120,10 @@ export function checkTensor(
 export function checkBindingSize(kernel: string, name: string, bytes: number, device: GPUDevice): void {
   const limit = device.limits.maxStorageBufferBindingSize;
   if (bytes > limit) {
-    throw new KernelInputError(kernel, name, `needs a ${bytes}-byte binding, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
+    throw new KernelInputError(
+      kernel,
+      name,
+      `needs a ${bytes}-byte binding, over this device's maxStorageBufferBindingSize of ${limit} bytes`,
+    );
   }
 }

@@ -58,7 +58,10 @@ export function packBaseUrl(text: string, origin = globalThis.location?.origin ?
   try {
     url = new URL(t, origin + '/');
   } catch {
-    throw new ModelPackError('address', `"${t}" is not a web address. Enter the address of the folder that holds the pack's manifest.json (https://…).`);
+    throw new ModelPackError(
+      'address',
+      `"${t}" is not a web address. Enter the address of the folder that holds the pack's manifest.json (https://…).`,
+    );
   }
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   const ok = url.origin === new URL(origin).origin || url.protocol === 'https:' || (url.protocol === 'http:' && local);
@@ -129,7 +132,11 @@ export function urlSource(base: string | URL, kind: 'url' | 'bundled' = 'url'): 
       }
       if (!res.ok || !res.body) {
         await res.body?.cancel();
-        throw new ModelPackError('http', `${res.url || entry.path} answered HTTP ${res.status}. The pack on the server is incomplete or moved; check the address.`, { path: entry.path });
+        throw new ModelPackError(
+          'http',
+          `${res.url || entry.path} answered HTTP ${res.status}. The pack on the server is incomplete or moved; check the address.`,
+          { path: entry.path },
+        );
       }
       return { body: res.body, start: 0 };
     },
@@ -149,9 +156,14 @@ export interface LocalFile {
  */
 export function localSource(picked: readonly LocalFile[]): PackSource {
   const norm = picked.map((p) => ({ path: p.path.replace(/^\/+/, ''), file: p.file }));
-  const manifests = norm.filter((p) => p.path === 'manifest.json' || p.path.endsWith('/manifest.json')).sort((a, b) => a.path.length - b.path.length);
+  const manifests = norm
+    .filter((p) => p.path === 'manifest.json' || p.path.endsWith('/manifest.json'))
+    .sort((a, b) => a.path.length - b.path.length);
   if (manifests.length === 0) {
-    throw new ModelPackError('missing-file', "The files you chose have no manifest.json. Choose the pack's folder (the exporter's output) or all of its files.");
+    throw new ModelPackError(
+      'missing-file',
+      "The files you chose have no manifest.json. Choose the pack's folder (the exporter's output) or all of its files.",
+    );
   }
   const prefix = manifests[0].path.slice(0, -'manifest.json'.length);
   const byPath = new Map(norm.map((p) => [p.path, p.file]));
@@ -244,7 +256,11 @@ function sameFiles(a: readonly FileEntry[], b: readonly FileEntry[]): boolean {
 
 function storageError(e: unknown, path?: string): unknown {
   if (e instanceof DOMException && e.name === 'QuotaExceededError') {
-    return new ModelPackError('storage', 'The browser ran out of storage while saving the model pack. Free disk space or remove other packs, then press Resume.', { path, cause: e });
+    return new ModelPackError(
+      'storage',
+      'The browser ran out of storage while saving the model pack. Free disk space or remove other packs, then press Resume.',
+      { path, cause: e },
+    );
   }
   return e;
 }
@@ -289,7 +305,11 @@ export async function installPack(source: PackSource, options: InstallOptions = 
   for (const f of files) {
     if (!dir || !record) break;
     if (record.verified.includes(f.path)) kept += f.bytes;
-    else kept += Math.min(f.bytes, (await segments(dir, f.path)).reduce((s, p) => s + p.size, 0));
+    else
+      kept += Math.min(
+        f.bytes,
+        (await segments(dir, f.path)).reduce((s, p) => s + p.size, 0),
+      );
   }
   await checkQuota(total - kept);
   void navigator.storage?.persist?.().catch(() => false);
@@ -382,7 +402,13 @@ interface FetchFileContext {
  * file's bytes and throws naming it; a cut or cancel closes (keeps) the segment in progress.
  * Resolves with the bytes fetched from the source.
  */
-async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, entry: FileEntry, hasher: IHasher, ctx: FetchFileContext): Promise<number> {
+async function fetchFile(
+  source: PackSource,
+  dir: FileSystemDirectoryHandle,
+  entry: FileEntry,
+  hasher: IHasher,
+  ctx: FetchFileContext,
+): Promise<number> {
   const { signal, segmentBytes, tick } = ctx;
   hasher.init();
   let have = 0;
@@ -430,10 +456,14 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
           chunk = await reader.read();
         } catch (e) {
           if (isAbort(e) || signal?.aborted) throw new AbortError();
-          throw new ModelPackError('interrupted', `The download of ${entry.path} was cut after ${formatBytes(have)} of ${formatBytes(entry.bytes)}. Press Resume to continue from there.`, {
-            path: entry.path,
-            cause: e,
-          });
+          throw new ModelPackError(
+            'interrupted',
+            `The download of ${entry.path} was cut after ${formatBytes(have)} of ${formatBytes(entry.bytes)}. Press Resume to continue from there.`,
+            {
+              path: entry.path,
+              cause: e,
+            },
+          );
         }
         if (chunk.done) break;
         let value = chunk.value;
@@ -441,7 +471,11 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
           await reader.cancel().catch(() => undefined);
           await closeSegment().catch(() => undefined);
           await deleteFile(dir, entry.path);
-          throw new ModelPackError('integrity', `${entry.path} is larger than the manifest says (${formatBytes(entry.bytes)}); it was deleted. The pack on the server does not match its manifest.`, { path: entry.path });
+          throw new ModelPackError(
+            'integrity',
+            `${entry.path} is larger than the manifest says (${formatBytes(entry.bytes)}); it was deleted. The pack on the server does not match its manifest.`,
+            { path: entry.path },
+          );
         }
         while (value.byteLength > 0) {
           if (!writer) writer = await nextSegment(dir, entry.path).catch((e) => Promise.reject(storageError(e, entry.path)));
@@ -464,7 +498,11 @@ async function fetchFile(source: PackSource, dir: FileSystemDirectoryHandle, ent
       reader.releaseLock();
     }
     if (have < entry.bytes) {
-      throw new ModelPackError('interrupted', `The download of ${entry.path} stopped after ${formatBytes(have)} of ${formatBytes(entry.bytes)}. Press Resume to continue from there.`, { path: entry.path });
+      throw new ModelPackError(
+        'interrupted',
+        `The download of ${entry.path} stopped after ${formatBytes(have)} of ${formatBytes(entry.bytes)}. Press Resume to continue from there.`,
+        { path: entry.path },
+      );
     }
   }
   tick(entry.path, have, 'download', fetched, true);

@@ -41,7 +41,11 @@ describe('parseManifest', () => {
   });
 
   it.each([
-    ['a path escaping the pack', (m: any) => (m.components.controlnet.files.q8[0].path = '../../etc/passwd'), 'components.controlnet.files.q8[0].path'],
+    [
+      'a path escaping the pack',
+      (m: any) => (m.components.controlnet.files.q8[0].path = '../../etc/passwd'),
+      'components.controlnet.files.q8[0].path',
+    ],
     ['an absolute URL as path', (m: any) => (m.tokenizer.files[0].path = 'https://evil.example/x'), 'tokenizer.files[0].path'],
     ['an absolute path', (m: any) => (m.goldens[3].path = '/x.bin'), 'goldens[3].path'],
     ['negative bytes', (m: any) => (m.components.stage1_unet.files.q4[0].bytes = -1), 'components.stage1_unet.files.q4[0].bytes'],
@@ -51,12 +55,20 @@ describe('parseManifest', () => {
     ['an unknown precision', (m: any) => (m.precisions = ['fp32', 'int3']), 'precisions[1]'],
     ['a bad dtype', (m: any) => (m.components.vae_encoder.inputs[0].dtype = 'float64'), 'components.vae_encoder.inputs[0].dtype'],
     ['a segment out of order', (m: any) => (m.components.stage2_unet.segments[2].index = 7), 'components.stage2_unet.segments[2].index'],
-    ['a plan step naming no segment', (m: any) => (m.components.stage2_unet.plan[0].segment = 99), 'components.stage2_unet.plan[0].segment'],
+    [
+      'a plan step naming no segment',
+      (m: any) => (m.components.stage2_unet.plan[0].segment = 99),
+      'components.stage2_unet.plan[0].segment',
+    ],
     ['strides of the wrong length', (m: any) => m.strides.pop(), 'strides'],
     ['a string where a number belongs', (m: any) => (m.canvas.width = '64'), 'canvas.width'],
     ['a scheduler of another kind', (m: any) => (m.scheduler.name = 'PNDM'), 'scheduler.name'],
     ['a tokenizer vocab not among its files', (m: any) => (m.tokenizer.vocab = 'tokenizer/other.json'), 'tokenizer.vocab'],
-    ['one path listed twice with other contents', (m: any) => (m.components.vae_encoder.files.q4[0].path = m.components.vae_encoder.files.fp32[0].path), 'components.vae_encoder.files.q4[0]'],
+    [
+      'one path listed twice with other contents',
+      (m: any) => (m.components.vae_encoder.files.q4[0].path = m.components.vae_encoder.files.fp32[0].path),
+      'components.vae_encoder.files.q4[0]',
+    ],
   ])('rejects %s, naming the field', (_what, mutate, field) => {
     expect(fieldOf(mutate).field).toBe(field);
   });

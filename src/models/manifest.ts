@@ -129,7 +129,6 @@ export interface Manifest {
 // Validation: untrusted JSON -> Manifest. Every message names the field by its JSON path
 // (`components.vae_encoder.files.fp32[0].sha256`) so a broken or forged pack can be fixed.
 
-
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 export const COMPONENT_NAMES: readonly ComponentName[] = [
   'text_encoder',
@@ -300,7 +299,11 @@ export function parseManifest(input: string | Json): Manifest {
     try {
       raw = JSON.parse(input);
     } catch {
-      throw new ManifestError('json', '', "This model pack's manifest.json is not valid JSON (the file is damaged or is not a manifest). Download it again or re-export the pack.");
+      throw new ManifestError(
+        'json',
+        '',
+        "This model pack's manifest.json is not valid JSON (the file is damaged or is not a manifest). Download it again or re-export the pack.",
+      );
     }
   }
   if (!isObject(raw)) fail('(manifest)', 'must be a JSON object');
@@ -409,7 +412,8 @@ export function parseManifest(input: string | Json): Manifest {
     components,
   };
   for (const key of ['vocab', 'merges'] as const) {
-    if (!manifest.tokenizer.files.some((e) => e.path === manifest.tokenizer[key])) fail(`tokenizer.${key}`, 'must be one of tokenizer.files');
+    if (!manifest.tokenizer.files.some((e) => e.path === manifest.tokenizer[key]))
+      fail(`tokenizer.${key}`, 'must be one of tokenizer.files');
   }
   if (raw.goldens !== undefined) manifest.goldens = fileList(raw.goldens, 'goldens', true);
 
@@ -417,7 +421,8 @@ export function parseManifest(input: string | Json): Manifest {
   const seen = new Map<string, FileEntry>();
   for (const { entry, field } of allFileEntries(manifest)) {
     const prev = seen.get(entry.path);
-    if (prev && (prev.sha256 !== entry.sha256 || prev.bytes !== entry.bytes)) fail(field, `lists "${entry.path}" again with other contents`);
+    if (prev && (prev.sha256 !== entry.sha256 || prev.bytes !== entry.bytes))
+      fail(field, `lists "${entry.path}" again with other contents`);
     seen.set(entry.path, entry);
   }
   return manifest;

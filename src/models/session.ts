@@ -78,7 +78,11 @@ export class ComponentSession {
     try {
       session = await createGpuSession(model, device, externalData);
     } catch (e) {
-      throw new AppError('model-pack', `The model file of "${component}" (${precision}) could not be loaded: ${e instanceof Error ? e.message : String(e)}. Re-download the pack or choose another variant.`, { cause: e });
+      throw new AppError(
+        'model-pack',
+        `The model file of "${component}" (${precision}) could not be loaded: ${e instanceof Error ? e.message : String(e)}. Re-download the pack or choose another variant.`,
+        { cause: e },
+      );
     }
     try {
       checkSignature(component, spec, session);

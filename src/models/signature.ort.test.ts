@@ -34,7 +34,9 @@ describe('tiny pack sessions match the manifest', () => {
     const s = await ort.InferenceSession.create(readFileSync(`${BASE}/${spec.files.fp32![0].path}`));
     try {
       expect(() => checkSignature('vae_encoder', forged, s)).toThrow(ModelSignatureError);
-      expect(() => checkSignature('vae_encoder', forged, s)).toThrow(/"vae_encoder", tensor "noise" is an input in the manifest but not in the ONNX file/);
+      expect(() => checkSignature('vae_encoder', forged, s)).toThrow(
+        /"vae_encoder", tensor "noise" is an input in the manifest but not in the ONNX file/,
+      );
     } finally {
       await s.release();
     }

@@ -24,11 +24,31 @@ describe('checkSignature', () => {
   });
 
   it.each([
-    ['a missing input', { inputNames: ['image'], outputNames: ['latent'] }, /"vae_encoder", tensor "eps" is an input in the manifest but not in the ONNX file/],
-    ['an extra output', { inputNames: ['image', 'eps'], outputNames: ['latent', 'mean'] }, /tensor "mean" is an output of the ONNX file but not in the manifest/],
-    ['another dtype', { inputNames: ['image', 'eps'], outputNames: ['latent'], inputMetadata: [tensor('eps', 'float16', [1, 4, 6, 8])] }, /"eps" has dtype float16 in the ONNX file, float32/],
-    ['another dimension', { inputNames: ['image', 'eps'], outputNames: ['latent'], inputMetadata: [tensor('image', 'float32', [1, 3, 96, 64])] }, /"image" has dimension 2 = 96 in the ONNX file, 48/],
-    ['another rank', { inputNames: ['image', 'eps'], outputNames: ['latent'], outputMetadata: [tensor('latent', 'float32', [4, 6, 8])] }, /"latent" has rank 3/],
+    [
+      'a missing input',
+      { inputNames: ['image'], outputNames: ['latent'] },
+      /"vae_encoder", tensor "eps" is an input in the manifest but not in the ONNX file/,
+    ],
+    [
+      'an extra output',
+      { inputNames: ['image', 'eps'], outputNames: ['latent', 'mean'] },
+      /tensor "mean" is an output of the ONNX file but not in the manifest/,
+    ],
+    [
+      'another dtype',
+      { inputNames: ['image', 'eps'], outputNames: ['latent'], inputMetadata: [tensor('eps', 'float16', [1, 4, 6, 8])] },
+      /"eps" has dtype float16 in the ONNX file, float32/,
+    ],
+    [
+      'another dimension',
+      { inputNames: ['image', 'eps'], outputNames: ['latent'], inputMetadata: [tensor('image', 'float32', [1, 3, 96, 64])] },
+      /"image" has dimension 2 = 96 in the ONNX file, 48/,
+    ],
+    [
+      'another rank',
+      { inputNames: ['image', 'eps'], outputNames: ['latent'], outputMetadata: [tensor('latent', 'float32', [4, 6, 8])] },
+      /"latent" has rank 3/,
+    ],
   ])('refuses %s, naming component and tensor', (_what, session, message) => {
     let err: unknown;
     try {

@@ -65,8 +65,7 @@ export class ModelSignatureError extends AppError {
   constructor(component: string, tensor: string, problem: string) {
     super(
       'model-pack',
-      `The model pack is inconsistent: component "${component}", tensor "${tensor}" ${problem}. ` +
-        'Re-export or re-download the pack.',
+      `The model pack is inconsistent: component "${component}", tensor "${tensor}" ${problem}. ` + 'Re-export or re-download the pack.',
     );
     this.name = 'ModelSignatureError';
     this.component = component;
@@ -82,15 +81,22 @@ export class ModelSignatureError extends AppError {
 export function checkSignature(component: string, spec: Pick<ComponentSpec, 'inputs' | 'outputs'>, session: SessionSignature): void {
   const side = (kind: 'input' | 'output', names: readonly string[], specs: readonly TensorSpec[], meta?: readonly ValueMetadata[]) => {
     for (const s of specs) {
-      if (!names.includes(s.name)) throw new ModelSignatureError(component, s.name, `is an ${kind} in the manifest but not in the ONNX file (it has ${names.join(', ')})`);
+      if (!names.includes(s.name))
+        throw new ModelSignatureError(
+          component,
+          s.name,
+          `is an ${kind} in the manifest but not in the ONNX file (it has ${names.join(', ')})`,
+        );
     }
     for (const n of names) {
-      if (!specs.some((s) => s.name === n)) throw new ModelSignatureError(component, n, `is an ${kind} of the ONNX file but not in the manifest`);
+      if (!specs.some((s) => s.name === n))
+        throw new ModelSignatureError(component, n, `is an ${kind} of the ONNX file but not in the manifest`);
     }
     for (const m of meta ?? []) {
       const s = specs.find((x) => x.name === m.name);
       if (!s || !m.isTensor) continue;
-      if (m.type !== undefined && m.type !== s.dtype) throw new ModelSignatureError(component, s.name, `has dtype ${m.type} in the ONNX file, ${s.dtype} in the manifest`);
+      if (m.type !== undefined && m.type !== s.dtype)
+        throw new ModelSignatureError(component, s.name, `has dtype ${m.type} in the ONNX file, ${s.dtype} in the manifest`);
       const shape = m.shape ?? [];
       if (shape.length === 0) continue;
       if (shape.length !== s.shape.length) {

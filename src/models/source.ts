@@ -17,9 +17,14 @@ export function fetchPackSource(baseUrl: string, fetchImpl: typeof fetch = fetch
     try {
       res = await fetchImpl(base + path);
     } catch (e) {
-      throw new AppError('model-pack', `The model pack file ${path} could not be loaded (network error). Check the connection and try again.`, { cause: e });
+      throw new AppError(
+        'model-pack',
+        `The model pack file ${path} could not be loaded (network error). Check the connection and try again.`,
+        { cause: e },
+      );
     }
-    if (!res.ok) throw new AppError('model-pack', `The model pack file ${path} could not be loaded (HTTP ${res.status}). Reinstall the pack.`);
+    if (!res.ok)
+      throw new AppError('model-pack', `The model pack file ${path} could not be loaded (HTTP ${res.status}). Reinstall the pack.`);
     return new Uint8Array(await res.arrayBuffer());
   };
 }
@@ -35,10 +40,20 @@ export async function readManifestJson(source: PackSource): Promise<unknown> {
 }
 
 /** Creates the session of one component in one precision, checked against the manifest. */
-export async function loadComponent(source: PackSource, manifest: Manifest, name: ComponentName, precision: Precision, device: GPUDevice): Promise<ComponentSession> {
+export async function loadComponent(
+  source: PackSource,
+  manifest: Manifest,
+  name: ComponentName,
+  precision: Precision,
+  device: GPUDevice,
+): Promise<ComponentSession> {
   const spec: ComponentSpec | undefined = manifest.components[name];
   const files = spec?.files[precision];
-  if (!spec || !files?.length) throw new AppError('model-pack', `The model pack has no ${precision} file for "${name}". Choose another variant or reinstall the pack.`);
+  if (!spec || !files?.length)
+    throw new AppError(
+      'model-pack',
+      `The model pack has no ${precision} file for "${name}". Choose another variant or reinstall the pack.`,
+    );
   const model = await source(files[0].path);
   const external: ExternalData[] = [];
   for (const f of files.slice(1)) external.push({ path: f.path.split('/').pop()!, data: await source(f.path) });

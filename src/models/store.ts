@@ -25,10 +25,7 @@ export const PACKS_DIR = 'model-packs';
 /** Largest file `read()` returns whole (2 GiB - 1). */
 export const MAX_READ_BYTES = 2 ** 31 - 1;
 
-export type PackSourceInfo =
-  | { kind: 'url'; url: string }
-  | { kind: 'bundled'; url: string }
-  | { kind: 'local'; label: string };
+export type PackSourceInfo = { kind: 'url'; url: string } | { kind: 'bundled'; url: string } | { kind: 'local'; label: string };
 
 export interface PackRecord {
   version: 1;
@@ -68,13 +65,20 @@ export interface StoreOptions {
 export async function packsRoot(options: StoreOptions = {}): Promise<FileSystemDirectoryHandle> {
   if (options.root) return options.root;
   if (!navigator.storage?.getDirectory) {
-    throw new ModelPackError('storage', 'This browser cannot store model packs (no Origin Private File System). Use a current Chrome, Edge or Chromium, outside a private window.');
+    throw new ModelPackError(
+      'storage',
+      'This browser cannot store model packs (no Origin Private File System). Use a current Chrome, Edge or Chromium, outside a private window.',
+    );
   }
   try {
     const opfs = await navigator.storage.getDirectory();
     return await opfs.getDirectoryHandle(PACKS_DIR, { create: true });
   } catch (cause) {
-    throw new ModelPackError('storage', 'This browser refused to open its storage for model packs (a private window or blocked site data?). Allow site data and reload.', { cause });
+    throw new ModelPackError(
+      'storage',
+      'This browser refused to open its storage for model packs (a private window or blocked site data?). Allow site data and reload.',
+      { cause },
+    );
   }
 }
 
@@ -164,7 +168,11 @@ export async function removePack(id: string, options: StoreOptions = {}): Promis
 /** Folder name of a pack file: the manifest path with '/' escaped (paths are validated plain). */
 export const fileDirName = (path: string) => encodeURIComponent(path);
 
-export async function fileDir(packDir: FileSystemDirectoryHandle, path: string, create: boolean): Promise<FileSystemDirectoryHandle | null> {
+export async function fileDir(
+  packDir: FileSystemDirectoryHandle,
+  path: string,
+  create: boolean,
+): Promise<FileSystemDirectoryHandle | null> {
   const data = create ? await packDir.getDirectoryHandle('data', { create: true }) : await optionalDir(packDir, 'data');
   if (!data) return null;
   return create ? data.getDirectoryHandle(fileDirName(path), { create: true }) : optionalDir(data, fileDirName(path));
@@ -206,20 +214,28 @@ export async function openPack(id: string, options: StoreOptions = {}): Promise<
   if (!dir || !record || record.state !== 'installed') {
     throw new ModelPackError(
       'not-installed',
-      record ? `The model pack "${record.name}" (${record.variant}) is not completely installed. Resume or reinstall it in Model packs.` : 'This model pack is not installed. Install it in Model packs.',
+      record
+        ? `The model pack "${record.name}" (${record.variant}) is not completely installed. Resume or reinstall it in Model packs.`
+        : 'This model pack is not installed. Install it in Model packs.',
     );
   }
   const manifestText = await readText(dir, 'manifest.json');
-  if (manifestText === null) throw new ModelPackError('not-installed', `The stored manifest of "${record.name}" is missing. Remove the pack and install it again.`);
+  if (manifestText === null)
+    throw new ModelPackError('not-installed', `The stored manifest of "${record.name}" is missing. Remove the pack and install it again.`);
   const manifest = parseManifest(manifestText);
   const byPath = new Map(record.files.map((f) => [f.path, f]));
   const file = async (path: string): Promise<Blob> => {
     const entry = byPath.get(path);
-    if (!entry) throw new ModelPackError('not-installed', `The installed ${record.variant} pack "${record.name}" has no file ${path}.`, { path });
+    if (!entry)
+      throw new ModelPackError('not-installed', `The installed ${record.variant} pack "${record.name}" has no file ${path}.`, { path });
     const parts = await segments(dir, path);
     const blob = new Blob(parts);
     if (blob.size !== entry.bytes) {
-      throw new ModelPackError('integrity', `The stored copy of ${path} is damaged (${blob.size} of ${entry.bytes} bytes). Remove the pack and install it again.`, { path });
+      throw new ModelPackError(
+        'integrity',
+        `The stored copy of ${path} is damaged (${blob.size} of ${entry.bytes} bytes). Remove the pack and install it again.`,
+        { path },
+      );
     }
     return blob;
   };

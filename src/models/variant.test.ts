@@ -27,7 +27,7 @@ describe('chooseVariant', () => {
 });
 
 describe('packFiles', () => {
-  it("lists the tokenizer, every component and segment of one variant, and goldens only when asked", () => {
+  it('lists the tokenizer, every component and segment of one variant, and goldens only when asked', () => {
     const q8 = packFiles(tiny, 'q8');
     const paths = q8.map((f) => f.path);
     expect(paths).toContain('tokenizer/vocab.json');
@@ -75,7 +75,9 @@ describe('localSource', () => {
     expect(await src.readManifest()).toBe('{"schema":1}');
     const opened = await src.open({ path: 'tokenizer/vocab.json', bytes: 1, sha256: '0'.repeat(64) }, 0);
     expect(await new Response(opened.body).text()).toBe('V');
-    expect(() => src.check!([{ path: 'tokenizer/merges.txt', bytes: 1, sha256: '0'.repeat(64) }])).toThrow(/lacks 1 file.*tokenizer\/merges\.txt/);
+    expect(() => src.check!([{ path: 'tokenizer/merges.txt', bytes: 1, sha256: '0'.repeat(64) }])).toThrow(
+      /lacks 1 file.*tokenizer\/merges\.txt/,
+    );
   });
   it('matches loose files by unique name and resumes from an offset', async () => {
     const src = localSource([

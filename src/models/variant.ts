@@ -62,7 +62,11 @@ export interface PackFileOptions {
 export function packFiles(manifest: Manifest, variant: Precision, { goldens = false }: PackFileOptions = {}): FileEntry[] {
   const out = new Map<string, FileEntry>();
   const add = (list: FileEntry[] | undefined, what: string) => {
-    if (!list) throw new ModelPackError('variant', `This model pack has no ${variant} files for ${what}; it offers ${manifest.precisions.join(', ')}.`);
+    if (!list)
+      throw new ModelPackError(
+        'variant',
+        `This model pack has no ${variant} files for ${what}; it offers ${manifest.precisions.join(', ')}.`,
+      );
     for (const e of list) if (!out.has(e.path)) out.set(e.path, e);
   };
   add(manifest.tokenizer.files, 'the tokenizer');
@@ -78,6 +82,11 @@ export function totalBytes(files: readonly FileEntry[]): number {
 
 /** The id an installed pack is stored under: one folder per pack name and variant. */
 export function packId(name: string, variant: Precision): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 80) || 'pack';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 80) || 'pack';
   return `${slug}.${variant}`;
 }

@@ -4,9 +4,20 @@ import type { BrushStroke } from './types';
 
 const canvas = { width: 10, height: 8 };
 /** Painted pixels as "x,y" strings, for readable expectations. */
-const on = (m: Uint8Array, width = canvas.width) => Array.from(m.keys()).filter((i) => m[i]).map((i) => `${i % width},${Math.floor(i / width)}`);
-const paint = (radius: number, ...pts: [number, number][]): BrushStroke => ({ mode: 'paint', radius, points: pts.map(([x, y]) => ({ x, y })) });
-const erase = (radius: number, ...pts: [number, number][]): BrushStroke => ({ mode: 'erase', radius, points: pts.map(([x, y]) => ({ x, y })) });
+const on = (m: Uint8Array, width = canvas.width) =>
+  Array.from(m.keys())
+    .filter((i) => m[i])
+    .map((i) => `${i % width},${Math.floor(i / width)}`);
+const paint = (radius: number, ...pts: [number, number][]): BrushStroke => ({
+  mode: 'paint',
+  radius,
+  points: pts.map(([x, y]) => ({ x, y })),
+});
+const erase = (radius: number, ...pts: [number, number][]): BrushStroke => ({
+  mode: 'erase',
+  radius,
+  points: pts.map(([x, y]) => ({ x, y })),
+});
 
 describe('rasterizeBrush', () => {
   it('a one-point stroke is a disk over pixel centres', () => {
@@ -71,7 +82,13 @@ describe('strokesOfPatch', () => {
     const canvas = { width: 60, height: 20 };
     // Strokes 0 and 1 overlap (one patch); stroke 2 is apart; stroke 3 erases its centre and
     // stroke 4 paints it again: the erase stroke lies on the patch but is not part of it.
-    const strokes: BrushStroke[] = [paint(4, [5, 10], [15, 10]), paint(4, [18, 10], [25, 10]), paint(3, [45, 10]), erase(1.5, [45, 10]), paint(1, [45, 10])];
+    const strokes: BrushStroke[] = [
+      paint(4, [5, 10], [15, 10]),
+      paint(4, [18, 10], [25, 10]),
+      paint(3, [45, 10]),
+      erase(1.5, [45, 10]),
+      paint(1, [45, 10]),
+    ];
     expect(strokesOfPatch(strokes, canvas, 6, 10)).toEqual([0, 1]);
     expect(strokesOfPatch(strokes, canvas, 24, 10)).toEqual([0, 1]);
     expect(strokesOfPatch(strokes, canvas, 47, 10)).toEqual([2, 4]);

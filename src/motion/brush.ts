@@ -97,7 +97,14 @@ export function rasterizeMotionLabels(strokes: readonly BrushStroke[], canvas: C
   const out = new Uint8Array(width * height);
   for (const stroke of strokes) {
     if (!(stroke.radius > 0) || stroke.points.length === 0) continue;
-    const value = stroke.mode === 'erase' ? LABEL_UNPAINTED : stroke.motion === 'rigid' ? LABEL_RIGID : stroke.motion === 'shape' ? LABEL_SHAPE : LABEL_FLUID;
+    const value =
+      stroke.mode === 'erase'
+        ? LABEL_UNPAINTED
+        : stroke.motion === 'rigid'
+          ? LABEL_RIGID
+          : stroke.motion === 'shape'
+            ? LABEL_SHAPE
+            : LABEL_FLUID;
     const pts = stroke.points;
     if (pts.length === 1) stampCapsule(out, width, height, pts[0], pts[0], stroke.radius, value);
     for (let i = 0; i + 1 < pts.length; i++) stampCapsule(out, width, height, pts[i], pts[i + 1], stroke.radius, value);

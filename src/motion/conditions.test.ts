@@ -34,12 +34,28 @@ function project(opts: {
 const at = (c: SparseConditions, a: Float32Array, f: number, ch: number, x: number, y: number) =>
   a[((f * 2 + ch) * c.height + y) * c.width + x];
 /** Pixels with mask 1 as "x,y". */
-const maskOn = (c: SparseConditions) => Array.from(c.mask.keys()).filter((i) => c.mask[i]).map((i) => `${i % c.width},${Math.floor(i / c.width)}`);
+const maskOn = (c: SparseConditions) =>
+  Array.from(c.mask.keys())
+    .filter((i) => c.mask[i])
+    .map((i) => `${i % c.width},${Math.floor(i / c.width)}`);
 
 describe('buildSparseConditions: drags', () => {
   it('one drag: displacement in its square, exact normalisation at 512 x 320', () => {
     // (100, 50) -> (115, 80): PCHIP of 2 points is linear, frame i moves (i, 2i) px of 16 frames.
-    const c = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 2, frames: 4, drags: [[[100, 50], [115, 80]]] }));
+    const c = buildSparseConditions(
+      project({
+        width: 512,
+        height: 320,
+        flowUnit: 2,
+        frames: 4,
+        drags: [
+          [
+            [100, 50],
+            [115, 80],
+          ],
+        ],
+      }),
+    );
     expect([c.frames, c.width, c.height]).toEqual([4, 512, 320]);
     // Square rows [50-2, 50+2) = 48..51, cols [98, 102) = 98..101: 16 pixels.
     expect(maskOn(c)).toHaveLength(16);
@@ -87,7 +103,21 @@ describe('buildSparseConditions: drags', () => {
   it('overlapping drags: the later one wins where squares overlap, the mask is the union', () => {
     // A at (10, 10) moving +15 x, B at (12, 10) moving +30 y, unit 3:
     // A: cols 7..12, rows 7..12; B: cols 9..14, rows 7..12.
-    const c = buildSparseConditions(project({ flowUnit: 3, drags: [[[10, 10], [25, 10]], [[12, 10], [12, 40]]] }));
+    const c = buildSparseConditions(
+      project({
+        flowUnit: 3,
+        drags: [
+          [
+            [10, 10],
+            [25, 10],
+          ],
+          [
+            [12, 10],
+            [12, 40],
+          ],
+        ],
+      }),
+    );
     expect(at(c, c.flow, 15, 0, 8, 8)).toBe(15); // only A
     expect(at(c, c.flow, 15, 1, 8, 8)).toBe(0);
     expect(at(c, c.flow, 15, 0, 10, 10)).toBe(0); // overlap: B's (0, 30)
@@ -95,38 +125,144 @@ describe('buildSparseConditions: drags', () => {
     expect(at(c, c.flow, 15, 1, 14, 12)).toBe(30); // only B
     expect(maskOn(c)).toHaveLength(8 * 6); // cols 7..14 x rows 7..12
     // Reversed order: A wins the overlap.
-    const r = buildSparseConditions(project({ flowUnit: 3, drags: [[[12, 10], [12, 40]], [[10, 10], [25, 10]]] }));
+    const r = buildSparseConditions(
+      project({
+        flowUnit: 3,
+        drags: [
+          [
+            [12, 10],
+            [12, 40],
+          ],
+          [
+            [10, 10],
+            [25, 10],
+          ],
+        ],
+      }),
+    );
     expect(at(r, r.flow, 15, 0, 10, 10)).toBe(15);
   });
 
   it('squares are clipped at the borders', () => {
     // Start (1, 1), unit 4: rows/cols max(1-4, 0) = 0 .. 1+4 = 5 (exclusive) -> 5 x 5.
-    expect(maskOn(buildSparseConditions(project({ flowUnit: 4, drags: [[[1, 1], [5, 5]]] })))).toHaveLength(25);
+    expect(
+      maskOn(
+        buildSparseConditions(
+          project({
+            flowUnit: 4,
+            drags: [
+              [
+                [1, 1],
+                [5, 5],
+              ],
+            ],
+          }),
+        ),
+      ),
+    ).toHaveLength(25);
     // Start (62, 38) on 64 x 40, unit 4: rows 34..41 -> 34..39, cols 58..65 -> 58..63: 6 x 6.
-    expect(maskOn(buildSparseConditions(project({ flowUnit: 4, drags: [[[62, 38], [50, 30]]] })))).toHaveLength(36);
+    expect(
+      maskOn(
+        buildSparseConditions(
+          project({
+            flowUnit: 4,
+            drags: [
+              [
+                [62, 38],
+                [50, 30],
+              ],
+            ],
+          }),
+        ),
+      ),
+    ).toHaveLength(36);
     // A drag starting past the border adds nothing (cols [66, 74) clip to empty).
-    const out = buildSparseConditions(project({ flowUnit: 4, drags: [[[70, 10], [60, 10]]] }));
+    const out = buildSparseConditions(
+      project({
+        flowUnit: 4,
+        drags: [
+          [
+            [70, 10],
+            [60, 10],
+          ],
+        ],
+      }),
+    );
     expect(maskOn(out)).toEqual([]);
     expect(out.normalized.every((v) => v === 0.5)).toBe(true);
     // A drag ENDING past the border is fine: the displacement is just large.
-    const far = buildSparseConditions(project({ flowUnit: 1, drags: [[[10, 10], [100, 10]]] }));
+    const far = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [10, 10],
+            [100, 10],
+          ],
+        ],
+      }),
+    );
     expect(at(far, far.flow, 15, 0, 10, 10)).toBe(90);
   });
 
   it('flow unit 1 is the 2 x 2 block whose bottom-right pixel is the start; 320 covers the canvas', () => {
-    const one = buildSparseConditions(project({ flowUnit: 1, drags: [[[10, 20], [11, 20]]] }));
+    const one = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [10, 20],
+            [11, 20],
+          ],
+        ],
+      }),
+    );
     expect(maskOn(one)).toEqual(['9,19', '10,19', '9,20', '10,20']);
-    const big = buildSparseConditions(project({ width: 512, height: 320, flowUnit: 320, frames: 4, drags: [[[256, 160], [260, 160]]] }));
+    const big = buildSparseConditions(
+      project({
+        width: 512,
+        height: 320,
+        flowUnit: 320,
+        frames: 4,
+        drags: [
+          [
+            [256, 160],
+            [260, 160],
+          ],
+        ],
+      }),
+    );
     expect(big.mask.every((v) => v === 1)).toBe(true);
     expect(at(big, big.flow, 3, 0, 0, 0)).toBe(4);
     expect(at(big, big.flow, 3, 0, 511, 319)).toBe(4);
   });
 
   it('points are truncated to pixel indices like the demo clicks, unless asked not to', () => {
-    const a = buildSparseConditions(project({ flowUnit: 1, drags: [[[10.7, 20.9], [11.99, 20.2]]] }));
+    const a = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [10.7, 20.9],
+            [11.99, 20.2],
+          ],
+        ],
+      }),
+    );
     expect(maskOn(a)).toEqual(['9,19', '10,19', '9,20', '10,20']);
     expect(at(a, a.flow, 15, 0, 10, 20)).toBe(1); // trunc(11.99) - trunc(10.7)
-    const b = buildSparseConditions(project({ flowUnit: 1, drags: [[[10.5, 20], [12, 20]]] }), { quantizePoints: false });
+    const b = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [10.5, 20],
+            [12, 20],
+          ],
+        ],
+      }),
+      { quantizePoints: false },
+    );
     expect(at(b, b.flow, 15, 0, 10, 20)).toBe(1.5);
   });
 
@@ -141,11 +277,34 @@ describe('buildSparseConditions: drags', () => {
 
   it('timing modes and active ranges shape the per-frame displacement', () => {
     // ease-in-out on a straight 0 -> 30 px drag: frame 1 at 30 * 43/3375 px (see trajectory tests).
-    const e = buildSparseConditions(project({ flowUnit: 1, mode: 'ease-in-out', drags: [[[5, 5], [35, 5]]] }));
+    const e = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        mode: 'ease-in-out',
+        drags: [
+          [
+            [5, 5],
+            [35, 5],
+          ],
+        ],
+      }),
+    );
     expect(at(e, e.flow, 1, 0, 5, 5)).toBeCloseTo((30 * 43) / 3375, 5);
     // Active frames 4..8: frames 1..4 have zero flow but are masked ("known not moving yet"),
     // frames 8..15 carry the full displacement.
-    const r = buildSparseConditions(project({ flowUnit: 1, startFrame: 4, endFrame: 8, drags: [[[5, 5], [25, 5]]] }));
+    const r = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        startFrame: 4,
+        endFrame: 8,
+        drags: [
+          [
+            [5, 5],
+            [25, 5],
+          ],
+        ],
+      }),
+    );
     for (const f of [1, 2, 3, 4]) expect(at(r, r.flow, f, 0, 5, 5)).toBe(0);
     expect(at(r, r.normalized, 2, 0, 5, 5)).toBe(0.5);
     expect(r.mask[5 * 64 + 5]).toBe(1);
@@ -157,8 +316,30 @@ describe('buildSparseConditions: drags', () => {
 describe('buildSparseConditions: brush and ControlNet mask', () => {
   it('static areas zero the drag flow and are masked as known zero flow', () => {
     // Paint (movable) the left half, cols 0..31 (rows of capsules through pixel centres, r = .5).
-    const brush: BrushStroke[] = Array.from({ length: 40 }, (_, y) => ({ mode: 'paint', radius: 0.5, points: [{ x: 0.5, y: y + 0.5 }, { x: 31.5, y: y + 0.5 }] }));
-    const c = buildSparseConditions(project({ flowUnit: 2, brush, drags: [[[10, 10], [20, 10]], [[50, 20], [50, 30]]] }));
+    const brush: BrushStroke[] = Array.from({ length: 40 }, (_, y) => ({
+      mode: 'paint',
+      radius: 0.5,
+      points: [
+        { x: 0.5, y: y + 0.5 },
+        { x: 31.5, y: y + 0.5 },
+      ],
+    }));
+    const c = buildSparseConditions(
+      project({
+        flowUnit: 2,
+        brush,
+        drags: [
+          [
+            [10, 10],
+            [20, 10],
+          ],
+          [
+            [50, 20],
+            [50, 30],
+          ],
+        ],
+      }),
+    );
     expect(c.staticMask[10 * 64 + 10]).toBe(0);
     expect(c.staticMask[20 * 64 + 50]).toBe(1);
     expect(c.staticMask.reduce((a, b) => a + b)).toBe(32 * 40);
@@ -172,19 +353,49 @@ describe('buildSparseConditions: brush and ControlNet mask', () => {
   });
 
   it('an empty brush leaves everything movable', () => {
-    const c = buildSparseConditions(project({ drags: [[[50, 20], [50, 30]]], brush: [] }));
+    const c = buildSparseConditions(
+      project({
+        drags: [
+          [
+            [50, 20],
+            [50, 30],
+          ],
+        ],
+        brush: [],
+      }),
+    );
     expect(c.staticMask.every((v) => v === 0)).toBe(true);
     expect(at(c, c.flow, 15, 1, 50, 20)).toBe(10);
   });
 
   it('controlMask8 takes the top-left pixel of every 8 x 8 block (nearest, scale 1/8)', () => {
     // Unit 1 at (8, 8): the square is pixels 7..8 x 7..8, which contains (8, 8) -> block (1, 1) is 1.
-    const a = buildSparseConditions(project({ flowUnit: 1, drags: [[[8, 8], [9, 8]]] }));
+    const a = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [8, 8],
+            [9, 8],
+          ],
+        ],
+      }),
+    );
     expect([a.width8, a.height8]).toEqual([8, 5]);
     expect(Array.from(a.controlMask8.keys()).filter((i) => a.controlMask8[i])).toEqual([1 * 8 + 1]);
     // Unit 1 at (7, 7): pixels 6..7 x 6..7 hold no multiple-of-8 pixel -> all zero although
     // the full-resolution mask is not.
-    const b = buildSparseConditions(project({ flowUnit: 1, drags: [[[7, 7], [9, 8]]] }));
+    const b = buildSparseConditions(
+      project({
+        flowUnit: 1,
+        drags: [
+          [
+            [7, 7],
+            [9, 8],
+          ],
+        ],
+      }),
+    );
     expect(maskOn(b)).toHaveLength(4);
     expect(b.controlMask8.every((v) => v === 0)).toBe(true);
   });
@@ -207,9 +418,14 @@ describe('buildSparseConditions: brush and ControlNet mask', () => {
     const brush: BrushStroke[] = Array.from({ length: g.height }, (_, y) => ({
       mode: 'paint',
       radius: 0.5,
-      points: [{ x: px0 + 0.5, y: y + 0.5 }, { x: px1 - 0.5, y: y + 0.5 }],
+      points: [
+        { x: px0 + 0.5, y: y + 0.5 },
+        { x: px1 - 0.5, y: y + 0.5 },
+      ],
     }));
-    const c = buildSparseConditions(project({ width: g.width, height: g.height, flowUnit: g.flowUnit, frames: g.frames, drags: g.tracks, brush }));
+    const c = buildSparseConditions(
+      project({ width: g.width, height: g.height, flowUnit: g.flowUnit, frames: g.frames, drags: g.tracks, brush }),
+    );
     const plane = g.width * g.height;
     const expand = (runs: [number, number, number][], fill: number) => {
       const out = new Float32Array(plane).fill(fill);

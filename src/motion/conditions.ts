@@ -65,7 +65,10 @@ export interface SparseConditions {
 const f32 = Math.fround;
 
 /** The trajectory the conditions actually use: quantised points, anchors as the reference's two-point drag. */
-export function conditionTrajectory(traj: Pick<Trajectory, 'points' | 'timing'>, quantizePoints = true): Pick<Trajectory, 'points' | 'timing'> {
+export function conditionTrajectory(
+  traj: Pick<Trajectory, 'points' | 'timing'>,
+  quantizePoints = true,
+): Pick<Trajectory, 'points' | 'timing'> {
   let points: Point[] = traj.points.map((p) => (quantizePoints ? { x: Math.trunc(p.x), y: Math.trunc(p.y) } : { x: p.x, y: p.y }));
   // Demo: a stationary point becomes (x, y), (x + 1, y + 1).
   if (points.length === 1) points = [points[0], { x: points[0].x + 1, y: points[0].y + 1 }];
@@ -73,7 +76,12 @@ export function conditionTrajectory(traj: Pick<Trajectory, 'points' | 'timing'>,
 }
 
 /** Rows/columns [y0, y1) x [x0, x1) of a drag's square for start point s and flow unit u (demo slicing, clipped). */
-export function dragSquare(start: Point, flowUnit: number, width: number, height: number): { x0: number; x1: number; y0: number; y1: number } {
+export function dragSquare(
+  start: Point,
+  flowUnit: number,
+  width: number,
+  height: number,
+): { x0: number; x1: number; y0: number; y1: number } {
   const clip = (v: number, n: number): number => Math.min(n, Math.max(0, v));
   const iy = Math.trunc(start.y);
   const ix = Math.trunc(start.x);
@@ -93,8 +101,10 @@ export function buildSparseConditions(project: Project, options: SparseCondition
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`buildSparseConditions: canvas must have positive integer size (got ${width}x${height})`);
   }
-  if (!Number.isInteger(frames) || frames < 2) throw new RangeError(`buildSparseConditions: frames must be an integer >= 2 (got ${frames})`);
-  if (!Number.isInteger(flowUnit) || flowUnit < 1) throw new RangeError(`buildSparseConditions: flowUnit must be an integer >= 1 (got ${flowUnit})`);
+  if (!Number.isInteger(frames) || frames < 2)
+    throw new RangeError(`buildSparseConditions: frames must be an integer >= 2 (got ${frames})`);
+  if (!Number.isInteger(flowUnit) || flowUnit < 1)
+    throw new RangeError(`buildSparseConditions: flowUnit must be an integer >= 1 (got ${flowUnit})`);
 
   const plane = width * height;
   const flow = new Float32Array(frames * 2 * plane);

@@ -23,10 +23,7 @@ function floError(problem: string): AppError {
 }
 
 export function readFlo(bytes: ArrayBuffer | ArrayBufferView): FlowField {
-  const view =
-    bytes instanceof ArrayBuffer
-      ? new DataView(bytes)
-      : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = bytes instanceof ArrayBuffer ? new DataView(bytes) : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.byteLength < 12) throw floError(`it has ${view.byteLength} bytes, fewer than the 12-byte header`);
   const tag = view.getFloat32(0, true);
   if (tag !== FLO_TAG) throw floError(`the header tag is ${tag}, expected ${FLO_TAG} ("PIEH")`);

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createPchip, linspace } from './pchip';
 
-const scalar = (x: number[], y: number[]) => createPchip(x, y.map((v) => [v]));
+const scalar = (x: number[], y: number[]) =>
+  createPchip(
+    x,
+    y.map((v) => [v]),
+  );
 
 describe('linspace', () => {
   it('matches numpy.linspace(0, 1, 16) element for element', () => {
     // python3 -c "import numpy as np; print(np.linspace(0,1,16).tolist())"
     expect(linspace(0, 1, 16)).toEqual([
-      0.0, 0.06666666666666667, 0.13333333333333333, 0.2, 0.26666666666666666, 0.3333333333333333, 0.4,
-      0.4666666666666667, 0.5333333333333333, 0.6, 0.6666666666666666, 0.7333333333333333, 0.8, 0.8666666666666667,
-      0.9333333333333333, 1.0,
+      0.0, 0.06666666666666667, 0.13333333333333333, 0.2, 0.26666666666666666, 0.3333333333333333, 0.4, 0.4666666666666667,
+      0.5333333333333333, 0.6, 0.6666666666666666, 0.7333333333333333, 0.8, 0.8666666666666667, 0.9333333333333333, 1.0,
     ]);
   });
   it('handles 0, 1 and 2 samples and puts stop exactly last', () => {
@@ -92,7 +95,12 @@ describe('createPchip (scipy PchipInterpolator)', () => {
 
   it('is vector valued: each component interpolated independently', () => {
     const x = linspace(0, 1, 4);
-    const v = createPchip(x, [[10, 0], [40, 1], [35, 3], [100, 3]]);
+    const v = createPchip(x, [
+      [10, 0],
+      [40, 1],
+      [35, 3],
+      [100, 3],
+    ]);
     const a = scalar(x, [10, 40, 35, 100]);
     const b = scalar(x, [0, 1, 3, 3]);
     for (const t of [0, 0.1, 0.5, 0.77, 1]) expect(v.evaluate(t)).toEqual([a.evaluate(t)[0], b.evaluate(t)[0]]);

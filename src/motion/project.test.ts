@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { PROJECT_LIMITS, PROJECT_VERSION, TRAJECTORY_COLORS, countPoints, migrateDocument, newTrajectoryId, nextTrajectoryColor, normalizeProject, parseProject, readProject } from './project';
+import {
+  PROJECT_LIMITS,
+  PROJECT_VERSION,
+  TRAJECTORY_COLORS,
+  countPoints,
+  migrateDocument,
+  newTrajectoryId,
+  nextTrajectoryColor,
+  normalizeProject,
+  parseProject,
+  readProject,
+} from './project';
 import { emptyProject, type Project } from './types';
 
 function fullProject(): Project {
@@ -10,11 +21,42 @@ function fullProject(): Project {
     canvas: { width: 512, height: 320 },
     crop: { x: 96, y: 0, width: 1728, height: 1080 }, // cover crop of 1920 x 1080 for 512 x 320
     trajectories: [
-      { id: 'a', points: [{ x: 10, y: 20 }, { x: 30.5, y: -4 }], color: '#ff3b30', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
+      {
+        id: 'a',
+        points: [
+          { x: 10, y: 20 },
+          { x: 30.5, y: -4 },
+        ],
+        color: '#ff3b30',
+        timing: { mode: 'reference', startFrame: 0, endFrame: 15 },
+      },
       { id: 'b', points: [{ x: 100, y: 100 }], color: '#34c759', timing: { mode: 'ease-in-out', startFrame: 2, endFrame: 9 } },
     ],
-    brush: [{ mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] }, { mode: 'erase', radius: 3.5, points: [{ x: 5, y: 5 }, { x: 9, y: 9 }] }],
-    settings: { flowUnit: 64, frames: 16, fps: 8, prompt: 'a cat', negativePrompt: '', seed: 7, steps: 25, guidance: 7, motionStride: 6, controlScale: 0.5, loop: false, brushFeather: 0 },
+    brush: [
+      { mode: 'paint', radius: 12, points: [{ x: 1, y: 2 }] },
+      {
+        mode: 'erase',
+        radius: 3.5,
+        points: [
+          { x: 5, y: 5 },
+          { x: 9, y: 9 },
+        ],
+      },
+    ],
+    settings: {
+      flowUnit: 64,
+      frames: 16,
+      fps: 8,
+      prompt: 'a cat',
+      negativePrompt: '',
+      seed: 7,
+      steps: 25,
+      guidance: 7,
+      motionStride: 6,
+      controlScale: 0.5,
+      loop: false,
+      brushFeather: 0,
+    },
   };
 }
 
@@ -60,11 +102,19 @@ describe('parseProject', () => {
     ['crop zero width', (d) => (d.crop.width = 0), /crop\.width must be greater than 0/],
     ['trajectories not a list', (d) => (d.trajectories = {}), /trajectories must be a list/],
     ['trajectory without points', (d) => (d.trajectories[1].points = []), /trajectories\[1\]\.points must have at least 1 item/],
-    ['point not finite', (d) => (d.trajectories[0].points[1].x = 'abc'), /trajectories\[0\]\.points\[1\]\.x must be a finite number \(got "abc"\)/],
+    [
+      'point not finite',
+      (d) => (d.trajectories[0].points[1].x = 'abc'),
+      /trajectories\[0\]\.points\[1\]\.x must be a finite number \(got "abc"\)/,
+    ],
     ['point null', (d) => (d.trajectories[0].points[0].y = null), /trajectories\[0\]\.points\[0\]\.y must be a finite number \(got null\)/],
     ['point absurdly far', (d) => (d.trajectories[0].points[0].y = 1e9), /trajectories\[0\]\.points\[0\]\.y must be between/],
     ['empty colour', (d) => (d.trajectories[0].color = ''), /trajectories\[0\]\.color must not be empty/],
-    ['unknown timing mode', (d) => (d.trajectories[0].timing.mode = 'fast'), /trajectories\[0\]\.timing\.mode must be one of reference, constant-speed, ease-in-out \(got "fast"\)/],
+    [
+      'unknown timing mode',
+      (d) => (d.trajectories[0].timing.mode = 'fast'),
+      /trajectories\[0\]\.timing\.mode must be one of reference, constant-speed, ease-in-out \(got "fast"\)/,
+    ],
     ['negative start frame', (d) => (d.trajectories[1].timing.startFrame = -1), /trajectories\[1\]\.timing\.startFrame must be between 0/],
     ['brush mode', (d) => (d.brush[0].mode = 'smudge'), /brush\[0\]\.mode must be "paint" or "erase"/],
     ['brush radius 0', (d) => (d.brush[1].radius = 0), /brush\[1\]\.radius must be greater than 0/],
@@ -98,10 +148,12 @@ describe('parseProject', () => {
   });
 
   it('gives a project saved before the neural settings the reference stride and ControlNet scale', () => {
-    const p = parseProject(broken((d) => {
-      delete d.settings.motionStride;
-      delete d.settings.controlScale;
-    }));
+    const p = parseProject(
+      broken((d) => {
+        delete d.settings.motionStride;
+        delete d.settings.controlScale;
+      }),
+    );
     expect(p.settings.motionStride).toBe(8);
     expect(p.settings.controlScale).toBe(1);
   });
@@ -153,7 +205,12 @@ describe('readProject repairs what can be repaired and says so', () => {
     const L = PROJECT_LIMITS;
     const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => ({ x: (i / n) * 500, y: 160 + 100 * Math.sin(i / 50 + k) }));
     const doc = broken((d) => {
-      d.trajectories = Array.from({ length: 256 }, (_, k) => ({ id: `t${k}`, points: wave(10000, k), color: '#ff0000', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } }));
+      d.trajectories = Array.from({ length: 256 }, (_, k) => ({
+        id: `t${k}`,
+        points: wave(10000, k),
+        color: '#ff0000',
+        timing: { mode: 'reference', startFrame: 0, endFrame: 15 },
+      }));
       d.brush = Array.from({ length: 4096 }, (_, k) => ({ mode: 'paint', radius: 8, points: wave(1000, k) }));
     });
     const t0 = performance.now();
@@ -219,13 +276,17 @@ describe('motion modes and the brush edge', () => {
   });
 
   it('keeps a known motion mode and a feather in range, refuses others naming the field', () => {
-    const p = parseProject(broken((d) => {
-      d.brush[0].motion = 'rigid';
-      d.settings.brushFeather = 6.5;
-    }));
+    const p = parseProject(
+      broken((d) => {
+        d.brush[0].motion = 'rigid';
+        d.settings.brushFeather = 6.5;
+      }),
+    );
     expect(p.brush[0].motion).toBe('rigid');
     expect(p.settings.brushFeather).toBe(6.5);
-    expect(parseError(broken((d) => (d.brush[0].motion = 'wobbly'))).message).toMatch(/brush\[0\]\.motion must be one of fluid, rigid, shape/);
+    expect(parseError(broken((d) => (d.brush[0].motion = 'wobbly'))).message).toMatch(
+      /brush\[0\]\.motion must be one of fluid, rigid, shape/,
+    );
     expect(parseError(broken((d) => (d.settings.brushFeather = 40))).message).toMatch(/settings\.brushFeather must be between 0 and 32/);
   });
 

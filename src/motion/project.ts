@@ -12,7 +12,21 @@
  * holds a document that a later restore or open would refuse or change.
  */
 import { AppError } from '../errors';
-import { DEFAULT_SETTINGS, MOTION_MODES, type BrushStroke, type CanvasSize, type CropBox, type ImageRef, type MotionMode, type Point, type Project, type ProjectSettings, type TimingMode, type Trajectory, type VideoRef } from './types';
+import {
+  DEFAULT_SETTINGS,
+  MOTION_MODES,
+  type BrushStroke,
+  type CanvasSize,
+  type CropBox,
+  type ImageRef,
+  type MotionMode,
+  type Point,
+  type Project,
+  type ProjectSettings,
+  type TimingMode,
+  type Trajectory,
+  type VideoRef,
+} from './types';
 
 export const PROJECT_VERSION = 1;
 
@@ -205,8 +219,12 @@ function settings(v: unknown): ProjectSettings {
     steps: num(o.steps, 'settings.steps', 1, L.stepsMax, true),
     guidance: num(o.guidance, 'settings.guidance', 0, L.guidanceMax),
     // Added after version 1 was first saved: a project without them gets the reference's values.
-    motionStride: o.motionStride === undefined ? DEFAULT_SETTINGS.motionStride : num(o.motionStride, 'settings.motionStride', 1, L.motionStrideMax, true),
-    controlScale: o.controlScale === undefined ? DEFAULT_SETTINGS.controlScale : num(o.controlScale, 'settings.controlScale', 0, L.controlScaleMax),
+    motionStride:
+      o.motionStride === undefined
+        ? DEFAULT_SETTINGS.motionStride
+        : num(o.motionStride, 'settings.motionStride', 1, L.motionStrideMax, true),
+    controlScale:
+      o.controlScale === undefined ? DEFAULT_SETTINGS.controlScale : num(o.controlScale, 'settings.controlScale', 0, L.controlScaleMax),
     loop: bool(o.loop, 'settings.loop'),
     // Absent in projects from before the brush edge existed: the mask as painted.
     brushFeather: o.brushFeather === undefined ? 0 : num(o.brushFeather, 'settings.brushFeather', 0, L.brushFeatherMax),
@@ -350,7 +368,7 @@ function segmentDistance2(p: Point, a: Point, b: Point): number {
  */
 export function simplifyToBudget(points: readonly Point[], maxPoints: number, tolerance = 0.5): Point[] {
   const n = points.length;
-  if (n <= 2 || n <= maxPoints && tolerance <= 0) return points.slice();
+  if (n <= 2 || (n <= maxPoints && tolerance <= 0)) return points.slice();
   type Seg = { a: number; b: number; i: number; d: number };
   const heap: Seg[] = [];
   const push = (a: number, b: number) => {
@@ -473,7 +491,8 @@ export function normalizeProject(p: Project): Normalized {
     }
   }
   if (settings.prompt.length > L.promptMaxChars) settings = { ...settings, prompt: settings.prompt.slice(0, L.promptMaxChars) };
-  if (settings.negativePrompt.length > L.promptMaxChars) settings = { ...settings, negativePrompt: settings.negativePrompt.slice(0, L.promptMaxChars) };
+  if (settings.negativePrompt.length > L.promptMaxChars)
+    settings = { ...settings, negativePrompt: settings.negativePrompt.slice(0, L.promptMaxChars) };
   if (settings !== s) patch({ settings });
 
   // Trajectories: ids, timing order, coordinates, point budgets.
@@ -489,7 +508,13 @@ export function normalizeProject(p: Project): Normalized {
     }
     seen.add(u.id);
     const { startFrame, endFrame } = u.timing;
-    if (endFrame < startFrame || !Number.isInteger(startFrame) || !Number.isInteger(endFrame) || startFrame < 0 || endFrame > L.frameIndexMax) {
+    if (
+      endFrame < startFrame ||
+      !Number.isInteger(startFrame) ||
+      !Number.isInteger(endFrame) ||
+      startFrame < 0 ||
+      endFrame > L.frameIndexMax
+    ) {
       const a = clampNumber(Math.min(startFrame, endFrame), 0, L.frameIndexMax, true);
       const b = clampNumber(Math.max(startFrame, endFrame), 0, L.frameIndexMax, true);
       u = { ...u, timing: { ...u.timing, startFrame: a, endFrame: b } };
@@ -511,7 +536,9 @@ export function normalizeProject(p: Project): Normalized {
   if (tpts > L.trajectoryPointsTotalMax || trajectories.some((t) => t.points.length > L.trajectoryPointsMax)) {
     const r = fitTotal(trajectories, L.trajectoryPointsMax, L.trajectoryPointsTotalMax);
     trajectories = r.items;
-    repairs.push(`${r.changed} long trajectory path${r.changed === 1 ? ' was' : 's were'} simplified (${tpts} points in all, the limit is ${L.trajectoryPointsTotalMax})`);
+    repairs.push(
+      `${r.changed} long trajectory path${r.changed === 1 ? ' was' : 's were'} simplified (${tpts} points in all, the limit is ${L.trajectoryPointsTotalMax})`,
+    );
   }
   if (trajectories !== p.trajectories) patch({ trajectories });
 
@@ -525,7 +552,9 @@ export function normalizeProject(p: Project): Normalized {
   if (bpts > L.brushPointsTotalMax || brush.some((b) => b.points.length > L.strokePointsMax)) {
     const r = fitTotal(brush, L.strokePointsMax, L.brushPointsTotalMax);
     brush = r.items;
-    repairs.push(`${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`);
+    repairs.push(
+      `${r.changed} long brush stroke${r.changed === 1 ? ' was' : 's were'} simplified (${bpts} points in all, the limit is ${L.brushPointsTotalMax})`,
+    );
   }
   // A motion mode this app does not know (an edit from code, not a file: files are checked above) is fluid.
   if (brush.some((b) => b.motion !== undefined && !MOTION_MODES.includes(b.motion))) {

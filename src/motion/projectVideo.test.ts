@@ -4,7 +4,17 @@ import { AppError, VideoCodecError, VideoEmptyError, VideoNoTrackError, VideoToo
 import { normalizeProject, parseProject, readProject } from './project';
 import { emptyProject, type Project, type VideoRef } from './types';
 
-const VIDEO: VideoRef = { id: 'sha256-ab', name: 'cat.mp4', width: 368, height: 480, duration: 4.35, frameCount: 87, fps: 20, startTime: 0.5, stride: 2 };
+const VIDEO: VideoRef = {
+  id: 'sha256-ab',
+  name: 'cat.mp4',
+  width: 368,
+  height: 480,
+  duration: 4.35,
+  frameCount: 87,
+  fps: 20,
+  startTime: 0.5,
+  stride: 2,
+};
 
 function withVideo(video: unknown): Record<string, unknown> {
   return { ...JSON.parse(JSON.stringify(emptyProject())), video };

@@ -10,15 +10,17 @@ import { guidedFilter, labelRegions, refineLabels, similarityFit } from './regio
 function directGuidedFilter(p: ArrayLike<number>, I: ArrayLike<number>, w: number, h: number, r: number, eps: number): Float64Array {
   const mean = (f: (i: number) => number): Float64Array => {
     const out = new Float64Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let s = 0;
-      let n = 0;
-      for (let v = Math.max(0, y - r); v <= Math.min(h - 1, y + r); v++) for (let u = Math.max(0, x - r); u <= Math.min(w - 1, x + r); u++) {
-        s += f(v * w + u);
-        n++;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        let n = 0;
+        for (let v = Math.max(0, y - r); v <= Math.min(h - 1, y + r); v++)
+          for (let u = Math.max(0, x - r); u <= Math.min(w - 1, x + r); u++) {
+            s += f(v * w + u);
+            n++;
+          }
+        out[y * w + x] = s / n;
       }
-      out[y * w + x] = s / n;
-    }
     return out;
   };
   const mI = mean((i) => I[i]);
@@ -66,9 +68,13 @@ describe('guidedFilter', () => {
     const w = 23;
     const h = 17;
     const rand = rng(3);
-    const I = Float32Array.from({ length: w * h }, (_, i) => ((i % w) < 11 ? 0.2 : 0.8) + 0.05 * rand());
+    const I = Float32Array.from({ length: w * h }, (_, i) => (i % w < 11 ? 0.2 : 0.8) + 0.05 * rand());
     const p = Float32Array.from({ length: w * h }, (_, i) => ((i % w) + Math.floor(i / w) < 18 ? 1 : 0));
-    for (const [r, eps] of [[1, 1e-3], [3, 1e-2], [6, 1e-4]] as const) {
+    for (const [r, eps] of [
+      [1, 1e-3],
+      [3, 1e-2],
+      [6, 1e-4],
+    ] as const) {
       const q = guidedFilter(p, I, w, h, r, eps);
       const ref = directGuidedFilter(p, I, w, h, r, eps);
       let max = 0;
@@ -89,8 +95,8 @@ describe('refineLabels', () => {
     // some rows and stops short at x < 13 on others.
     const w = 32;
     const h = 16;
-    const I = Float32Array.from({ length: w * h }, (_, i) => ((i % w) < 16 ? 0.1 : 0.9));
-    const labels = Uint8Array.from({ length: w * h }, (_, i) => ((i % w) < (Math.floor(i / w) % 2 ? 20 : 13) ? 2 : 0));
+    const I = Float32Array.from({ length: w * h }, (_, i) => (i % w < 16 ? 0.1 : 0.9));
+    const labels = Uint8Array.from({ length: w * h }, (_, i) => (i % w < (Math.floor(i / w) % 2 ? 20 : 13) ? 2 : 0));
     const out = refineLabels(labels, I, w, h, 5, 4);
     let wrong = 0;
     for (let y = 2; y < h - 2; y++) for (let x = 0; x < w; x++) if (out[y * w + x] !== (x < 16 ? 2 : 0)) wrong++;
@@ -102,11 +108,7 @@ describe('refineLabels', () => {
 
 describe('labelRegions', () => {
   it('numbers 4-connected patches of the chosen labels in scan order', () => {
-    const L = Uint8Array.from([
-      2, 2, 0, 3,
-      0, 2, 0, 3,
-      1, 0, 2, 0,
-    ]);
+    const L = Uint8Array.from([2, 2, 0, 3, 0, 2, 0, 3, 1, 0, 2, 0]);
     const r = labelRegions(L, 4, 3, [2, 3]);
     expect(Array.from(r.regionOf)).toEqual([0, 0, -1, 1, -1, 0, -1, 1, -1, -1, 2, -1]);
     expect(r.labels).toEqual([2, 3, 2]);
@@ -124,14 +126,25 @@ describe('similarityFit', () => {
         const y = 80 * rand();
         src.push(x, y);
         // A rotation by 0.3 rad, scale 1.2, shift, plus noise: the fit is a real least squares.
-        dst.push(1.2 * (Math.cos(0.3) * x - Math.sin(0.3) * y) + 5 + 2 * rand(), 1.2 * (Math.sin(0.3) * x + Math.cos(0.3) * y) - 3 + 2 * rand());
+        dst.push(
+          1.2 * (Math.cos(0.3) * x - Math.sin(0.3) * y) + 5 + 2 * rand(),
+          1.2 * (Math.sin(0.3) * x + Math.cos(0.3) * y) - 3 + 2 * rand(),
+        );
       }
       // Unknowns (a, b, tx, ty); rows: [x, -y, 1, 0] -> x', [y, x, 0, 1] -> y'.
-      const A = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]];
+      const A = [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ];
       const rhs = [0, 0, 0, 0];
       for (let i = 0; i < n; i++) {
         const [x, y] = [src[2 * i], src[2 * i + 1]];
-        for (const [row, t] of [[[x, -y, 1, 0], dst[2 * i]], [[y, x, 0, 1], dst[2 * i + 1]]] as [number[], number][]) {
+        for (const [row, t] of [
+          [[x, -y, 1, 0], dst[2 * i]],
+          [[y, x, 0, 1], dst[2 * i + 1]],
+        ] as [number[], number][]) {
           for (let j = 0; j < 4; j++) {
             rhs[j] += row[j] * t;
             for (let k = 0; k < 4; k++) A[j][k] += row[j] * row[k];

@@ -57,7 +57,14 @@ function boxMean(src: ArrayLike<number>, width: number, height: number, r: numbe
  * (2r + 1)^2 windows clipped at the borders (He et al. 2010, Algorithm 1). r is rounded; r < 1
  * returns p unchanged.
  */
-export function guidedFilter(p: ArrayLike<number>, guide: ArrayLike<number>, width: number, height: number, radius: number, eps = GUIDED_FILTER_EPS): Float32Array {
+export function guidedFilter(
+  p: ArrayLike<number>,
+  guide: ArrayLike<number>,
+  width: number,
+  height: number,
+  radius: number,
+  eps = GUIDED_FILTER_EPS,
+): Float32Array {
   const r = Math.round(radius);
   const n = width * height;
   if (r < 1) return Float32Array.from(p);
@@ -90,7 +97,15 @@ export function guidedFilter(p: ArrayLike<number>, guide: ArrayLike<number>, wid
  * Each pixel takes the label whose guided-filtered indicator is largest (ties keep the painted
  * label), so a rough stroke's edge moves onto the nearest image edge. Labels 0..labelCount-1.
  */
-export function refineLabels(labels: Uint8Array, guide: ArrayLike<number>, width: number, height: number, radius: number, labelCount: number, eps = GUIDED_FILTER_EPS): Uint8Array {
+export function refineLabels(
+  labels: Uint8Array,
+  guide: ArrayLike<number>,
+  width: number,
+  height: number,
+  radius: number,
+  labelCount: number,
+  eps = GUIDED_FILTER_EPS,
+): Uint8Array {
   if (Math.round(radius) < 1) return labels.slice();
   const present: number[] = [];
   const seen = new Uint8Array(labelCount);

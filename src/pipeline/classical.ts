@@ -114,7 +114,11 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     const { project, image } = input;
     const [h, w] = image.shape;
     if (w !== project.canvas.width || h !== project.canvas.height) {
-      throw new KernelInputError('ClassicalEngine', 'image', `is ${w}x${h}, the project canvas is ${project.canvas.width}x${project.canvas.height}`);
+      throw new KernelInputError(
+        'ClassicalEngine',
+        'image',
+        `is ${w}x${h}, the project canvas is ${project.canvas.width}x${project.canvas.height}`,
+      );
     }
     return buildConstraints(project, this.options.constraints, guide);
   }
@@ -153,10 +157,31 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     const { width, height } = c;
     const d = this.device;
     const ids = uploadTensor(d, c.ids, [height, width], 'int32', 'densify ids');
-    const table = uploadTensor(d, selectFrames(c, frames.map((f) => f - 1)), [frames.length, c.k, 2], 'float32', 'densify table');
+    const table = uploadTensor(
+      d,
+      selectFrames(
+        c,
+        frames.map((f) => f - 1),
+      ),
+      [frames.length, c.k, 2],
+      'float32',
+      'densify table',
+    );
     const out = createTensor(d, [frames.length, 2, height, width], 'float32', 'flows');
     const regions = c.regions.count
-      ? uploadRegionTables(d, { ...c.regions, ...selectRegionFrames(c, frames.map((f) => f - 1)) }, width, height, frames.length)
+      ? uploadRegionTables(
+          d,
+          {
+            ...c.regions,
+            ...selectRegionFrames(
+              c,
+              frames.map((f) => f - 1),
+            ),
+          },
+          width,
+          height,
+          frames.length,
+        )
       : null;
     report({ stage: 'prepare', fraction: 1 });
     report({ stage: 'motion', fraction: 0 });
@@ -259,7 +284,15 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
   }
 
   /** Splat + fill + composite of `flows` ([F, 2, H, W]) into out[frameOffset ..]. */
-  private encodeChunk(encoder: GPUCommandEncoder, image: GpuTensor, planes: GpuTensor, flows: GpuTensor, out: GpuTensor, frameOffset: number, scratch: GpuTensor[]): void {
+  private encodeChunk(
+    encoder: GPUCommandEncoder,
+    image: GpuTensor,
+    planes: GpuTensor,
+    flows: GpuTensor,
+    out: GpuTensor,
+    frameOffset: number,
+    scratch: GpuTensor[],
+  ): void {
     const [f, , h, w] = flows.shape;
     const d = this.device;
     const metric = createTensor(d, [1, f, h, w], 'float32', 'splat metric');
@@ -272,7 +305,11 @@ export class ClassicalEngine implements MotionEngine, RenderEngine {
     const coarse =
       holeFill === 'pull-push'
         ? this.fill.encode(encoder, splat)
-        : this.fill.encodeBackground(encoder, { splat, flows, metric }, { patch: holeFill === 'patch' && (this.options.patchFill ?? true) });
+        : this.fill.encodeBackground(
+            encoder,
+            { splat, flows, metric },
+            { patch: holeFill === 'patch' && (this.options.patchFill ?? true) },
+          );
     // The composite writes frames [frameOffset, frameOffset + f) of `out`; it binds the whole
     // tensor, so pass a view whose shape ends there.
     const view: GpuTensor = { buffer: out.buffer, shape: [frameOffset + f, h, w], dtype: 'uint32' };

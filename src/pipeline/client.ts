@@ -145,7 +145,13 @@ export class EngineClient {
   /** The whole job: frames (and optionally flows) of the chosen engines. */
   async generate(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<GeneratedVideo> {
     const engines = options.engines ?? CLASSICAL;
-    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; flows?: ArrayBuffer; flowColours?: ImageBitmap[] }>(
+    const payload = await this.request<{
+      width: number;
+      height: number;
+      frames: ImageBitmap[];
+      flows?: ArrayBuffer;
+      flowColours?: ImageBitmap[];
+    }>(
       (id) => ({
         type: 'generate',
         id,
@@ -174,15 +180,38 @@ export class EngineClient {
   async predictMotion(project: Project, image: ImageData, options: GenerateOptions = {}): Promise<MotionPicture> {
     const engines = options.engines ?? CLASSICAL;
     const r = await this.request<MotionPayload>(
-      (id) => ({ type: 'motion', id, engines, project, image: this.imagePayload(image), source: options.source ? this.sourcePayload(options.source) : undefined }),
+      (id) => ({
+        type: 'motion',
+        id,
+        engines,
+        project,
+        image: this.imagePayload(image),
+        source: options.source ? this.sourcePayload(options.source) : undefined,
+      }),
       options.signal,
       options.onProgress,
     );
-    return { motionId: r.motionId, engines, width: r.width, height: r.height, count: r.count, colours: r.colours, arrows: new Float32Array(r.arrows), gridWidth: r.gridWidth, gridHeight: r.gridHeight };
+    return {
+      motionId: r.motionId,
+      engines,
+      width: r.width,
+      height: r.height,
+      count: r.count,
+      colours: r.colours,
+      arrows: new Float32Array(r.arrows),
+      gridWidth: r.gridWidth,
+      gridHeight: r.gridHeight,
+    };
   }
 
   /** Renders a motion predictMotion returned, blended with the classical motion by `blend` (0..1). */
-  async renderMotion(project: Project, image: ImageData, motionId: number, blend: number, options: GenerateOptions = {}): Promise<GeneratedVideo> {
+  async renderMotion(
+    project: Project,
+    image: ImageData,
+    motionId: number,
+    blend: number,
+    options: GenerateOptions = {},
+  ): Promise<GeneratedVideo> {
     const engines = options.engines ?? CLASSICAL;
     const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[] }>(
       (id) => ({ type: 'render-held', id, engines, project, image: this.imagePayload(image), motionId, blend }),
@@ -251,7 +280,12 @@ export class EngineClient {
 
   private sourcePayload(source: SourceFrames): SourceFramesPayload {
     const first = source.frames[0];
-    const payload: SourceFramesPayload = { key: source.key, count: source.frames.length, width: first?.width ?? 0, height: first?.height ?? 0 };
+    const payload: SourceFramesPayload = {
+      key: source.key,
+      count: source.frames.length,
+      width: first?.width ?? 0,
+      height: first?.height ?? 0,
+    };
     if (source.key !== this.workerSourceKey) {
       const frameBytes = payload.width * payload.height * 4;
       const all = new Uint8Array(frameBytes * payload.count);
@@ -284,7 +318,11 @@ export class EngineClient {
       });
       const message = make(id);
       const transfer: Transferable[] = 'image' in message && message.image.pixels ? [message.image.pixels] : [];
-      if ((message.type === 'generate' || message.type === 'preview' || message.type === 'motion' || message.type === 'render-held') && message.source?.pixels) transfer.push(message.source.pixels);
+      if (
+        (message.type === 'generate' || message.type === 'preview' || message.type === 'motion' || message.type === 'render-held') &&
+        message.source?.pixels
+      )
+        transfer.push(message.source.pixels);
       try {
         this.worker.postMessage(message, transfer);
       } catch (e) {
@@ -315,7 +353,8 @@ export class EngineClient {
       // Late answer to a cancelled request: free what it carried.
       if (msg.type === 'generated') [...msg.result.frames, ...(msg.result.flowColours ?? [])].forEach((f) => f.close());
       if (msg.type === 'motion-ready') msg.result.colours.forEach((f) => f.close());
-      if (msg.type === 'previewed') [msg.result.frame, ...msg.result.strip, ...(msg.result.flowColour ? [msg.result.flowColour] : [])].forEach((f) => f.close());
+      if (msg.type === 'previewed')
+        [msg.result.frame, ...msg.result.strip, ...(msg.result.flowColour ? [msg.result.flowColour] : [])].forEach((f) => f.close());
       return;
     }
     if (msg.type === 'progress') {

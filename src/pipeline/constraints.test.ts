@@ -21,7 +21,16 @@ const drag = (id: string, points: { x: number; y: number }[], startFrame = 0, en
 
 describe('buildConstraints', () => {
   it('pins a disc around the start point to the trajectory displacement of every frame', () => {
-    const t = drag('a', [{ x: 10, y: 12 }, { x: 20, y: 8 }, { x: 25, y: 15 }], 1, 3);
+    const t = drag(
+      'a',
+      [
+        { x: 10, y: 12 },
+        { x: 20, y: 8 },
+        { x: 25, y: 15 },
+      ],
+      1,
+      3,
+    );
     const c = buildConstraints(project([t]));
     expect(c.k).toBe(1);
     expect(c.flows).toBe(4);
@@ -42,7 +51,15 @@ describe('buildConstraints', () => {
   });
 
   it('anchors pin zero; later trajectories overwrite earlier ones; no brush means decay', () => {
-    const c = buildConstraints(project([drag('a', [{ x: 10, y: 10 }, { x: 14, y: 10 }]), drag('b', [{ x: 12, y: 10 }])]));
+    const c = buildConstraints(
+      project([
+        drag('a', [
+          { x: 10, y: 10 },
+          { x: 14, y: 10 },
+        ]),
+        drag('b', [{ x: 12, y: 10 }]),
+      ]),
+    );
     expect(c.k).toBe(1);
     expect(c.ids[10 * 40 + 12]).toBe(ID_ZERO);
     expect(c.ids[10 * 40 + 8]).toBe(0);
@@ -52,7 +69,21 @@ describe('buildConstraints', () => {
 
   it('a painted brush makes every unpainted pixel static, even under a trajectory, and lets motion spread', () => {
     const brush = [{ mode: 'paint' as const, radius: 5, points: [{ x: 30, y: 15 }] }];
-    const c = buildConstraints(project([drag('a', [{ x: 10, y: 15 }, { x: 12, y: 15 }]), drag('b', [{ x: 30, y: 15 }, { x: 33, y: 15 }])], brush));
+    const c = buildConstraints(
+      project(
+        [
+          drag('a', [
+            { x: 10, y: 15 },
+            { x: 12, y: 15 },
+          ]),
+          drag('b', [
+            { x: 30, y: 15 },
+            { x: 33, y: 15 },
+          ]),
+        ],
+        brush,
+      ),
+    );
     expect(c.painted).toBe(true);
     expect(c.screeningLength).toBe(Infinity);
     expect(c.ids[15 * 40 + 10]).toBe(ID_STATIC); // drag 'a' lies in the static area
@@ -62,7 +93,18 @@ describe('buildConstraints', () => {
   });
 
   it('selectFrames picks table rows by flow index', () => {
-    const c = buildConstraints(project([drag('a', [{ x: 5, y: 5 }, { x: 9, y: 5 }]), drag('b', [{ x: 30, y: 20 }, { x: 30, y: 28 }])]));
+    const c = buildConstraints(
+      project([
+        drag('a', [
+          { x: 5, y: 5 },
+          { x: 9, y: 5 },
+        ]),
+        drag('b', [
+          { x: 30, y: 20 },
+          { x: 30, y: 28 },
+        ]),
+      ]),
+    );
     const rows = selectFrames(c, [3, 0]);
     expect(Array.from(rows)).toEqual([...c.table.subarray(12, 16), ...c.table.subarray(0, 4)]);
   });
@@ -76,10 +118,19 @@ describe('buildConstraints', () => {
 
 describe('motion-mode regions', () => {
   it('rigid and shape paint become static for the solve and regions with their own handles; fluid paint is unchanged', () => {
-    const a = drag('a', [{ x: 8, y: 8 }, { x: 12, y: 8 }]);
-    const b = drag('b', [{ x: 14, y: 10 }, { x: 14, y: 14 }]);
+    const a = drag('a', [
+      { x: 8, y: 8 },
+      { x: 12, y: 8 },
+    ]);
+    const b = drag('b', [
+      { x: 14, y: 10 },
+      { x: 14, y: 14 },
+    ]);
     const anchor = drag('c', [{ x: 30, y: 15 }]);
-    const fluid = drag('d', [{ x: 20, y: 25 }, { x: 24, y: 25 }]);
+    const fluid = drag('d', [
+      { x: 20, y: 25 },
+      { x: 24, y: 25 },
+    ]);
     const brush: Project['brush'] = [
       { mode: 'paint', radius: 8, points: [{ x: 10, y: 10 }], motion: 'rigid' },
       { mode: 'paint', radius: 6, points: [{ x: 30, y: 12 }], motion: 'shape' },
@@ -106,7 +157,10 @@ describe('motion-mode regions', () => {
   });
 
   it('without modes or feather the constraints are exactly those of the plain brush', () => {
-    const a = drag('a', [{ x: 8, y: 8 }, { x: 12, y: 8 }]);
+    const a = drag('a', [
+      { x: 8, y: 8 },
+      { x: 12, y: 8 },
+    ]);
     const brush: Project['brush'] = [{ mode: 'paint', radius: 8, points: [{ x: 10, y: 10 }] }];
     const plain = buildConstraints(project([a], brush));
     const fluid = buildConstraints(project([a], [{ ...brush[0], motion: 'fluid' }]));

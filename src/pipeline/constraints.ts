@@ -198,7 +198,13 @@ function noRegions(pixels: number): RegionConstraints {
   };
 }
 
-function buildRegions(labels: Uint8Array, width: number, height: number, n: number, all: { x: number; y: number; disp: Float32Array | null }[]): RegionConstraints {
+function buildRegions(
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  n: number,
+  all: { x: number; y: number; disp: Float32Array | null }[],
+): RegionConstraints {
   const { regionOf, labels: regionLabels } = labelRegions(labels, width, height, [LABEL_RIGID, LABEL_SHAPE]);
   const r = regionLabels.length;
   if (r === 0) return noRegions(width * height);

@@ -35,7 +35,13 @@ describe('progress', () => {
 describe('flowCount', () => {
   it('is frames - 1 with at least one flow, and frameCount adds the reference frame', () => {
     const p = emptyProject();
-    for (const [frames, flows] of [[16, 15], [2, 1], [1, 1], [0, 1], [7.6, 7]] as const) {
+    for (const [frames, flows] of [
+      [16, 15],
+      [2, 1],
+      [1, 1],
+      [0, 1],
+      [7.6, 7],
+    ] as const) {
       p.settings.frames = frames;
       expect(flowCount(p)).toBe(flows);
       expect(frameCount(p)).toBe(flows + 1);

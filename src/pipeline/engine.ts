@@ -169,7 +169,10 @@ export function jobProgress(stage: EngineStage, local: number, spans: StageSpans
 }
 
 /** Turns stage-local reports into job progress that never goes backwards. */
-export function wholeJobProgress(onProgress: ((p: EngineProgress) => void) | undefined, spans: StageSpans = WHOLE_JOB): (p: StageProgress) => void {
+export function wholeJobProgress(
+  onProgress: ((p: EngineProgress) => void) | undefined,
+  spans: StageSpans = WHOLE_JOB,
+): (p: StageProgress) => void {
   let last = -1;
   let lastStage: EngineStage | null = null;
   return (p) => {

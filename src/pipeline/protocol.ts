@@ -68,7 +68,16 @@ export type ToWorker =
    * Renders the motion the worker holds from 'motion' request `motionId`, optionally blended with
    * the classical motion of the same project: (1 - blend) * held + blend * classical.
    */
-  | { type: 'render-held'; id: number; engines: EngineChoice; project: Project; image: ImagePayload; motionId: number; blend: number; source?: SourceFramesPayload }
+  | {
+      type: 'render-held';
+      id: number;
+      engines: EngineChoice;
+      project: Project;
+      image: ImagePayload;
+      motionId: number;
+      blend: number;
+      source?: SourceFramesPayload;
+    }
   | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */

@@ -18,7 +18,17 @@ export const ZTSNR_MIN_ALPHA_BAR = 4.8973451890853435e-8;
 
 export type DdimConfig = Pick<
   SchedulerSpec,
-  'num_train_timesteps' | 'beta_start' | 'beta_end' | 'beta_schedule' | 'steps_offset' | 'set_alpha_to_one' | 'prediction_type' | 'eta' | 'clip_sample' | 'zero_terminal_snr' | 'timestep_spacing'
+  | 'num_train_timesteps'
+  | 'beta_start'
+  | 'beta_end'
+  | 'beta_schedule'
+  | 'steps_offset'
+  | 'set_alpha_to_one'
+  | 'prediction_type'
+  | 'eta'
+  | 'clip_sample'
+  | 'zero_terminal_snr'
+  | 'timestep_spacing'
 >;
 
 /** The reference's configuration (Motion-I2V demo, tools/export DDIMConfig()). */
@@ -101,14 +111,16 @@ export class DdimScheduler {
   private ts: number[] | null = null;
 
   constructor(config: DdimConfig = REFERENCE_DDIM) {
-    if (config.prediction_type !== 'epsilon') throw new Error(`DDIM: prediction_type ${config.prediction_type} is not supported (epsilon only)`);
+    if (config.prediction_type !== 'epsilon')
+      throw new Error(`DDIM: prediction_type ${config.prediction_type} is not supported (epsilon only)`);
     if (config.eta !== 0) throw new Error('DDIM: only eta = 0 (deterministic) is supported');
     if (config.clip_sample) throw new Error('DDIM: clip_sample is not supported');
     this.config = config;
     const T = config.num_train_timesteps;
     let betas: Float64Array;
     if (config.beta_schedule === 'linear') betas = linspace(config.beta_start, config.beta_end, T);
-    else if (config.beta_schedule === 'scaled_linear') betas = linspace(Math.sqrt(config.beta_start), Math.sqrt(config.beta_end), T).map((b) => b * b);
+    else if (config.beta_schedule === 'scaled_linear')
+      betas = linspace(Math.sqrt(config.beta_start), Math.sqrt(config.beta_end), T).map((b) => b * b);
     else throw new Error(`DDIM: unknown beta_schedule ${String(config.beta_schedule)}`);
     if (config.zero_terminal_snr) betas = rescaleZeroTerminalSnr(betas);
     this.betas = betas;

@@ -58,7 +58,13 @@ const PATTERN = new RegExp(
   [
     '<\\|startoftext\\|>',
     '<\\|endoftext\\|>',
-    "'s", "'t", "'re", "'ve", "'m", "'ll", "'d",
+    "'s",
+    "'t",
+    "'re",
+    "'ve",
+    "'m",
+    "'ll",
+    "'d",
     '[\\p{L}\\p{Nl}\\p{No}]+', // Python [^\W\d_]: word characters minus decimal digits and '_'
     '\\p{Nd}',
     `[^${PY_SPACE}${PY_WORD}]+`,
@@ -87,7 +93,8 @@ export class ClipTokenizer {
     });
     const special = (t: string): number => {
       const id = vocab[t];
-      if (id === undefined) throw new AppError('model-pack', `The model pack's tokenizer vocabulary has no ${t} token. Re-download the pack.`);
+      if (id === undefined)
+        throw new AppError('model-pack', `The model pack's tokenizer vocabulary has no ${t} token. Re-download the pack.`);
       return id;
     };
     this.bos = special('<|startoftext|>');
@@ -102,9 +109,14 @@ export class ClipTokenizer {
     try {
       vocab = JSON.parse(vocabJson) as Record<string, number>;
     } catch (e) {
-      throw new AppError('model-pack', "The model pack's tokenizer vocabulary (vocab.json) is not valid JSON. Re-download the pack.", { cause: e });
+      throw new AppError('model-pack', "The model pack's tokenizer vocabulary (vocab.json) is not valid JSON. Re-download the pack.", {
+        cause: e,
+      });
     }
-    const merges = mergesTxt.split('\n').slice(1).filter((l) => l.trim() !== '');
+    const merges = mergesTxt
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '');
     return new ClipTokenizer(vocab, merges, maxLength);
   }
 
@@ -153,7 +165,11 @@ export class ClipTokenizer {
       for (const b of bytes) s += this.byteChars[b];
       for (const t of this.bpe(s)) {
         const id = this.vocab[t];
-        if (id === undefined) throw new AppError('model-pack', `The model pack's tokenizer cannot encode "${m[0]}" (its vocabulary lacks a merge result). Re-download the pack.`);
+        if (id === undefined)
+          throw new AppError(
+            'model-pack',
+            `The model pack's tokenizer cannot encode "${m[0]}" (its vocabulary lacks a merge result). Re-download the pack.`,
+          );
         ids.push(id);
       }
     }

@@ -8,7 +8,15 @@ import { AbortError, KernelInputError } from '../errors';
 import type { GpuTensor } from '../gpu/tensor';
 import { createTensor } from '../gpu/tensor';
 import { trackFrames, type TrackOptions } from '../motion/track';
-import { EngineUnavailableError, flowCount, type EngineConfig, type EngineInput, type Flows, type MotionEngine, type RunOptions } from './engine';
+import {
+  EngineUnavailableError,
+  flowCount,
+  type EngineConfig,
+  type EngineInput,
+  type Flows,
+  type MotionEngine,
+  type RunOptions,
+} from './engine';
 
 const QUALITIES: readonly NonNullable<TrackOptions['quality']>[] = ['fast', 'medium', 'high'];
 
@@ -37,7 +45,11 @@ export class TrackedMotionEngine implements MotionEngine {
     const n = flowCount(input.project);
     const [h, w] = input.image.shape;
     if (source.shape.length !== 3 || source.shape[0] !== n + 1 || source.shape[1] !== h || source.shape[2] !== w) {
-      throw new KernelInputError('TrackedMotionEngine', 'sourceFrames', `must be [${n + 1}, ${h}, ${w}] (got ${JSON.stringify(source.shape)})`);
+      throw new KernelInputError(
+        'TrackedMotionEngine',
+        'sourceFrames',
+        `must be [${n + 1}, ${h}, ${w}] (got ${JSON.stringify(source.shape)})`,
+      );
     }
     signal?.throwIfAborted();
     let all = this.tracked?.source === source ? this.tracked.flows : null;
@@ -61,7 +73,9 @@ export class TrackedMotionEngine implements MotionEngine {
     // The caller owns what it gets: a copy, so the tracked flows serve the next preview or Generate.
     const frames = options.frames ?? Array.from({ length: n }, (_, i) => i + 1);
     const tensor = this.pick(all, frames, h, w);
-    return options.frames ? { tensor, width: w, height: h, count: frames.length, frames: [...frames] } : { tensor, width: w, height: h, count: n };
+    return options.frames
+      ? { tensor, width: w, height: h, count: frames.length, frames: [...frames] }
+      : { tensor, width: w, height: h, count: n };
   }
 
   /** Flows f(0->i) for the asked frames i (1..N), in their order, copied out of the whole stack. */

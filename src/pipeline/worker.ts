@@ -106,7 +106,11 @@ function gpuInfo(ctx: GpuContext): GpuInfo {
     description: ctx.description,
     isFallbackAdapter: ctx.isFallbackAdapter,
     features: { ...ctx.features },
-    limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension },
+    limits: {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    },
   };
 }
 
@@ -216,7 +220,10 @@ async function ready(image: ImagePayload): Promise<Ready> {
       throw new AppError('image-empty', 'The engine did not receive the image; try again.');
     }
     cachedImage?.tensor.buffer.destroy();
-    cachedImage = { key: image.key, tensor: uploadImage(ctx.device, { width: hostImage.width, height: hostImage.height, data: hostImage.pixels }) };
+    cachedImage = {
+      key: image.key,
+      tensor: uploadImage(ctx.device, { width: hostImage.width, height: hostImage.height, data: hostImage.pixels }),
+    };
   }
   return { device: ctx.device, image: cachedImage.tensor };
 }
@@ -225,11 +232,14 @@ async function ready(image: ImagePayload): Promise<Ready> {
 function sourceOn(device: GPUDevice, source: SourceFramesPayload): GpuTensor {
   if (cachedSource?.key === source.key) return cachedSource.tensor;
   if (!hostSource || hostSource.key !== source.key) {
-    throw new AppError('video-decode', 'The engine did not receive the source video\'s frames; try again.');
+    throw new AppError('video-decode', "The engine did not receive the source video's frames; try again.");
   }
   const { count, width, height, pixels } = hostSource;
   cachedSource?.tensor.buffer.destroy();
-  cachedSource = { key: source.key, tensor: uploadTensor(device, new Uint32Array(pixels), [count, height, width], 'uint32', 'source frames') };
+  cachedSource = {
+    key: source.key,
+    tensor: uploadTensor(device, new Uint32Array(pixels), [count, height, width], 'uint32', 'source frames'),
+  };
   return cachedSource.tensor;
 }
 
@@ -251,7 +261,12 @@ async function bitmaps(words: Uint32Array, count: number, w: number, h: number, 
   for (let i = 0; i < count; i++) {
     const bytes = new Uint8ClampedArray(words.buffer, words.byteOffset + i * w * h * 4, w * h * 4);
     const data = new ImageData(new Uint8ClampedArray(bytes), w, h);
-    out.push(await createImageBitmap(data, width > 0 ? { resizeWidth: width, resizeHeight: Math.max(1, Math.round((h * width) / w)), resizeQuality: 'medium' } : {}));
+    out.push(
+      await createImageBitmap(
+        data,
+        width > 0 ? { resizeWidth: width, resizeHeight: Math.max(1, Math.round((h * width) / w)), resizeQuality: 'medium' } : {},
+      ),
+    );
   }
   return out;
 }
@@ -270,8 +285,9 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
     report({ stage: 'readback', fraction: 0.5 });
     if (signal.aborted) throw new AbortError();
     const bms = await bitmaps(words, frames.count, frames.width, frames.height);
-    const flowData = job.includeFlows ? ((await readTensor(device, flows.tensor)) as Float32Array).buffer as ArrayBuffer : undefined;
-    if (job.includeFlowColours) for (let i = 0; i < flows.count && !signal.aborted; i++) colours.push(await colourBitmap(device, flows.tensor, i));
+    const flowData = job.includeFlows ? (((await readTensor(device, flows.tensor)) as Float32Array).buffer as ArrayBuffer) : undefined;
+    if (job.includeFlowColours)
+      for (let i = 0; i < flows.count && !signal.aborted; i++) colours.push(await colourBitmap(device, flows.tensor, i));
     if (signal.aborted || lostDevices.has(device)) {
       bms.forEach((b) => b.close());
       colours.forEach((b) => b.close());
@@ -283,7 +299,14 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
       {
         type: 'generated',
         id: job.id,
-        result: { width: frames.width, height: frames.height, frames: bms, flows: flowData, flowColours: job.includeFlowColours ? colours : undefined, ms: performance.now() - t0 },
+        result: {
+          width: frames.width,
+          height: frames.height,
+          frames: bms,
+          flows: flowData,
+          flowColours: job.includeFlowColours ? colours : undefined,
+          ms: performance.now() - t0,
+        },
       },
       [...bms, ...colours, ...(flowData ? [flowData] : [])],
     );
@@ -328,7 +351,7 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
     const arrows = new Float32Array(count * gh * gw * 2);
     for (let n = 0; n < count; n++) {
       for (let i = 0; i < gh * gw; i++) {
-        arrows[(n * gh * gw + i) * 2] = grid[(n * 2) * gh * gw + i] * (w / gw);
+        arrows[(n * gh * gw + i) * 2] = grid[n * 2 * gh * gw + i] * (w / gw);
         arrows[(n * gh * gw + i) * 2 + 1] = grid[(n * 2 + 1) * gh * gw + i] * (h / gh);
       }
     }
@@ -343,7 +366,21 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
     held = { id: job.id, flows };
     keep = true;
     post(
-      { type: 'motion-ready', id: job.id, result: { motionId: job.id, width: w, height: h, count, colours, arrows: arrows.buffer, gridWidth: gw, gridHeight: gh, ms: performance.now() - t0 } },
+      {
+        type: 'motion-ready',
+        id: job.id,
+        result: {
+          motionId: job.id,
+          width: w,
+          height: h,
+          count,
+          colours,
+          arrows: arrows.buffer,
+          gridWidth: gw,
+          gridHeight: gh,
+          ms: performance.now() - t0,
+        },
+      },
       [...colours, arrows.buffer],
     );
   } catch (e) {
@@ -359,7 +396,10 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
   const t0 = performance.now();
   const { device, image } = ctx;
   if (!held || held.id !== job.motionId) {
-    throw new AppError('engine-unavailable', 'The predicted motion is no longer in the GPU (it was reset, or a newer prediction replaced it). Predict the motion again.');
+    throw new AppError(
+      'engine-unavailable',
+      'The predicted motion is no longer in the GPU (it was reset, or a newer prediction replaced it). Predict the motion again.',
+    );
   }
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), RENDER_JOB);
   const { render } = await enginesFor(job.engines, device);
@@ -391,7 +431,10 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
         throw new AbortError();
       }
       report({ stage: 'readback', fraction: 1 });
-      post({ type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, ms: performance.now() - t0 } }, bms);
+      post(
+        { type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, ms: performance.now() - t0 } },
+        bms,
+      );
     } finally {
       frames.tensor.buffer.destroy();
     }
@@ -407,7 +450,11 @@ async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number):
   const encoder = device.createCommandEncoder({ label: 'preview flow colour' });
   const texture = flowColour.encode(encoder, { flows, frame: index });
   const bytesPerRow = Math.ceil((w * 4) / 256) * 256;
-  const staging = device.createBuffer({ size: bytesPerRow * h, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'flow colour readback' });
+  const staging = device.createBuffer({
+    size: bytesPerRow * h,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    label: 'flow colour readback',
+  });
   encoder.copyTextureToBuffer({ texture }, { buffer: staging, bytesPerRow }, [w, h]);
   device.queue.submit([encoder.finish()]);
   try {
@@ -467,7 +514,11 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, 
   }
   if (job.withFlow && !flowData) flowData = new Float32Array(2 * w * h).buffer; // frame 0: no motion
   post(
-    { type: 'previewed', id: job.id, result: { frame: frameBitmap!, strip, flow: flowData, flowColour: colour, ms: performance.now() - t0 } },
+    {
+      type: 'previewed',
+      id: job.id,
+      result: { frame: frameBitmap!, strip, flow: flowData, flowColour: colour, ms: performance.now() - t0 },
+    },
     [...all, ...(flowData ? [flowData] : [])],
   );
 }

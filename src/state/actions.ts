@@ -26,7 +26,11 @@ export async function loadImageFile(blob: Blob, name: string): Promise<boolean> 
     setImage(ref, coverCrop(ref.width, ref.height, project.canvas));
     editor.showMessage(
       animated
-        ? { kind: 'info', code: 'image-animated', text: `"${name}" is animated; only its first frame is used (the motion comes from your trajectories).` }
+        ? {
+            kind: 'info',
+            code: 'image-animated',
+            text: `"${name}" is animated; only its first frame is used (the motion comes from your trajectories).`,
+          }
         : null,
     );
     return true;

@@ -63,7 +63,14 @@ export async function exportFrames(r: ExportRequest): Promise<void> {
   const saved = await runJob('export', async ({ signal, progress }): Promise<ExportedFiles> => {
     const onProgress = (p: { fraction: number }) => progress('encode', p.fraction);
     if (r.format === 'mp4' || r.format === 'webm') {
-      const v = await encodeVideo(r.frames, { container: r.format, fps: r.fps, bitrate: r.quality, signal, onProgress, baseName: r.baseName });
+      const v = await encodeVideo(r.frames, {
+        container: r.format,
+        fps: r.fps,
+        bitrate: r.quality,
+        signal,
+        onProgress,
+        baseName: r.baseName,
+      });
       signal.throwIfAborted();
       r.save(v.blob, v.fileName!);
       return { fileNames: [v.fileName!], bytes: v.blob.size, codec: v.codec };

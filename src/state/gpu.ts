@@ -49,7 +49,8 @@ export function initGpu(): void {
   started = true;
   const engine = getEngineClient();
   engine.onDevice((event) => {
-    if (event.type === 'lost') useGpuStore.setState({ status: 'lost', message: event.error.message, lostNotice: event.error.message, info: null });
+    if (event.type === 'lost')
+      useGpuStore.setState({ status: 'lost', message: event.error.message, lostNotice: event.error.message, info: null });
     else setReady(event.info);
   });
   engine.gpuInfo().then(setReady, (e: unknown) => {

@@ -22,7 +22,11 @@ export async function putOriginalImage(id: string, blob: Blob): Promise<void> {
   try {
     await set(IMAGE_PREFIX + id, blob, appDb);
   } catch (e) {
-    throw new AppError('storage', `Could not store the image in this browser's storage (${String(e)}). Free some disk space or allow site storage.`, { cause: e });
+    throw new AppError(
+      'storage',
+      `Could not store the image in this browser's storage (${String(e)}). Free some disk space or allow site storage.`,
+      { cause: e },
+    );
   }
 }
 
@@ -214,7 +218,17 @@ export function drawCropped(
 ): void {
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(img.bitmap, crop.x * img.scale, crop.y * img.scale, crop.width * img.scale, crop.height * img.scale, 0, 0, canvas.width, canvas.height);
+  ctx.drawImage(
+    img.bitmap,
+    crop.x * img.scale,
+    crop.y * img.scale,
+    crop.width * img.scale,
+    crop.height * img.scale,
+    0,
+    0,
+    canvas.width,
+    canvas.height,
+  );
 }
 
 /** The image the engines animate: the crop box, resized to the canvas size, RGBA. */
@@ -240,12 +254,12 @@ export async function blobToDataUrl(blob: Blob): Promise<string> {
 
 export function dataUrlToBlob(url: string): Blob {
   const m = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
-  if (!m || !m[2]) throw new AppError('project-file', 'The project file\'s embedded image is not a base64 data URL.');
+  if (!m || !m[2]) throw new AppError('project-file', "The project file's embedded image is not a base64 data URL.");
   let bin: string;
   try {
     bin = atob(m[3]);
   } catch (e) {
-    throw new AppError('project-file', 'The project file\'s embedded image is damaged (bad base64).', { cause: e });
+    throw new AppError('project-file', "The project file's embedded image is damaged (bad base64).", { cause: e });
   }
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);

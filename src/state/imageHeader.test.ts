@@ -3,7 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../errors';
-import { checkImageSize, MAX_IMAGE_SIDE, readImageHeader , gifFrameCount } from './imageHeader';
+import { checkImageSize, MAX_IMAGE_SIDE, readImageHeader, gifFrameCount } from './imageHeader';
 
 const MEDIA = process.env.MEDIA_DIR ?? resolve(import.meta.dirname, '../../../shared/media');
 
@@ -48,7 +48,9 @@ describe('readImageHeader', () => {
 
   it('reads PNG, JPEG, GIF, WebP and BMP headers', () => {
     expect(readImageHeader(png(30000, 20000))).toEqual({ format: 'png', width: 30000, height: 20000 });
-    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc2, 0, 11, 8, 0x01, 0x40, 0x02, 0x00, 1, 1, 0x11, 0, 0xff, 0xd9]);
+    const jpeg = new Uint8Array([
+      0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc2, 0, 11, 8, 0x01, 0x40, 0x02, 0x00, 1, 1, 0x11, 0, 0xff, 0xd9,
+    ]);
     expect(readImageHeader(jpeg)).toEqual({ format: 'jpeg', width: 512, height: 320 });
     const gif = new Uint8Array([...Buffer.from('GIF89a'), 0x00, 0x02, 0x40, 0x01, 0, 0, 0]);
     expect(readImageHeader(gif)).toEqual({ format: 'gif', width: 512, height: 320 });
@@ -91,7 +93,29 @@ describe('animated images', () => {
   // 1 x 1 GIF89a frames written by hand from the GIF spec: graphic control, descriptor, LZW data.
   const frame = [0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0x02, 0x02, 0x44, 0x01, 0x00];
   const gif = (frames: number) =>
-    new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0x80, 0, 0, 0xff, 0, 0, 0, 0, 0xff, ...Array.from({ length: frames }, () => frame).flat(), 0x3b]);
+    new Uint8Array([
+      0x47,
+      0x49,
+      0x46,
+      0x38,
+      0x39,
+      0x61,
+      1,
+      0,
+      1,
+      0,
+      0x80,
+      0,
+      0,
+      0xff,
+      0,
+      0,
+      0,
+      0,
+      0xff,
+      ...Array.from({ length: frames }, () => frame).flat(),
+      0x3b,
+    ]);
   it('counts the frames of a GIF and marks two or more as animated', () => {
     expect(gifFrameCount(gif(1))).toBe(1);
     expect(gifFrameCount(gif(3))).toBe(3);

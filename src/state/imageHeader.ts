@@ -25,10 +25,7 @@ export interface ImageHeader {
 }
 
 function notAnImage(name: string): AppError {
-  return new AppError(
-    'image-decode',
-    `"${name}" is not an image this app can read. Use a PNG, JPEG, WebP, GIF or BMP file.`,
-  );
+  return new AppError('image-decode', `"${name}" is not an image this app can read. Use a PNG, JPEG, WebP, GIF or BMP file.`);
 }
 function corrupt(name: string, what: string): AppError {
   return new AppError(
@@ -159,7 +156,8 @@ function readWebp(b: Uint8Array, name: string): ImageHeader {
   if (riffSize + 8 > b.length) throw corrupt(name, 'the WebP file is truncated');
   const chunk = ascii(b, 12, 4);
   // VP8X flags: bit 1 = animation.
-  if (chunk === 'VP8X') return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, ...(b[20] & 0x02 ? { animated: true } : {}) };
+  if (chunk === 'VP8X')
+    return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, ...(b[20] & 0x02 ? { animated: true } : {}) };
   if (chunk === 'VP8 ') return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
   if (chunk === 'VP8L') {
     const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);

@@ -7,11 +7,21 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, AbortError, KernelInputError } from '../errors';
 import { emptyProject } from '../motion/types';
 
-type GenerateFn = (p: unknown, img: unknown, o: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void }) => Promise<unknown>;
+type GenerateFn = (
+  p: unknown,
+  img: unknown,
+  o: { signal?: AbortSignal; onProgress?: (p: { stage: string; fraction: number }) => void },
+) => Promise<unknown>;
 const engine = vi.hoisted(() => ({
   generate: null as unknown as GenerateFn,
   predictMotion: null as unknown as GenerateFn,
-  renderMotion: null as unknown as (p: unknown, img: unknown, motionId: number, blend: number, o: { engines?: unknown }) => Promise<unknown>,
+  renderMotion: null as unknown as (
+    p: unknown,
+    img: unknown,
+    motionId: number,
+    blend: number,
+    o: { engines?: unknown },
+  ) => Promise<unknown>,
   created: 0,
 }));
 
@@ -45,14 +55,30 @@ function bitmap() {
 function projectWithImage() {
   const p = emptyProject();
   p.image = { id: 'img', name: 'beach.png', width: 4, height: 2 };
-  p.trajectories = [{ id: 't', points: [{ x: 1, y: 1 }, { x: 2, y: 1 }], color: 'red', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } }];
+  p.trajectories = [
+    {
+      id: 't',
+      points: [
+        { x: 1, y: 1 },
+        { x: 2, y: 1 },
+      ],
+      color: 'red',
+      timing: { mode: 'reference', startFrame: 0, endFrame: 15 },
+    },
+  ];
   return p;
 }
 
 describe('job store', () => {
   beforeEach(() => {
     const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null } as const;
-    useJobStore.setState({ jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle }, result: null, motion: null, inspectMotion: true, engines: { motion: 'classical', render: 'classical' } });
+    useJobStore.setState({
+      jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle },
+      result: null,
+      motion: null,
+      inspectMotion: true,
+      engines: { motion: 'classical', render: 'classical' },
+    });
     useProjectStore.getState().resetProject(projectWithImage(), { hydrated: true });
   });
 
@@ -83,8 +109,7 @@ describe('job store', () => {
     engine.generate = async () => ({ engine: 'classical', width: 4, height: 2, fps: 8, frames: old });
     await useJobStore.getState().generate();
     const before = structuredClone(useProjectStore.getState().project);
-    engine.generate = (_p, _i, o) =>
-      new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new AbortError())));
+    engine.generate = (_p, _i, o) => new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new AbortError())));
     const run = useJobStore.getState().generate();
     await Promise.resolve();
     expect(gen().status).toBe('running');
@@ -136,7 +161,17 @@ describe('job store', () => {
     let predicted: unknown = null;
     engine.predictMotion = async (p, _i, o) => {
       predicted = { project: p, engines: (o as { engines?: unknown }).engines };
-      return { motionId: 7, engines: { motion: 'neural', render: 'classical' }, width: 4, height: 2, count: 2, colours, arrows: new Float32Array(8), gridWidth: 1, gridHeight: 1 };
+      return {
+        motionId: 7,
+        engines: { motion: 'neural', render: 'classical' },
+        width: 4,
+        height: 2,
+        count: 2,
+        colours,
+        arrows: new Float32Array(8),
+        gridWidth: 1,
+        gridHeight: 1,
+      };
     };
     engine.generate = async () => {
       throw new Error('a whole job must not run while the motion is checked');
@@ -158,7 +193,11 @@ describe('job store', () => {
       return { engines: o.engines, width: 4, height: 2, fps: 8, frames };
     };
     await useJobStore.getState().renderMotion(0.25);
-    expect(rendered).toEqual({ motionId: 7, blend: 0.25, engines: { motion: 'neural', render: 'classical', motionConfig: { pack: 'p', frames: 8 } } });
+    expect(rendered).toEqual({
+      motionId: 7,
+      blend: 0.25,
+      engines: { motion: 'neural', render: 'classical', motionConfig: { pack: 'p', frames: 8 } },
+    });
     expect(useJobStore.getState().result?.frames).toBe(frames);
     expect(useJobStore.getState().motion).not.toBeNull();
 
@@ -214,9 +253,31 @@ describe('job model', () => {
   it("'latest' supersedes: the newest job waits for the running one, older waiting ones are dropped", async () => {
     const started: number[] = [];
     let release: () => void = () => undefined;
-    const a = runJob('preview', async () => { started.push(1); await new Promise<void>((r) => (release = r)); return 1; }, { supersede: 'latest' });
-    const b = runJob('preview', async () => { started.push(2); return 2; }, { supersede: 'latest' });
-    const c = runJob('preview', async () => { started.push(3); return 3; }, { supersede: 'latest' });
+    const a = runJob(
+      'preview',
+      async () => {
+        started.push(1);
+        await new Promise<void>((r) => (release = r));
+        return 1;
+      },
+      { supersede: 'latest' },
+    );
+    const b = runJob(
+      'preview',
+      async () => {
+        started.push(2);
+        return 2;
+      },
+      { supersede: 'latest' },
+    );
+    const c = runJob(
+      'preview',
+      async () => {
+        started.push(3);
+        return 3;
+      },
+      { supersede: 'latest' },
+    );
     expect(await b).toBeUndefined();
     expect(started).toEqual([1]);
     release();
@@ -231,10 +292,14 @@ describe('job model', () => {
     const now = vi.spyOn(performance, 'now');
     let report: (stage: string, f: number) => void = () => undefined;
     now.mockReturnValue(t0);
-    const run = runJob('export', ({ progress, signal }) => new Promise((_, reject) => {
-      report = progress;
-      signal.addEventListener('abort', () => reject(new AbortError()));
-    }));
+    const run = runJob(
+      'export',
+      ({ progress, signal }) =>
+        new Promise((_, reject) => {
+          report = progress;
+          signal.addEventListener('abort', () => reject(new AbortError()));
+        }),
+    );
     now.mockReturnValue(t0 + 1000);
     report('encode', 0.25);
     const info = useJobStore.getState().jobs.export;

@@ -140,16 +140,21 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (!held || get().jobs.generate.status === 'running') return;
     const engines = get().engines;
     const imageName = held.project.image?.name ?? 'video';
-    const video = await runJob('generate', async ({ signal, progress }) => {
-      progress('prepare', 0);
-      const image = await getCanvasImageData(held.project);
-      signal.throwIfAborted();
-      return getEngineClient().renderMotion(held.project, image, held.motionId, blend, {
-        signal,
-        engines,
-        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
-      });
-    }, { dispose: (v) => v.frames.forEach((f) => f.close()) });
+    const video = await runJob(
+      'generate',
+      async ({ signal, progress }) => {
+        progress('prepare', 0);
+        const image = await getCanvasImageData(held.project);
+        signal.throwIfAborted();
+        return getEngineClient().renderMotion(held.project, image, held.motionId, blend, {
+          signal,
+          engines,
+          onProgress: (p) =>
+            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+        });
+      },
+      { dispose: (v) => v.frames.forEach((f) => f.close()) },
+    );
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop: held.project.settings.loop };
     closeFrames(get().result);
@@ -167,7 +172,10 @@ export const useJobStore = create<JobState>()((set, get) => ({
     const motionNeural = role === 'motion' || e.motion === 'neural';
     const renderNeural = role === 'render' || e.render === 'neural';
     if (renderNeural && !pack.manifest.components.stage2_unet) {
-      throw new AppError('model-pack', `The model pack "${pack.manifest.name}" has no stage-2 model, so it cannot render. Render with the classical engine, or install a full pack.`);
+      throw new AppError(
+        'model-pack',
+        `The model pack "${pack.manifest.name}" has no stage-2 model, so it cannot render. Render with the classical engine, or install a full pack.`,
+      );
     }
     set({
       engines: {
@@ -181,7 +189,8 @@ export const useJobStore = create<JobState>()((set, get) => ({
   },
   chooseClassical: (role) =>
     set(({ engines: e }) => ({
-      engines: role === 'motion' ? { ...e, motion: 'classical', motionConfig: undefined } : { ...e, render: 'classical', renderConfig: undefined },
+      engines:
+        role === 'motion' ? { ...e, motion: 'classical', motionConfig: undefined } : { ...e, render: 'classical', renderConfig: undefined },
     })),
 
   generate: async () => {
@@ -202,34 +211,44 @@ export const useJobStore = create<JobState>()((set, get) => ({
     const job = jobProject(project, engines);
     if (engines.motion === 'neural' && get().inspectMotion) {
       // Stage 1 only: the motion is shown for inspection; renderMotion renders it.
-      const picture = await runJob('generate', async ({ signal, progress }) => {
-        progress('prepare', 0);
-        const image = await getCanvasImageData(job);
-        signal.throwIfAborted();
-        return getEngineClient().predictMotion(job, image, {
-          signal,
-          engines,
-          onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
-        });
-      }, { dispose: (m) => m.colours.forEach((b) => b.close()) });
+      const picture = await runJob(
+        'generate',
+        async ({ signal, progress }) => {
+          progress('prepare', 0);
+          const image = await getCanvasImageData(job);
+          signal.throwIfAborted();
+          return getEngineClient().predictMotion(job, image, {
+            signal,
+            engines,
+            onProgress: (p) =>
+              progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+          });
+        },
+        { dispose: (m) => m.colours.forEach((b) => b.close()) },
+      );
       if (!picture) return;
       closeMotion(get().motion);
       set({ motion: { ...picture, project: job, serial: ++serial } });
       return;
     }
-    const video = await runJob('generate', async ({ signal, progress }) => {
-      progress('prepare', 0);
-      const image = await getCanvasImageData(job);
-      const source = v2v ? await getSourceFrames(job, { signal }) : undefined;
-      signal.throwIfAborted();
-      return getEngineClient().generate(job, image, {
-        signal,
-        engines,
-        source,
-        includeFlowColours: v2v,
-        onProgress: (p) => progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
-      });
-    }, { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) });
+    const video = await runJob(
+      'generate',
+      async ({ signal, progress }) => {
+        progress('prepare', 0);
+        const image = await getCanvasImageData(job);
+        const source = v2v ? await getSourceFrames(job, { signal }) : undefined;
+        signal.throwIfAborted();
+        return getEngineClient().generate(job, image, {
+          signal,
+          engines,
+          source,
+          includeFlowColours: v2v,
+          onProgress: (p) =>
+            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+        });
+      },
+      { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) },
+    );
     if (!video) return;
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
@@ -278,7 +297,8 @@ export function jobProject(project: Project, engines: EngineChoice): Project {
 
 /** The frame count of the pack a neural stage of `engines` uses, if any. */
 export function packFrames(engines: EngineChoice): number | undefined {
-  const f = engines.motion === 'neural' ? engines.motionConfig?.frames : engines.render === 'neural' ? engines.renderConfig?.frames : undefined;
+  const f =
+    engines.motion === 'neural' ? engines.motionConfig?.frames : engines.render === 'neural' ? engines.renderConfig?.frames : undefined;
   return typeof f === 'number' ? f : undefined;
 }
 

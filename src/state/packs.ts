@@ -5,7 +5,15 @@
  */
 import { create } from 'zustand';
 import { isAbort } from '../errors';
-import { BUNDLED_TINY_PACK, installPack, localSource, urlSource, type InstallProgress, type LocalFile, type PackSource } from '../models/loader';
+import {
+  BUNDLED_TINY_PACK,
+  installPack,
+  localSource,
+  urlSource,
+  type InstallProgress,
+  type LocalFile,
+  type PackSource,
+} from '../models/loader';
 import type { Precision } from '../models/manifest';
 import { listPacks, removePack, type PackRecord } from '../models/store';
 import { getEngineClient } from './gpu';
@@ -59,7 +67,11 @@ export const usePacksStore = create<PacksState>()((set, get) => {
     if (get().task) return;
     controller = new AbortController();
     const signal = controller.signal;
-    set({ task: { label, progress: null, loadedBytes: 0, totalBytes: 0, bytesPerSecond: 0, etaSeconds: null, checking: false }, error: null, notice: null });
+    set({
+      task: { label, progress: null, loadedBytes: 0, totalBytes: 0, bytesPerSecond: 0, etaSeconds: null, checking: false },
+      error: null,
+      notice: null,
+    });
     try {
       const source = makeSource();
       const record = await installPack(source, {
@@ -71,7 +83,17 @@ export const usePacksStore = create<PacksState>()((set, get) => {
           const t = get().task;
           if (!t) return;
           if (e.type === 'progress') {
-            set({ task: { ...t, progress: e, loadedBytes: e.loadedBytes, totalBytes: e.totalBytes, bytesPerSecond: e.bytesPerSecond, etaSeconds: e.etaSeconds, checking: e.stage === 'check' } });
+            set({
+              task: {
+                ...t,
+                progress: e,
+                loadedBytes: e.loadedBytes,
+                totalBytes: e.totalBytes,
+                bytesPerSecond: e.bytesPerSecond,
+                etaSeconds: e.etaSeconds,
+                checking: e.stage === 'check',
+              },
+            });
           } else if (e.type === 'start') {
             set({ task: { ...t, progress: e, totalBytes: e.totalBytes, label: `${e.name} (${e.variant})` } });
           } else {
@@ -105,7 +127,8 @@ export const usePacksStore = create<PacksState>()((set, get) => {
         set({ loaded: true, error: e instanceof Error ? e.message : String(e) });
       }
     },
-    installBundled: (options = {}) => run('the test pack', () => urlSource(new URL(BUNDLED_TINY_PACK, location.origin), 'bundled'), options),
+    installBundled: (options = {}) =>
+      run('the test pack', () => urlSource(new URL(BUNDLED_TINY_PACK, location.origin), 'bundled'), options),
     installFromUrl: (url) => run(url, () => urlSource(url)),
     installFromFiles: (files) => run('the chosen folder', () => localSource(files)),
     resume: async (id) => {

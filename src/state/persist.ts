@@ -152,7 +152,10 @@ function writePending(): void {
   if (!id || !ownsProject) return;
   const { project, gestureBase } = useProjectStore.getState();
   try {
-    localStorage.setItem(PENDING_PREFIX + id, JSON.stringify({ savedAt: new Date().toISOString(), project: gestureBase ?? project } satisfies AutosaveRecord));
+    localStorage.setItem(
+      PENDING_PREFIX + id,
+      JSON.stringify({ savedAt: new Date().toISOString(), project: gestureBase ?? project } satisfies AutosaveRecord),
+    );
   } catch {
     // Full or unavailable: the IndexedDB write started alongside may still complete.
   }
@@ -174,7 +177,9 @@ function pendingImageIds(): string[] {
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
       if (!k?.startsWith(PENDING_PREFIX)) continue;
-      const doc = readPending(k.slice(PENDING_PREFIX.length))?.project as { image?: { id?: unknown }; video?: { id?: unknown } } | undefined;
+      const doc = readPending(k.slice(PENDING_PREFIX.length))?.project as
+        | { image?: { id?: unknown }; video?: { id?: unknown } }
+        | undefined;
       for (const id of [doc?.image?.id, doc?.video?.id]) if (typeof id === 'string') out.push(id);
     }
   } catch {
@@ -240,16 +245,28 @@ interface StoredSummary {
 }
 
 async function listStoredProjects(): Promise<StoredSummary[]> {
-  const ids = (await keys(appDb)).filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX)).map((k) => k.slice(PROJECT_PREFIX.length));
-  const metas = await getMany<MetaRecord>(ids.map((id) => META_PREFIX + id), appDb);
+  const ids = (await keys(appDb))
+    .filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX))
+    .map((k) => k.slice(PROJECT_PREFIX.length));
+  const metas = await getMany<MetaRecord>(
+    ids.map((id) => META_PREFIX + id),
+    appDb,
+  );
   // Legacy records have no meta; they count as old (the newest with a meta wins).
-  return ids.map((id, i) => ({ id, savedAt: metas[i]?.savedAt ?? '' })).sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+  return ids
+    .map((id, i) => ({ id, savedAt: metas[i]?.savedAt ?? '' }))
+    .sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
 }
 
 /** The image ids stored projects refer to; null when some record cannot be read (then nothing is deleted). */
 async function referencedImages(): Promise<Set<string> | null> {
-  const ids = (await keys(appDb)).filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX)).map((k) => k.slice(PROJECT_PREFIX.length));
-  const metas = await getMany<MetaRecord>(ids.map((id) => META_PREFIX + id), appDb);
+  const ids = (await keys(appDb))
+    .filter((k): k is string => typeof k === 'string' && k.startsWith(PROJECT_PREFIX))
+    .map((k) => k.slice(PROJECT_PREFIX.length));
+  const metas = await getMany<MetaRecord>(
+    ids.map((id) => META_PREFIX + id),
+    appDb,
+  );
   const out = new Set<string>(pendingImageIds());
   for (let i = 0; i < ids.length; i++) {
     const meta = metas[i];
@@ -313,7 +330,13 @@ async function restoreHistory(id: string): Promise<{ past: Project[]; future: Pr
     return { ...none, problem: 'its undo history could not be read' };
   }
   if (rec === undefined) return { ...none, problem: null };
-  if (!rec || !Array.isArray(rec.past) || !Array.isArray(rec.future) || rec.past.length > HISTORY_LIMIT || rec.future.length > HISTORY_LIMIT) {
+  if (
+    !rec ||
+    !Array.isArray(rec.past) ||
+    !Array.isArray(rec.future) ||
+    rec.past.length > HISTORY_LIMIT ||
+    rec.future.length > HISTORY_LIMIT
+  ) {
     return { ...none, problem: 'its undo history is damaged' };
   }
   try {
@@ -332,7 +355,11 @@ async function restoreHistory(id: string): Promise<{ past: Project[]; future: Pr
     let to = 0;
     while (to < future.length && usable(future[to])) to++;
     const cut = from > 0 || to < future.length;
-    return { past: past.slice(from), future: future.slice(0, to), problem: cut ? 'undo steps that used a photo no longer stored were left out' : null };
+    return {
+      past: past.slice(from),
+      future: future.slice(0, to),
+      problem: cut ? 'undo steps that used a photo no longer stored were left out' : null,
+    };
   } catch (e) {
     return { ...none, problem: `its undo history did not pass the checks (${e instanceof Error ? e.message : String(e)})` };
   }
@@ -396,9 +423,15 @@ export async function hydrateProject(): Promise<HydrateResult> {
         useAutosaveStore.setState({ repairs });
         problem = `Your project was restored with repairs: ${repairs.join('; ')}.`;
       }
-      if (!mine) problem = 'This project is open in another tab; this tab works on a copy, so neither overwrites the other.' + (problem ? ` ${problem}` : '');
+      if (!mine)
+        problem =
+          'This project is open in another tab; this tab works on a copy, so neither overwrites the other.' +
+          (problem ? ` ${problem}` : '');
     } catch (e) {
-      const why = (e instanceof Error ? e.message.replace(/^This project file is damaged or not a project: /, '') : String(e)).replace(/\.$/, '');
+      const why = (e instanceof Error ? e.message.replace(/^This project file is damaged or not a project: /, '') : String(e)).replace(
+        /\.$/,
+        '',
+      );
       useAutosaveStore.setState({ restoreProblem: { text: why, raw: record ?? null, projectId: chosen } });
       problem = `Your saved project could not be restored (${why}). Nothing was deleted: it stays stored in this browser, and you can download it from the notice below. This tab starts a new project.`;
       await switchToNewId();
@@ -446,14 +479,23 @@ export async function saveNow(): Promise<void> {
   const doc = gestureBase ?? project;
   const history = boundHistory(past, future);
   // Photos (and video-to-video sources, stored beside them) that kept steps use.
-  const historyImageIds = [...new Set([...history.past, ...history.future].flatMap((p) => [p.image?.id, p.video?.id]).filter((x): x is string => !!x && x !== doc.image?.id && x !== doc.video?.id))];
+  const historyImageIds = [
+    ...new Set(
+      [...history.past, ...history.future]
+        .flatMap((p) => [p.image?.id, p.video?.id])
+        .filter((x): x is string => !!x && x !== doc.image?.id && x !== doc.video?.id),
+    ),
+  ];
   useAutosaveStore.setState({ status: 'saving' });
   try {
     const savedAt = new Date().toISOString();
     await setMany(
       [
         [PROJECT_PREFIX + id, { savedAt, project: doc } satisfies AutosaveRecord],
-        [META_PREFIX + id, { savedAt, imageId: doc.image?.id ?? null, videoId: doc.video?.id ?? null, historyImageIds } satisfies MetaRecord],
+        [
+          META_PREFIX + id,
+          { savedAt, imageId: doc.image?.id ?? null, videoId: doc.video?.id ?? null, historyImageIds } satisfies MetaRecord,
+        ],
         [HISTORY_PREFIX + id, { savedAt, ...history } satisfies HistoryRecord],
       ],
       appDb,

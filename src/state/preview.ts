@@ -85,7 +85,8 @@ function updateFrame(): void {
   const frame = previewFrame(p);
   void runJob(
     'preview',
-    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame, withFlow: showFlow, signal, ...(await trackedFor(p)) }),
+    async ({ signal }) =>
+      getEngineClient().previewDetail(p, await imageFor(p), { frame, withFlow: showFlow, signal, ...(await trackedFor(p)) }),
     { supersede: 'latest', dispose: (r) => [r.frame, ...(r.flowColour ? [r.flowColour] : [])].forEach((b) => b.close()) },
   ).then((r) => {
     if (!r) return;
@@ -101,7 +102,8 @@ function updateStrip(): void {
   if (!p.image) return;
   void runJob(
     'preview-strip',
-    async ({ signal }) => getEngineClient().previewDetail(p, await imageFor(p), { frame: 0, stripWidth: STRIP_WIDTH, signal, ...(await trackedFor(p)) }),
+    async ({ signal }) =>
+      getEngineClient().previewDetail(p, await imageFor(p), { frame: 0, stripWidth: STRIP_WIDTH, signal, ...(await trackedFor(p)) }),
     { supersede: 'latest', dispose: (r) => [r.frame, ...r.strip].forEach((b) => b.close()) },
   ).then((r) => {
     if (!r) return;

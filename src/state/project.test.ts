@@ -69,9 +69,18 @@ describe('project history', () => {
   });
 
   it('removing the last point removes the trajectory; a canvas change keeps points inside', () => {
-    s().addTrajectory({ ...traj('a'), points: [{ x: 500, y: 300 }, { x: 100, y: 10 }] });
+    s().addTrajectory({
+      ...traj('a'),
+      points: [
+        { x: 500, y: 300 },
+        { x: 100, y: 10 },
+      ],
+    });
     s().setCanvas({ width: 320, height: 320 }, null);
-    expect(s().project.trajectories[0].points).toEqual([{ x: 319, y: 300 }, { x: 100, y: 10 }]);
+    expect(s().project.trajectories[0].points).toEqual([
+      { x: 319, y: 300 },
+      { x: 100, y: 10 },
+    ]);
     s().removePoint('a', 0);
     s().removePoint('a', 0);
     expect(s().project.trajectories).toHaveLength(0);
@@ -88,7 +97,13 @@ describe('project history', () => {
 describe('every edit passes the validator restore uses', () => {
   it('an edit that would store frames out of order or settings out of range is repaired in memory, so a reload reads back the same document', async () => {
     const { readProject } = await import('../motion/project');
-    s().addTrajectory({ ...traj('a'), points: [{ x: 1, y: 2 }, { x: 30, y: 40 }] });
+    s().addTrajectory({
+      ...traj('a'),
+      points: [
+        { x: 1, y: 2 },
+        { x: 30, y: 40 },
+      ],
+    });
     s().updateTrajectory('a', { timing: { mode: 'reference', startFrame: 10, endFrame: 5 } });
     s().setSettings({ frames: 1000, flowUnit: 0 });
     const p = s().project;

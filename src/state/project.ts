@@ -107,14 +107,17 @@ function clampPoint(p: Point, c: CanvasSize): Point {
 
 export const useProjectStore = create<ProjectState>()((set, get) => {
   const mapTrajectory = (id: string, fn: (t: Trajectory) => Trajectory | null, options?: EditOptions) =>
-    get().edit((p) => ({
-      ...p,
-      trajectories: p.trajectories.flatMap((t) => {
-        if (t.id !== id) return [t];
-        const r = fn(t);
-        return r ? [r] : [];
+    get().edit(
+      (p) => ({
+        ...p,
+        trajectories: p.trajectories.flatMap((t) => {
+          if (t.id !== id) return [t];
+          const r = fn(t);
+          return r ? [r] : [];
+        }),
       }),
-    }), options);
+      options,
+    );
 
   return {
     project: emptyProject(),

@@ -30,16 +30,31 @@ export async function serializeProject(project: Project): Promise<Blob> {
   let image: string | null = null;
   if (project.image) {
     const blob = await getOriginalImage(project.image.id);
-    if (!blob) throw new AppError('storage', `The image "${project.image.name}" is missing from this browser's storage; load it again before saving.`);
+    if (!blob)
+      throw new AppError(
+        'storage',
+        `The image "${project.image.name}" is missing from this browser's storage; load it again before saving.`,
+      );
     image = await blobToDataUrl(blob);
   }
   let video: string | null = null;
   if (project.video) {
     const blob = await getOriginalImage(project.video.id);
-    if (!blob) throw new AppError('storage', `The video "${project.video.name}" is missing from this browser's storage; load it again before saving.`);
+    if (!blob)
+      throw new AppError(
+        'storage',
+        `The video "${project.video.name}" is missing from this browser's storage; load it again before saving.`,
+      );
     video = await blobToDataUrl(blob);
   }
-  const file: ProjectFile = { format: PROJECT_FILE_FORMAT, version: PROJECT_FILE_VERSION, savedAt: new Date().toISOString(), project, image, ...(video ? { video } : {}) };
+  const file: ProjectFile = {
+    format: PROJECT_FILE_FORMAT,
+    version: PROJECT_FILE_VERSION,
+    savedAt: new Date().toISOString(),
+    project,
+    image,
+    ...(video ? { video } : {}),
+  };
   return new Blob([JSON.stringify(file)], { type: 'application/json' });
 }
 
@@ -85,7 +100,8 @@ export async function readProjectFile(file: Blob, name = 'project file'): Promis
     try {
       ref = await importImage(blob, project.image.name);
     } catch (e) {
-      if (e instanceof AppError) throw new AppError('project-file', `The image inside "${name}" cannot be used: ${e.message}`, { cause: e });
+      if (e instanceof AppError)
+        throw new AppError('project-file', `The image inside "${name}" cannot be used: ${e.message}`, { cause: e });
       throw e;
     }
     const claimed = project.image;
@@ -113,7 +129,18 @@ async function withEmbeddedVideo(read: Normalized, f: Partial<ProjectFile>, name
   }
   try {
     const ref = await importVideo(dataUrlToBlob(f.video), claimed.name);
-    const again = readProject({ ...project, video: { ...claimed, id: ref.id, width: ref.width, height: ref.height, duration: ref.duration, frameCount: ref.frameCount, fps: ref.fps } });
+    const again = readProject({
+      ...project,
+      video: {
+        ...claimed,
+        id: ref.id,
+        width: ref.width,
+        height: ref.height,
+        duration: ref.duration,
+        frameCount: ref.frameCount,
+        fps: ref.fps,
+      },
+    });
     return { project: again.project, repairs: [...repairs, ...again.repairs] };
   } catch (e) {
     if (!(e instanceof AppError)) throw e;

@@ -8,7 +8,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_LIMITS, PROJECT_VERSION, readProject } from '../motion/project';
-import { DEFAULT_SETTINGS, emptyProject, type BrushStroke, type CropBox, type ImageRef, type Project, type Trajectory } from '../motion/types';
+import {
+  DEFAULT_SETTINGS,
+  emptyProject,
+  type BrushStroke,
+  type CropBox,
+  type ImageRef,
+  type Project,
+  type Trajectory,
+} from '../motion/types';
 import { PROJECT_FILE_FORMAT, PROJECT_FILE_VERSION } from './projectFile';
 
 type Schema = Record<string, any>;
@@ -21,14 +29,22 @@ function resolve(s: Schema): Schema {
 
 function typeOk(type: string, v: unknown): boolean {
   switch (type) {
-    case 'null': return v === null;
-    case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
-    case 'array': return Array.isArray(v);
-    case 'string': return typeof v === 'string';
-    case 'boolean': return typeof v === 'boolean';
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    default: throw new Error(`schema type ${type} is not supported by this test`);
+    case 'null':
+      return v === null;
+    case 'object':
+      return typeof v === 'object' && v !== null && !Array.isArray(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    default:
+      throw new Error(`schema type ${type} is not supported by this test`);
   }
 }
 
@@ -76,11 +92,27 @@ function fullProject(): Project {
   const image: ImageRef = { id: 'sha256-00', name: 'photo.png', width: 800, height: 600 };
   const crop: CropBox = { x: 10, y: 20, width: 640, height: 400 };
   const trajectories: Trajectory[] = [
-    { id: 'a', points: [{ x: 10, y: 10 }, { x: 60, y: 30 }], color: '#e6194b', timing: { mode: 'constant-speed', startFrame: 0, endFrame: 15 } },
+    {
+      id: 'a',
+      points: [
+        { x: 10, y: 10 },
+        { x: 60, y: 30 },
+      ],
+      color: '#e6194b',
+      timing: { mode: 'constant-speed', startFrame: 0, endFrame: 15 },
+    },
     { id: 'b', points: [{ x: 200, y: 100 }], color: '#3cb44b', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
   ];
   const brush: BrushStroke[] = [
-    { mode: 'paint', motion: 'rigid', radius: 12, points: [{ x: 5, y: 5 }, { x: 40, y: 40 }] },
+    {
+      mode: 'paint',
+      motion: 'rigid',
+      radius: 12,
+      points: [
+        { x: 5, y: 5 },
+        { x: 40, y: 40 },
+      ],
+    },
     { mode: 'erase', radius: 4, points: [{ x: 20, y: 20 }] },
   ];
   return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true } };
@@ -96,7 +128,10 @@ function leaves(schema: Schema, v: unknown, path: (string | number)[] = []): { p
   }
   if (Array.isArray(v) && s.items) return [...here, ...v.flatMap((x, i) => leaves(s.items, x, [...path, i]))];
   if (typeOk('object', v) && s.properties) {
-    return [...here, ...Object.entries<Schema>(s.properties).flatMap(([k, p]) => leaves(p, (v as Record<string, unknown>)[k], [...path, k]))];
+    return [
+      ...here,
+      ...Object.entries<Schema>(s.properties).flatMap(([k, p]) => leaves(p, (v as Record<string, unknown>)[k], [...path, k])),
+    ];
   }
   return here;
 }
@@ -113,13 +148,13 @@ function setAt(doc: unknown, path: (string | number)[], value: unknown): unknown
 const REMOVE = Symbol('remove');
 
 describe('docs/project.schema.json', () => {
-  test('its versions and format are the code\'s', () => {
+  test("its versions and format are the code's", () => {
     expect(root.properties.format.const).toBe(PROJECT_FILE_FORMAT);
     expect(root.properties.version.const).toBe(PROJECT_FILE_VERSION);
     expect(defs.project.properties.version.const).toBe(PROJECT_VERSION);
   });
 
-  test('its fields are the TypeScript types\' fields', () => {
+  test("its fields are the TypeScript types' fields", () => {
     const p = fullProject();
     const keys = (o: object) => Object.keys(o).sort();
     expect(keys(defs.project.properties)).toEqual(keys(p));
@@ -128,7 +163,8 @@ describe('docs/project.schema.json', () => {
     // Settings added after version 1 may be missing (the reader gives them their default): the
     // schema states that default, and it must be the code's.
     const optional = keys(DEFAULT_SETTINGS).filter((k) => !defs.settings.required.includes(k));
-    for (const k of optional) expect(defs.settings.properties[k].default, `settings.${k} default`).toEqual(DEFAULT_SETTINGS[k as keyof typeof DEFAULT_SETTINGS]);
+    for (const k of optional)
+      expect(defs.settings.properties[k].default, `settings.${k} default`).toEqual(DEFAULT_SETTINGS[k as keyof typeof DEFAULT_SETTINGS]);
     expect([...defs.settings.required, ...optional].sort()).toEqual(keys(DEFAULT_SETTINGS));
     expect(keys(defs.imageRef.properties)).toEqual(keys(p.image!));
     expect(keys(defs.crop.properties)).toEqual(keys(p.crop!));
@@ -149,7 +185,7 @@ describe('docs/project.schema.json', () => {
     expect(defs.settings.properties.prompt.maxLength).toBe(L.promptMaxChars);
   });
 
-  test('the editor\'s documents are valid', () => {
+  test("the editor's documents are valid", () => {
     for (const doc of [emptyProject(), fullProject()]) {
       expect(accepted(doc)).toBe(true);
       expect(valid(defs.project, doc)).toBe(true);
@@ -166,11 +202,13 @@ describe('docs/project.schema.json', () => {
       const parentSchema = leaves(defs.project, doc).find((l) => l.path.join('.') === parent.join('.'))?.schema;
       if (parentSchema?.required?.includes(path[path.length - 1])) cases.push({ what: `${at} removed`, doc: setAt(doc, path, REMOVE) });
       const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
-      for (const wrong of [{}, 'text', 7, true, null, []]) cases.push({ what: `${at} = ${JSON.stringify(wrong)}`, doc: setAt(doc, path, wrong) });
+      for (const wrong of [{}, 'text', 7, true, null, []])
+        cases.push({ what: `${at} = ${JSON.stringify(wrong)}`, doc: setAt(doc, path, wrong) });
       if (types.includes('number') || types.includes('integer')) {
         for (const k of ['minimum', 'maximum', 'exclusiveMinimum'] as const) {
           if (s[k] === undefined) continue;
-          for (const d of [-1, -0.5, 0, 0.5, 1]) cases.push({ what: `${at} = ${k} ${d >= 0 ? '+' : ''}${d}`, doc: setAt(doc, path, s[k] + d) });
+          for (const d of [-1, -0.5, 0, 0.5, 1])
+            cases.push({ what: `${at} = ${k} ${d >= 0 ? '+' : ''}${d}`, doc: setAt(doc, path, s[k] + d) });
         }
         if (s.multipleOf) cases.push({ what: `${at} not a multiple`, doc: setAt(doc, path, s.minimum + s.multipleOf + 1) });
       }
@@ -183,13 +221,32 @@ describe('docs/project.schema.json', () => {
       if (s.maxItems !== undefined) {
         const item = (doc as any)[path[0]]?.[0] ?? { x: 0, y: 0 };
         const one = path[path.length - 1] === 'points' ? { x: 1, y: 2 } : item;
-        cases.push({ what: `${at} at maxItems`, doc: setAt(doc, path, Array.from({ length: s.maxItems }, (_, i) => ({ ...one, ...(one.id ? { id: `id${i}` } : {}) }))) });
-        cases.push({ what: `${at} past maxItems`, doc: setAt(doc, path, Array.from({ length: s.maxItems + 1 }, (_, i) => ({ ...one, ...(one.id ? { id: `id${i}` } : {}) }))) });
+        cases.push({
+          what: `${at} at maxItems`,
+          doc: setAt(
+            doc,
+            path,
+            Array.from({ length: s.maxItems }, (_, i) => ({ ...one, ...(one.id ? { id: `id${i}` } : {}) })),
+          ),
+        });
+        cases.push({
+          what: `${at} past maxItems`,
+          doc: setAt(
+            doc,
+            path,
+            Array.from({ length: s.maxItems + 1 }, (_, i) => ({ ...one, ...(one.id ? { id: `id${i}` } : {}) })),
+          ),
+        });
       }
       if (s.minItems) cases.push({ what: `${at} empty list`, doc: setAt(doc, path, []) });
     }
     expect(cases.length).toBeGreaterThan(300);
-    const disagree = cases.filter((c) => valid(defs.project, c.doc) !== accepted(c.doc)).map((c) => `${c.what}: schema ${valid(defs.project, c.doc) ? 'accepts' : 'refuses'}, readProject ${accepted(c.doc) ? 'accepts' : 'refuses'}`);
+    const disagree = cases
+      .filter((c) => valid(defs.project, c.doc) !== accepted(c.doc))
+      .map(
+        (c) =>
+          `${c.what}: schema ${valid(defs.project, c.doc) ? 'accepts' : 'refuses'}, readProject ${accepted(c.doc) ? 'accepts' : 'refuses'}`,
+      );
     expect(disagree).toEqual([]);
   });
 });

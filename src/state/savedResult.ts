@@ -68,7 +68,11 @@ function isQuotaError(e: unknown): boolean {
  * Stores `video` as the last result of `projectId`. Resolves when written, or when it could not
  * be (the store's status and message say why); never throws.
  */
-export async function keepResult(projectId: string, video: KeptVideo, options: { estimate?: () => Promise<StorageEstimate> } = {}): Promise<void> {
+export async function keepResult(
+  projectId: string,
+  video: KeptVideo,
+  options: { estimate?: () => Promise<StorageEstimate> } = {},
+): Promise<void> {
   useKeptResultStore.setState({ status: 'saving', message: null });
   try {
     const canvas = new OffscreenCanvas(1, 1);
@@ -105,7 +109,10 @@ export async function keepResult(projectId: string, video: KeptVideo, options: {
     if (e instanceof StorageFullError) useKeptResultStore.setState({ status: 'full', message: e.message });
     else {
       console.error('keeping the result failed:', e);
-      useKeptResultStore.setState({ status: 'error', message: 'The video could not be kept in this browser for the next visit; export it to keep it.' });
+      useKeptResultStore.setState({
+        status: 'error',
+        message: 'The video could not be kept in this browser for the next visit; export it to keep it.',
+      });
     }
   }
 }

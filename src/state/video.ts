@@ -21,7 +21,10 @@ export const VIDEO_FILE_MAX_BYTES = 1 << 30;
  */
 export async function importVideo(blob: Blob, name: string, signal?: AbortSignal): Promise<VideoRef> {
   if (blob.size > VIDEO_FILE_MAX_BYTES) {
-    throw new AppError('video-decode', `"${name}" is ${Math.round(blob.size / 2 ** 20)} MiB; videos up to 1 GiB can be used. Cut it shorter first.`);
+    throw new AppError(
+      'video-decode',
+      `"${name}" is ${Math.round(blob.size / 2 ** 20)} MiB; videos up to 1 GiB can be used. Cut it shorter first.`,
+    );
   }
   const info = await probeVideo(blob, name, signal);
   const bytes = new Uint8Array(await blob.arrayBuffer());
@@ -33,7 +36,17 @@ export async function importVideo(blob: Blob, name: string, signal?: AbortSignal
   } finally {
     done();
   }
-  return { id, name, width: info.width, height: info.height, duration: info.duration, frameCount: info.frameCount, fps: info.fps, startTime: 0, stride: 1 };
+  return {
+    id,
+    name,
+    width: info.width,
+    height: info.height,
+    duration: info.duration,
+    frameCount: info.frameCount,
+    fps: info.fps,
+    startTime: 0,
+    stride: 1,
+  };
 }
 
 async function storedVideo(video: VideoRef): Promise<Blob> {
@@ -57,7 +70,10 @@ const DECODED_KEEP = 2;
  * The N + 1 source frames the project's clip follows, canvas-sized (cached by sourceKey).
  * Throws VideoTooShortError when the video has fewer from the start time with the stride.
  */
-export function getSourceFrames(project: Project, options: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {}): Promise<SourceFrames> {
+export function getSourceFrames(
+  project: Project,
+  options: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {},
+): Promise<SourceFrames> {
   const key = sourceKey(project);
   const video = project.video;
   if (!key || !video) return Promise.reject(new AppError('video-decode', 'Load a source video first (Video to video).'));
@@ -86,7 +102,12 @@ export function getSourceFrames(project: Project, options: { signal?: AbortSigna
 /** The video's frame at its start time, at the video's own size, as a PNG (to use as the restyled frame). */
 export async function firstFramePng(video: VideoRef): Promise<Blob> {
   const blob = await storedVideo(video);
-  const { frames } = await readVideoFrames(blob, video.name, { startTime: video.startTime, count: 1, width: video.width, height: video.height });
+  const { frames } = await readVideoFrames(blob, video.name, {
+    startTime: video.startTime,
+    count: 1,
+    width: video.width,
+    height: video.height,
+  });
   const canvas = new OffscreenCanvas(video.width, video.height);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new AppError('image-decode', 'This browser cannot draw images off-screen (OffscreenCanvas 2D).');

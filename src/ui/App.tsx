@@ -41,7 +41,11 @@ function isTextField(el: EventTarget | null): boolean {
 /** Buttons, links and form fields act on Enter/Space themselves; canvas tools must not take those keys from them. */
 function isActivatable(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
-  return el.closest('button, a[href], input, select, textarea, summary, [role="button"], [role="radio"], [role="checkbox"], [contenteditable="true"]') !== null;
+  return (
+    el.closest(
+      'button, a[href], input, select, textarea, summary, [role="button"], [role="radio"], [role="checkbox"], [contenteditable="true"]',
+    ) !== null
+  );
 }
 
 function isProjectFile(f: File): boolean {
@@ -177,11 +181,12 @@ function RestoreProblemNotice() {
   if (!problem) return null;
   return (
     <div className="banner warn" role="alert" data-testid="restore-problem">
-      <span>
-        Your saved project could not be restored ({problem.text}). It is still stored in this browser, unchanged, with its
-        photo.
-      </span>{' '}
-      <button type="button" data-testid="download-autosave" onClick={() => downloadBlob(restoreProblemBlob(problem), 'motion-i2v-autosave.json')}>
+      <span>Your saved project could not be restored ({problem.text}). It is still stored in this browser, unchanged, with its photo.</span>{' '}
+      <button
+        type="button"
+        data-testid="download-autosave"
+        onClick={() => downloadBlob(restoreProblemBlob(problem), 'motion-i2v-autosave.json')}
+      >
         Download it
       </button>
       <button type="button" aria-label="Dismiss" onClick={() => useAutosaveStore.setState({ restoreProblem: null })}>
@@ -279,7 +284,13 @@ export function App() {
       <header className="app-header">
         <h1>Motion-I2V Web</h1>
         <span className="save-status" data-testid="save-status" data-status={saveStatus}>
-          {saveStatus === 'saved' ? 'Saved in this browser' : saveStatus === 'pending' || saveStatus === 'saving' ? 'Saving…' : saveStatus === 'error' ? 'Autosave failed' : ''}
+          {saveStatus === 'saved'
+            ? 'Saved in this browser'
+            : saveStatus === 'pending' || saveStatus === 'saving'
+              ? 'Saving…'
+              : saveStatus === 'error'
+                ? 'Autosave failed'
+                : ''}
         </span>
         <GpuBanner />
       </header>

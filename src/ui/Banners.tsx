@@ -23,7 +23,13 @@ export function GpuBanner() {
         </div>
       )}
       <span className="gpu-status" data-testid="gpu-status" data-status={status} title={message}>
-        {status === 'ready' ? `${message}${isFallbackAdapter ? ' (software, slow)' : ''}` : status === 'checking' ? message : status === 'lost' ? 'GPU lost; reconnecting…' : 'No WebGPU'}
+        {status === 'ready'
+          ? `${message}${isFallbackAdapter ? ' (software, slow)' : ''}`
+          : status === 'checking'
+            ? message
+            : status === 'lost'
+              ? 'GPU lost; reconnecting…'
+              : 'No WebGPU'}
       </span>
     </>
   );

@@ -62,8 +62,23 @@ export function EditorCanvas() {
       const rect = el.getBoundingClientRect();
       const px = rect.width > 0 ? project.canvas.width / rect.width : 1;
       const brushCursor =
-        ed.cursor && (ed.tool === 'brush' || ed.tool === 'erase') ? { ...ed.cursor, radius: ed.brushRadius, erase: ed.tool === 'erase' } : null;
-      const inputs = [project, ed.selectedTrajectoryId, ed.selectedPoint, ed.hoverPoint, ed.activeTrajectoryId, trajectoryTool.sketch, ed.cursor, ed.tool, ed.brushRadius, px, el.width, el.height];
+        ed.cursor && (ed.tool === 'brush' || ed.tool === 'erase')
+          ? { ...ed.cursor, radius: ed.brushRadius, erase: ed.tool === 'erase' }
+          : null;
+      const inputs = [
+        project,
+        ed.selectedTrajectoryId,
+        ed.selectedPoint,
+        ed.hoverPoint,
+        ed.activeTrajectoryId,
+        trajectoryTool.sketch,
+        ed.cursor,
+        ed.tool,
+        ed.brushRadius,
+        px,
+        el.width,
+        el.height,
+      ];
       if (inputs.length === last.length && inputs.every((v, i) => v === last[i])) return;
       last = inputs;
       drawOverlay(el.getContext('2d')!, {
@@ -109,11 +124,7 @@ export function EditorCanvas() {
       // At most 1.5x, and short enough that the canvas and its hint fit the pane (a size container).
       style={{ maxWidth: `min(${canvas.width * 1.5}px, calc((100cqh - 90px) * ${canvas.width / canvas.height}))` }}
     >
-      <div
-        className="stage"
-        style={{ aspectRatio: `${canvas.width} / ${canvas.height}` }}
-        data-testid="stage"
-      >
+      <div className="stage" style={{ aspectRatio: `${canvas.width} / ${canvas.height}` }} data-testid="stage">
         <canvas ref={imageRef} width={canvas.width} height={canvas.height} className="layer" data-testid="image-canvas" />
         <canvas
           ref={overlayRef}

@@ -22,7 +22,13 @@ export function EmptyState({ onPick }: { onPick: () => void }) {
       <p>Or try a sample:</p>
       <div className="samples">
         {SAMPLES.map((s) => (
-          <button key={s.file} type="button" className="sample" data-testid={`sample-${s.id}`} onClick={() => void loadSample(s.file, s.name)}>
+          <button
+            key={s.file}
+            type="button"
+            className="sample"
+            data-testid={`sample-${s.id}`}
+            onClick={() => void loadSample(s.file, s.name)}
+          >
             <img src={`${import.meta.env.BASE_URL}samples/${s.file}`} alt="" width={128} />
             <span>{s.name}</span>
           </button>

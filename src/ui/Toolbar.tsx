@@ -9,7 +9,12 @@ import type { MotionMode } from '../motion/types';
 import { tools } from './tools';
 
 const TOOLS: { name: ToolName; label: string; key: string; title: string }[] = [
-  { name: 'trajectory', label: 'Trajectory', key: 'T', title: 'Click to add points (one click = anchor), drag to sketch, drag a point to move it. Enter finishes a trajectory.' },
+  {
+    name: 'trajectory',
+    label: 'Trajectory',
+    key: 'T',
+    title: 'Click to add points (one click = anchor), drag to sketch, drag a point to move it. Enter finishes a trajectory.',
+  },
   { name: 'brush', label: 'Brush', key: 'B', title: 'Paint the region that may move. If nothing is painted, everything may move.' },
   { name: 'erase', label: 'Erase', key: 'E', title: 'Erase brush paint.' },
   { name: 'crop', label: 'Move crop', key: 'C', title: 'Drag the photo to choose which part fills the canvas.' },
@@ -17,8 +22,16 @@ const TOOLS: { name: ToolName; label: string; key: string; title: string }[] = [
 
 const MOTIONS: { mode: MotionMode; label: string; title: string }[] = [
   { mode: 'fluid', label: 'Fluid', title: 'New paint flows around the drags, stopping at edges (water, smoke, hair, clouds).' },
-  { mode: 'rigid', label: 'Rigid', title: 'Each patch of new paint moves as a whole: shifted, turned and scaled to follow the drags that start in it.' },
-  { mode: 'shape', label: 'Shape', title: 'Each patch of new paint bends as rigidly as it can to follow its drags; one-click anchors in it hold their spot.' },
+  {
+    mode: 'rigid',
+    label: 'Rigid',
+    title: 'Each patch of new paint moves as a whole: shifted, turned and scaled to follow the drags that start in it.',
+  },
+  {
+    mode: 'shape',
+    label: 'Shape',
+    title: 'Each patch of new paint bends as rigidly as it can to follow its drags; one-click anchors in it hold their spot.',
+  },
 ];
 
 const PRESETS: { name: CanvasPresetName; label: string }[] = [
@@ -183,17 +196,31 @@ export function Toolbar() {
             min={0}
             max={PROJECT_LIMITS.brushFeatherMax}
             value={brushFeather}
-            onChange={(e) => useProjectStore.getState().setSettings({ brushFeather: Number(e.currentTarget.value) }, { coalesce: 'brushFeather' })}
+            onChange={(e) =>
+              useProjectStore.getState().setSettings({ brushFeather: Number(e.currentTarget.value) }, { coalesce: 'brushFeather' })
+            }
           />
           <output data-testid="brush-feather-value">{brushFeather}</output>
         </label>
       </div>
 
       <div className="group">
-        <button type="button" data-testid="undo" disabled={!undoable} title="Undo (Ctrl/Cmd+Z)" onClick={() => useProjectStore.getState().undo()}>
+        <button
+          type="button"
+          data-testid="undo"
+          disabled={!undoable}
+          title="Undo (Ctrl/Cmd+Z)"
+          onClick={() => useProjectStore.getState().undo()}
+        >
           Undo
         </button>
-        <button type="button" data-testid="redo" disabled={!redoable} title="Redo (Shift+Ctrl/Cmd+Z)" onClick={() => useProjectStore.getState().redo()}>
+        <button
+          type="button"
+          data-testid="redo"
+          disabled={!redoable}
+          title="Redo (Shift+Ctrl/Cmd+Z)"
+          onClick={() => useProjectStore.getState().redo()}
+        >
           Redo
         </button>
       </div>

@@ -14,7 +14,12 @@ const TIMING_LABELS: Record<TimingMode, string> = {
 
 export function TrajectoryPanel() {
   const { trajectories, frames, brush, canvas } = useProjectStore(
-    useShallow((s) => ({ trajectories: s.project.trajectories, frames: s.project.settings.frames, brush: s.project.brush, canvas: s.project.canvas })),
+    useShallow((s) => ({
+      trajectories: s.project.trajectories,
+      frames: s.project.settings.frames,
+      brush: s.project.brush,
+      canvas: s.project.canvas,
+    })),
   );
   const brushCount = brush.length;
   // With paint on the canvas, unpainted areas are static: a path starting there cannot move.
@@ -29,15 +34,17 @@ export function TrajectoryPanel() {
     const y = Math.min(canvas.height - 1, Math.max(0, Math.trunc(t.points[0].y)));
     return painted[y * canvas.width + x] === 0;
   };
-  const { selectedId, activeId } = useEditorStore(useShallow((s) => ({ selectedId: s.selectedTrajectoryId, activeId: s.activeTrajectoryId })));
+  const { selectedId, activeId } = useEditorStore(
+    useShallow((s) => ({ selectedId: s.selectedTrajectoryId, activeId: s.activeTrajectoryId })),
+  );
 
   return (
     <section className="panel" aria-label="Trajectories" data-testid="trajectory-panel">
       <h2>Trajectories</h2>
       {trajectories.length === 0 && (
         <p className="hint">
-          With the Trajectory tool, click points on the photo to make a path (one click alone is an anchor that holds
-          still), press Enter to finish it; or press and drag to sketch one.
+          With the Trajectory tool, click points on the photo to make a path (one click alone is an anchor that holds still), press Enter to
+          finish it; or press and drag to sketch one.
         </p>
       )}
       {activeId && (
@@ -76,7 +83,19 @@ function formatShare(f: number): string {
 }
 
 /** One row; memoised so an edit to one trajectory re-renders only its row (hundreds of rows stay responsive). */
-const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, startsStatic }: { t: Trajectory; index: number; frames: number; selected: boolean; startsStatic: boolean }) {
+const TrajectoryRow = memo(function TrajectoryRow({
+  t,
+  index,
+  frames,
+  selected,
+  startsStatic,
+}: {
+  t: Trajectory;
+  index: number;
+  frames: number;
+  selected: boolean;
+  startsStatic: boolean;
+}) {
   // Typing "12" or dragging the colour picker is one undo step per field, not one per change.
   const update = (patch: Partial<Omit<Trajectory, 'id'>>, field: string) =>
     useProjectStore.getState().updateTrajectory(t.id, patch, { coalesce: `${t.id}:${field}` });
@@ -108,7 +127,10 @@ const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, 
         />
         <span className="name">
           {anchor ? 'Anchor' : 'Trajectory'} {index + 1}
-          <small> · {t.points.length} point{t.points.length === 1 ? '' : 's'}</small>
+          <small>
+            {' '}
+            · {t.points.length} point{t.points.length === 1 ? '' : 's'}
+          </small>
         </span>
         <button
           type="button"
@@ -149,9 +171,23 @@ const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, 
           </label>
           <label>
             Frames{' '}
-            <FrameInput testId="start-frame" label={`First frame of trajectory ${index + 1}`} value={t.timing.startFrame} frames={frames} ordered={(v) => v <= t.timing.endFrame} commit={(v) => setFrame('startFrame', v)} />
+            <FrameInput
+              testId="start-frame"
+              label={`First frame of trajectory ${index + 1}`}
+              value={t.timing.startFrame}
+              frames={frames}
+              ordered={(v) => v <= t.timing.endFrame}
+              commit={(v) => setFrame('startFrame', v)}
+            />
             –
-            <FrameInput testId="end-frame" label={`Last frame of trajectory ${index + 1}`} value={t.timing.endFrame} frames={frames} ordered={(v) => v >= t.timing.startFrame} commit={(v) => setFrame('endFrame', v)} />
+            <FrameInput
+              testId="end-frame"
+              label={`Last frame of trajectory ${index + 1}`}
+              value={t.timing.endFrame}
+              frames={frames}
+              ordered={(v) => v >= t.timing.startFrame}
+              commit={(v) => setFrame('endFrame', v)}
+            />
           </label>
         </div>
       )}
@@ -165,7 +201,21 @@ const TrajectoryRow = memo(function TrajectoryRow({ t, index, frames, selected, 
  * then it is stored with the other end following it. The field always shows the stored value
  * otherwise, so what the panel shows is what is saved.
  */
-function FrameInput({ testId, label, value, frames, ordered, commit }: { testId: string; label: string; value: number; frames: number; ordered: (v: number) => boolean; commit: (v: number) => void }) {
+function FrameInput({
+  testId,
+  label,
+  value,
+  frames,
+  ordered,
+  commit,
+}: {
+  testId: string;
+  label: string;
+  value: number;
+  frames: number;
+  ordered: (v: number) => boolean;
+  commit: (v: number) => void;
+}) {
   const [draft, setDraft] = useState<string | null>(null);
   const finish = () => {
     if (draft === null) return;

@@ -6,7 +6,16 @@ import { paintedMask } from './overlay';
 describe('paintedMask while painting', () => {
   it('the incremental raster of a growing last stroke equals a full rasterisation', () => {
     const canvas = { width: 96, height: 64 };
-    const done: BrushStroke[] = [{ mode: 'paint', radius: 10, points: [{ x: 10, y: 10 }, { x: 80, y: 50 }] }];
+    const done: BrushStroke[] = [
+      {
+        mode: 'paint',
+        radius: 10,
+        points: [
+          { x: 10, y: 10 },
+          { x: 80, y: 50 },
+        ],
+      },
+    ];
     for (const mode of ['erase', 'paint'] as const) {
       let points = [{ x: 50, y: 5.5 }];
       let strokes: BrushStroke[] = [...done, { mode, radius: 6.5, points }];

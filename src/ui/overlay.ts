@@ -31,12 +31,14 @@ const SHAPE_TINT: [number, number, number, number] = [48, 176, 199, 120];
 /** Distance between arrowheads along a curve (CSS pixels). */
 const ARROW_SPACING = 70;
 
-let paintCache: { strokes: readonly BrushStroke[]; width: number; height: number; painted: Uint8Array; tint: ImageData | null } | null = null;
+let paintCache: { strokes: readonly BrushStroke[]; width: number; height: number; painted: Uint8Array; tint: ImageData | null } | null =
+  null;
 
 function brushRaster(strokes: readonly BrushStroke[], canvas: CanvasSize): { painted: Uint8Array; tint: ImageData | null } {
   const c = paintCache;
   if (c && c.strokes === strokes && c.width === canvas.width && c.height === canvas.height) return c;
-  const painted = c && c.width === canvas.width && c.height === canvas.height ? extendLastStroke(c.strokes, c.painted, strokes, canvas) : null;
+  const painted =
+    c && c.width === canvas.width && c.height === canvas.height ? extendLastStroke(c.strokes, c.painted, strokes, canvas) : null;
   if (painted) {
     paintCache = { strokes, width: canvas.width, height: canvas.height, painted, tint: null };
     return paintCache;
@@ -49,7 +51,12 @@ function brushRaster(strokes: readonly BrushStroke[], canvas: CanvasSize): { pai
  * instead of redrawing every stroke on every pointer move. The last stroke is applied last,
  * so this equals a full rasterisation. Returns null when the change is anything else.
  */
-function extendLastStroke(prev: readonly BrushStroke[], prevPainted: Uint8Array, next: readonly BrushStroke[], canvas: CanvasSize): Uint8Array | null {
+function extendLastStroke(
+  prev: readonly BrushStroke[],
+  prevPainted: Uint8Array,
+  next: readonly BrushStroke[],
+  canvas: CanvasSize,
+): Uint8Array | null {
   const n = next.length;
   if (n === 0 || prev.length !== n) return null;
   for (let i = 0; i < n - 1; i++) if (prev[i] !== next[i]) return null;
@@ -83,7 +90,9 @@ export function brushTint(strokes: readonly BrushStroke[], canvas: CanvasSize): 
   const image = new ImageData(canvas.width, canvas.height);
   const d = image.data;
   // Only projects that use motion modes pay for the labelled raster (not incremental).
-  const labels = strokes.some((b) => b.mode === 'paint' && b.motion !== undefined && b.motion !== 'fluid') ? rasterizeMotionLabels(strokes, canvas) : null;
+  const labels = strokes.some((b) => b.mode === 'paint' && b.motion !== undefined && b.motion !== 'fluid')
+    ? rasterizeMotionLabels(strokes, canvas)
+    : null;
   for (let i = 0; i < r.painted.length; i++) {
     if (!r.painted[i]) continue;
     const l = labels ? labels[i] : 0;

@@ -47,7 +47,8 @@ export async function decodeVideo(blob: Blob, options: DecodeOptions = {}): Prom
     if (!track) throw new VideoDecodeError('This file has no video track.');
     const codec = await track.getCodec();
     if (!codec) throw new VideoDecodeError('The video uses a codec the app does not know.');
-    if (!(await track.canDecode())) throw new VideoDecodeError(`This browser cannot decode ${codec} video: convert it to H.264 MP4 or VP9 WebM.`);
+    if (!(await track.canDecode()))
+      throw new VideoDecodeError(`This browser cannot decode ${codec} video: convert it to H.264 MP4 or VP9 WebM.`);
     const [width, height, stats, duration, codecString, mimeType, metadataDuration] = await Promise.all([
       track.getDisplayWidth(),
       track.getDisplayHeight(),
@@ -77,7 +78,19 @@ export async function decodeVideo(blob: Blob, options: DecodeOptions = {}): Prom
       onProgress?.({ stage: 'decode', fraction: frames.length / limit });
       if (frames.length >= limit) break;
     }
-    return { frames, timestamps, codec, codecString, mimeType, fps: stats.averagePacketRate, duration, metadataDuration, frameCount: stats.packetCount, width, height };
+    return {
+      frames,
+      timestamps,
+      codec,
+      codecString,
+      mimeType,
+      fps: stats.averagePacketRate,
+      duration,
+      metadataDuration,
+      frameCount: stats.packetCount,
+      width,
+      height,
+    };
   } catch (e) {
     if (e instanceof AbortError || signal?.aborted) throw new AbortError();
     if (e instanceof VideoDecodeError) throw e;
@@ -124,16 +137,23 @@ function damaged(name: string): string {
  * that track. Bad input becomes a named error: VideoDecodeError (not a video container, or
  * damaged), VideoNoTrackError (audio only), VideoCodecError, VideoEmptyError.
  */
-async function withVideoTrack<T>(blob: Blob, name: string, signal: AbortSignal | undefined, body: (track: InputVideoTrack) => Promise<T>): Promise<T> {
+async function withVideoTrack<T>(
+  blob: Blob,
+  name: string,
+  signal: AbortSignal | undefined,
+  body: (track: InputVideoTrack) => Promise<T>,
+): Promise<T> {
   signal?.throwIfAborted();
   if (blob.size === 0) throw new VideoEmptyError(name);
   const input = new Input({ source: new BlobSource(blob), formats: ALL_FORMATS });
   try {
-    if (!(await input.canRead())) throw new VideoDecodeError(`"${name}" is not a video the app can read, or it is damaged: use an MP4, WebM or MOV file.`);
+    if (!(await input.canRead()))
+      throw new VideoDecodeError(`"${name}" is not a video the app can read, or it is damaged: use an MP4, WebM or MOV file.`);
     const track = await input.getPrimaryVideoTrack();
     if (!track) {
       // No track at all: the index is missing (a cut-off download); only sound: an audio file.
-      if ((await input.getTracks()).length === 0) throw new VideoDecodeError(`"${name}" is damaged: no track can be read from it (is the file complete?).`);
+      if ((await input.getTracks()).length === 0)
+        throw new VideoDecodeError(`"${name}" is damaged: no track can be read from it (is the file complete?).`);
       throw new VideoNoTrackError(name);
     }
     const codec = await track.getCodec();
@@ -179,7 +199,11 @@ export function probeVideo(blob: Blob, name: string, signal?: AbortSignal): Prom
  * `count` frames of a video from `startTime`, every `stride`-th one, each covering
  * `width` x `height` (scaled and centred, the excess cropped), RGBA. Progress stage 'decode'.
  */
-export function readVideoFrames(blob: Blob, name: string, options: ReadFramesOptions): Promise<{ frames: ImageData[]; timestamps: number[] }> {
+export function readVideoFrames(
+  blob: Blob,
+  name: string,
+  options: ReadFramesOptions,
+): Promise<{ frames: ImageData[]; timestamps: number[] }> {
   const { signal, onProgress, count, width, height } = options;
   const stride = Math.max(1, Math.round(options.stride ?? 1));
   const startTime = Math.max(0, options.startTime ?? 0);

@@ -77,19 +77,25 @@ function frameSize(f: EncodableFrame): { width: number; height: number } {
 }
 
 function checkOptions(frames: readonly EncodableFrame[], o: EncodeOptions): { width: number; height: number } {
-  if (o.container !== 'mp4' && o.container !== 'webm') throw new EncodeError(`Unknown container '${String(o.container)}': use 'mp4' or 'webm'.`);
+  if (o.container !== 'mp4' && o.container !== 'webm')
+    throw new EncodeError(`Unknown container '${String(o.container)}': use 'mp4' or 'webm'.`);
   if (frames.length === 0) throw new EncodeError('There are no frames to encode: generate a video first.');
   if (!(o.fps > 0 && o.fps <= MAX_FPS)) throw new EncodeError(`Frame rate ${o.fps} is out of range: use 1 to ${MAX_FPS} fps.`);
-  if (typeof o.bitrate === 'number' && !(o.bitrate >= 10_000)) throw new EncodeError(`Bitrate ${o.bitrate} bit/s is too low: use at least 10000.`);
+  if (typeof o.bitrate === 'number' && !(o.bitrate >= 10_000))
+    throw new EncodeError(`Bitrate ${o.bitrate} bit/s is too low: use at least 10000.`);
   if (o.codec && !CODEC_PREFERENCE[o.container].includes(o.codec)) {
-    throw new EncodeError(`${codecLabel(o.codec)} cannot go into ${o.container.toUpperCase()} here: use ${CODEC_PREFERENCE[o.container].map(codecLabel).join(', ')}.`);
+    throw new EncodeError(
+      `${codecLabel(o.codec)} cannot go into ${o.container.toUpperCase()} here: use ${CODEC_PREFERENCE[o.container].map(codecLabel).join(', ')}.`,
+    );
   }
   const { width, height } = frameSize(frames[0]);
   // 4:2:0 chroma halves both dimensions; H.264 encoders reject odd sizes outright.
-  if (width % 2 || height % 2 || width < 2 || height < 2) throw new EncodeError(`Frame size ${width}x${height} must be even in both dimensions to encode video.`);
+  if (width % 2 || height % 2 || width < 2 || height < 2)
+    throw new EncodeError(`Frame size ${width}x${height} must be even in both dimensions to encode video.`);
   frames.forEach((f, i) => {
     const s = frameSize(f);
-    if (s.width !== width || s.height !== height) throw new EncodeError(`Frame ${i} is ${s.width}x${s.height} but frame 0 is ${width}x${height}: all frames must have one size.`);
+    if (s.width !== width || s.height !== height)
+      throw new EncodeError(`Frame ${i} is ${s.width}x${s.height} but frame 0 is ${width}x${height}: all frames must have one size.`);
   });
   return { width, height };
 }
@@ -135,7 +141,13 @@ function isSupported(config: VideoEncoderConfig): Promise<boolean> {
   return answer;
 }
 
-async function supportedConfig(codec: ExportCodec, width: number, height: number, fps: number, bitrate: number): Promise<VideoEncoderConfig | null> {
+async function supportedConfig(
+  codec: ExportCodec,
+  width: number,
+  height: number,
+  fps: number,
+  bitrate: number,
+): Promise<VideoEncoderConfig | null> {
   for (const codecString of CODEC_STRINGS[codec]) {
     const config: VideoEncoderConfig = {
       codec: codecString,
@@ -169,7 +181,14 @@ export async function firstEncodableCodec(
 }
 
 /** Which codec `encodeVideo` would use for this container and size (for labels and file names before encoding). */
-export async function resolveCodec(container: VideoContainer, width: number, height: number, fps = 8, codec?: ExportCodec, quality?: VideoQuality): Promise<ResolvedEncoder> {
+export async function resolveCodec(
+  container: VideoContainer,
+  width: number,
+  height: number,
+  fps = 8,
+  codec?: ExportCodec,
+  quality?: VideoQuality,
+): Promise<ResolvedEncoder> {
   const candidates = codec ? [codec] : CODEC_PREFERENCE[container];
   const chosen = await firstEncodableCodec(candidates, width, height, fps, quality);
   if (!chosen) {
@@ -184,7 +203,13 @@ export async function resolveCodec(container: VideoContainer, width: number, hei
 
 function toVideoFrame(f: EncodableFrame, timestampUs: number, durationUs: number): VideoFrame {
   if (f instanceof ImageData) {
-    return new VideoFrame(f.data, { format: 'RGBA', codedWidth: f.width, codedHeight: f.height, timestamp: timestampUs, duration: durationUs });
+    return new VideoFrame(f.data, {
+      format: 'RGBA',
+      codedWidth: f.width,
+      codedHeight: f.height,
+      timestamp: timestampUs,
+      duration: durationUs,
+    });
   }
   // A new VideoFrame over the same pixels: closing it leaves the caller's bitmap or frame intact.
   return new VideoFrame(f, { timestamp: timestampUs, duration: durationUs });
@@ -262,7 +287,8 @@ export async function encodeVideo(frames: readonly EncodableFrame[], options: En
     await muxing;
     if (failed()) throw failed();
     if (signal?.aborted) throw new AbortError();
-    if (chunksSeen !== frames.length + 1) throw new EncodeError(`The encoder returned ${chunksSeen - 1} packets for ${frames.length} frames.`);
+    if (chunksSeen !== frames.length + 1)
+      throw new EncodeError(`The encoder returned ${chunksSeen - 1} packets for ${frames.length} frames.`);
     source.close();
     await output.finalize();
   } catch (e) {

@@ -54,7 +54,16 @@ async function encodeAndDecode(frames: RgbaFrame[], dither: boolean) {
   const path = join(mkdtempSync(join(tmpdir(), 'gif-test-')), gif.fileName!);
   writeFileSync(path, new Uint8Array(await gif.blob.arrayBuffer()));
   const probe = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format=duration', '-of', 'json', path]).toString(),
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=codec_name,width,height,nb_read_frames:format=duration',
+      '-of',
+      'json',
+      path,
+    ]).toString(),
   );
   const decoded = ffmpegRaw(['-i', path, '-fps_mode', 'passthrough']);
   const frameBytes = frames[0].width * frames[0].height * 3;
@@ -78,7 +87,9 @@ describe('GIF export', () => {
       expect(Number(probe.format.duration)).toBeCloseTo(1.0, 2);
       expect(decodedFrames).toBe(8);
       expect(gif.colors).toBeGreaterThan(200);
-      console.log(`gif dither=${dither}: ${gif.blob.size} bytes, RGB PSNR vs source min ${Math.min(...psnr).toFixed(2)} max ${Math.max(...psnr).toFixed(2)} dB`);
+      console.log(
+        `gif dither=${dither}: ${gif.blob.size} bytes, RGB PSNR vs source min ${Math.min(...psnr).toFixed(2)} max ${Math.max(...psnr).toFixed(2)} dB`,
+      );
       // Measured 39.1 dB without dithering and 35.2 dB with it (the dither adds up to +-6 levels
       // of pattern on purpose): 255 colours cannot do better on a photo. A lost frame, a wrong
       // disposal or a palette off by one index falls far below (< 20 dB).
@@ -91,6 +102,8 @@ describe('GIF export', () => {
     const ac = new AbortController();
     const run = encodeGifRgba(frames, { fps: 8, signal: ac.signal, onProgress: () => ac.abort() });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(encodeGifRgba([frames[0], { data: new Uint8Array(16), width: 2, height: 2 }], { fps: 8 })).rejects.toMatchObject({ name: 'EncodeError' });
+    await expect(encodeGifRgba([frames[0], { data: new Uint8Array(16), width: 2, height: 2 }], { fps: 8 })).rejects.toMatchObject({
+      name: 'EncodeError',
+    });
   });
 });

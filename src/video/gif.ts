@@ -144,9 +144,11 @@ export async function encodeGifRgba(frames: readonly RgbaFrame[], options: GifOp
   if (frames.length === 0) throw new EncodeError('There are no frames to export: generate a video first.');
   if (!(fps > 0 && fps <= GIF_MAX_FPS)) throw new EncodeError(`Frame rate ${fps} is out of range for a GIF: use 1 to ${GIF_MAX_FPS} fps.`);
   const { width, height } = frames[0];
-  if (width < 1 || height < 1 || width > 65535 || height > 65535) throw new EncodeError(`Frame size ${width}x${height} cannot be stored in a GIF.`);
+  if (width < 1 || height < 1 || width > 65535 || height > 65535)
+    throw new EncodeError(`Frame size ${width}x${height} cannot be stored in a GIF.`);
   frames.forEach((f, i) => {
-    if (f.width !== width || f.height !== height) throw new EncodeError(`Frame ${i} is ${f.width}x${f.height} but frame 0 is ${width}x${height}: all frames must have one size.`);
+    if (f.width !== width || f.height !== height)
+      throw new EncodeError(`Frame ${i} is ${f.width}x${f.height} but frame 0 is ${width}x${height}: all frames must have one size.`);
   });
   signal?.throwIfAborted();
 

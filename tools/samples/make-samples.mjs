@@ -66,9 +66,16 @@ function render(width, height, shade) {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const acc = [0, 0, 0];
-      for (const [dx, dy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) {
+      for (const [dx, dy] of [
+        [0.25, 0.25],
+        [0.75, 0.25],
+        [0.25, 0.75],
+        [0.75, 0.75],
+      ]) {
         const c = shade((x + dx) / width, (y + dy) / height);
-        acc[0] += c[0]; acc[1] += c[1]; acc[2] += c[2];
+        acc[0] += c[0];
+        acc[1] += c[1];
+        acc[2] += c[2];
       }
       for (let k = 0; k < 3; k++) rgb[(y * width + x) * 3 + k] = Math.round(Math.min(255, Math.max(0, acc[k] / 4)));
     }
@@ -84,7 +91,9 @@ function lake(u, v) {
   const ridge = horizon - 0.1 - 0.06 * Math.sin(u * 9 + 1) - 0.035 * Math.sin(u * 23 + 2) - 0.02 * Math.sin(u * 51);
   const ridge2 = horizon - 0.04 - 0.03 * Math.sin(u * 13 + 4) - 0.015 * Math.sin(u * 37 + 1);
   const skyAt = (vv) => {
-    const top = [38, 32, 92], mid = [220, 92, 90], low = [255, 186, 96];
+    const top = [38, 32, 92],
+      mid = [220, 92, 90],
+      low = [255, 186, 96];
     return vv < 0.35 ? mix(top, mid, vv / 0.35) : mix(mid, low, clamp01((vv - 0.35) / (horizon - 0.35)));
   };
   const sunAt = (uu, vv) => {
@@ -116,7 +125,13 @@ function lake(u, v) {
 function balloon(u, v) {
   const aspect = 512 / 320;
   let c = mix([70, 140, 230], [180, 220, 250], v);
-  const clouds = [[0.2, 0.25, 0.12], [0.3, 0.22, 0.08], [0.75, 0.18, 0.1], [0.85, 0.2, 0.07], [0.55, 0.62, 0.09]];
+  const clouds = [
+    [0.2, 0.25, 0.12],
+    [0.3, 0.22, 0.08],
+    [0.75, 0.18, 0.1],
+    [0.85, 0.2, 0.07],
+    [0.55, 0.62, 0.09],
+  ];
   for (const [cx, cy, r] of clouds) {
     const d = Math.hypot((u - cx) * aspect * 0.6, (v - cy) * 1.6);
     c = mix(c, [250, 252, 255], (1 - smooth(r * 0.7, r, d)) * 0.9);
@@ -126,13 +141,19 @@ function balloon(u, v) {
   const hill2 = 0.86 + 0.05 * Math.sin(u * 5 + 2.2);
   if (v > hill2) c = mix([60, 140, 60], [35, 95, 40], smooth(hill2, 1, v));
   // Balloon envelope: an egg shape.
-  const bx = 0.42, by = 0.36;
-  const dx = (u - bx) * aspect, dy = v - by;
+  const bx = 0.42,
+    by = 0.36;
+  const dx = (u - bx) * aspect,
+    dy = v - by;
   const ry = dy < 0 ? 0.21 : Math.max(0.04, 0.21 - dy * 0.55);
   const e = (dx / ry) ** 2 + (dy / 0.24) ** 2;
   if (e < 1) {
     const stripe = Math.floor((Math.atan2(dx, 0.25 - Math.abs(dy) * 0.5) + Math.PI) / (Math.PI / 9)) % 3;
-    const cols = [[230, 60, 60], [250, 210, 70], [60, 110, 220]];
+    const cols = [
+      [230, 60, 60],
+      [250, 210, 70],
+      [60, 110, 220],
+    ];
     c = mix(cols[stripe], [255, 255, 255], 0.25 * (1 - e) * (dx < 0 ? 1 : 0.2));
     c = mix(c, [0, 0, 0], 0.25 * smooth(0.6, 1, e));
   }
@@ -154,27 +175,32 @@ function lighthouse(u, v) {
   const rock = 0.7 - 0.08 * Math.exp(-(((u - 0.5) / 0.25) ** 2)) - 0.02 * Math.sin(u * 40);
   if (v > rock && u > 0.2 && u < 0.85) c = mix([90, 80, 75], [50, 45, 45], smooth(rock, 0.85, v) + 0.2 * Math.sin(u * 60 + v * 30) ** 2);
   // Tower: a tapered column with red bands.
-  const top = 0.2, base = 0.64;
+  const top = 0.2,
+    base = 0.64;
   if (v > top && v < base) {
     const t = (v - top) / (base - top);
     const half = 0.07 + 0.04 * t;
     if (Math.abs(u - 0.5) < half) {
       const band = Math.floor(t * 6) % 2;
       c = band ? [210, 45, 45] : [245, 242, 236];
-      c = mix(c, [0, 0, 0], 0.3 * smooth(0, half, (u - 0.5) + half * 0.2));
+      c = mix(c, [0, 0, 0], 0.3 * smooth(0, half, u - 0.5 + half * 0.2));
     }
   }
   // Lantern and roof.
   if (v > 0.15 && v <= top && Math.abs(u - 0.5) < 0.06) c = mix([255, 230, 140], [255, 250, 220], 1 - Math.abs(u - 0.5) / 0.06);
-  if (v > 0.1 && v <= 0.15 && Math.abs(u - 0.5) < 0.08 * (v - 0.1) / 0.05) c = [60, 50, 50];
+  if (v > 0.1 && v <= 0.15 && Math.abs(u - 0.5) < (0.08 * (v - 0.1)) / 0.05) c = [60, 50, 50];
   // Light beam.
-  const beam = Math.abs((v - 0.175) - (u - 0.5) * 0.25 * aspect);
+  const beam = Math.abs(v - 0.175 - (u - 0.5) * 0.25 * aspect);
   if (u > 0.55 && beam < 0.03 * (u - 0.5) * 3) c = mix(c, [255, 245, 200], 0.35);
   return c;
 }
 
 mkdirSync(OUT, { recursive: true });
-for (const [name, w, h, fn] of [['lake.png', 640, 400, lake], ['balloon.png', 512, 320, balloon], ['lighthouse.png', 320, 512, lighthouse]]) {
+for (const [name, w, h, fn] of [
+  ['lake.png', 640, 400, lake],
+  ['balloon.png', 512, 320, balloon],
+  ['lighthouse.png', 320, 512, lighthouse],
+]) {
   const png = encodePng(w, h, render(w, h, fn));
   writeFileSync(resolve(OUT, name), png);
   console.log(`${name}: ${w}x${h}, ${(png.length / 1024).toFixed(0)} KB`);

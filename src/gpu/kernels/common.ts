@@ -45,7 +45,11 @@ export function bindGroupLayout(device: GPUDevice, label: string, kinds: Binding
     entries: kinds.map((k, binding) =>
       k === 'rgba8-texture'
         ? { binding, visibility: GPUShaderStage.COMPUTE, storageTexture: { access: 'write-only', format: 'rgba8unorm' } }
-        : { binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' } },
+        : {
+            binding,
+            visibility: GPUShaderStage.COMPUTE,
+            buffer: { type: k === 'uniform' ? 'uniform' : k === 'read' ? 'read-only-storage' : 'storage' },
+          },
     ),
   });
 }
@@ -81,7 +85,10 @@ export function computeKernel(device: GPUDevice, label: string, source: Pipeline
  */
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  constructor(private readonly device: GPUDevice, private readonly label: string) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: string,
+  ) {}
 
   get(key: string, layout: GPUBindGroupLayout, source: PipelineSource): GPUComputePipeline {
     let p = this.pipelines.get(key);
@@ -124,7 +131,12 @@ export function uniformBuffer(device: GPUDevice, fields: UniformField[], label: 
 export type BindingResource = GPUBuffer | GpuTensor | { buffer: GPUBuffer; size: number } | GPUTextureView;
 
 /** A bind group with binding i = resources[i]. */
-export function bindGroup(device: GPUDevice, layout: GPUBindGroupLayout | ComputeKernel, resources: BindingResource[], label?: string): GPUBindGroup {
+export function bindGroup(
+  device: GPUDevice,
+  layout: GPUBindGroupLayout | ComputeKernel,
+  resources: BindingResource[],
+  label?: string,
+): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout: 'pipeline' in layout ? layout.layout : layout,
@@ -147,23 +159,45 @@ export function gridCapOption(options: { maxWorkgroupsPerDimension?: number }): 
  * device's per-dimension limit (or `cap`, lower, for tests) and the rest goes to Y; shaders
  * linearise wg.y * num_wg.x + wg.x and guard against the padding of the last row.
  */
-export function dispatchGrid(device: GPUDevice, kernel: string, threads: number, workgroupSize: number, cap = Infinity, argument = 'shape'): [number, number] {
+export function dispatchGrid(
+  device: GPUDevice,
+  kernel: string,
+  threads: number,
+  workgroupSize: number,
+  cap = Infinity,
+  argument = 'shape',
+): [number, number] {
   const groups = Math.ceil(threads / workgroupSize);
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.max(1, Math.min(groups, limit, cap));
   const gy = Math.max(1, Math.ceil(groups / gx));
   if (gy > limit) {
-    throw new KernelInputError(kernel, argument, `needs ${groups} workgroups, over ${limit} x ${limit} (maxComputeWorkgroupsPerDimension squared)`);
+    throw new KernelInputError(
+      kernel,
+      argument,
+      `needs ${groups} workgroups, over ${limit} x ${limit} (maxComputeWorkgroupsPerDimension squared)`,
+    );
   }
   return [gx, gy];
 }
 
 /** Grid (ceil(W / 8), ceil(H / 8), planes) of an 8x8-tiled shader; throws when a dimension is over the device's limit. */
-export function tileGrid(device: GPUDevice, kernel: string, width: number, height: number, planes: number, argument = 'shape'): [number, number, number] {
+export function tileGrid(
+  device: GPUDevice,
+  kernel: string,
+  width: number,
+  height: number,
+  planes: number,
+  argument = 'shape',
+): [number, number, number] {
   const grid: [number, number, number] = [Math.ceil(width / TILE), Math.ceil(height / TILE), planes];
   const max = device.limits.maxComputeWorkgroupsPerDimension;
   if (grid.some((g) => g > max)) {
-    throw new KernelInputError(kernel, argument, `is too large to dispatch: ${width}x${height}x${planes} needs more than ${max} workgroups per dimension`);
+    throw new KernelInputError(
+      kernel,
+      argument,
+      `is too large to dispatch: ${width}x${height}x${planes} needs more than ${max} workgroups per dimension`,
+    );
   }
   return grid;
 }

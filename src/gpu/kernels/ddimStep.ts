@@ -47,9 +47,16 @@ export class DdimStepKernel {
     const n = numel(a.latents.shape);
     const batch = a.noisePred.shape[0];
     if ((batch !== 1 && batch !== 2) || numel(a.noisePred.shape) !== batch * n) {
-      throw new KernelInputError(KERNEL, 'noisePred', `has shape ${JSON.stringify(a.noisePred.shape)}, expected batch 1 or 2 of ${n} elements`);
+      throw new KernelInputError(
+        KERNEL,
+        'noisePred',
+        `has shape ${JSON.stringify(a.noisePred.shape)}, expected batch 1 or 2 of ${n} elements`,
+      );
     }
-    for (const [k, v] of [['alphaBar', a.alphaBar], ['alphaBarPrev', a.alphaBarPrev]] as const) {
+    for (const [k, v] of [
+      ['alphaBar', a.alphaBar],
+      ['alphaBarPrev', a.alphaBarPrev],
+    ] as const) {
       if (!(v > 0 && v <= 1)) throw new KernelInputError(KERNEL, k, `must be in (0, 1], got ${v}`);
     }
     const groups = Math.ceil(n / WG);
@@ -66,7 +73,11 @@ export class DdimStepKernel {
     f[5] = Math.sqrt(1 - a.alphaBar);
     f[6] = Math.sqrt(a.alphaBarPrev);
     f[7] = Math.sqrt(1 - a.alphaBarPrev);
-    const uniform = this.device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'ddim step params' });
+    const uniform = this.device.createBuffer({
+      size: 32,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'ddim step params',
+    });
     this.device.queue.writeBuffer(uniform, 0, params);
     const pass = encoder.beginComputePass({ label: 'ddim step' });
     pass.setPipeline(this.pipeline);

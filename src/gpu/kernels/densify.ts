@@ -113,7 +113,10 @@ export function pyramidSizes(width: number, height: number): { width: number; he
 
 export class Densify {
   private readonly device: GPUDevice;
-  private readonly pipelines: Record<'weights' | 'restrictWeights' | 'setup' | 'smooth' | 'residual' | 'prolong' | 'compose', ComputeKernel>;
+  private readonly pipelines: Record<
+    'weights' | 'restrictWeights' | 'setup' | 'smooth' | 'residual' | 'prolong' | 'compose',
+    ComputeKernel
+  >;
   private plan: Plan | null = null;
   private disposed = false;
 
@@ -145,14 +148,18 @@ export class Densify {
     checkTensor(KERNEL, 'ids', ids, { dtype: 'int32', shape: [height, width] });
     checkTensor(KERNEL, 'table', table, { rank: 3, dtype: 'float32' });
     const [frames, k, two] = table.shape;
-    if (two !== 2) throw new KernelInputError(KERNEL, 'table', `has shape ${JSON.stringify(table.shape)}, last dimension must be 2 (dx, dy)`);
+    if (two !== 2)
+      throw new KernelInputError(KERNEL, 'table', `has shape ${JSON.stringify(table.shape)}, last dimension must be 2 (dx, dy)`);
     checkTensor(KERNEL, 'out', out, { dtype: 'float32', shape: [frames, 2, height, width] });
     const o = { ...DENSIFY_DEFAULTS, ...options };
     if (!(o.edgeSigma > 0)) throw new KernelInputError(KERNEL, 'edgeSigma', `must be > 0, got ${o.edgeSigma}`);
-    if (!(o.floorWeight > 0 && o.floorWeight <= 1)) throw new KernelInputError(KERNEL, 'floorWeight', `must be in (0, 1], got ${o.floorWeight}`);
-    if (!(o.screeningLength > 0)) throw new KernelInputError(KERNEL, 'screeningLength', `must be > 0 (Infinity for none), got ${o.screeningLength}`);
+    if (!(o.floorWeight > 0 && o.floorWeight <= 1))
+      throw new KernelInputError(KERNEL, 'floorWeight', `must be in (0, 1], got ${o.floorWeight}`);
+    if (!(o.screeningLength > 0))
+      throw new KernelInputError(KERNEL, 'screeningLength', `must be > 0 (Infinity for none), got ${o.screeningLength}`);
     for (const name of ['cycles', 'preSweeps', 'postSweeps', 'coarseSweeps'] as const) {
-      if (!Number.isInteger(o[name]) || o[name] < 0 || o[name] > 1000) throw new KernelInputError(KERNEL, name, `must be an integer in 0..1000, got ${o[name]}`);
+      if (!Number.isInteger(o[name]) || o[name] < 0 || o[name] > 1000)
+        throw new KernelInputError(KERNEL, name, `must be an integer in 0..1000, got ${o[name]}`);
     }
     tileGrid(this.device, KERNEL, width, height, Math.max(frames, k), 'image');
     checkBindingSize(KERNEL, 'out', frames * 2 * width * height * 4, this.device);
@@ -292,9 +299,10 @@ export class Densify {
     });
     levels.forEach((lv, i) => {
       const p = this.pipelines;
-      lv.smoothGroups = [0, 1].map((parity) =>
-        bind(p.smooth, [lv.smoothParams[parity], lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u]),
-      ) as [GPUBindGroup, GPUBindGroup];
+      lv.smoothGroups = [0, 1].map((parity) => bind(p.smooth, [lv.smoothParams[parity], lv.wx, lv.wy, lv.fixed, lv.rhs, lv.u])) as [
+        GPUBindGroup,
+        GPUBindGroup,
+      ];
       const c = levels[i + 1];
       if (c && lv.pairParams) {
         lv.restrictWeightsGroup = bind(p.restrictWeights, [lv.pairParams, lv.wx, lv.wy, lv.fixed, c.wx, c.wy, c.fixed]);

@@ -77,7 +77,8 @@ export class FillHoles {
     const K = `${KERNEL}.background`;
     const { splat } = args;
     const rank = splat.shape.length;
-    if (rank === 5 && splat.shape[0] !== 1) throw new KernelInputError(K, 'splat', `has shape ${JSON.stringify(splat.shape)}, batch must be 1`);
+    if (rank === 5 && splat.shape[0] !== 1)
+      throw new KernelInputError(K, 'splat', `has shape ${JSON.stringify(splat.shape)}, batch must be 1`);
     checkTensor(K, 'splat', splat, { dtype: 'float32', rank: rank === 5 ? 5 : 4, shape: rank === 5 ? [1, undefined, 4] : [undefined, 4] });
     const [f, , h, w] = rank === 5 ? splat.shape.slice(1) : splat.shape;
     checkTensor(K, 'flows', args.flows, { dtype: 'float32', shape: [f, 2, h, w] });
@@ -137,17 +138,31 @@ export class FillHoles {
   encode(encoder: GPUCommandEncoder, input: GpuTensor): GpuTensor {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     const rank = input.shape.length;
-    if (rank === 5 && input.shape[0] !== 1) throw new KernelInputError(KERNEL, 'input', `has shape ${JSON.stringify(input.shape)}, batch must be 1`);
-    checkTensor(KERNEL, 'input', input, { dtype: 'float32', rank: rank === 5 ? 5 : 4, shape: rank === 5 ? [1, undefined, 4] : [undefined, 4] });
+    if (rank === 5 && input.shape[0] !== 1)
+      throw new KernelInputError(KERNEL, 'input', `has shape ${JSON.stringify(input.shape)}, batch must be 1`);
+    checkTensor(KERNEL, 'input', input, {
+      dtype: 'float32',
+      rank: rank === 5 ? 5 : 4,
+      shape: rank === 5 ? [1, undefined, 4] : [undefined, 4],
+    });
     const [f, , h, w] = rank === 5 ? input.shape.slice(1) : input.shape;
     if (w < 2 && h < 2) throw new KernelInputError(KERNEL, 'input', `is ${w}x${h}; needs at least 2 pixels on one side`);
-    if (f > this.device.limits.maxComputeWorkgroupsPerDimension) throw new KernelInputError(KERNEL, 'input', `has ${f} frames, over the dispatch limit`);
+    if (f > this.device.limits.maxComputeWorkgroupsPerDimension)
+      throw new KernelInputError(KERNEL, 'input', `has ${f} frames, over the dispatch limit`);
     tileGrid(this.device, KERNEL, w, h, f, 'input');
     return this.encodePyramid(encoder, input, f, w, h, true, false);
   }
 
   /** Pull from `input` (level 0) up to 1x1, push down to level 1 (to level 0 too with `pushLevel0`); returns level 1. */
-  private encodePyramid(encoder: GPUCommandEncoder, input: GpuTensor, f: number, w: number, h: number, premultiplied: boolean, pushLevel0: boolean): GpuTensor {
+  private encodePyramid(
+    encoder: GPUCommandEncoder,
+    input: GpuTensor,
+    f: number,
+    w: number,
+    h: number,
+    premultiplied: boolean,
+    pushLevel0: boolean,
+  ): GpuTensor {
     if (w < 2 && h < 2) throw new KernelInputError(KERNEL, 'input', `is ${w}x${h}; needs at least 2 pixels on one side`);
     const sizes: [number, number][] = [[w, h]];
     while (sizes[sizes.length - 1][0] > 1 || sizes[sizes.length - 1][1] > 1) {
@@ -161,7 +176,11 @@ export class FillHoles {
     for (let i = 0; i + 1 < sizes.length; i++) {
       const [fw, fh] = sizes[i];
       const [cw, ch] = sizes[i + 1];
-      const params = imageParams(this.device, { width: fw, height: fh, coarseWidth: cw, coarseHeight: ch, frames: f, premultiplied: i === 0 && premultiplied }, 'fill-holes-pull');
+      const params = imageParams(
+        this.device,
+        { width: fw, height: fh, coarseWidth: cw, coarseHeight: ch, frames: f, premultiplied: i === 0 && premultiplied },
+        'fill-holes-pull',
+      );
       pass.setBindGroup(0, bindGroup(this.device, this.pull, [params, level(i), level(i + 1)]));
       pass.dispatchWorkgroups(...tileGrid(this.device, KERNEL, cw, ch, f));
     }

@@ -28,13 +28,20 @@ export class FlowBlend {
     if (!args || typeof args !== 'object') throw new KernelInputError(KERNEL, 'args', 'is missing');
     checkTensor(KERNEL, 'a', args.a, { dtype: 'float32', shape: [undefined, 2, undefined, undefined] });
     checkTensor(KERNEL, 'b', args.b, { dtype: 'float32', shape: args.a.shape });
-    if (!Number.isFinite(args.weight) || args.weight < 0 || args.weight > 1) throw new KernelInputError(KERNEL, 'weight', `is ${args.weight}, expected 0..1`);
+    if (!Number.isFinite(args.weight) || args.weight < 0 || args.weight > 1)
+      throw new KernelInputError(KERNEL, 'weight', `is ${args.weight}, expected 0..1`);
     const count = numel(args.a.shape);
     checkBindingSize(KERNEL, 'a', byteSize(args.a), this.device);
     const output = createTensor(this.device, args.a.shape, 'float32', 'blended flows');
     const grid = dispatchGrid(this.device, KERNEL, count, WG);
     const params = uniformBuffer(this.device, [count, { f32: args.weight }], 'flow blend params');
-    encodeDispatch(encoder, 'flow blend', this.kernel.pipeline, bindGroup(this.device, this.kernel, [params, args.a, args.b, output]), grid);
+    encodeDispatch(
+      encoder,
+      'flow blend',
+      this.kernel.pipeline,
+      bindGroup(this.device, this.kernel, [params, args.a, args.b, output]),
+      grid,
+    );
     return output;
   }
 

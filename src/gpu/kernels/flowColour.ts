@@ -57,16 +57,28 @@ export class FlowColour {
   private readonly maxBits: GPUBuffer;
   private disposed = false;
 
-  constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
+  constructor(
+    device: GPUDevice,
+    options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {},
+  ) {
     this.device = device;
     this.gridCap = gridCapOption(options);
     const colours = middleburyWheel();
     this.layout = bindGroupLayout(device, 'flow colour', ['uniform', 'read', 'write', 'read', 'rgba8-texture']);
     const pipeline = (entryPoint: string) =>
-      computePipeline(device, `flow colour ${entryPoint}`, this.layout, { code: colourSrc, entryPoint, constants: { WG, NCOLS: colours.length } });
+      computePipeline(device, `flow colour ${entryPoint}`, this.layout, {
+        code: colourSrc,
+        entryPoint,
+        constants: { WG, NCOLS: colours.length },
+      });
     this.maxPipeline = pipeline('max_radius');
     this.colourPipeline = pipeline('colour');
-    this.wheel = device.createBuffer({ size: colours.length * 16, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true, label: 'colour wheel' });
+    this.wheel = device.createBuffer({
+      size: colours.length * 16,
+      usage: GPUBufferUsage.STORAGE,
+      mappedAtCreation: true,
+      label: 'colour wheel',
+    });
     new Float32Array(this.wheel.getMappedRange()).set(colours.flatMap(([r, g, b]) => [r, g, b, 0]));
     this.wheel.unmap();
     this.maxBits = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'flow colour max' });
@@ -115,7 +127,8 @@ export class FlowColour {
     const stacked = flows.shape.length === 4;
     const N = stacked ? flows.shape[0] : 1;
     const [two, H, W] = stacked ? flows.shape.slice(1) : flows.shape;
-    if (two !== 2) throw new KernelInputError(KERNEL, 'flows', `has shape ${JSON.stringify(flows.shape)}, the component dimension must be 2 (dx, dy)`);
+    if (two !== 2)
+      throw new KernelInputError(KERNEL, 'flows', `has shape ${JSON.stringify(flows.shape)}, the component dimension must be 2 (dx, dy)`);
     const frame = args.frame ?? 0;
     if (!Number.isInteger(frame) || frame < 0 || frame >= N) {
       throw new KernelInputError(KERNEL, 'frame', `is ${frame}, expected an integer from 0 to ${N - 1}`);
@@ -132,9 +145,11 @@ export class FlowColour {
     if (args.output) {
       const t = args.output;
       if (t.format !== 'rgba8unorm') throw new KernelInputError(KERNEL, 'output', `has format ${t.format}, expected rgba8unorm`);
-      if (t.width !== W || t.height !== H) throw new KernelInputError(KERNEL, 'output', `is ${t.width} x ${t.height}, expected ${W} x ${H}`);
+      if (t.width !== W || t.height !== H)
+        throw new KernelInputError(KERNEL, 'output', `is ${t.width} x ${t.height}, expected ${W} x ${H}`);
       if (!(t.usage & 0x08)) throw new KernelInputError(KERNEL, 'output', 'lacks STORAGE_BINDING usage');
-      if (t.dimension !== '2d' || t.depthOrArrayLayers !== 1) throw new KernelInputError(KERNEL, 'output', 'must be a single-layer 2D texture');
+      if (t.dimension !== '2d' || t.depthOrArrayLayers !== 1)
+        throw new KernelInputError(KERNEL, 'output', 'must be a single-layer 2D texture');
     }
     checkBindingSize(KERNEL, 'flows', byteSize(flows), this.device);
     return { H, W, frame, useGiven, givenMax };

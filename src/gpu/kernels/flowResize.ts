@@ -7,7 +7,16 @@
 import resizeSrc from '../../../shaders/flow_resize.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { byteSize, checkBindingSize, checkTensor, createTensor, numel, type GpuTensor } from '../tensor';
-import { bindGroup, computeKernel, dispatchGrid, encodeDispatch, gridCapOption, uniformBuffer, type ComputeKernel, submitNow } from './common';
+import {
+  bindGroup,
+  computeKernel,
+  dispatchGrid,
+  encodeDispatch,
+  gridCapOption,
+  uniformBuffer,
+  type ComputeKernel,
+  submitNow,
+} from './common';
 
 export interface FlowResizeArgs {
   /** [N, 2, H, W] float32 pixel flows. */
@@ -28,7 +37,10 @@ export class FlowResize {
   private readonly gridCap: number;
   private readonly kernel: ComputeKernel;
 
-  constructor(device: GPUDevice, options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {}) {
+  constructor(
+    device: GPUDevice,
+    options: { /** Test hook: cap on workgroups per grid dimension (forces 2D grids). */ maxWorkgroupsPerDimension?: number } = {},
+  ) {
     this.device = device;
     this.gridCap = gridCapOption(options);
     this.kernel = computeKernel(device, 'flow resize', { code: resizeSrc, constants: { WG } }, ['uniform', 'read', 'write']);
@@ -55,18 +67,23 @@ export class FlowResize {
     if (!args || typeof args !== 'object') throw new KernelInputError(KERNEL, 'args', 'is missing');
     checkTensor(KERNEL, 'flows', args.flows, { dtype: 'float32', shape: [undefined, 2, undefined, undefined] });
     const [N, , H, W] = args.flows.shape;
-    for (const [name, v] of [['height', args.height], ['width', args.width]] as const) {
+    for (const [name, v] of [
+      ['height', args.height],
+      ['width', args.width],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new KernelInputError(KERNEL, name, `is ${v}, expected a positive integer`);
     }
     const h = args.height;
     const w = args.width;
     if (args.output) {
       checkTensor(KERNEL, 'output', args.output, { dtype: 'float32', shape: [N, 2, h, w] });
-      if (args.output.buffer === args.flows.buffer) throw new KernelInputError(KERNEL, 'output', "shares its buffer with 'flows'; resizing cannot run in place");
+      if (args.output.buffer === args.flows.buffer)
+        throw new KernelInputError(KERNEL, 'output', "shares its buffer with 'flows'; resizing cannot run in place");
     }
     checkBindingSize(KERNEL, 'flows', byteSize(args.flows), this.device);
     checkBindingSize(KERNEL, 'output', numel([N, 2, h, w]) * 4, this.device);
-    if (N * 2 * h * w > 2 ** 31 - 1) throw new KernelInputError(KERNEL, 'output', `has ${N * 2 * h * w} elements, over 2^31 - 1 (index range)`);
+    if (N * 2 * h * w > 2 ** 31 - 1)
+      throw new KernelInputError(KERNEL, 'output', `has ${N * 2 * h * w} elements, over 2^31 - 1 (index range)`);
     return { N, H, W, h, w };
   }
 }

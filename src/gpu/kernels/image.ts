@@ -36,7 +36,18 @@ export interface ImageParams {
 export function imageParams(device: GPUDevice, p: ImageParams, label: string): GPUBuffer {
   return uniformBuffer(
     device,
-    [p.width, p.height, p.frames, p.frameOffset ?? 0, p.coarseWidth ?? 0, p.coarseHeight ?? 0, p.premultiplied ? 1 : 0, p.first ?? 0, p.period ?? 0, { f32: p.metricScale ?? 0 }],
+    [
+      p.width,
+      p.height,
+      p.frames,
+      p.frameOffset ?? 0,
+      p.coarseWidth ?? 0,
+      p.coarseHeight ?? 0,
+      p.premultiplied ? 1 : 0,
+      p.first ?? 0,
+      p.period ?? 0,
+      { f32: p.metricScale ?? 0 },
+    ],
     label,
   );
 }
@@ -74,7 +85,13 @@ export class ImageOps {
     this.device = device;
     this.unpackKernel = imageKernel(device, 'image-unpack', unpackSrc, ['uniform', 'read', 'write']);
     this.prepKernel = imageKernel(device, 'image-motion-prep', motionPrepSrc, ['uniform', 'read', 'write', 'write']);
-    this.compositeKernel = imageKernel(device, 'image-composite', compositeSrc, ['uniform', 'read', 'read', 'read', 'read', 'read', 'write'], [coarseRgbSrc]);
+    this.compositeKernel = imageKernel(
+      device,
+      'image-composite',
+      compositeSrc,
+      ['uniform', 'read', 'read', 'read', 'read', 'read', 'write'],
+      [coarseRgbSrc],
+    );
     this.shiftKernel = imageKernel(device, 'image-flow-shift', flowShiftSrc, ['uniform', 'read', 'read', 'write']);
     this.blendKernel = imageKernel(device, 'image-blend', blendSrc, ['uniform', 'read', 'read', 'write']);
   }
@@ -97,7 +114,13 @@ export class ImageOps {
    * out[frameOffset + f] = mix(a[f], b[f], (first + f) / period), packed RGBA8; a, b: uint32
    * [F, H, W]; equal pixels are copied unchanged.
    */
-  encodeBlend(encoder: GPUCommandEncoder, a: GpuTensor, b: GpuTensor, out: GpuTensor, o: { frameOffset: number; first: number; period: number }): void {
+  encodeBlend(
+    encoder: GPUCommandEncoder,
+    a: GpuTensor,
+    b: GpuTensor,
+    out: GpuTensor,
+    o: { frameOffset: number; first: number; period: number },
+  ): void {
     const K = 'image.blend';
     checkTensor(K, 'a', a, { rank: 3, dtype: 'uint32' });
     const [f, h, w] = a.shape;
@@ -108,7 +131,11 @@ export class ImageOps {
     if (o.period < 1) throw new KernelInputError(K, 'period', `must be >= 1, got ${o.period}`);
     checkTensor(K, 'out', out, { dtype: 'uint32', shape: [o.frameOffset + f, h, w] });
     const grid = tileGrid(this.device, K, w, h, f);
-    const params = imageParams(this.device, { width: w, height: h, frames: f, frameOffset: o.frameOffset, first: o.first, period: o.period }, K);
+    const params = imageParams(
+      this.device,
+      { width: w, height: h, frames: f, frameOffset: o.frameOffset, first: o.first, period: o.period },
+      K,
+    );
     encodeDispatch(encoder, K, this.blendKernel.pipeline, bindGroup(this.device, this.blendKernel, [params, a, b, out]), grid);
   }
 
@@ -155,11 +182,22 @@ export class ImageOps {
     const cw = Math.ceil(w / 2);
     const ch = Math.ceil(h / 2);
     checkTensor(K, 'coarse', a.coarse, { dtype: 'float32', shape: [f, 4, ch, cw] });
-    if (!Number.isInteger(a.frameOffset) || a.frameOffset < 0) throw new KernelInputError(K, 'frameOffset', `must be a non-negative integer, got ${a.frameOffset}`);
+    if (!Number.isInteger(a.frameOffset) || a.frameOffset < 0)
+      throw new KernelInputError(K, 'frameOffset', `must be a non-negative integer, got ${a.frameOffset}`);
     checkTensor(K, 'out', a.out, { dtype: 'uint32', shape: [a.frameOffset + f, h, w] });
     const grid = tileGrid(this.device, K, w, h, f);
     checkBindingSize(K, 'splat', 16 * f * w * h, this.device);
-    const params = imageParams(this.device, { width: w, height: h, frames: f, frameOffset: a.frameOffset, coarseWidth: cw, coarseHeight: ch }, K);
-    encodeDispatch(encoder, K, this.compositeKernel.pipeline, bindGroup(this.device, this.compositeKernel, [params, a.reference, a.flows, a.covered, a.splat, a.coarse, a.out]), grid);
+    const params = imageParams(
+      this.device,
+      { width: w, height: h, frames: f, frameOffset: a.frameOffset, coarseWidth: cw, coarseHeight: ch },
+      K,
+    );
+    encodeDispatch(
+      encoder,
+      K,
+      this.compositeKernel.pipeline,
+      bindGroup(this.device, this.compositeKernel, [params, a.reference, a.flows, a.covered, a.splat, a.coarse, a.out]),
+      grid,
+    );
   }
 }

@@ -70,8 +70,17 @@ export interface MotionAttentionOptions {
 }
 
 interface Plan {
-  B: number; F: number; P: number; C: number; heads: number; hd: number;
-  chunk4: number; total: number; x: number; y: number; scale: number;
+  B: number;
+  F: number;
+  P: number;
+  C: number;
+  heads: number;
+  hd: number;
+  chunk4: number;
+  total: number;
+  x: number;
+  y: number;
+  scale: number;
 }
 
 export class MotionAttention {
@@ -129,7 +138,11 @@ export class MotionAttention {
     const hd = C / heads;
     if (hd % 4 !== 0) throw new KernelInputError(KERNEL, 'heads', `gives head_dim ${hd}; the kernel needs a multiple of 4`);
     if (F < 2 || F > MOTION_ATTENTION_MAX_FRAMES) {
-      throw new KernelInputError(KERNEL, 'qkv', `has ${F} frames; supported 2..${MOTION_ATTENTION_MAX_FRAMES} (2F-1 <= PE max_len ${PE_MAX_LEN})`);
+      throw new KernelInputError(
+        KERNEL,
+        'qkv',
+        `has ${F} frames; supported 2..${MOTION_ATTENTION_MAX_FRAMES} (2F-1 <= PE max_len ${PE_MAX_LEN})`,
+      );
     }
     checkTensor(KERNEL, 'warped', warped, { dtype: 'float32', shape: [B, F - 1, P, 2 * C] });
     checkTensor(KERNEL, 'pe', pe, { dtype: 'float32', rank: 2, shape: [undefined, 3 * C] });
@@ -137,7 +150,11 @@ export class MotionAttention {
       throw new KernelInputError(KERNEL, 'pe', `has ${pe.shape[0]} positions; ${2 * F - 1} (2F-1) are needed`);
     }
     if (args.out) checkTensor(KERNEL, 'out', args.out, { dtype: 'float32', shape: [B, F, P, C] });
-    for (const [name, t] of [['qkv', qkv], ['warped', warped], ['pe', pe]] as const) {
+    for (const [name, t] of [
+      ['qkv', qkv],
+      ['warped', warped],
+      ['pe', pe],
+    ] as const) {
       checkBindingSize(KERNEL, name, byteSize(t), this.device);
     }
     checkBindingSize(KERNEL, 'out', B * F * P * C * 4, this.device);
@@ -147,17 +164,29 @@ export class MotionAttention {
     const chunk4 = pickChunk(hd / 4);
     const need = workgroupBytes(chunk4);
     if (need > this.device.limits.maxComputeWorkgroupStorageSize) {
-      throw new KernelInputError(KERNEL, 'device', `needs ${need} bytes of workgroup memory, over maxComputeWorkgroupStorageSize ${this.device.limits.maxComputeWorkgroupStorageSize}`);
+      throw new KernelInputError(
+        KERNEL,
+        'device',
+        `needs ${need} bytes of workgroup memory, over maxComputeWorkgroupStorageSize ${this.device.limits.maxComputeWorkgroupStorageSize}`,
+      );
     }
     if (this.device.limits.maxComputeInvocationsPerWorkgroup < MOTION_ATTENTION_WORKGROUP) {
-      throw new KernelInputError(KERNEL, 'device', `allows ${this.device.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; ${MOTION_ATTENTION_WORKGROUP} are needed`);
+      throw new KernelInputError(
+        KERNEL,
+        'device',
+        `allows ${this.device.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; ${MOTION_ATTENTION_WORKGROUP} are needed`,
+      );
     }
     const total = B * P * heads;
     if (total > 2 ** 32 - 1) throw new KernelInputError(KERNEL, 'qkv', `needs ${total} workgroups, over the u32 range`);
     const [x, y] = dispatchGrid(this.device, KERNEL, total, 1, this.gridCap, 'qkv');
     // The test cap stands for a smaller device limit here: it bounds Y too.
     if (y > this.gridCap) {
-      throw new KernelInputError(KERNEL, 'qkv', `needs ${total} workgroups, over ${this.gridCap}^2 (maxComputeWorkgroupsPerDimension squared)`);
+      throw new KernelInputError(
+        KERNEL,
+        'qkv',
+        `needs ${total} workgroups, over ${this.gridCap}^2 (maxComputeWorkgroupsPerDimension squared)`,
+      );
     }
     return { B, F, P, C, heads, hd, chunk4, total, x, y, scale };
   }
@@ -173,7 +202,11 @@ export class MotionAttention {
     const key = [plan.B, plan.F, plan.P, plan.C, plan.heads, plan.total, plan.scale].join(',');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      buf = uniformBuffer(this.device, [plan.B, plan.F, plan.P, plan.C / 4, plan.heads, plan.hd / 4, plan.total, { f32: plan.scale }], 'motion_attention.params');
+      buf = uniformBuffer(
+        this.device,
+        [plan.B, plan.F, plan.P, plan.C / 4, plan.heads, plan.hd / 4, plan.total, { f32: plan.scale }],
+        'motion_attention.params',
+      );
       this.uniforms.set(key, buf);
     }
     return buf;

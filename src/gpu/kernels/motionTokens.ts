@@ -18,7 +18,16 @@
 import interleaveSrc from '../../../shaders/motion_tokens_interleave.wgsl?raw';
 import { KernelInputError } from '../../errors';
 import { checkBindingSize, checkTensor, createTensor, numel, type GpuTensor } from '../tensor';
-import { bindGroup, computeKernel, dispatchGrid, encodeDispatch, gridCapOption, submitNow, uniformBuffer, type ComputeKernel } from './common';
+import {
+  bindGroup,
+  computeKernel,
+  dispatchGrid,
+  encodeDispatch,
+  gridCapOption,
+  submitNow,
+  uniformBuffer,
+  type ComputeKernel,
+} from './common';
 import { SoftmaxSplat, SplatBins } from './splat';
 
 export type Frame0Batch = 'same' | 'reference_quirk';
@@ -67,7 +76,12 @@ export class MotionTokens {
     this.device = device;
     this.gridCap = gridCapOption(options);
     this.splat = new SoftmaxSplat(device, { maxWorkgroupsPerDimension: options.maxWorkgroupsPerDimension });
-    this.interleave = computeKernel(device, 'motion tokens interleave', { code: interleaveSrc, constants: { WG } }, ['uniform', 'read', 'read', 'write']);
+    this.interleave = computeKernel(device, 'motion tokens interleave', { code: interleaveSrc, constants: { WG } }, [
+      'uniform',
+      'read',
+      'read',
+      'write',
+    ]);
   }
 
   /**
@@ -77,7 +91,8 @@ export class MotionTokens {
   prepareFlows(encoder: GPUCommandEncoder, flows: GpuTensor): SplatBins {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     checkTensor(KERNEL, 'flows', flows, { rank: 4, dtype: 'float32', shape: [undefined, 2, undefined, undefined] });
-    if (flows.shape[0] < 2) throw new KernelInputError(KERNEL, 'flows', `has ${flows.shape[0]} flows, expected F >= 2 (flow 0 and the others)`);
+    if (flows.shape[0] < 2)
+      throw new KernelInputError(KERNEL, 'flows', `has ${flows.shape[0]} flows, expected F >= 2 (flow 0 and the others)`);
     return this.splat.prepareBins(encoder, flows, { first: 1 });
   }
 
@@ -89,7 +104,8 @@ export class MotionTokens {
     const kv = args.kv ?? createTensor(this.device, [B, 2 * F - 1, h, w, C], 'float32', 'motion tokens kv');
     const s = this.ensureScratch(B, F, h, w, C);
     const frameBytes = P * C * 4;
-    for (let b = 0; b < B; b++) encoder.copyBufferToBuffer(args.tok.buffer, b * F * frameBytes, s.frame0.buffer, b * frameBytes, frameBytes);
+    for (let b = 0; b < B; b++)
+      encoder.copyBufferToBuffer(args.tok.buffer, b * F * frameBytes, s.frame0.buffer, b * frameBytes, frameBytes);
     const gather = { input: s.frame0, mode: 'avg', layout: 'hwc', output: s.warped } as const;
     if (args.flows instanceof SplatBins) {
       this.splat.encodeGather(encoder, args.flows, gather);
@@ -100,7 +116,13 @@ export class MotionTokens {
     }
     const params = uniformBuffer(this.device, [B, F, P * C, quirk ? 1 : 0], 'motion tokens params');
     const grid = dispatchGrid(this.device, KERNEL, numel(kv.shape), WG, this.gridCap);
-    encodeDispatch(encoder, 'motion tokens interleave', this.interleave.pipeline, bindGroup(this.device, this.interleave, [params, args.tok, s.warped, kv]), grid);
+    encodeDispatch(
+      encoder,
+      'motion tokens interleave',
+      this.interleave.pipeline,
+      bindGroup(this.device, this.interleave, [params, args.tok, s.warped, kv]),
+      grid,
+    );
     return kv;
   }
 
@@ -168,7 +190,8 @@ export class MotionTokens {
     const kvBytes = numel(kvShape) * 4;
     checkBindingSize(KERNEL, 'tok', bf * h * w * C * 4, this.device);
     checkBindingSize(KERNEL, 'kv', kvBytes, this.device);
-    if (numel(kvShape) > 2 ** 31 - 1) throw new KernelInputError(KERNEL, 'kv', `has ${numel(kvShape)} elements, over 2^31 - 1 (index range)`);
+    if (numel(kvShape) > 2 ** 31 - 1)
+      throw new KernelInputError(KERNEL, 'kv', `has ${numel(kvShape)} elements, over 2^31 - 1 (index range)`);
     return { B, F, h, w, C, quirk: frame0Batch === 'reference_quirk' };
   }
 }

@@ -59,7 +59,8 @@ export function patchCount(extent: number, size: number, stride: number): number
 }
 
 export function patchGrid(width: number, height: number, size: number, stride: number): PatchGrid {
-  if (width < size || height < size) throw new KernelInputError(KERNEL, 'patch size', `is ${size}, larger than the ${width}x${height} level`);
+  if (width < size || height < size)
+    throw new KernelInputError(KERNEL, 'patch size', `is ${size}, larger than the ${width}x${height} level`);
   return { size, stride, countX: patchCount(width, size, stride), countY: patchCount(height, size, stride) };
 }
 
@@ -99,7 +100,8 @@ export class OpticalFlowKernels {
     if (frames.shape.slice(-2).join() !== [h, w].join() || frames.shape.length > 3) {
       throw new KernelInputError(KERNEL, 'frames', `has shape ${JSON.stringify(frames.shape)}, expected [F, ${h}, ${w}] packed RGBA8`);
     }
-    if (!Number.isInteger(frame) || frame < 0 || frame >= count) throw new KernelInputError(KERNEL, 'frame', `is ${frame}, the stack has ${count}`);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= count)
+      throw new KernelInputError(KERNEL, 'frame', `is ${frame}, the stack has ${count}`);
     this.dispatch(encoder, 'gray', { width: w, height: h, offset: frame * w * h }, [frames, gray]);
   }
 
@@ -107,7 +109,8 @@ export class OpticalFlowKernels {
   encodeDownsample(encoder: GPUCommandEncoder, fine: GpuTensor, coarse: GpuTensor): void {
     const [h, w] = this.plane(fine, 'fine', 1);
     const [ch, cw] = this.plane(coarse, 'coarse', 1);
-    if (ch !== Math.ceil(h / 2) || cw !== Math.ceil(w / 2)) throw new KernelInputError(KERNEL, 'coarse', `is ${cw}x${ch}, expected ${Math.ceil(w / 2)}x${Math.ceil(h / 2)}`);
+    if (ch !== Math.ceil(h / 2) || cw !== Math.ceil(w / 2))
+      throw new KernelInputError(KERNEL, 'coarse', `is ${cw}x${ch}, expected ${Math.ceil(w / 2)}x${Math.ceil(h / 2)}`);
     this.dispatch(encoder, 'downsample', { width: cw, height: ch, srcWidth: w, srcHeight: h }, [fine, coarse]);
   }
 
@@ -119,18 +122,30 @@ export class OpticalFlowKernels {
   }
 
   /** Patch displacements [2, countY, countX] by inverse search from the dense `init` flow. */
-  encodePatchSearch(encoder: GPUCommandEncoder, a: { i0: GpuTensor; grad0: GpuTensor; i1: GpuTensor; init: GpuTensor; patches: GpuTensor; grid: PatchGrid; iterations: number }): void {
+  encodePatchSearch(
+    encoder: GPUCommandEncoder,
+    a: { i0: GpuTensor; grad0: GpuTensor; i1: GpuTensor; init: GpuTensor; patches: GpuTensor; grid: PatchGrid; iterations: number },
+  ): void {
     const [h, w] = this.plane(a.i0, 'i0', 1);
     this.same(a.grad0, 'grad0', 2, h, w);
     this.same(a.i1, 'i1', 1, h, w);
     this.same(a.init, 'init', 2, h, w);
     this.same(a.patches, 'patches', 2, a.grid.countY, a.grid.countX);
     this.checkGrid(a.grid, w, h);
-    this.dispatch(encoder, 'patchSearch', { width: w, height: h, ...this.gridFields(a.grid), iterations: a.iterations }, [a.i0, a.grad0, a.i1, a.init, a.patches], [a.grid.countX, a.grid.countY]);
+    this.dispatch(
+      encoder,
+      'patchSearch',
+      { width: w, height: h, ...this.gridFields(a.grid), iterations: a.iterations },
+      [a.i0, a.grad0, a.i1, a.init, a.patches],
+      [a.grid.countX, a.grid.countY],
+    );
   }
 
   /** Dense flow [2, H, W] as the fit-weighted mean of the covering patches' displacements. */
-  encodeDensify(encoder: GPUCommandEncoder, a: { i0: GpuTensor; i1: GpuTensor; patches: GpuTensor; grid: PatchGrid; flow: GpuTensor }): void {
+  encodeDensify(
+    encoder: GPUCommandEncoder,
+    a: { i0: GpuTensor; i1: GpuTensor; patches: GpuTensor; grid: PatchGrid; flow: GpuTensor },
+  ): void {
     const [h, w] = this.plane(a.i0, 'i0', 1);
     this.same(a.i1, 'i1', 1, h, w);
     this.same(a.patches, 'patches', 2, a.grid.countY, a.grid.countX);
@@ -140,7 +155,19 @@ export class OpticalFlowKernels {
   }
 
   /** Linearised data terms and robust weights around `flow` into `coefficients` [6, H, W]; zeroes `increment`. */
-  encodeVariationalPrep(encoder: GPUCommandEncoder, a: { i0: GpuTensor; grad0: GpuTensor; i1: GpuTensor; grad1: GpuTensor; flow: GpuTensor; coefficients: GpuTensor; increment: GpuTensor; weights: VariationalWeights }): void {
+  encodeVariationalPrep(
+    encoder: GPUCommandEncoder,
+    a: {
+      i0: GpuTensor;
+      grad0: GpuTensor;
+      i1: GpuTensor;
+      grad1: GpuTensor;
+      flow: GpuTensor;
+      coefficients: GpuTensor;
+      increment: GpuTensor;
+      weights: VariationalWeights;
+    },
+  ): void {
     const [h, w] = this.plane(a.i0, 'i0', 1);
     this.same(a.grad0, 'grad0', 2, h, w);
     this.same(a.i1, 'i1', 1, h, w);
@@ -148,15 +175,30 @@ export class OpticalFlowKernels {
     this.same(a.flow, 'flow', 2, h, w);
     this.same(a.coefficients, 'coefficients', 6, h, w);
     this.same(a.increment, 'increment', 2, h, w);
-    this.dispatch(encoder, 'prep', { width: w, height: h, gamma: a.weights.gamma, delta: a.weights.delta }, [a.i0, a.grad0, a.i1, a.grad1, a.flow, a.coefficients, a.increment]);
+    this.dispatch(encoder, 'prep', { width: w, height: h, gamma: a.weights.gamma, delta: a.weights.delta }, [
+      a.i0,
+      a.grad0,
+      a.i1,
+      a.grad1,
+      a.flow,
+      a.coefficients,
+      a.increment,
+    ]);
   }
 
   /** One red (parity 0) or black (parity 1) SOR half sweep on `increment`. */
-  encodeVariationalSor(encoder: GPUCommandEncoder, a: { coefficients: GpuTensor; flow: GpuTensor; increment: GpuTensor; parity: 0 | 1; alpha: number; omega: number }): void {
+  encodeVariationalSor(
+    encoder: GPUCommandEncoder,
+    a: { coefficients: GpuTensor; flow: GpuTensor; increment: GpuTensor; parity: 0 | 1; alpha: number; omega: number },
+  ): void {
     const [, h, w] = this.plane(a.flow, 'flow', 2, true);
     this.same(a.coefficients, 'coefficients', 6, h, w);
     this.same(a.increment, 'increment', 2, h, w);
-    this.dispatch(encoder, 'sor', { width: w, height: h, parity: a.parity, alpha: a.alpha, omega: a.omega }, [a.coefficients, a.flow, a.increment]);
+    this.dispatch(encoder, 'sor', { width: w, height: h, parity: a.parity, alpha: a.alpha, omega: a.omega }, [
+      a.coefficients,
+      a.flow,
+      a.increment,
+    ]);
   }
 
   /** flow += increment. */
@@ -167,22 +209,46 @@ export class OpticalFlowKernels {
   }
 
   /** Forward-backward occlusion [H, W] (1 = occluded) of `forward` against `backward`. */
-  encodeConsistency(encoder: GPUCommandEncoder, a: { forward: GpuTensor; backward: GpuTensor; occlusion: GpuTensor; fbAlpha: number; fbBeta: number }): void {
+  encodeConsistency(
+    encoder: GPUCommandEncoder,
+    a: { forward: GpuTensor; backward: GpuTensor; occlusion: GpuTensor; fbAlpha: number; fbBeta: number },
+  ): void {
     const [, h, w] = this.plane(a.forward, 'forward', 2, true);
     this.same(a.backward, 'backward', 2, h, w);
     this.same(a.occlusion, 'occlusion', 1, h, w);
-    this.dispatch(encoder, 'consistency', { width: w, height: h, fbAlpha: a.fbAlpha, fbBeta: a.fbBeta }, [a.forward, a.backward, a.occlusion]);
+    this.dispatch(encoder, 'consistency', { width: w, height: h, fbAlpha: a.fbAlpha, fbBeta: a.fbBeta }, [
+      a.forward,
+      a.backward,
+      a.occlusion,
+    ]);
   }
 
   /** f(0->i) and its occlusion from f(0->i-1), its occlusion, and the pair's flow and occlusion. */
-  encodeCompose(encoder: GPUCommandEncoder, a: { track: GpuTensor; trackOcclusion: GpuTensor; step: GpuTensor; stepOcclusion: GpuTensor; composed: GpuTensor; composedOcclusion: GpuTensor }): void {
+  encodeCompose(
+    encoder: GPUCommandEncoder,
+    a: {
+      track: GpuTensor;
+      trackOcclusion: GpuTensor;
+      step: GpuTensor;
+      stepOcclusion: GpuTensor;
+      composed: GpuTensor;
+      composedOcclusion: GpuTensor;
+    },
+  ): void {
     const [, h, w] = this.plane(a.track, 'track', 2, true);
     this.same(a.trackOcclusion, 'trackOcclusion', 1, h, w);
     this.same(a.step, 'step', 2, h, w);
     this.same(a.stepOcclusion, 'stepOcclusion', 1, h, w);
     this.same(a.composed, 'composed', 2, h, w);
     this.same(a.composedOcclusion, 'composedOcclusion', 1, h, w);
-    this.dispatch(encoder, 'compose', { width: w, height: h }, [a.track, a.trackOcclusion, a.step, a.stepOcclusion, a.composed, a.composedOcclusion]);
+    this.dispatch(encoder, 'compose', { width: w, height: h }, [
+      a.track,
+      a.trackOcclusion,
+      a.step,
+      a.stepOcclusion,
+      a.composed,
+      a.composedOcclusion,
+    ]);
   }
 
   /** Nothing to free besides pipelines (garbage-collected); kept for the kernel interface. */
@@ -194,13 +260,15 @@ export class OpticalFlowKernels {
 
   private checkGrid(g: PatchGrid, w: number, h: number): void {
     const want = patchGrid(w, h, g.size, g.stride);
-    if (g.stride < 1 || want.countX !== g.countX || want.countY !== g.countY) throw new KernelInputError(KERNEL, 'grid', `does not fit a ${w}x${h} level`);
+    if (g.stride < 1 || want.countX !== g.countX || want.countY !== g.countY)
+      throw new KernelInputError(KERNEL, 'grid', `does not fit a ${w}x${h} level`);
   }
 
   /** [H, W] (channels 1) or [C, H, W]; returns the shape. */
   private plane(t: GpuTensor, name: string, channels: number, keepChannels = false): number[] {
     checkTensor(KERNEL, name, t, { dtype: 'float32', rank: channels === 1 && !keepChannels ? 2 : 3 });
-    if (channels !== 1 && t.shape[0] !== channels) throw new KernelInputError(KERNEL, name, `has shape ${JSON.stringify(t.shape)}, expected ${channels} channels first`);
+    if (channels !== 1 && t.shape[0] !== channels)
+      throw new KernelInputError(KERNEL, name, `has shape ${JSON.stringify(t.shape)}, expected ${channels} channels first`);
     return [...t.shape];
   }
 
@@ -213,14 +281,35 @@ export class OpticalFlowKernels {
     const params = uniformBuffer(
       this.device,
       [
-        p.width, p.height, p.srcWidth ?? 0, p.srcHeight ?? 0, p.patchSize ?? 0, p.patchStride ?? 0, p.patchesX ?? 0, p.patchesY ?? 0,
-        p.iterations ?? 0, p.parity ?? 0, p.offset ?? 0, 0,
-        { f32: p.alpha ?? 0 }, { f32: p.gamma ?? 0 }, { f32: p.delta ?? 0 }, { f32: p.omega ?? 0 }, { f32: p.fbAlpha ?? 0 }, { f32: p.fbBeta ?? 0 },
+        p.width,
+        p.height,
+        p.srcWidth ?? 0,
+        p.srcHeight ?? 0,
+        p.patchSize ?? 0,
+        p.patchStride ?? 0,
+        p.patchesX ?? 0,
+        p.patchesY ?? 0,
+        p.iterations ?? 0,
+        p.parity ?? 0,
+        p.offset ?? 0,
+        0,
+        { f32: p.alpha ?? 0 },
+        { f32: p.gamma ?? 0 },
+        { f32: p.delta ?? 0 },
+        { f32: p.omega ?? 0 },
+        { f32: p.fbAlpha ?? 0 },
+        { f32: p.fbBeta ?? 0 },
       ],
       `flow ${key} params`,
     );
     const [gw, gh, gz] = grid ?? [p.width, p.height, 1];
     const kernel = this.kernels[key];
-    encodeDispatch(encoder, `flow ${key}`, kernel.pipeline, bindGroup(this.device, kernel, [params, ...resources]), tileGrid(this.device, KERNEL, gw, gh, gz ?? 1));
+    encodeDispatch(
+      encoder,
+      `flow ${key}`,
+      kernel.pipeline,
+      bindGroup(this.device, kernel, [params, ...resources]),
+      tileGrid(this.device, KERNEL, gw, gh, gz ?? 1),
+    );
   }
 }

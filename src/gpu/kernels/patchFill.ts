@@ -72,7 +72,8 @@ export class PatchFill {
 
   constructor(device: GPUDevice) {
     this.device = device;
-    const kernel = (label: string, code: string, kinds: ('uniform' | 'read' | 'write')[]) => computeKernel(device, label, { code, preludes: [patchCommonSrc] }, kinds);
+    const kernel = (label: string, code: string, kinds: ('uniform' | 'read' | 'write')[]) =>
+      computeKernel(device, label, { code, preludes: [patchCommonSrc] }, kinds);
     this.init = kernel('fill-patch-init', initSrc, ['uniform', 'read', 'read', 'write']);
     this.search = kernel('fill-patch-search', searchSrc, ['uniform', 'read', 'read', 'write']);
     this.apply = kernel('fill-patch-apply', applySrc, ['uniform', 'write', 'read']);
@@ -90,7 +91,8 @@ export class PatchFill {
     if (this.disposed) throw new KernelInputError(KERNEL, 'this', 'was disposed');
     const o = { ...PATCH_FILL_DEFAULTS, ...options };
     for (const key of ['iterations', 'fineIterations', 'fineRadius'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 16) throw new KernelInputError(KERNEL, key, `must be an integer in 0..16, got ${o[key]}`);
+      if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 16)
+        throw new KernelInputError(KERNEL, key, `must be an integer in 0..16, got ${o[key]}`);
     }
     if (levels.length === 0) throw new KernelInputError(KERNEL, 'levels', 'is empty');
     levels.forEach((t, i) => checkTensor(KERNEL, `levels[${i}]`, t, { dtype: 'float32', rank: 4, shape: [levels[0].shape[0], 4] }));
@@ -165,14 +167,24 @@ export class PatchFill {
     this.noCoarse.buffer.destroy();
   }
 
-  private encodeApply(pass: GPUComputePassEncoder, level: GpuTensor, nnf: GpuTensor, base: PatchParams, grid: [number, number, number]): void {
+  private encodeApply(
+    pass: GPUComputePassEncoder,
+    level: GpuTensor,
+    nnf: GpuTensor,
+    base: PatchParams,
+    grid: [number, number, number],
+  ): void {
     pass.setPipeline(this.apply.pipeline);
     pass.setBindGroup(0, bindGroup(this.device, this.apply, [this.params(base), level, nnf]));
     pass.dispatchWorkgroups(...grid);
   }
 
   private params(p: PatchParams): GPUBuffer {
-    return uniformBuffer(this.device, [p.width, p.height, p.frames, p.coarseWidth ?? 0, p.coarseHeight ?? 0, p.jump ?? 1, p.radius ?? 0, (p.seed ?? 0) >>> 0, p.pass ?? 0], 'fill-patch params');
+    return uniformBuffer(
+      this.device,
+      [p.width, p.height, p.frames, p.coarseWidth ?? 0, p.coarseHeight ?? 0, p.jump ?? 1, p.radius ?? 0, (p.seed ?? 0) >>> 0, p.pass ?? 0],
+      'fill-patch params',
+    );
   }
 
   private ensureFields(levels: GpuTensor[]): void {
@@ -180,6 +192,9 @@ export class PatchFill {
     const same = want.length <= this.fields.length && want.every((s, i) => s.every((v, j) => v === this.fields[i][0].shape[j]));
     if (same) return;
     this.fields.forEach((pair) => pair.forEach((t) => t.buffer.destroy()));
-    this.fields = want.map((shape, i) => [createTensor(this.device, shape, 'uint32', `fill-patch nnf ${i} a`), createTensor(this.device, shape, 'uint32', `fill-patch nnf ${i} b`)]);
+    this.fields = want.map((shape, i) => [
+      createTensor(this.device, shape, 'uint32', `fill-patch nnf ${i} a`),
+      createTensor(this.device, shape, 'uint32', `fill-patch nnf ${i} b`),
+    ]);
   }
 }

@@ -41,14 +41,21 @@ export interface RegionTensors {
 
 export function uploadRegionTables(device: GPUDevice, t: RegionTables, width: number, height: number, frames: number): RegionTensors {
   if (t.count < 1) throw new KernelInputError(KERNEL, 'tables', 'have no region');
-  if (t.regionOf.length !== width * height) throw new KernelInputError(KERNEL, 'regionOf', `has ${t.regionOf.length} entries for a ${width}x${height} image`);
+  if (t.regionOf.length !== width * height)
+    throw new KernelInputError(KERNEL, 'regionOf', `has ${t.regionOf.length} entries for a ${width}x${height} image`);
   const hc = Math.max(1, t.handleCount);
   const pad = (a: Float32Array, n: number) => (a.length >= n ? a : Float32Array.from({ length: n }, (_, i) => a[i] ?? 0));
   const tensors = {
     regionOf: uploadTensor(device, t.regionOf, [height, width], 'int32', 'region of'),
     info: uploadTensor(device, t.info, [t.count, 4], 'uint32', 'region info'),
     handles: uploadTensor(device, pad(t.handles, hc * 2), [hc, 2], 'float32', 'region handles'),
-    handleDisp: uploadTensor(device, t.handleCount ? t.handleDisp : new Float32Array(frames * 2), [frames, hc, 2], 'float32', 'region handle displacements'),
+    handleDisp: uploadTensor(
+      device,
+      t.handleCount ? t.handleDisp : new Float32Array(frames * 2),
+      [frames, hc, 2],
+      'float32',
+      'region handle displacements',
+    ),
     transforms: uploadTensor(device, t.transforms, [frames, t.count, 4], 'float32', 'region transforms'),
   };
   return {
@@ -77,7 +84,15 @@ export class RegionFlow {
     checkTensor(KERNEL, 'transforms', regions.transforms, { dtype: 'float32', shape: [f, regions.info.shape[0], 4] });
     checkTensor(KERNEL, 'handleDisp', regions.handleDisp, { dtype: 'float32', shape: [f, undefined, 2] });
     const params = uniformBuffer(this.device, [w, h, f, regions.handleCount], 'region-flow params');
-    const group = bindGroup(this.device, this.kernel, [params, regions.regionOf, regions.info, regions.handles, regions.handleDisp, regions.transforms, flows]);
+    const group = bindGroup(this.device, this.kernel, [
+      params,
+      regions.regionOf,
+      regions.info,
+      regions.handles,
+      regions.handleDisp,
+      regions.transforms,
+      flows,
+    ]);
     encodeDispatch(encoder, 'region-flow', this.kernel.pipeline, group, tileGrid(this.device, KERNEL, w, h, f, 'flows'));
   }
 

@@ -221,7 +221,11 @@ export class SoftmaxSplat {
   private gatherPipeline(variant: GatherVariant, mode: SplatMode, layout: SplatLayout, wg: number): GPUComputePipeline {
     const modes = { MODE: MODE_CODE[mode], MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft };
     if (variant === 'vec4') {
-      return this.pipelines.get(`gather vec4 ${mode} wg${wg}`, this.gatherLayout, { code: gatherVec4Src, preludes: [valuesSrc, gatherCommonSrc], constants: { WG: wg, ...modes } });
+      return this.pipelines.get(`gather vec4 ${mode} wg${wg}`, this.gatherLayout, {
+        code: gatherVec4Src,
+        preludes: [valuesSrc, gatherCommonSrc],
+        constants: { WG: wg, ...modes },
+      });
     }
     return this.pipelines.get(`gather ${mode} ${layout}`, this.gatherLayout, {
       code: gatherSrc,
@@ -243,7 +247,13 @@ export class SoftmaxSplat {
     const scratch = this.ensureScratch(flowsPerChunk * (H + 1) * (W + 1), flowsPerChunk * H * W);
     // One scratch serves every chunk in turn: each chunk is binned, then gathered, in order.
     for (let base = 0; base < N; base += flowsPerChunk) {
-      const chunk: BinChunk = { base, flows: Math.min(flowsPerChunk, N - base), offsets: scratch.offsets, entries: scratch.entries, points: scratch.points };
+      const chunk: BinChunk = {
+        base,
+        flows: Math.min(flowsPerChunk, N - base),
+        offsets: scratch.offsets,
+        entries: scratch.entries,
+        points: scratch.points,
+      };
       this.encodeBinChunk(encoder, args.flows, H, W, chunk, scratch);
       this.encodeGatherChunk(encoder, args, plan, chunk, output);
     }
@@ -268,7 +278,12 @@ export class SoftmaxSplat {
     const [, , H, W] = flows.shape;
     const N = flows.shape[0] - first;
     const perChunk = Math.min(N, this.flowsPerChunkByStorage(H, W, 'gather', 1, 1), this.maxFlowsPerChunk);
-    if (perChunk < 1) throw new KernelInputError(KERNEL, 'flows', `needs ${this.perFlowBytes(H, W, 'gather', 1, 1)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${this.device.limits.maxStorageBufferBindingSize}`);
+    if (perChunk < 1)
+      throw new KernelInputError(
+        KERNEL,
+        'flows',
+        `needs ${this.perFlowBytes(H, W, 'gather', 1, 1)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${this.device.limits.maxStorageBufferBindingSize}`,
+      );
     const scratch = this.ensureScratch(perChunk * (H + 1) * (W + 1), perChunk * H * W);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const buf = (size: number, label: string) => this.device.createBuffer({ size: Math.max(16, size), usage, label });
@@ -306,7 +321,11 @@ export class SoftmaxSplat {
     const plan = this.validate(full);
     for (const chunk of bins.chunks) {
       if (chunk.flows > plan.flowsPerChunkByIndex) {
-        throw new KernelInputError(KERNEL, 'bins', `hold ${chunk.flows} flows per chunk; this input allows ${plan.flowsPerChunkByIndex} (index range): prepare them with a smaller maxFlowsPerChunk`);
+        throw new KernelInputError(
+          KERNEL,
+          'bins',
+          `hold ${chunk.flows} flows per chunk; this input allows ${plan.flowsPerChunkByIndex} (index range): prepare them with a smaller maxFlowsPerChunk`,
+        );
       }
     }
     const output = args.output ?? createTensor(this.device, plan.outputShape, 'float32', 'splat output');
@@ -318,7 +337,15 @@ export class SoftmaxSplat {
    * Count, scan, fill and sort of one chunk of flows (flows first + chunk.base .. of the
    * tensor) into the chunk's offsets / entries / points.
    */
-  private encodeBinChunk(encoder: GPUCommandEncoder, flows: GpuTensor, H: number, W: number, chunk: BinChunk, scratch: Scratch, first = 0): void {
+  private encodeBinChunk(
+    encoder: GPUCommandEncoder,
+    flows: GpuTensor,
+    H: number,
+    W: number,
+    chunk: BinChunk,
+    scratch: Scratch,
+    first = 0,
+  ): void {
     const nf = chunk.flows;
     const sources = nf * H * W;
     const bins = nf * (H + 1) * (W + 1);
@@ -414,10 +441,20 @@ export class SoftmaxSplat {
     const hw = H * W;
     const K = C + (args.mode === 'sum' ? 0 : 1);
     const accBytes = B * flowsPerChunk * K * hw * 4;
-    const atomicConstants = { WG: WG_ATOMIC, MODE_SUM: MODE_CODE.sum, MODE_LINEAR: MODE_CODE.linear, MODE_SOFT: MODE_CODE.soft, LAYOUT_HWC: LAYOUT_CODE.hwc };
+    const atomicConstants = {
+      WG: WG_ATOMIC,
+      MODE_SUM: MODE_CODE.sum,
+      MODE_LINEAR: MODE_CODE.linear,
+      MODE_SOFT: MODE_CODE.soft,
+      LAYOUT_HWC: LAYOUT_CODE.hwc,
+    };
     if (!this.accumulator || this.accumulator.size < accBytes) {
       // An older accumulator may still be used by recorded, unsubmitted commands: drop it, don't destroy it.
-      this.accumulator = this.device.createBuffer({ size: accBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'splat accumulator' });
+      this.accumulator = this.device.createBuffer({
+        size: accBytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+        label: 'splat accumulator',
+      });
     }
     for (let base = 0; base < N; base += flowsPerChunk) {
       const nf = Math.min(flowsPerChunk, N - base);
@@ -437,9 +474,23 @@ export class SoftmaxSplat {
       encoder.clearBuffer(this.accumulator, 0, B * nf * K * hw * 4);
       const pass = encoder.beginComputePass({ label: 'splat atomic' });
       pass.setBindGroup(0, group);
-      pass.setPipeline(this.pipelines.get('scatter', this.atomicLayout, { code: atomicSrc, preludes: [valuesSrc], entryPoint: 'scatter', constants: atomicConstants }));
+      pass.setPipeline(
+        this.pipelines.get('scatter', this.atomicLayout, {
+          code: atomicSrc,
+          preludes: [valuesSrc],
+          entryPoint: 'scatter',
+          constants: atomicConstants,
+        }),
+      );
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * K * hw, WG_ATOMIC, this.gridCap));
-      pass.setPipeline(this.pipelines.get('normalise', this.atomicLayout, { code: atomicSrc, preludes: [valuesSrc], entryPoint: 'normalise', constants: atomicConstants }));
+      pass.setPipeline(
+        this.pipelines.get('normalise', this.atomicLayout, {
+          code: atomicSrc,
+          preludes: [valuesSrc],
+          entryPoint: 'normalise',
+          constants: atomicConstants,
+        }),
+      );
       pass.dispatchWorkgroups(...dispatchGrid(this.device, KERNEL, B * nf * C * hw, WG_ATOMIC, this.gridCap));
       pass.end();
     }
@@ -538,8 +589,13 @@ export class SoftmaxSplat {
     const outputShape = layout === 'chw' ? [B, N, C, H, W] : [B, N, H, W, C];
     if (args.output) {
       checkTensor(KERNEL, 'output', args.output, { dtype: 'float32', shape: outputShape });
-      for (const [name, t] of [['input', args.input], ['flows', args.flows], ['metric', args.metric]] as const) {
-        if (t && t.buffer === args.output.buffer) throw new KernelInputError(KERNEL, 'output', `shares its buffer with '${name}'; splatting cannot run in place`);
+      for (const [name, t] of [
+        ['input', args.input],
+        ['flows', args.flows],
+        ['metric', args.metric],
+      ] as const) {
+        if (t && t.buffer === args.output.buffer)
+          throw new KernelInputError(KERNEL, 'output', `shares its buffer with '${name}'; splatting cannot run in place`);
       }
     }
     checkBindingSize(KERNEL, 'input', byteSize(args.input), dev);
@@ -548,7 +604,11 @@ export class SoftmaxSplat {
     const outBytes = outputShape.reduce((a, b) => a * b, 1) * 4;
     checkBindingSize(KERNEL, 'output', outBytes, dev);
     if (outBytes > dev.limits.maxBufferSize) {
-      throw new KernelInputError(KERNEL, 'output', `needs ${outBytes} bytes, over this device's maxBufferSize of ${dev.limits.maxBufferSize}`);
+      throw new KernelInputError(
+        KERNEL,
+        'output',
+        `needs ${outBytes} bytes, over this device's maxBufferSize of ${dev.limits.maxBufferSize}`,
+      );
     }
 
     // Flows per chunk: list storage within one binding, and every index below 2^31.
@@ -557,9 +617,10 @@ export class SoftmaxSplat {
     const flowsPerChunkByIndex = Math.floor(MAX_INVOCATIONS / (B * (C + 1) * hw));
     const flowsPerChunk = Math.min(N, byStorage, flowsPerChunkByIndex, this.maxFlowsPerChunk);
     if (flowsPerChunk < 1) {
-      const what = byStorage < 1
-        ? `needs ${this.perFlowBytes(H, W, strategy, B, C)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
-        : `has ${B * C * hw} elements per flow, over ${MAX_INVOCATIONS} (index range)`;
+      const what =
+        byStorage < 1
+          ? `needs ${this.perFlowBytes(H, W, strategy, B, C)} bytes of scratch for one flow, over maxStorageBufferBindingSize ${dev.limits.maxStorageBufferBindingSize}`
+          : `has ${B * C * hw} elements per flow, over ${MAX_INVOCATIONS} (index range)`;
       throw new KernelInputError(KERNEL, 'input', what);
     }
     return { B, C, H, W, N, layout, outputShape, flowsPerChunk, flowsPerChunkByIndex, strategy };

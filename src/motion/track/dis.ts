@@ -32,9 +32,39 @@ export interface DisParameters {
 const WEIGHTS: VariationalWeights = { alpha: 20, gamma: 10, delta: 5 };
 
 export const DIS_PRESETS: Record<FlowQuality, DisParameters> = {
-  fast: { finestLevel: 2, patchSize: 8, patchStride: 4, searchIterations: 16, variationalIterations: 5, sorIterations: 5, omega: 1.6, weights: WEIGHTS, initLevels: 2 },
-  medium: { finestLevel: 1, patchSize: 8, patchStride: 3, searchIterations: 25, variationalIterations: 5, sorIterations: 5, omega: 1.6, weights: WEIGHTS, initLevels: 2 },
-  high: { finestLevel: 0, patchSize: 8, patchStride: 3, searchIterations: 25, variationalIterations: 5, sorIterations: 5, omega: 1.6, weights: WEIGHTS, initLevels: 2 },
+  fast: {
+    finestLevel: 2,
+    patchSize: 8,
+    patchStride: 4,
+    searchIterations: 16,
+    variationalIterations: 5,
+    sorIterations: 5,
+    omega: 1.6,
+    weights: WEIGHTS,
+    initLevels: 2,
+  },
+  medium: {
+    finestLevel: 1,
+    patchSize: 8,
+    patchStride: 3,
+    searchIterations: 25,
+    variationalIterations: 5,
+    sorIterations: 5,
+    omega: 1.6,
+    weights: WEIGHTS,
+    initLevels: 2,
+  },
+  high: {
+    finestLevel: 0,
+    patchSize: 8,
+    patchStride: 3,
+    searchIterations: 25,
+    variationalIterations: 5,
+    sorIterations: 5,
+    omega: 1.6,
+    weights: WEIGHTS,
+    initLevels: 2,
+  },
 };
 
 /** Sizes of the pyramid levels 0..coarsest of a width x height image. */
@@ -91,7 +121,11 @@ export class DisFlow {
     }
     return {
       levels: out,
-      dispose: () => out.forEach((l) => { l.gray.buffer.destroy(); l.gradient.buffer.destroy(); }),
+      dispose: () =>
+        out.forEach((l) => {
+          l.gray.buffer.destroy();
+          l.gradient.buffer.destroy();
+        }),
     };
   }
 
@@ -101,7 +135,15 @@ export class DisFlow {
    * `initLevels` levels above the finest from it instead of from zero at the coarsest level.
    * Temporaries go to `scratch` (the caller frees them once the work is done).
    */
-  encodeFlow(encoder: GPUCommandEncoder, a: FramePyramid, b: FramePyramid, p: DisParameters, output: GpuTensor, scratch: GpuTensor[], init?: GpuTensor): void {
+  encodeFlow(
+    encoder: GPUCommandEncoder,
+    a: FramePyramid,
+    b: FramePyramid,
+    p: DisParameters,
+    output: GpuTensor,
+    scratch: GpuTensor[],
+    init?: GpuTensor,
+  ): void {
     const { width, height } = a.levels[0];
     const coarsest = coarsestLevel(width, height, p);
     const finest = Math.min(p.finestLevel, coarsest);
@@ -124,17 +166,41 @@ export class DisFlow {
       const init3 = reshape3(levelInit);
       const grid = patchGrid(w, h, p.patchSize, p.patchStride);
       const patches = temp([2, grid.countY, grid.countX], 'flow patches');
-      this.kernels.encodePatchSearch(encoder, { i0: A.gray, grad0: A.gradient, i1: B.gray, init: init3, patches, grid, iterations: p.searchIterations });
+      this.kernels.encodePatchSearch(encoder, {
+        i0: A.gray,
+        grad0: A.gradient,
+        i1: B.gray,
+        init: init3,
+        patches,
+        grid,
+        iterations: p.searchIterations,
+      });
       const dense = temp([2, h, w], 'flow dense');
       this.kernels.encodeDensify(encoder, { i0: A.gray, i1: B.gray, patches, grid, flow: dense });
       if (p.variationalIterations > 0) {
         const coefficients = temp([6, h, w], 'flow coefficients');
         const increment = temp([2, h, w], 'flow increment');
         for (let k = 0; k < p.variationalIterations; k++) {
-          this.kernels.encodeVariationalPrep(encoder, { i0: A.gray, grad0: A.gradient, i1: B.gray, grad1: B.gradient, flow: dense, coefficients, increment, weights: p.weights });
+          this.kernels.encodeVariationalPrep(encoder, {
+            i0: A.gray,
+            grad0: A.gradient,
+            i1: B.gray,
+            grad1: B.gradient,
+            flow: dense,
+            coefficients,
+            increment,
+            weights: p.weights,
+          });
           for (let s = 0; s < p.sorIterations; s++) {
             for (const parity of [0, 1] as const) {
-              this.kernels.encodeVariationalSor(encoder, { coefficients, flow: dense, increment, parity, alpha: p.weights.alpha, omega: p.omega });
+              this.kernels.encodeVariationalSor(encoder, {
+                coefficients,
+                flow: dense,
+                increment,
+                parity,
+                alpha: p.weights.alpha,
+                omega: p.omega,
+              });
             }
           }
           this.kernels.encodeVariationalApply(encoder, increment, dense);

@@ -53,7 +53,8 @@ function parameters(quality: FlowQuality | undefined): DisParameters {
 }
 
 function checkSize(kernel: string, name: string, width: number, height: number, p: DisParameters): void {
-  if (width < p.patchSize || height < p.patchSize) throw new KernelInputError(kernel, name, `is ${width}x${height}, smaller than the ${p.patchSize}-pixel patches`);
+  if (width < p.patchSize || height < p.patchSize)
+    throw new KernelInputError(kernel, name, `is ${width}x${height}, smaller than the ${p.patchSize}-pixel patches`);
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

@@ -12,11 +12,24 @@ const tiny = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../publ
 describe('neural engine helpers', () => {
   it('scaleProject maps trajectories, brush and Flow Unit onto the pack canvas', () => {
     const p = emptyProject(); // 512 x 320
-    p.trajectories = [{ id: 'a', color: '#f00', points: [{ x: 256, y: 160 }, { x: 512, y: 0 }], timing: { mode: 'reference', startFrame: 0, endFrame: 15 } }];
+    p.trajectories = [
+      {
+        id: 'a',
+        color: '#f00',
+        points: [
+          { x: 256, y: 160 },
+          { x: 512, y: 0 },
+        ],
+        timing: { mode: 'reference', startFrame: 0, endFrame: 15 },
+      },
+    ];
     p.brush = [{ mode: 'paint', radius: 16, points: [{ x: 64, y: 40 }] }];
     const s = scaleProject(p, 64, 48);
     expect(s.canvas).toEqual({ width: 64, height: 48 });
-    expect(s.trajectories[0].points).toEqual([{ x: 32, y: 24 }, { x: 64, y: 0 }]);
+    expect(s.trajectories[0].points).toEqual([
+      { x: 32, y: 24 },
+      { x: 64, y: 0 },
+    ]);
     expect(s.brush[0].points).toEqual([{ x: 8, y: 6 }]);
     expect(s.brush[0].radius).toBeCloseTo(16 * Math.sqrt((64 / 512) * (48 / 320)));
     expect(s.settings.flowUnit).toBe(Math.round(64 * Math.sqrt((64 / 512) * (48 / 320))));
@@ -24,11 +37,20 @@ describe('neural engine helpers', () => {
     expect(scaleProject(p, 512, 320)).toBe(p);
   });
 
-  it('defaults come from the manifest and the project; an empty negative prompt means the authors\' one', () => {
+  it("defaults come from the manifest and the project; an empty negative prompt means the authors' one", () => {
     const p = emptyProject();
     p.settings = { ...p.settings, prompt: 'waves', seed: 9, steps: 12, guidance: 5, negativePrompt: '' };
     const s = defaultNeuralSettings(tiny, p);
-    expect(s).toMatchObject({ prompt: 'waves', seed: 9, steps: 12, guidance: 5, negativePrompt: DEFAULT_NEGATIVE_PROMPT, motionStride: 8, controlScale: 1, zeroTerminalSnr: false });
+    expect(s).toMatchObject({
+      prompt: 'waves',
+      seed: 9,
+      steps: 12,
+      guidance: 5,
+      negativePrompt: DEFAULT_NEGATIVE_PROMPT,
+      motionStride: 8,
+      controlScale: 1,
+      zeroTerminalSnr: false,
+    });
     expect(defaultNeuralSettings(tiny).steps).toBe(tiny.scheduler.num_inference_steps);
   });
 

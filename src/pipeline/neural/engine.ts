@@ -107,7 +107,11 @@ export class NeuralMotionEngine implements MotionEngine {
           unet: await get('stage1_unet'),
         };
         const dec = new TextDecoder();
-        const tokenizer = ClipTokenizer.fromFiles(dec.decode(await source(manifest.tokenizer.vocab)), dec.decode(await source(manifest.tokenizer.merges)), manifest.tokenizer.max_length);
+        const tokenizer = ClipTokenizer.fromFiles(
+          dec.decode(await source(manifest.tokenizer.vocab)),
+          dec.decode(await source(manifest.tokenizer.merges)),
+          manifest.tokenizer.max_length,
+        );
         return { pipeline: new Stage1Pipeline(device, manifest, s, tokenizer), sessions };
       } catch (e) {
         for (const s of sessions) void s.dispose();
@@ -139,7 +143,10 @@ export class NeuralMotionEngine implements MotionEngine {
     const settings = { ...defaultNeuralSettings(manifest, project), ...this.options.settings?.(project) };
     const { width: W, height: H } = project.canvas;
     if (input.image.shape[0] !== H || input.image.shape[1] !== W) {
-      throw new AppError('kernel-input', `The reference image is ${input.image.shape[1]}x${input.image.shape[0]} but the canvas is ${W}x${H}.`);
+      throw new AppError(
+        'kernel-input',
+        `The reference image is ${input.image.shape[1]}x${input.image.shape[0]} but the canvas is ${W}x${H}.`,
+      );
     }
     report('prepare', 0);
     const { pipeline } = await this.load();
@@ -169,7 +176,12 @@ export class NeuralMotionEngine implements MotionEngine {
           strides: Array.from({ length: F1 }, (_, i) => settings.motionStride * (i + 1)),
           noise: noise.noise,
           imageEps: noise.imageEps,
-          control: { sparseFlow01: cond.normalized.subarray(2 * plane), mask: cond.mask, eps: noise.controlEps, scale: settings.controlScale },
+          control: {
+            sparseFlow01: cond.normalized.subarray(2 * plane),
+            mask: cond.mask,
+            eps: noise.controlEps,
+            scale: settings.controlScale,
+          },
           staticMask: cond.staticMask,
         },
         schedulerFromManifest(manifest.scheduler, { zeroTerminalSnr: settings.zeroTerminalSnr }),
@@ -185,7 +197,13 @@ export class NeuralMotionEngine implements MotionEngine {
       }
       const tensor = this.resize.run({ flows: small, height: H, width: W });
       // the brush again at full resolution: resizing blurs the static edge by a pixel
-      const still = uploadTensor(device, Float32Array.from(staticMask(project.brush, project.canvas)), [H, W], 'float32', 'brush static mask');
+      const still = uploadTensor(
+        device,
+        Float32Array.from(staticMask(project.brush, project.canvas)),
+        [H, W],
+        'float32',
+        'brush static mask',
+      );
       const enc2 = device.createCommandEncoder({ label: 'neural brush' });
       this.layout.maskFlows(enc2, tensor, still);
       device.queue.submit([enc2.finish()]);
@@ -201,7 +219,10 @@ export class NeuralMotionEngine implements MotionEngine {
 
   render(_input: EngineInput, _flows: Flows, _options?: RunOptions): Promise<Frames> {
     return Promise.reject(
-      new AppError('model-pack', 'Neural rendering comes with stage 2 of the neural runtime, which is not built yet. Render with the classical engine; it uses the neural motion as it is.'),
+      new AppError(
+        'model-pack',
+        'Neural rendering comes with stage 2 of the neural runtime, which is not built yet. Render with the classical engine; it uses the neural motion as it is.',
+      ),
     );
   }
 

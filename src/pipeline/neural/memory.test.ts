@@ -26,7 +26,9 @@ describe('stage1PeakMemory', () => {
     // context 2x16x32, image latent 4x6x8, latents 4x7x6x8, sample 2x8x7x6x8, control 2x5x7x6x8,
     // residuals 14 x (16*48 + 16*48 + 16*12 + 32*12 + 32*12), noise_pred 2x4x7x6x8
     const lat = 4 * 7 * 48;
-    expect(e.runTensors).toBe(4 * (2 * 16 * 32 + 4 * 48 + lat + 2 * 2 * lat + 2 * 5 * 7 * 48 + 14 * (16 * 48 * 2 + 16 * 12 + 32 * 12 * 2) + 2 * lat));
+    expect(e.runTensors).toBe(
+      4 * (2 * 16 * 32 + 4 * 48 + lat + 2 * 2 * lat + 2 * 5 * 7 * 48 + 14 * (16 * 48 * 2 + 16 * 12 + 32 * 12 * 2) + 2 * lat),
+    );
     expect(e.peak).toBe(e.weights + e.runTensors + e.attention + e.featureMaps);
     expect(stage1PeakMemory(tiny, 'fp32', { heads: 2, batch: 1 }).attention).toBe(e.attention / 2);
   });
@@ -59,19 +61,42 @@ with meta_init():
         "flow_vae_encoder": split([fvae.encoder, fvae.quant_conv]), "flow_vae_decoder": split([fvae.decoder, fvae.post_quant_conv]),
         "stage1_unet": split([UNet3DConditionModel(FULL.stage1_unet)]), "controlnet": split([ControlNetModel(FULL.stage1_unet)])}))
 `;
-    const sizes = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py], { cwd: ROOT, encoding: 'utf8' })) as Record<ComponentName, Record<Precision, number>>;
+    const sizes = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py], { cwd: ROOT, encoding: 'utf8' })) as Record<
+      ComponentName,
+      Record<Precision, number>
+    >;
     // SD 1.5 UNet skips at 512 x 320 (latent 64 x 40)
-    const res = (name: string, c: number, h: number, w: number): TensorSpec => ({ name, dtype: 'float32', shape: ['batch_frames', c, h, w] });
+    const res = (name: string, c: number, h: number, w: number): TensorSpec => ({
+      name,
+      dtype: 'float32',
+      shape: ['batch_frames', c, h, w],
+    });
     const levels: [number, number, number][] = [
-      [320, 40, 64], [320, 40, 64], [320, 40, 64], [320, 20, 32], [640, 20, 32], [640, 20, 32],
-      [640, 10, 16], [1280, 10, 16], [1280, 10, 16], [1280, 5, 8], [1280, 5, 8], [1280, 5, 8],
+      [320, 40, 64],
+      [320, 40, 64],
+      [320, 40, 64],
+      [320, 20, 32],
+      [640, 20, 32],
+      [640, 20, 32],
+      [640, 10, 16],
+      [1280, 10, 16],
+      [1280, 10, 16],
+      [1280, 5, 8],
+      [1280, 5, 8],
+      [1280, 5, 8],
     ];
     const full = {
       canvas: { width: 512, height: 320 },
       latent: { width: 64, height: 40, channels: 4, factor: 8 },
       stage1_frames: 15,
       text: { max_length: 77, hidden_size: 768 },
-      components: { stage1_unet: { inputs: [...levels.map(([c, h, w], i) => res(`down_residual_${i}`, c, h, w)), res('mid_residual', 1280, 5, 8)], outputs: [], files: {} } },
+      components: {
+        stage1_unet: {
+          inputs: [...levels.map(([c, h, w], i) => res(`down_residual_${i}`, c, h, w)), res('mid_residual', 1280, 5, 8)],
+          outputs: [],
+          files: {},
+        },
+      },
     } as unknown as Manifest;
     const GB = (b: number) => (b / 1e9).toFixed(2);
     const rows: string[] = [];
@@ -81,7 +106,9 @@ with meta_init():
       const one = stage1PeakMemory(full, p, { weightBytes, batch: 1 });
       const fusedTwo = stage1PeakMemory(full, p, { weightBytes, attention: 'fused' });
       const fusedOne = stage1PeakMemory(full, p, { weightBytes, attention: 'fused', batch: 1 });
-      rows.push(`| ${p} | ${GB(two.weights)} | ${GB(two.peak)} | ${GB(one.peak)} | ${GB(two.largestTensor)} / ${GB(one.largestTensor)} | ${GB(fusedTwo.peak)} | ${GB(fusedOne.peak)} |`);
+      rows.push(
+        `| ${p} | ${GB(two.weights)} | ${GB(two.peak)} | ${GB(one.peak)} | ${GB(two.largestTensor)} / ${GB(one.largestTensor)} | ${GB(fusedTwo.peak)} | ${GB(fusedOne.peak)} |`,
+      );
       expect(fusedTwo.peak).toBeLessThan(two.peak);
       expect(two.peak).toBeGreaterThan(one.peak);
       // one 64x40 attention score matrix over 30 images x 8 heads: 2560^2 * 240 fp32 values

@@ -17,7 +17,14 @@
  */
 import type { ComponentName, Manifest, Precision } from '../../models/manifest';
 
-export const STAGE1_COMPONENTS: readonly ComponentName[] = ['text_encoder', 'vae_encoder', 'flow_vae_encoder', 'flow_vae_decoder', 'controlnet', 'stage1_unet'];
+export const STAGE1_COMPONENTS: readonly ComponentName[] = [
+  'text_encoder',
+  'vae_encoder',
+  'flow_vae_encoder',
+  'flow_vae_decoder',
+  'controlnet',
+  'stage1_unet',
+];
 
 export interface Stage1MemoryOptions {
   /** Spatial attention heads of the UNet (reference 8). */
@@ -50,7 +57,11 @@ export interface Stage1MemoryEstimate {
 
 const F32 = 4;
 
-export function stage1PeakMemory(manifest: Pick<Manifest, 'canvas' | 'latent' | 'stage1_frames' | 'text' | 'components'>, precision: Precision, options: Stage1MemoryOptions = {}): Stage1MemoryEstimate {
+export function stage1PeakMemory(
+  manifest: Pick<Manifest, 'canvas' | 'latent' | 'stage1_frames' | 'text' | 'components'>,
+  precision: Precision,
+  options: Stage1MemoryOptions = {},
+): Stage1MemoryEstimate {
   const heads = options.heads ?? 8;
   const B = options.batch ?? 2;
   const maps = options.featureMaps ?? 6;
@@ -76,7 +87,8 @@ export function stage1PeakMemory(manifest: Pick<Manifest, 'canvas' | 'latent' | 
     .reduce((sum, s) => sum + B * F1 * s.shape.slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1), 0);
   const context = B * manifest.text.max_length * manifest.text.hidden_size;
   const latentFrames = 4 * F1 * h * w;
-  const runTensors = F32 * (context + 4 * h * w + latentFrames + B * 2 * latentFrames + B * 5 * F1 * h * w + residualElems + B * latentFrames);
+  const runTensors =
+    F32 * (context + 4 * h * w + latentFrames + B * 2 * latentFrames + B * 5 * F1 * h * w + residualElems + B * latentFrames);
 
   const top = unetInputs.find((s) => s.name === 'down_residual_0');
   if (!top) throw new Error('stage1_unet has no down_residual_0 input to size its top level');

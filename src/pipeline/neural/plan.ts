@@ -18,7 +18,15 @@ import { FlowResize } from '../../gpu/kernels/flowResize';
 import { MotionTokens } from '../../gpu/kernels/motionTokens';
 import type { SplatBins } from '../../gpu/kernels/splat';
 import type { GpuTensor } from '../../gpu/tensor';
-import type { FileEntry, Manifest, MotionAttentionPlanStep, PlanStep, Precision, SegmentedComponentSpec, TensorSpec } from '../../models/manifest';
+import type {
+  FileEntry,
+  Manifest,
+  MotionAttentionPlanStep,
+  PlanStep,
+  Precision,
+  SegmentedComponentSpec,
+  TensorSpec,
+} from '../../models/manifest';
 import { ComponentSession, type ExternalData, type SessionOutput } from '../../models/session';
 import type { PackSource } from '../../models/source';
 import { AppError } from '../../errors';
@@ -87,7 +95,11 @@ export function checkPlan(spec: SegmentedComponentSpec): void {
       if (!seg) throw bad(`step ${i} runs segment ${s.segment}, which the pack does not list`);
       if (used.has(s.segment)) throw bad(`segment ${s.segment} appears twice`);
       used.add(s.segment);
-      const names = (l: readonly (string | TensorSpec)[]) => l.map((x) => (typeof x === 'string' ? x : x.name)).sort().join();
+      const names = (l: readonly (string | TensorSpec)[]) =>
+        l
+          .map((x) => (typeof x === 'string' ? x : x.name))
+          .sort()
+          .join();
       if (names(seg.inputs) !== [...s.inputs].sort().join() || names(seg.outputs) !== [...s.outputs].sort().join()) {
         throw bad(`step ${i}'s inputs/outputs differ from segment ${s.segment}'s`);
       }
@@ -130,7 +142,11 @@ export class Stage2Unet {
       for (const seg of spec.segments) {
         const files: FileEntry[] | undefined = seg.files[precision];
         const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
-        if (!files?.length) throw new AppError('model-pack', `The model pack has no ${precision} file for "${name}". Choose another variant or reinstall the pack.`);
+        if (!files?.length)
+          throw new AppError(
+            'model-pack',
+            `The model pack has no ${precision} file for "${name}". Choose another variant or reinstall the pack.`,
+          );
         const model = await source(files[0].path);
         const external: ExternalData[] = [];
         for (const f of files.slice(1)) external.push({ path: f.path.split('/').pop()!, data: await source(f.path) });

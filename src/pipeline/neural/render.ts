@@ -116,7 +116,11 @@ export class NeuralRenderer {
         const vaeDecoder = await get('vae_decoder');
         unet = await Stage2Unet.load(source, manifest, this.precision, device);
         const dec = new TextDecoder();
-        const tokenizer = ClipTokenizer.fromFiles(dec.decode(await source(manifest.tokenizer.vocab)), dec.decode(await source(manifest.tokenizer.merges)), manifest.tokenizer.max_length);
+        const tokenizer = ClipTokenizer.fromFiles(
+          dec.decode(await source(manifest.tokenizer.vocab)),
+          dec.decode(await source(manifest.tokenizer.merges)),
+          manifest.tokenizer.max_length,
+        );
         return { pipeline: new Stage2Pipeline(device, manifest, { textEncoder, vaeEncoder, vaeDecoder, unet }, tokenizer), sessions, unet };
       } catch (e) {
         for (const s of sessions) void s.dispose();
@@ -154,7 +158,10 @@ export class NeuralRenderer {
     }
     const { width: W, height: H } = flows;
     if (input.image.shape[0] !== H || input.image.shape[1] !== W) {
-      throw new AppError('kernel-input', `The reference image is ${input.image.shape[1]}x${input.image.shape[0]} but the motion is ${W}x${H}; make the motion again.`);
+      throw new AppError(
+        'kernel-input',
+        `The reference image is ${input.image.shape[1]}x${input.image.shape[0]} but the motion is ${W}x${H}; make the motion again.`,
+      );
     }
     report('prepare', 0);
     const { pipeline } = await this.load();
@@ -233,7 +240,14 @@ export async function renderNeural(
 /** Stage-2 settings from the project (prompt, negative prompt, seed, steps, guidance), else the manifest's. */
 export function projectRenderSettings(manifest: Manifest, project: Project): NeuralRenderSettings {
   const s = project.settings;
-  return { ...defaultRenderSettings(manifest), prompt: s.prompt, negativePrompt: s.negativePrompt || DEFAULT_NEGATIVE_PROMPT, seed: s.seed, steps: s.steps, guidance: s.guidance };
+  return {
+    ...defaultRenderSettings(manifest),
+    prompt: s.prompt,
+    negativePrompt: s.negativePrompt || DEFAULT_NEGATIVE_PROMPT,
+    seed: s.seed,
+    steps: s.steps,
+    guidance: s.guidance,
+  };
 }
 
 /**
@@ -253,7 +267,11 @@ export class NeuralRenderEngine implements RenderEngine {
   render(input: EngineInput, flows: Flows, options: RunOptions = {}): Promise<Frames> {
     const { project } = input;
     const still = project.brush.length ? Float32Array.from(staticMask(project.brush, project.canvas)) : undefined;
-    return this.renderer.render({ image: input.image, flows, staticMask: still }, projectRenderSettings(this.options.manifest, project), options);
+    return this.renderer.render(
+      { image: input.image, flows, staticMask: still },
+      projectRenderSettings(this.options.manifest, project),
+      options,
+    );
   }
   dispose(): void {
     this.renderer.dispose();

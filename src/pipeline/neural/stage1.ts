@@ -131,7 +131,8 @@ export class Stage1Pipeline {
     const expectLength = (name: string, a: ArrayLike<number> | undefined, n: number, shape: string) => {
       if (!a || a.length !== n) throw new KernelInputError(K, name, `has ${a?.length ?? 0} values, expected ${n} (${shape})`);
     };
-    if (r.image01.shape.join() !== [1, 3, H, W].join()) throw new KernelInputError(K, 'image01', `has shape ${JSON.stringify(r.image01.shape)}, expected [1,3,${H},${W}]`);
+    if (r.image01.shape.join() !== [1, 3, H, W].join())
+      throw new KernelInputError(K, 'image01', `has shape ${JSON.stringify(r.image01.shape)}, expected [1,3,${H},${W}]`);
     if (!Number.isInteger(r.steps) || r.steps < 1) throw new KernelInputError(K, 'steps', `must be a positive integer, got ${r.steps}`);
     if (!Number.isFinite(r.guidance)) throw new KernelInputError(K, 'guidance', `must be finite, got ${r.guidance}`);
     expectLength('strides', r.strides, F1, `${F1} frames`);
@@ -167,7 +168,11 @@ export class Stage1Pipeline {
       const B = cfg ? 2 : 1;
 
       // encode prompt: [uncond, cond]
-      const text = await encodeText(device, this.tokenizer, s.textEncoder, { prompt: r.prompt, negativePrompt: r.negativePrompt, guidance: cfg });
+      const text = await encodeText(device, this.tokenizer, s.textEncoder, {
+        prompt: r.prompt,
+        negativePrompt: r.negativePrompt,
+        guidance: cfg,
+      });
       scope.keep(text.inputIds);
       const context = scope.keepOutput(text.hiddenStates);
 
@@ -179,9 +184,19 @@ export class Stage1Pipeline {
         (await s.vaeEncoder.run({ image: r.image01, eps: scope.upload(r.imageEps, [1, 4, h, w], 'image eps') })).latent,
       );
       const sigma = scheduler.initNoiseSigma;
-      const latents = uploadTensor(device, sigma === 1 ? r.noise : r.noise.map((v) => v * sigma), [1, 4, F1, h, w], 'float32', 'flow latents');
+      const latents = uploadTensor(
+        device,
+        sigma === 1 ? r.noise : r.noise.map((v) => v * sigma),
+        [1, 4, F1, h, w],
+        'float32',
+        'flow latents',
+      );
       owned.push(latents);
-      const stride = scope.upload(Float32Array.from({ length: B * F1 }, (_, i) => r.strides[i % F1]), [B, F1], 'stride');
+      const stride = scope.upload(
+        Float32Array.from({ length: B * F1 }, (_, i) => r.strides[i % F1]),
+        [B, F1],
+        'stride',
+      );
       const control = r.control ? scope.keep(await this.prepareControl(r.control, B, { F1, H, W, h, w }, scope, checkAbort)) : undefined;
       const controlScale = r.control ? scope.upload(new Float32Array([r.control.scale]), [1], 'control scale') : undefined;
       const zeroResiduals = r.control ? undefined : this.zeroResiduals(B * F1, scope);
@@ -260,7 +275,13 @@ export class Stage1Pipeline {
     const m = this.manifest;
     const scope = new RunScope(this.device);
     try {
-      return await this.prepareControl(c, batch, { F1: m.stage1_frames, H: m.canvas.height, W: m.canvas.width, h: m.latent.height, w: m.latent.width }, scope, () => undefined);
+      return await this.prepareControl(
+        c,
+        batch,
+        { F1: m.stage1_frames, H: m.canvas.height, W: m.canvas.width, h: m.latent.height, w: m.latent.width },
+        scope,
+        () => undefined,
+      );
     } finally {
       await scope.close();
     }
@@ -274,7 +295,11 @@ export class Stage1Pipeline {
     const scale = this.manifest.vae_scale;
     const flows = createTensor(device, [F1, 2, H, W], 'float32', 'stage-1 flows');
     try {
-      const staticMask = scope.keep(staticMaskData ? uploadTensor(device, staticMaskData, [H, W], 'float32', 'brush static mask') : createTensor(device, [H, W], 'float32', 'no brush'));
+      const staticMask = scope.keep(
+        staticMaskData
+          ? uploadTensor(device, staticMaskData, [H, W], 'float32', 'brush static mask')
+          : createTensor(device, [H, W], 'float32', 'no brush'),
+      );
       for (let f = 0; f < F1; f++) {
         let enc = device.createCommandEncoder({ label: 'stage-1 frame latent' });
         const z = this.layout.frameLatent(enc, { latents, frame: f, scale });
@@ -344,7 +369,13 @@ export class Stage1Pipeline {
         for (let i = 0; i < plane; i++) flow[ch * plane + i] = (c.sparseFlow01[(f * 2 + ch) * plane + i] - 0.5) * maskAt(f, i) + 0.5;
       }
       const image = uploadTensor(this.device, flow, [1, 2, H, W], 'float32', 'sparse flow frame');
-      const eps = uploadTensor(this.device, c.eps.subarray(f * 4 * h * w, (f + 1) * 4 * h * w), [1, 4, h, w], 'float32', 'control eps frame');
+      const eps = uploadTensor(
+        this.device,
+        c.eps.subarray(f * 4 * h * w, (f + 1) * 4 * h * w),
+        [1, 4, h, w],
+        'float32',
+        'control eps frame',
+      );
       try {
         const lat = (await this.sessions.flowVaeEncoder.run({ image, eps })).latent;
         const enc = this.device.createCommandEncoder({ label: 'stage-1 control' });
@@ -364,7 +395,8 @@ export class Stage1Pipeline {
     for (const spec of this.manifest.components.stage1_unet.inputs) {
       if (!/residual/.test(spec.name)) continue;
       const shape = spec.shape.map((d) => (typeof d === 'number' ? d : d === 'batch_frames' ? batchFrames : NaN));
-      if (shape.some((d) => !Number.isInteger(d))) throw new KernelInputError('Stage1', spec.name, `has an unknown dimension in ${JSON.stringify(spec.shape)}`);
+      if (shape.some((d) => !Number.isInteger(d)))
+        throw new KernelInputError('Stage1', spec.name, `has an unknown dimension in ${JSON.stringify(spec.shape)}`);
       out[spec.name] = scope.keep(createTensor(this.device, shape, 'float32', spec.name));
     }
     return out;

@@ -70,7 +70,10 @@ export interface Stage2Result {
 }
 
 /** Seeded noise of stage 2, drawn in this order: initial latents [1, 4, F, h, w], image VAE posterior [1, 4, h, w]. */
-export function stage2Noise(seed: number, shape: { frames: number; height: number; width: number }): { noise: Float32Array; imageEps: Float32Array } {
+export function stage2Noise(
+  seed: number,
+  shape: { frames: number; height: number; width: number },
+): { noise: Float32Array; imageEps: Float32Array } {
   // another stream than stage 1's for the same seed (stage1Noise uses mulberry32(seed))
   const random = mulberry32((seed ^ 0x5f3759df) >>> 0);
   const plane = 4 * shape.height * shape.width;
@@ -111,7 +114,8 @@ export class Stage2Pipeline {
     const expectLength = (name: string, a: ArrayLike<number> | undefined, n: number, shape: string) => {
       if (!a || a.length !== n) throw new KernelInputError(K, name, `has ${a?.length ?? 0} values, expected ${n} (${shape})`);
     };
-    if (r.image01.shape.join() !== [1, 3, H, W].join()) throw new KernelInputError(K, 'image01', `has shape ${JSON.stringify(r.image01.shape)}, expected [1,3,${H},${W}]`);
+    if (r.image01.shape.join() !== [1, 3, H, W].join())
+      throw new KernelInputError(K, 'image01', `has shape ${JSON.stringify(r.image01.shape)}, expected [1,3,${H},${W}]`);
     const fs = r.flows.shape;
     if (fs.length !== 4 || (fs[0] !== F && fs[0] !== F - 1) || fs[1] !== 2 || fs[2] !== H || fs[3] !== W || r.flows.dtype !== 'float32') {
       throw new KernelInputError(K, 'flows', `has shape ${JSON.stringify(fs)}, expected [${F} or ${F - 1},2,${H},${W}] float32`);
@@ -151,7 +155,11 @@ export class Stage2Pipeline {
       const B = cfg ? 2 : 1;
 
       // encode prompt: [uncond, cond]
-      const text = await encodeText(device, this.tokenizer, s.textEncoder, { prompt: r.prompt, negativePrompt: r.negativePrompt, guidance: cfg });
+      const text = await encodeText(device, this.tokenizer, s.textEncoder, {
+        prompt: r.prompt,
+        negativePrompt: r.negativePrompt,
+        guidance: cfg,
+      });
       keep(text.inputIds);
       const context = text.hiddenStates;
       outputs.push(context);
@@ -181,7 +189,9 @@ export class Stage2Pipeline {
       const sigma = scheduler.initNoiseSigma;
       latents = uploadTensor(device, sigma === 1 ? r.noise : r.noise.map((v) => v * sigma), [1, 4, F, h, w], 'float32', 'stage-2 latents');
       const noise = r.staticMask ? keep(uploadTensor(device, r.noise, [1, 4, F, h, w], 'float32', 'stage-2 noise')) : undefined;
-      const still = r.staticMask ? keep(uploadTensor(device, nearestMask(r.staticMask, H, W, h, w), [h, w], 'float32', 'brush 1/8')) : undefined;
+      const still = r.staticMask
+        ? keep(uploadTensor(device, nearestMask(r.staticMask, H, W, h, w), [h, w], 'float32', 'brush 1/8'))
+        : undefined;
       const latentBytes = 4 * F * h * w * 4;
 
       // denoise

@@ -51,7 +51,8 @@ function useCodecs(width: number, height: number, fps: number): Partial<Record<'
     let live = true;
     void (async () => {
       const out: Partial<Record<'mp4' | 'webm', ExportCodec | null>> = {};
-      for (const c of ['mp4', 'webm'] as const) out[c] = (await firstEncodableCodec(CODEC_PREFERENCE[c], width, height, fps).catch(() => null))?.codec ?? null;
+      for (const c of ['mp4', 'webm'] as const)
+        out[c] = (await firstEncodableCodec(CODEC_PREFERENCE[c], width, height, fps).catch(() => null))?.codec ?? null;
       if (live) setCodecs(out);
     })();
     return () => {
@@ -100,7 +101,12 @@ export function ExportPanel({ frames: allFrames, width, height, imageName, loop 
         {isVideo && (
           <label>
             Quality{' '}
-            <select data-testid="export-quality" value={String(quality)} disabled={running} onChange={(e) => setQuality(e.target.value as VideoQuality)}>
+            <select
+              data-testid="export-quality"
+              value={String(quality)}
+              disabled={running}
+              onChange={(e) => setQuality(e.target.value as VideoQuality)}
+            >
               {QUALITY_LABELS.map(([q, label]) => (
                 <option key={String(q)} value={String(q)}>
                   {label}
@@ -131,7 +137,14 @@ export function ExportPanel({ frames: allFrames, width, height, imageName, loop 
             Cancel export
           </button>
         ) : (
-          <button type="button" data-testid="export-button" onClick={() => void run()} disabled={frames.length === 0 || noEncoder} aria-keyshortcuts="X" title="Export (X)">
+          <button
+            type="button"
+            data-testid="export-button"
+            onClick={() => void run()}
+            disabled={frames.length === 0 || noEncoder}
+            aria-keyshortcuts="X"
+            title="Export (X)"
+          >
             Export {frames.length} frames at {fps} fps
           </button>
         )}

@@ -10,7 +10,6 @@ import { PROJECT_LIMITS } from '../../motion/project';
 import { useProjectStore } from '../../state/project';
 import { PLAYER_FPS_CHOICES } from '../player/fps';
 
-
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
@@ -20,7 +19,16 @@ function randomSeed(): number {
  * commits the nearest valid one (the validator clamps it), so typing "16" never passes
  * through a clamped "2", and clearing the field never writes a value.
  */
-function IntField(props: { id: string; value: number; min: number; max: number; testId: string; className?: string; coalesce: string; onCommit: (v: number, coalesce: string) => void }) {
+function IntField(props: {
+  id: string;
+  value: number;
+  min: number;
+  max: number;
+  testId: string;
+  className?: string;
+  coalesce: string;
+  onCommit: (v: number, coalesce: string) => void;
+}) {
   const { id, value, min, max, testId, className, coalesce, onCommit } = props;
   const [text, setText] = useState(String(value));
   const [focused, setFocused] = useState(false);
@@ -64,17 +72,35 @@ function IntField(props: { id: string; value: number; min: number; max: number; 
 
 /** With a neural stage the pack's frame count wins; the Neural settings say so (`neural-frames-note`). */
 export function ClipSettings({ disabled }: { disabled: boolean }) {
-  const s = useProjectStore(useShallow((st) => ({ frames: st.project.settings.frames, fps: st.project.settings.fps, seed: st.project.settings.seed, loop: st.project.settings.loop })));
+  const s = useProjectStore(
+    useShallow((st) => ({
+      frames: st.project.settings.frames,
+      fps: st.project.settings.fps,
+      seed: st.project.settings.seed,
+      loop: st.project.settings.loop,
+    })),
+  );
   const set = useProjectStore.getState().setSettings;
   const commit = (key: 'frames' | 'seed') => (v: number, coalesce: string) => set({ [key]: v }, { coalesce });
   return (
     <fieldset className="clip-settings" disabled={disabled} data-testid="clip-settings">
       <legend>Clip</legend>
-      <label htmlFor="clip-frames" title={`Frames in the video, the still included (${PROJECT_LIMITS.framesMin}..${PROJECT_LIMITS.framesMax}; a model pack makes its own fixed number)`}>
+      <label
+        htmlFor="clip-frames"
+        title={`Frames in the video, the still included (${PROJECT_LIMITS.framesMin}..${PROJECT_LIMITS.framesMax}; a model pack makes its own fixed number)`}
+      >
         Length
       </label>
       <span className="clip-field">
-        <IntField id="clip-frames" value={s.frames} min={PROJECT_LIMITS.framesMin} max={PROJECT_LIMITS.framesMax} testId="clip-frames" coalesce="frames" onCommit={commit('frames')} />
+        <IntField
+          id="clip-frames"
+          value={s.frames}
+          min={PROJECT_LIMITS.framesMin}
+          max={PROJECT_LIMITS.framesMax}
+          testId="clip-frames"
+          coalesce="frames"
+          onCommit={commit('frames')}
+        />
         frames
       </span>
       <label>
@@ -95,12 +121,22 @@ export function ClipSettings({ disabled }: { disabled: boolean }) {
       <label htmlFor="clip-seed" title="The same seed, motion and settings give the same video (neural engine)">
         Seed
       </label>
-      <IntField id="clip-seed" value={s.seed} min={0} max={2 ** 32 - 1} testId="clip-seed" className="seed" coalesce="seed" onCommit={commit('seed')} />
+      <IntField
+        id="clip-seed"
+        value={s.seed}
+        min={0}
+        max={2 ** 32 - 1}
+        testId="clip-seed"
+        className="seed"
+        coalesce="seed"
+        onCommit={commit('seed')}
+      />
       <button type="button" data-testid="clip-new-seed" onClick={() => set({ seed: randomSeed() })} title="Pick a new random seed">
         New seed
       </button>
       <label className="clip-loop" title="The last frame returns to the first, so the video loops without a jump">
-        <input type="checkbox" data-testid="clip-loop" checked={s.loop} onChange={(e) => set({ loop: e.currentTarget.checked })} /> Seamless loop
+        <input type="checkbox" data-testid="clip-loop" checked={s.loop} onChange={(e) => set({ loop: e.currentTarget.checked })} /> Seamless
+        loop
       </label>
     </fieldset>
   );

@@ -42,7 +42,12 @@ function formatEta(ms: number): string {
 
 export function GeneratePanel() {
   const job = useJobStore(
-    useShallow((s) => ({ ...s.jobs.generate, neural: s.engines.motion === 'neural' || s.engines.render === 'neural', predictFirst: s.engines.motion === 'neural' && s.inspectMotion, result: s.result })),
+    useShallow((s) => ({
+      ...s.jobs.generate,
+      neural: s.engines.motion === 'neural' || s.engines.render === 'neural',
+      predictFirst: s.engines.motion === 'neural' && s.inspectMotion,
+      result: s.result,
+    })),
   );
   const { generate, cancel } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
@@ -56,7 +61,11 @@ export function GeneratePanel() {
       <h2>
         Generate
         {offlineReady && (
-          <span className="offline-ready" data-testid="offline-ready" title="The app, the sample pictures and the classical engine are stored in this browser">
+          <span
+            className="offline-ready"
+            data-testid="offline-ready"
+            title="The app, the sample pictures and the classical engine are stored in this browser"
+          >
             works offline
           </span>
         )}
@@ -81,7 +90,15 @@ export function GeneratePanel() {
             Cancel
           </button>
         ) : (
-          <button type="button" className="primary" data-testid="generate-button" disabled={!hasImage} onClick={() => void generate()} title="Generate (G, or Ctrl+Enter)" aria-keyshortcuts="G Control+Enter">
+          <button
+            type="button"
+            className="primary"
+            data-testid="generate-button"
+            disabled={!hasImage}
+            onClick={() => void generate()}
+            title="Generate (G, or Ctrl+Enter)"
+            aria-keyshortcuts="G Control+Enter"
+          >
             {job.predictFirst ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
           </button>
         )}
@@ -91,7 +108,11 @@ export function GeneratePanel() {
       {(running || job.status === 'done') && (
         <div className="job-progress" data-testid="job-progress" data-status={job.status} data-progress={job.progress.toFixed(3)}>
           <progress max={1} value={job.progress} aria-label="Generation progress" />
-          <span data-testid="job-stage">{running ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}` : `Done in ${((job.ms ?? 0) / 1000).toFixed(1)} s`}</span>
+          <span data-testid="job-stage">
+            {running
+              ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}`
+              : `Done in ${((job.ms ?? 0) / 1000).toFixed(1)} s`}
+          </span>
         </div>
       )}
       {job.status === 'cancelled' && (
@@ -108,7 +129,6 @@ export function GeneratePanel() {
       <MotionInspector />
 
       <LivePreviewSection running={running} />
-
     </section>
   );
 }

@@ -22,7 +22,16 @@ export function arrowScale(arrows: Float32Array, frame: number, gw: number, gh: 
 }
 
 /** Draws one flow's colours and arrows on `canvas` (CSS size fixed by the caller). */
-function draw(canvas: HTMLCanvasElement, colour: ImageBitmap, arrows: Float32Array, frame: number, gw: number, gh: number, w: number, h: number): void {
+function draw(
+  canvas: HTMLCanvasElement,
+  colour: ImageBitmap,
+  arrows: Float32Array,
+  frame: number,
+  gw: number,
+  gh: number,
+  w: number,
+  h: number,
+): void {
   const g = canvas.getContext('2d');
   if (!g) return;
   g.clearRect(0, 0, canvas.width, canvas.height);
@@ -46,7 +55,10 @@ function draw(canvas: HTMLCanvasElement, colour: ImageBitmap, arrows: Float32Arr
       const y1 = y0 + dy * scale * sy;
       const a = Math.atan2(y1 - y0, x1 - x0);
       const head = Math.min(6, Math.hypot(x1 - x0, y1 - y0) / 2);
-      for (const [style, width] of [['rgba(0,0,0,0.6)', 3], ['#fff', 1.5]] as const) {
+      for (const [style, width] of [
+        ['rgba(0,0,0,0.6)', 3],
+        ['#fff', 1.5],
+      ] as const) {
         g.strokeStyle = style;
         g.lineWidth = width;
         g.beginPath();
@@ -73,7 +85,13 @@ export function MotionInspector() {
     draw(canvas.current, motion.colours[shown], motion.arrows, shown, motion.gridWidth, motion.gridHeight, motion.width, motion.height);
   }, [motion, shown]);
   if (!motion) return null;
-  const scale = arrowScale(motion.arrows, shown, motion.gridWidth, motion.gridHeight, (2 * Math.max(1, Math.ceil(motion.gridWidth / 24)) * motion.width) / motion.gridWidth);
+  const scale = arrowScale(
+    motion.arrows,
+    shown,
+    motion.gridWidth,
+    motion.gridHeight,
+    (2 * Math.max(1, Math.ceil(motion.gridWidth / 24)) * motion.width) / motion.gridWidth,
+  );
   const cssWidth = Math.min(motion.width, 480);
   const cssHeight = Math.round((motion.height * cssWidth) / motion.width);
   const newSeed = () => {
@@ -83,8 +101,18 @@ export function MotionInspector() {
   return (
     <section className="motion-inspector" aria-label="Predicted motion" data-testid="motion-inspector" data-serial={motion.serial}>
       <h3>Predicted motion</h3>
-      <p className="hint">Colour shows the direction (the wheel's hue) and speed (saturation) of every pixel; arrows show the mean motion. Check it, then render it.</p>
-      <canvas ref={canvas} data-testid="motion-canvas" data-frame={shown + 1} width={cssWidth} height={cssHeight} style={{ width: cssWidth, height: cssHeight }} />
+      <p className="hint">
+        Colour shows the direction (the wheel's hue) and speed (saturation) of every pixel; arrows show the mean motion. Check it, then
+        render it.
+      </p>
+      <canvas
+        ref={canvas}
+        data-testid="motion-canvas"
+        data-frame={shown + 1}
+        width={cssWidth}
+        height={cssHeight}
+        style={{ width: cssWidth, height: cssHeight }}
+      />
       <label className="motion-frame">
         Frame{' '}
         <input
@@ -108,11 +136,25 @@ export function MotionInspector() {
       </label>
       <label className="motion-blend" title="Mix in the classical engine's motion of the same drawing">
         Blend with classical motion{' '}
-        <input type="range" data-testid="motion-blend" min={0} max={100} step={5} value={Math.round(blend * 100)} onChange={(e) => setBlend(e.currentTarget.valueAsNumber / 100)} />{' '}
+        <input
+          type="range"
+          data-testid="motion-blend"
+          min={0}
+          max={100}
+          step={5}
+          value={Math.round(blend * 100)}
+          onChange={(e) => setBlend(e.currentTarget.valueAsNumber / 100)}
+        />{' '}
         <output data-testid="motion-blend-label">{Math.round(blend * 100)}%</output>
       </label>
       <div className="generate-row">
-        <button type="button" className="primary" data-testid="motion-render" disabled={running} onClick={() => void useJobStore.getState().renderMotion(blend)}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="motion-render"
+          disabled={running}
+          onClick={() => void useJobStore.getState().renderMotion(blend)}
+        >
           Render this motion
         </button>
         <button type="button" data-testid="motion-new-seed" disabled={running} onClick={newSeed}>

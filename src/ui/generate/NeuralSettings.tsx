@@ -31,14 +31,19 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
   const packs = usePacksStore(useShallow((s) => s.packs.filter((p) => p.state === 'installed')));
   const engines = useJobStore((s) => s.engines);
   const [error, setError] = useState<string | null>(null);
-  const chosen = String((engines.motion === 'neural' ? engines.motionConfig?.pack : engines.render === 'neural' ? engines.renderConfig?.pack : '') ?? '');
+  const chosen = String(
+    (engines.motion === 'neural' ? engines.motionConfig?.pack : engines.render === 'neural' ? engines.renderConfig?.pack : '') ?? '',
+  );
   const chosenGone = chosen !== '' && usePacksStore.getState().loaded && !packs.some((p) => p.id === chosen);
   useEffect(() => {
     void usePacksStore.getState().refresh();
   }, []);
   const choose = (role: Role, id: string) => {
     setError(null);
-    useJobStore.getState().chooseNeural(id, role).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    useJobStore
+      .getState()
+      .chooseNeural(id, role)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   };
   const none = packs.length === 0;
   const pick = chosen && packs.some((p) => p.id === chosen) ? chosen : packs[0]?.id;
@@ -49,11 +54,25 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
       <div className="engine-row" role="radiogroup" aria-label={`${label} engine`}>
         <span className="engine-role">{label}</span>
         <label>
-          <input type="radio" name={`engine-${role}`} data-testid={`${prefix}-classical`} checked={kind === 'classical'} onChange={() => useJobStore.getState().chooseClassical(role)} /> Classical{' '}
-          <span className="hint-inline">{classicalHint}</span>
+          <input
+            type="radio"
+            name={`engine-${role}`}
+            data-testid={`${prefix}-classical`}
+            checked={kind === 'classical'}
+            onChange={() => useJobStore.getState().chooseClassical(role)}
+          />{' '}
+          Classical <span className="hint-inline">{classicalHint}</span>
         </label>
         <label title={none ? 'Install a model pack to use the neural engine' : undefined}>
-          <input type="radio" name={`engine-${role}`} data-testid={`${prefix}-neural`} checked={kind === 'neural'} disabled={none} onChange={() => pick && choose(role, pick)} /> Neural
+          <input
+            type="radio"
+            name={`engine-${role}`}
+            data-testid={`${prefix}-neural`}
+            checked={kind === 'neural'}
+            disabled={none}
+            onChange={() => pick && choose(role, pick)}
+          />{' '}
+          Neural
         </label>
       </div>
     );
@@ -64,7 +83,11 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
       {row('motion', 'Motion', 'instant, no download')}
       {row('render', 'Render', 'softmax splatting')}
       <p className="hint-inline" data-testid="engine-neural-hint">
-        {none ? 'Neural: install a model pack in Model packs below to use it.' : packs.length === 1 ? `Neural uses ${packLabel(packs[0])}.` : 'Neural uses the diffusion model of the pack chosen below.'}
+        {none
+          ? 'Neural: install a model pack in Model packs below to use it.'
+          : packs.length === 1
+            ? `Neural uses ${packLabel(packs[0])}.`
+            : 'Neural uses the diffusion model of the pack chosen below.'}
       </p>
       {packs.length > 1 && (engines.motion === 'neural' || engines.render === 'neural') && (
         <label className="neural-pack">
@@ -100,7 +123,17 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
   );
 }
 
-function NumberField(props: { label: string; testId: string; value: number; min: number; max: number; step: number; integer?: boolean; onChange: (v: number) => void; hint?: string }) {
+function NumberField(props: {
+  label: string;
+  testId: string;
+  value: number;
+  min: number;
+  max: number;
+  step: number;
+  integer?: boolean;
+  onChange: (v: number) => void;
+  hint?: string;
+}) {
   const { label, testId, value, min, max, step, integer, onChange, hint } = props;
   return (
     <label>
@@ -129,34 +162,92 @@ export function NeuralSettings() {
   const s = useProjectStore(
     useShallow((st) => {
       const x = st.project.settings;
-      return { seed: x.seed, steps: x.steps, guidance: x.guidance, motionStride: x.motionStride, controlScale: x.controlScale, negativePrompt: x.negativePrompt, frames: x.frames };
+      return {
+        seed: x.seed,
+        steps: x.steps,
+        guidance: x.guidance,
+        motionStride: x.motionStride,
+        controlScale: x.controlScale,
+        negativePrompt: x.negativePrompt,
+        frames: x.frames,
+      };
     }),
   );
-  const { packFrames, motionNeural, inspect } = useJobStore(useShallow((st) => ({ packFrames: packFramesOf(st.engines), motionNeural: st.engines.motion === 'neural', inspect: st.inspectMotion })));
+  const { packFrames, motionNeural, inspect } = useJobStore(
+    useShallow((st) => ({ packFrames: packFramesOf(st.engines), motionNeural: st.engines.motion === 'neural', inspect: st.inspectMotion })),
+  );
   const set = (patch: Partial<ProjectSettings>, coalesce: string) => useProjectStore.getState().setSettings(patch, { coalesce });
   return (
     <fieldset className="neural-settings" data-testid="neural-settings">
       <legend>Neural settings</legend>
       {typeof packFrames === 'number' && packFrames !== s.frames && (
         <p className="hint" data-testid="neural-frames-note">
-          This pack makes {packFrames}-frame videos, so the video will have {packFrames} frames (your Frames setting, {s.frames}, is kept for Classical).
+          This pack makes {packFrames}-frame videos, so the video will have {packFrames} frames (your Frames setting, {s.frames}, is kept
+          for Classical).
         </p>
       )}
-      <NumberField label="Steps" testId="neural-steps" value={s.steps} min={1} max={1000} step={1} integer onChange={(steps) => set({ steps }, 'steps')} />
-      <NumberField label="Guidance" testId="neural-guidance" value={s.guidance} min={0} max={100} step={0.5} onChange={(guidance) => set({ guidance }, 'guidance')} />
+      <NumberField
+        label="Steps"
+        testId="neural-steps"
+        value={s.steps}
+        min={1}
+        max={1000}
+        step={1}
+        integer
+        onChange={(steps) => set({ steps }, 'steps')}
+      />
+      <NumberField
+        label="Guidance"
+        testId="neural-guidance"
+        value={s.guidance}
+        min={0}
+        max={100}
+        step={0.5}
+        onChange={(guidance) => set({ guidance }, 'guidance')}
+      />
       {motionNeural && (
         <>
           <label>
-            <input type="checkbox" data-testid="inspect-motion" checked={inspect} onChange={(e) => useJobStore.getState().setInspectMotion(e.currentTarget.checked)} /> Check the motion before
-            rendering
+            <input
+              type="checkbox"
+              data-testid="inspect-motion"
+              checked={inspect}
+              onChange={(e) => useJobStore.getState().setInspectMotion(e.currentTarget.checked)}
+            />{' '}
+            Check the motion before rendering
           </label>
-          <NumberField label="Motion strength" testId="neural-stride" value={s.motionStride} min={1} max={64} step={1} integer hint="frame stride; the authors use 8" onChange={(motionStride) => set({ motionStride }, 'stride')} />
-          <NumberField label="ControlNet scale" testId="neural-control-scale" value={s.controlScale} min={0} max={4} step={0.1} hint="how strongly the drawn paths steer" onChange={(controlScale) => set({ controlScale }, 'control-scale')} />
+          <NumberField
+            label="Motion strength"
+            testId="neural-stride"
+            value={s.motionStride}
+            min={1}
+            max={64}
+            step={1}
+            integer
+            hint="frame stride; the authors use 8"
+            onChange={(motionStride) => set({ motionStride }, 'stride')}
+          />
+          <NumberField
+            label="ControlNet scale"
+            testId="neural-control-scale"
+            value={s.controlScale}
+            min={0}
+            max={4}
+            step={0.1}
+            hint="how strongly the drawn paths steer"
+            onChange={(controlScale) => set({ controlScale }, 'control-scale')}
+          />
         </>
       )}
       <label className="prompt-field">
         Negative prompt <span className="hint-inline">(empty: the authors' default)</span>
-        <textarea data-testid="neural-negative" rows={2} value={s.negativePrompt} placeholder={DEFAULT_NEGATIVE_PROMPT} onChange={(e) => set({ negativePrompt: e.currentTarget.value }, 'negative-prompt')} />
+        <textarea
+          data-testid="neural-negative"
+          rows={2}
+          value={s.negativePrompt}
+          placeholder={DEFAULT_NEGATIVE_PROMPT}
+          onChange={(e) => set({ negativePrompt: e.currentTarget.value }, 'negative-prompt')}
+        />
       </label>
     </fieldset>
   );

@@ -58,7 +58,11 @@ function Progress({ task, onCancel }: { task: InstallTask; onCancel: () => void 
       <progress max={totalBytes || 1} value={loadedBytes} aria-label="Model pack download" />
       <span data-testid="pack-progress-text">
         {totalBytes ? `${formatBytes(loadedBytes)} of ${formatBytes(totalBytes)}` : 'Reading the manifest…'}
-        {checking ? ' · checking what was kept' : bytesPerSecond > 0 ? ` · ${formatBytes(bytesPerSecond)}/s · ${formatEta(etaSeconds)}` : ''}
+        {checking
+          ? ' · checking what was kept'
+          : bytesPerSecond > 0
+            ? ` · ${formatBytes(bytesPerSecond)}/s · ${formatEta(etaSeconds)}`
+            : ''}
       </span>
       {file && <span className="pack-file">{file}</span>}
     </div>
@@ -66,7 +70,9 @@ function Progress({ task, onCancel }: { task: InstallTask; onCancel: () => void 
 }
 
 export function PackManager() {
-  const s = usePacksStore(useShallow((st) => ({ packs: st.packs, loaded: st.loaded, task: st.task, error: st.error, notice: st.notice, variant: st.variant })));
+  const s = usePacksStore(
+    useShallow((st) => ({ packs: st.packs, loaded: st.loaded, task: st.task, error: st.error, notice: st.notice, variant: st.variant })),
+  );
   const actions = usePacksStore.getState();
   const [url, setUrl] = useState('');
   const [dragging, setDragging] = useState(false);
@@ -110,7 +116,9 @@ export function PackManager() {
                     </span>
                   )}
                 </span>
-                {p.source.kind === 'bundled' && <span className="hint-inline">Test pack: random weights, proves the pipeline; its motion is noise.</span>}
+                {p.source.kind === 'bundled' && (
+                  <span className="hint-inline">Test pack: random weights, proves the pipeline; its motion is noise.</span>
+                )}
               </div>
               <div className="pack-actions">
                 {p.state === 'installing' && (
@@ -118,7 +126,13 @@ export function PackManager() {
                     Resume
                   </button>
                 )}
-                <button type="button" disabled={busy} onClick={() => void actions.remove(p.id)} data-testid="pack-remove" aria-label={`Remove ${p.name} (${p.variant})`}>
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => void actions.remove(p.id)}
+                  data-testid="pack-remove"
+                  aria-label={`Remove ${p.name} (${p.variant})`}
+                >
                   Remove
                 </button>
               </div>
@@ -146,7 +160,12 @@ export function PackManager() {
         <summary>Install a pack</summary>
         <label className="pack-variant">
           Variant
-          <select value={s.variant} disabled={busy} onChange={(e) => actions.setVariant(e.target.value as VariantChoice)} data-testid="pack-variant">
+          <select
+            value={s.variant}
+            disabled={busy}
+            onChange={(e) => actions.setVariant(e.target.value as VariantChoice)}
+            data-testid="pack-variant"
+          >
             <option value="auto">Automatic (best this GPU runs)</option>
             {PRECISIONS.map((p) => (
               <option key={p} value={p}>

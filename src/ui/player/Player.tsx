@@ -145,7 +145,15 @@ export function Player({ frames, width, height, serial, loop = false }: PlayerPr
   };
 
   return (
-    <div ref={rootRef} className="player" data-testid="player" tabIndex={0} onKeyDown={onKeyDown} aria-label="Video player" data-fullscreen={fullscreen || undefined}>
+    <div
+      ref={rootRef}
+      className="player"
+      data-testid="player"
+      tabIndex={0}
+      onKeyDown={onKeyDown}
+      aria-label="Video player"
+      data-fullscreen={fullscreen || undefined}
+    >
       <div className="player-stage">
         <canvas
           ref={canvasRef}
@@ -203,7 +211,13 @@ export function Player({ frames, width, height, serial, loop = false }: PlayerPr
           aria-label={fullscreen ? 'Leave full screen' : 'Full screen'}
           aria-keyshortcuts="F"
         >
-          <Icon d={fullscreen ? 'M9 4v5H4v2h7V4zm6 0v7h7V9h-5V4zM4 13v2h5v5h2v-7zm9 0v7h2v-5h5v-2z' : 'M4 4v6h2V6h4V4zm10 0v2h4v4h2V4zM4 14v6h6v-2H6v-4zm14 0v4h-4v2h6v-6z'} />
+          <Icon
+            d={
+              fullscreen
+                ? 'M9 4v5H4v2h7V4zm6 0v7h7V9h-5V4zM4 13v2h5v5h2v-7zm9 0v7h2v-5h5v-2z'
+                : 'M4 4v6h2V6h4V4zm10 0v2h4v4h2V4zM4 14v6h6v-2H6v-4zm14 0v4h-4v2h6v-6z'
+            }
+          />
         </button>
       </div>
       <div className="player-controls">
@@ -220,7 +234,8 @@ export function Player({ frames, width, height, serial, loop = false }: PlayerPr
           </select>
         </label>
         <label title="Compare with the still picture: drag on the video to move the divider">
-          <input type="checkbox" data-testid="player-compare" checked={compare} onChange={(e) => setCompare(e.target.checked)} /> Compare with still
+          <input type="checkbox" data-testid="player-compare" checked={compare} onChange={(e) => setCompare(e.target.checked)} /> Compare
+          with still
         </label>
         {compare && (
           <input

@@ -47,7 +47,9 @@ function drawFlow(canvas: HTMLCanvasElement, colour: ImageBitmap | undefined, fl
 
 export function LivePreview() {
   const project = useProjectStore((s) => s.project);
-  const view = usePreviewStore(useShallow((s) => ({ frame: s.frame, showFlow: s.showFlow, bitmap: s.bitmap, flow: s.flow, strip: s.strip, ms: s.ms })));
+  const view = usePreviewStore(
+    useShallow((s) => ({ frame: s.frame, showFlow: s.showFlow, bitmap: s.bitmap, flow: s.flow, strip: s.strip, ms: s.ms })),
+  );
   const failure = useJobStore(useShallow((s) => ({ frame: s.jobs.preview, strip: s.jobs['preview-strip'] })));
   const frameCanvas = useRef<HTMLCanvasElement>(null);
   const flowCanvas = useRef<HTMLCanvasElement>(null);
@@ -66,7 +68,8 @@ export function LivePreview() {
   }, [view.bitmap]);
 
   useEffect(() => {
-    if (view.showFlow && view.flow && flowCanvas.current) drawFlow(flowCanvas.current, view.flow.colour, view.flow.data, view.flow.width, view.flow.height);
+    if (view.showFlow && view.flow && flowCanvas.current)
+      drawFlow(flowCanvas.current, view.flow.colour, view.flow.data, view.flow.width, view.flow.height);
   }, [view.flow, view.showFlow]);
 
   if (!hasImage) return <section aria-label="Live preview" data-testid="live-preview" />;
@@ -77,11 +80,19 @@ export function LivePreview() {
       <div className="live-preview-controls">
         <label>
           Frame{' '}
-          <input type="range" min={0} max={frames - 1} value={shown} onChange={(e) => setFrame(Number(e.target.value))} aria-label="Preview frame" />{' '}
+          <input
+            type="range"
+            min={0}
+            max={frames - 1}
+            value={shown}
+            onChange={(e) => setFrame(Number(e.target.value))}
+            aria-label="Preview frame"
+          />{' '}
           {shown}/{frames - 1}
         </label>
         <label>
-          <input type="checkbox" data-testid="preview-show-flow" checked={view.showFlow} onChange={(e) => setShowFlow(e.target.checked)} /> Motion field
+          <input type="checkbox" data-testid="preview-show-flow" checked={view.showFlow} onChange={(e) => setShowFlow(e.target.checked)} />{' '}
+          Motion field
         </label>
         {view.ms !== null && <span data-testid="preview-ms">{view.ms.toFixed(0)} ms</span>}
       </div>
@@ -109,7 +120,17 @@ export function LivePreview() {
   );
 }
 
-function StripThumb({ bitmap, selected, onSelect, index }: { bitmap: ImageBitmap; selected: boolean; onSelect: () => void; index: number }) {
+function StripThumb({
+  bitmap,
+  selected,
+  onSelect,
+  index,
+}: {
+  bitmap: ImageBitmap;
+  selected: boolean;
+  onSelect: () => void;
+  index: number;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const c = ref.current;

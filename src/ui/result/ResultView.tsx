@@ -15,7 +15,9 @@ export function ResultView() {
   if (!result) {
     return (
       <section className="result-view empty" aria-label="Result" data-testid="result-view">
-        <p className="hint">{running ? 'Generating… the video appears here.' : 'No video yet: draw a trajectory and press Generate (G).'}</p>
+        <p className="hint">
+          {running ? 'Generating… the video appears here.' : 'No video yet: draw a trajectory and press Generate (G).'}
+        </p>
       </section>
     );
   }
@@ -27,7 +29,12 @@ export function ResultView() {
           {result.width}x{result.height}, {result.frames.length} frames{result.loop ? ', seamless loop' : ''}
           {result.restored ? ' (kept from your last visit)' : ''}
         </span>
-        <span className="hint-inline" data-testid="result-kept" data-status={kept.status} role={kept.status === 'full' || kept.status === 'error' ? 'alert' : undefined}>
+        <span
+          className="hint-inline"
+          data-testid="result-kept"
+          data-status={kept.status}
+          role={kept.status === 'full' || kept.status === 'error' ? 'alert' : undefined}
+        >
           {kept.status === 'saved' ? 'Kept in this browser' : kept.status === 'saving' ? 'Keeping in this browser…' : (kept.message ?? '')}
         </span>
       </div>

@@ -23,7 +23,11 @@ export class CropTool implements Tool {
     const { project, mark } = useProjectStore.getState();
     if (!project.image) return;
     mark();
-    this.state = { name: 'moving', downAt: e.point, start: project.crop ?? coverCrop(project.image.width, project.image.height, project.canvas) };
+    this.state = {
+      name: 'moving',
+      downAt: e.point,
+      start: project.crop ?? coverCrop(project.image.width, project.image.height, project.canvas),
+    };
   }
 
   onPointerMove(e: CanvasPointer): void {

@@ -11,7 +11,14 @@ const click = (t: TrajectoryTool, x: number, y: number) => {
   t.onPointerDown(ev(x, y));
   t.onPointerUp(ev(x, y));
 };
-const drag = (t: { onPointerDown: (e: ReturnType<typeof ev>) => void; onPointerMove: (e: ReturnType<typeof ev>) => void; onPointerUp: (e: ReturnType<typeof ev>) => void }, pts: [number, number][]) => {
+const drag = (
+  t: {
+    onPointerDown: (e: ReturnType<typeof ev>) => void;
+    onPointerMove: (e: ReturnType<typeof ev>) => void;
+    onPointerUp: (e: ReturnType<typeof ev>) => void;
+  },
+  pts: [number, number][],
+) => {
   t.onPointerDown(ev(...pts[0]));
   for (const p of pts.slice(1)) t.onPointerMove(ev(...p));
   t.onPointerUp(ev(...pts[pts.length - 1]));
@@ -32,7 +39,10 @@ describe('TrajectoryTool', () => {
     click(tool, 200, 100);
     tool.onKeyDown('Enter');
     const [a, b] = project().trajectories;
-    expect(a.points).toEqual([{ x: 10, y: 21 }, { x: 50, y: 60 }]);
+    expect(a.points).toEqual([
+      { x: 10, y: 21 },
+      { x: 50, y: 60 },
+    ]);
     expect(b.points).toEqual([{ x: 200, y: 100 }]);
     expect(a.color).not.toBe(b.color);
     expect(useProjectStore.getState().past).toHaveLength(3);
@@ -43,7 +53,11 @@ describe('TrajectoryTool', () => {
     click(tool, 100, 100);
     click(tool, 150, 100);
     tool.onKeyDown('Enter');
-    drag(tool, [[150, 100], [155, 110], [170, 130]]);
+    drag(tool, [
+      [150, 100],
+      [155, 110],
+      [170, 130],
+    ]);
     expect(project().trajectories[0].points[1]).toEqual({ x: 170, y: 130 });
     expect(useProjectStore.getState().past).toHaveLength(3);
     tool.onPointerDown(ev(170, 130));
@@ -66,7 +80,7 @@ describe('TrajectoryTool', () => {
     expect(useEditorStore.getState().activeTrajectoryId).toBeNull();
   });
 
-  it('a point lying on another trajectory\'s curve is still picked, and repeated clicks cycle through overlapping points', () => {
+  it("a point lying on another trajectory's curve is still picked, and repeated clicks cycle through overlapping points", () => {
     const tool = new TrajectoryTool();
     click(tool, 50, 100);
     click(tool, 250, 100);
@@ -75,7 +89,11 @@ describe('TrajectoryTool', () => {
     tool.onKeyDown('Enter');
     click(tool, 180, 100); // a second anchor, then dragged almost on top of the first
     tool.onKeyDown('Enter');
-    drag(tool, [[180, 100], [160, 101], [151, 101]]);
+    drag(tool, [
+      [180, 100],
+      [160, 101],
+      [151, 101],
+    ]);
     const [, anchor1, anchor2] = project().trajectories;
     expect(anchor2.points[0]).toEqual({ x: 151, y: 101 });
     expect(useEditorStore.getState().selectedPoint).toEqual({ trajectoryId: anchor2.id, index: 0 });
@@ -102,8 +120,22 @@ describe('BrushTool', () => {
   it('one stroke per press, one undo step, Esc cancels the stroke', () => {
     useEditorStore.getState().setBrushRadius(12);
     const paint = new BrushTool('paint');
-    drag(paint, [[10, 10], [20, 10], [30, 12]]);
-    expect(project().brush).toEqual([{ mode: 'paint', radius: 12, points: [{ x: 10, y: 10 }, { x: 20, y: 10 }, { x: 30, y: 12 }] }]);
+    drag(paint, [
+      [10, 10],
+      [20, 10],
+      [30, 12],
+    ]);
+    expect(project().brush).toEqual([
+      {
+        mode: 'paint',
+        radius: 12,
+        points: [
+          { x: 10, y: 10 },
+          { x: 20, y: 10 },
+          { x: 30, y: 12 },
+        ],
+      },
+    ]);
     expect(useProjectStore.getState().past).toHaveLength(1);
     const erase = new BrushTool('erase');
     erase.onPointerDown(ev(15, 10));

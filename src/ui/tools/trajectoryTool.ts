@@ -198,7 +198,8 @@ export class TrajectoryTool implements Tool {
     if (pathPoints === null && p.trajectories.length >= L.maxTrajectories) {
       return `A project holds at most ${L.maxTrajectories} trajectories. Delete one to add another.`;
     }
-    if (pathPoints !== null && pathPoints > L.trajectoryPointsMax) return `A trajectory holds at most ${L.trajectoryPointsMax} points. Press Enter and start a new one.`;
+    if (pathPoints !== null && pathPoints > L.trajectoryPointsMax)
+      return `A trajectory holds at most ${L.trajectoryPointsMax} points. Press Enter and start a new one.`;
     if (countPoints(p.trajectories) >= L.trajectoryPointsTotalMax) {
       return `The trajectories hold ${L.trajectoryPointsTotalMax} points in all, the most a project can; delete or simplify some to add more.`;
     }
@@ -214,7 +215,11 @@ export class TrajectoryTool implements Tool {
       return;
     }
     const canvas = this.project.canvas;
-    const snapped = simplifyStroke(raw.map((p) => snapToCanvas(p, canvas)), SKETCH_TOLERANCE, SKETCH_MAX_POINTS);
+    const snapped = simplifyStroke(
+      raw.map((p) => snapToCanvas(p, canvas)),
+      SKETCH_TOLERANCE,
+      SKETCH_MAX_POINTS,
+    );
     const editor = useEditorStore.getState();
     const t = this.newTrajectory(snapped.length ? snapped : [snapToCanvas(raw[0], canvas)]);
     useProjectStore.getState().addTrajectory(t);

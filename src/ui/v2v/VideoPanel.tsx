@@ -19,7 +19,15 @@ import { loadImageFile } from '../../state/actions';
 import './v2v.css';
 
 /** A number field that commits on Enter or blur (typing "12" never passes through 1). */
-function NumberField(props: { label: string; value: number; min: number; max: number; step: number; testId: string; onCommit: (v: number) => void }) {
+function NumberField(props: {
+  label: string;
+  value: number;
+  min: number;
+  max: number;
+  step: number;
+  testId: string;
+  onCommit: (v: number) => void;
+}) {
   const [draft, setDraft] = useState<string | null>(null);
   const commit = () => {
     if (draft === null) return;
@@ -105,7 +113,11 @@ export function VideoPanel() {
     let live = true;
     const project = useProjectStore.getState().project;
     if (!project.image) setRestyled(null);
-    else getCanvasImageData(project).then((d) => live && setRestyled(d), () => live && setRestyled(null));
+    else
+      getCanvasImageData(project).then(
+        (d) => live && setRestyled(d),
+        () => live && setRestyled(null),
+      );
     return () => {
       live = false;
     };
@@ -147,7 +159,10 @@ export function VideoPanel() {
       />
       {!video ? (
         <>
-          <p className="hint">Animate a restyled first frame with the motion of a real video: every pixel of the video's first frame is tracked through the clip.</p>
+          <p className="hint">
+            Animate a restyled first frame with the motion of a real video: every pixel of the video's first frame is tracked through the
+            clip.
+          </p>
           <button type="button" data-testid="v2v-open-video" onClick={() => videoInput.current?.click()}>
             Open video…
           </button>
@@ -171,9 +186,33 @@ export function VideoPanel() {
             </button>
           </div>
           <fieldset className="v2v-range" disabled={running}>
-            <NumberField label="Start (s)" testId="v2v-start" value={video.startTime} min={0} max={video.duration} step={fps > 0 ? 1 / fps : 0.1} onCommit={(v) => useProjectStore.getState().setVideoRange({ startTime: v })} />
-            <NumberField label="Frame step" testId="v2v-stride" value={video.stride} min={1} max={60} step={1} onCommit={(v) => useProjectStore.getState().setVideoRange({ stride: Math.round(v) })} />
-            <NumberField label="Frames" testId="v2v-frames" value={frames} min={2} max={64} step={1} onCommit={(v) => useProjectStore.getState().setSettings({ frames: Math.round(v) })} />
+            <NumberField
+              label="Start (s)"
+              testId="v2v-start"
+              value={video.startTime}
+              min={0}
+              max={video.duration}
+              step={fps > 0 ? 1 / fps : 0.1}
+              onCommit={(v) => useProjectStore.getState().setVideoRange({ startTime: v })}
+            />
+            <NumberField
+              label="Frame step"
+              testId="v2v-stride"
+              value={video.stride}
+              min={1}
+              max={60}
+              step={1}
+              onCommit={(v) => useProjectStore.getState().setVideoRange({ stride: Math.round(v) })}
+            />
+            <NumberField
+              label="Frames"
+              testId="v2v-frames"
+              value={frames}
+              min={2}
+              max={64}
+              step={1}
+              onCommit={(v) => useProjectStore.getState().setSettings({ frames: Math.round(v) })}
+            />
           </fieldset>
 
           {sourceError && (
@@ -188,7 +227,9 @@ export function VideoPanel() {
             </figure>
             <figure>
               <Picture source={motion} testId="v2v-motion" label="Tracked motion" />
-              <figcaption>{shown === 0 ? 'Motion (none at frame 0)' : colours ? `Motion 0→${shown}` : 'Motion (after Generate)'}</figcaption>
+              <figcaption>
+                {shown === 0 ? 'Motion (none at frame 0)' : colours ? `Motion 0→${shown}` : 'Motion (after Generate)'}
+              </figcaption>
             </figure>
           </div>
           <label className="v2v-scrub">
@@ -223,7 +264,8 @@ export function VideoPanel() {
           </div>
           <p className="hint">Restyle the video's first frame with any image tool (same aspect ratio), then load it here.</p>
           <p className="hint" data-testid="v2v-engine-note">
-            With a video loaded, Generate takes its motion from the video (trajectories and brush are not used); the engine chosen under Generate renders the frames.
+            With a video loaded, Generate takes its motion from the video (trajectories and brush are not used); the engine chosen under
+            Generate renders the frames.
           </p>
 
           <div className="generate-row">
@@ -232,7 +274,13 @@ export function VideoPanel() {
                 Cancel
               </button>
             ) : (
-              <button type="button" className="primary" data-testid="v2v-generate" disabled={!image || !source} onClick={() => void useJobStore.getState().generate()}>
+              <button
+                type="button"
+                className="primary"
+                data-testid="v2v-generate"
+                disabled={!image || !source}
+                onClick={() => void useJobStore.getState().generate()}
+              >
                 Generate from video
               </button>
             )}
