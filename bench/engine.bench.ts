@@ -85,7 +85,8 @@ test('classical engine: GPU vs CPU, whole job and preview update at 512x320', as
 
     const ctx = await acquireGpu();
     const device: GPUDevice = ctx.device;
-    const engine = new ClassicalEngine(device);
+    // The CPU baseline (e2e/reference/engine.ts) fills holes by pull-push: compare like with like.
+    const engine = new ClassicalEngine(device, { holeFill: 'pull-push' });
     const image = uploadImage(device, imageData);
     const input = { project, image };
     const median = (xs: number[]) => {

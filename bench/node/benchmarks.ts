@@ -400,7 +400,8 @@ export const engine: Benchmark = async ({ device }, quick) => {
   const [W, H, frames] = quick ? [72, 56, 4] : [512, 320, 16];
   const img = syntheticImage(W, H);
   const project = engineProject(W, H, frames);
-  const eng = new ClassicalEngine(device);
+  // The CPU reference (e2e/reference/engine.ts) fills holes by pull-push: compare like with like.
+  const eng = new ClassicalEngine(device, { holeFill: 'pull-push' });
   const image = uploadImage(device, img);
   const input = { project, image };
   const cpu = timeCpu(() => cpuEngine(cpuInput(project, img)), quick ? 2 : 1);
