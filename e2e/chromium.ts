@@ -16,6 +16,4 @@ export const chromiumArgs = [
   '--disable-sync',
   '--no-first-run',
   '--disable-dev-shm-usage',
-  // PW_BROWSER_LOG=1 (with DEBUG=pw:browser) prints every console line, workers' included.
-  ...(process.env.PW_BROWSER_LOG ? ['--enable-logging=stderr', '--v=0'] : []),
 ];
