@@ -16,6 +16,7 @@ import {
   type ImageRef,
   type Project,
   type Trajectory,
+  type VideoRef,
 } from '../motion/types';
 import { PROJECT_FILE_FORMAT, PROJECT_FILE_VERSION } from './projectFile';
 
@@ -115,7 +116,8 @@ function fullProject(): Project {
     },
     { mode: 'erase', radius: 4, points: [{ x: 20, y: 20 }] },
   ];
-  return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true } };
+  const video: VideoRef = { id: 'sha256-01', name: 'source.mp4', width: 640, height: 360, duration: 4, frameCount: 96, fps: 24, startTime: 0.5, stride: 2 };
+  return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true }, video };
 }
 
 /** Every value path of a document with the schema that governs it. */
@@ -158,7 +160,10 @@ describe('docs/project.schema.json', () => {
     const p = fullProject();
     const keys = (o: object) => Object.keys(o).sort();
     expect(keys(defs.project.properties)).toEqual(keys(p));
-    expect([...defs.project.required].sort()).toEqual(keys(p));
+    // video is the one optional document field (image-to-video documents have none)
+    expect([...defs.project.required, 'video'].sort()).toEqual(keys(p));
+    expect(keys(defs.videoRef.properties)).toEqual(keys(p.video!));
+    expect([...defs.videoRef.required].sort()).toEqual(keys(p.video!));
     expect(keys(defs.settings.properties)).toEqual(keys(DEFAULT_SETTINGS));
     // Settings added after version 1 may be missing (the reader gives them their default): the
     // schema states that default, and it must be the code's.
