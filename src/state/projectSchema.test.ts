@@ -116,7 +116,17 @@ function fullProject(): Project {
     },
     { mode: 'erase', radius: 4, points: [{ x: 20, y: 20 }] },
   ];
-  const video: VideoRef = { id: 'sha256-01', name: 'source.mp4', width: 640, height: 360, duration: 4, frameCount: 96, fps: 24, startTime: 0.5, stride: 2 };
+  const video: VideoRef = {
+    id: 'sha256-01',
+    name: 'source.mp4',
+    width: 640,
+    height: 360,
+    duration: 4,
+    frameCount: 96,
+    fps: 24,
+    startTime: 0.5,
+    stride: 2,
+  };
   return { ...emptyProject(), image, crop, trajectories, brush, settings: { ...DEFAULT_SETTINGS, prompt: 'a cat', loop: true }, video };
 }
 
