@@ -51,6 +51,8 @@ export function GeneratePanel() {
   );
   const { generate, cancel } = useJobStore.getState();
   const hasImage = useProjectStore((s) => s.project.image !== null);
+  // Video to video takes its motion from the video: no prediction to check first.
+  const fromVideo = useProjectStore((s) => !!s.project.video);
   const prompt = useProjectStore((s) => s.project.settings.prompt);
   const running = job.status === 'running';
   const pct = Math.round(job.progress * 100);
@@ -99,7 +101,7 @@ export function GeneratePanel() {
             title="Generate (G, or Ctrl+Enter)"
             aria-keyshortcuts="G Control+Enter"
           >
-            {job.predictFirst ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
+            {job.predictFirst && !fromVideo ? 'Predict motion' : job.result ? 'Generate again' : 'Generate'}
           </button>
         )}
         {!hasImage && <span className="hint-inline">Load a picture first.</span>}

@@ -47,6 +47,7 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
   };
   const none = packs.length === 0;
   const pick = chosen && packs.some((p) => p.id === chosen) ? chosen : packs[0]?.id;
+  const fromVideo = useProjectStore((st) => !!st.project.video);
   const row = (role: Role, label: string, classicalHint: string) => {
     const kind = role === 'motion' ? engines.motion : engines.render;
     const prefix = role === 'motion' ? 'engine' : 'render';
@@ -80,7 +81,15 @@ export function EngineChoice({ disabled }: { disabled: boolean }) {
   return (
     <fieldset className="engine-choice" disabled={disabled}>
       <legend>Engine</legend>
-      {row('motion', 'Motion', 'instant, no download')}
+      {fromVideo ? (
+        <div className="engine-row" data-testid="engine-motion-tracked">
+          <span className="engine-role">Motion</span>
+          <span>Tracked in the source video</span>{' '}
+          <span className="hint-inline">(video to video; remove the video to draw the motion)</span>
+        </div>
+      ) : (
+        row('motion', 'Motion', 'instant, no download')
+      )}
       {row('render', 'Render', 'softmax splatting')}
       <p className="hint-inline" data-testid="engine-neural-hint">
         {none
