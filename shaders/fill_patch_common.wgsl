@@ -18,7 +18,7 @@ struct Params {
   // Search: propagation distance (pixels) and the first random-search radius.
   jump: u32,
   radius: u32,
-  // Random numbers: hash of (seed, pass, frame, pixel, sample).
+  // Random numbers: hash of (seed, pass, pixel, sample).
   seed: u32,
   pass_index: u32,
 }
@@ -70,8 +70,11 @@ fn pcg_hash(v: u32) -> u32 {
   return (word >> 22u) ^ word;
 }
 
+// Not of the frame: a frame's index inside a render chunk is not its number in the clip (a
+// preview renders one frame alone), so the same frame must draw the same numbers wherever it
+// is rendered; the same numbers in every frame also keep the texture from flickering.
 fn random_u32(frame: u32, pixel: u32, sample: u32) -> u32 {
-  return pcg_hash(pcg_hash(pcg_hash(params.seed ^ (params.pass_index * 0x9e3779b9u)) ^ (frame * 0x85ebca6bu) ^ pixel) + sample);
+  return pcg_hash(pcg_hash(pcg_hash(params.seed ^ (params.pass_index * 0x9e3779b9u)) ^ pixel) + sample);
 }
 
 // Offset of plane `c` of frame `f` in a level of `n` pixels.

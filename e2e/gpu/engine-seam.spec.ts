@@ -127,7 +127,8 @@ test('the worker refuses engines it does not have, and scenes where nothing move
     client.dispose();
     return { neural, neuralRender, tracked, empty, anchors, brush, ok };
   });
-  expect(r.neural).toEqual({ code: 'engine-unavailable', message: expect.stringMatching(/Install a model pack to use the neural engine/) });
+  // The neural engines exist; a pack that is not installed is refused in words.
+  expect(r.neural).toEqual({ code: 'model-pack', message: expect.stringMatching(/not installed\. Install it in Model packs/) });
   expect(r.neuralRender.code).toBe('engine-unavailable');
   expect(r.tracked).toEqual({ code: 'engine-unavailable', message: expect.stringMatching(/video/) });
   for (const k of ['empty', 'anchors', 'brush'] as const) {

@@ -60,7 +60,8 @@ test('seamless loop over several render chunks matches the CPU reference; frame 
       },
     ];
     const { device } = await acquireGpu();
-    const engine = new ClassicalEngine(device);
+    // The CPU reference fills holes by pull-push: compare like with like.
+    const engine = new ClassicalEngine(device, { holeFill: 'pull-push' });
     const { frames } = await runStages(engine, engine, { project, image: uploadImage(device, imageData) });
     const gpu = (await readTensor(device, frames.tensor)) as Uint32Array;
     const c = buildConstraints(project);

@@ -16,7 +16,8 @@
  * minus its 9x9 mean) to the smooth background pull-push colour, which keeps the low
  * frequencies right where a copied patch is the wrong thing; shaders/fill_patch_finish.wgsl
  * puts the result into the splat.
- * Deterministic: the random numbers are a hash of (seed, pass, frame, pixel, sample).
+ * Deterministic: the random numbers are a hash of (seed, pass, pixel, sample), not of the frame,
+ * so a frame rendered alone (the live preview) equals the same frame of the whole clip.
  */
 import { KernelInputError } from '../../errors';
 import { checkTensor, createTensor, type GpuTensor } from '../tensor';
