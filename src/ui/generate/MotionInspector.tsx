@@ -10,6 +10,11 @@ import { useShallow } from 'zustand/react/shallow';
 import { useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 
+/** Grid cells between drawn arrows: at most about 24 arrows across, so they stay readable. */
+function arrowStep(gw: number): number {
+  return Math.max(1, Math.ceil(gw / 24));
+}
+
 /** 1, or the factor that brings frame `frame`'s longest arrow down to `longest` canvas pixels. */
 export function arrowScale(arrows: Float32Array, frame: number, gw: number, gh: number, longest: number): number {
   let max = 0;
@@ -31,6 +36,8 @@ function draw(
   gh: number,
   w: number,
   h: number,
+  step: number,
+  scale: number,
 ): void {
   const g = canvas.getContext('2d');
   if (!g) return;
@@ -38,10 +45,6 @@ function draw(
   g.drawImage(colour, 0, 0, canvas.width, canvas.height);
   const sx = canvas.width / w;
   const sy = canvas.height / h;
-  // At most about 24 arrows across, so they stay readable; arrows longer than two grid steps
-  // are scaled down together (the caller says by how much), so wild motion stays legible.
-  const step = Math.max(1, Math.ceil(gw / 24));
-  const scale = arrowScale(arrows, frame, gw, gh, (2 * step * w) / gw);
   g.lineCap = 'round';
   for (let y = 0; y < gh; y += step) {
     for (let x = 0; x < gw; x += step) {
@@ -80,18 +83,28 @@ export function MotionInspector() {
   const canvas = useRef<HTMLCanvasElement>(null);
   const count = motion?.count ?? 0;
   const shown = Math.min(frame, Math.max(0, count - 1));
+  // Arrows longer than two drawn steps are scaled down together (the label says by how much),
+  // so wild motion stays legible.
+  const step = motion ? arrowStep(motion.gridWidth) : 1;
+  const scale = motion
+    ? arrowScale(motion.arrows, shown, motion.gridWidth, motion.gridHeight, (2 * step * motion.width) / motion.gridWidth)
+    : 1;
   useEffect(() => {
     if (!motion || !canvas.current) return;
-    draw(canvas.current, motion.colours[shown], motion.arrows, shown, motion.gridWidth, motion.gridHeight, motion.width, motion.height);
-  }, [motion, shown]);
+    draw(
+      canvas.current,
+      motion.colours[shown],
+      motion.arrows,
+      shown,
+      motion.gridWidth,
+      motion.gridHeight,
+      motion.width,
+      motion.height,
+      step,
+      scale,
+    );
+  }, [motion, shown, step, scale]);
   if (!motion) return null;
-  const scale = arrowScale(
-    motion.arrows,
-    shown,
-    motion.gridWidth,
-    motion.gridHeight,
-    (2 * Math.max(1, Math.ceil(motion.gridWidth / 24)) * motion.width) / motion.gridWidth,
-  );
   const cssWidth = Math.min(motion.width, 480);
   const cssHeight = Math.round((motion.height * cssWidth) / motion.width);
   const newSeed = () => {

@@ -9,6 +9,7 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { PackRecord } from '../../models/store';
+import { PROJECT_LIMITS } from '../../motion/project';
 import { DEFAULT_NEGATIVE_PROMPT, packFrames as packFramesOf, useJobStore } from '../../state/job';
 import { usePacksStore } from '../../state/packs';
 import { useProjectStore } from '../../state/project';
@@ -172,7 +173,6 @@ export function NeuralSettings() {
     useShallow((st) => {
       const x = st.project.settings;
       return {
-        seed: x.seed,
         steps: x.steps,
         guidance: x.guidance,
         motionStride: x.motionStride,
@@ -200,7 +200,7 @@ export function NeuralSettings() {
         testId="neural-steps"
         value={s.steps}
         min={1}
-        max={1000}
+        max={PROJECT_LIMITS.stepsMax}
         step={1}
         integer
         onChange={(steps) => set({ steps }, 'steps')}
@@ -210,7 +210,7 @@ export function NeuralSettings() {
         testId="neural-guidance"
         value={s.guidance}
         min={0}
-        max={100}
+        max={PROJECT_LIMITS.guidanceMax}
         step={0.5}
         onChange={(guidance) => set({ guidance }, 'guidance')}
       />
@@ -230,7 +230,7 @@ export function NeuralSettings() {
             testId="neural-stride"
             value={s.motionStride}
             min={1}
-            max={64}
+            max={PROJECT_LIMITS.motionStrideMax}
             step={1}
             integer
             hint="frame stride; the authors use 8"
@@ -241,7 +241,7 @@ export function NeuralSettings() {
             testId="neural-control-scale"
             value={s.controlScale}
             min={0}
-            max={4}
+            max={PROJECT_LIMITS.controlScaleMax}
             step={0.1}
             hint="how strongly the drawn paths steer"
             onChange={(controlScale) => set({ controlScale }, 'control-scale')}
