@@ -118,10 +118,10 @@ test('NeuralMotionEngine: resized canvas, brush, seeds, progress, cancel, refusa
   console.log(
     JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
   );
-  expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
+  expect(r.framesRefusal).toMatch(/makes 4-frame videos .* Set Frames to 4/);
   expect(r.renderRefusal).toMatch(/Neural rendering comes with stage 2/);
-  expect(r.shape).toEqual([7, 2, 96, 128]);
-  expect(r.count).toBe(7);
+  expect(r.shape).toEqual([3, 2, 96, 128]);
+  expect(r.count).toBe(3);
   expect(r.nonFinite).toBe(0);
   expect(r.staticMax, 'static (unpainted) pixels must not move').toBe(0);
   expect(r.movingMax).toBeGreaterThan(0);

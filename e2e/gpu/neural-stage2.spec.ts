@@ -136,9 +136,9 @@ test.fixme('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a 
     JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
   );
   expect(r.fusionRefusal).toMatch(/additive fusion.*separately trained.*Choose attention fusion/);
-  expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
-  expect(r.shape).toEqual([8, 48, 64]);
-  expect(r.count).toBe(8);
+  expect(r.framesRefusal).toMatch(/makes 4-frame videos .* Set Frames to 4/);
+  expect(r.shape).toEqual([4, 32, 48]);
+  expect(r.count).toBe(4);
   expect(r.frame0Diff, 'frame 0 is the reference image').toBe(0);
   expect(r.packDiff, 'RGBA8 = round(255 * video)').toBeLessThanOrEqual(1);
   expect(r.resizedDiff, 'a 2x canvas stays between the pack-size neighbours').toBeLessThanOrEqual(2);

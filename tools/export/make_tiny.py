@@ -237,10 +237,11 @@ def make(out_dir, cfg=TINY, verbose=True):
     eps1, eps2, eps_c = rand(rng, 1, 4, h, w), rand(rng, 1, 4, h, w), rand(rng, F1, 4, h, w)
     sparse = torch.full((F1, 2, H, W), 0.5)
     mask = torch.zeros(F1, 1, H, W)
-    sparse[:, 0, 12:36, 16:40] = 0.5 + 0.5 * torch.arange(1, F1 + 1).view(F1, 1, 1) * 2.0 / W
-    mask[:, :, 12:36, 16:40] = 1
+    tr, tc = slice(H // 4, 3 * H // 4), slice(W // 4, 5 * W // 8)  # the dragged patch
+    sparse[:, 0, tr, tc] = 0.5 + 0.5 * torch.arange(1, F1 + 1).view(F1, 1, 1) * 2.0 / W
+    mask[:, :, tr, tc] = 1
     brush = torch.ones(1, 1, H, W)
-    brush[:, :, 8:40, 8:56] = 0
+    brush[:, :, H // 6:5 * H // 6, W // 8:7 * W // 8] = 0  # painted (moving) area; the border stays static
     with torch.no_grad():
         control = build_control(M.flow_vae, sparse.double(), mask.double(), eps_c.double())
         flows_c, lat1 = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, control, None, eps1.double())
