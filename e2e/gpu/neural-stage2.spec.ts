@@ -20,6 +20,11 @@ import { routeMedia } from '../fixtures';
 import type { Check } from '../neural/stage2Harness';
 
 const BOUND = 1e-3;
+// The flow-VAE decoder multiplies the latents' fp32 rounding by about ten on these random weights
+// (flows decoded from the golden latents: rel 3e-6; the latents after the whole stage 1: 8e-5;
+// the flows decoded from them: 7e-4 to 1.3e-3): the diffusion output is held to BOUND, the pixel
+// flows to FLOW_BOUND. A lost step (negative controls) misses by far more than either.
+const FLOW_BOUND = 3e-3;
 const HARNESS = '/e2e/neural/stage2Harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -63,7 +68,9 @@ function expectWithin(checks: Check[], bound = BOUND): void {
   for (const c of checks) {
     expect(c.nonFinite, `${c.name}: non-finite values`).toBe(0);
     expect(c.scale, `${c.name}: golden is all zeros`).toBeGreaterThan(0);
-    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(bound);
+    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(
+      c.name === 'flows' ? Math.max(bound, FLOW_BOUND) : bound,
+    );
   }
 }
 
@@ -71,7 +78,7 @@ test('one stage-2 UNet call through the plan: every segment output, kv and noise
   test.setTimeout(600_000);
   const checks = await run('unetCall', 'fp32');
   const names = checks.map((c) => c.name);
-  for (const n of ['flow_6x8', 'flow_3x4', 'kv_0', 'kv_13', 'x_25', 'h_24', 'noise_pred']) expect(names, n).toContain(n);
+  for (const n of ['flow_4x6', 'flow_2x3', 'kv_0', 'kv_13', 'x_25', 'h_24', 'noise_pred']) expect(names, n).toContain(n);
   expect(names.filter((n) => n.startsWith('kv_')).length, 'every motion-augmented attention checked').toBe(14);
   expectWithin(checks);
 });

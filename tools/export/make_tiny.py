@@ -245,7 +245,7 @@ def make(out_dir, cfg=TINY, verbose=True):
     with torch.no_grad():
         control = build_control(M.flow_vae, sparse.double(), mask.double(), eps_c.double())
         flows_c, lat1 = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, control, None, eps1.double())
-        flows_n, _ = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, None, None, eps1.double())
+        flows_n, lat1_n = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, None, None, eps1.double())
         video, lat2 = stage2(M, cfg, image01.double(), ctx, flows_c, noise2.double(), STEPS, GUIDANCE, brush.double(), eps2.double())
         fl_e2e, video_e2e, _ = i2v(M, cfg, image01.double(), ctx, noise1.double(), noise2.double(), STEPS, GUIDANCE,
                                    control, brush.double(), eps1.double(), eps2.double())
@@ -259,7 +259,7 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(G("pipeline_stage1_controlnet.bin"), common + [
         ("sparse_flow01", sparse), ("sparse_mask", mask), ("eps_control", eps_c), ("control", control),
         ("stage1_latents", lat1), ("flows", flows_c)], pmeta)
-    golden.write(G("pipeline_stage1.bin"), common + [("flows", flows_n)], pmeta)
+    golden.write(G("pipeline_stage1.bin"), common + [("stage1_latents", lat1_n), ("flows", flows_n)], pmeta)
     golden.write(G("pipeline_stage2.bin"), common + [("flows", flows_c), ("brush", brush), ("stage2_latents", lat2),
                                                      ("video", video)], pmeta)
     golden.write(G("pipeline_i2v.bin"), common + [("sparse_flow01", sparse), ("sparse_mask", mask), ("eps_control", eps_c),
