@@ -25,6 +25,18 @@ describe('out of memory', () => {
     expect(toUserError(lost)).toBe(lost);
   });
 
+  it('names the variant the job ran and the smaller ones the pack has', () => {
+    expect(new OutOfMemoryError({ pack: { variant: 'fp32', smaller: ['q8', 'q4'] } }).message).toMatch(
+      /runs in fp32 here: install a smaller precision of it \(q8 or q4\) in Model packs/,
+    );
+    expect(new OutOfMemoryError({ pack: { variant: 'q4', smaller: [] } }).message).toMatch(
+      /already runs in its smallest precision here \(q4\)/,
+    );
+    const rebuilt = new OutOfMemoryError({ message: 'as sent' });
+    expect(toUserError(rebuilt)).toBe(rebuilt);
+    expect(toUserError(new AppError('gpu-out-of-memory', 'as sent')).message).toBe('as sent');
+  });
+
   it('toUserError turns any of them into the one message; other internal errors stay generic', () => {
     const e = toUserError(new Error('[WebGPU] Out of memory while creating buffer "x" of shape [1, 2]'));
     expect(e).toBeInstanceOf(OutOfMemoryError);

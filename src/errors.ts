@@ -66,15 +66,37 @@ export class DeviceLostError extends AppError {
  * Runtime). The job's buffers are freed; the project was never touched.
  */
 export class OutOfMemoryError extends AppError {
-  constructor(options?: { cause?: unknown }) {
-    super(
-      'gpu-out-of-memory',
-      'The GPU ran out of memory during the job. Your image, trajectories and brush are kept. Choose a smaller precision for ' +
-        'the model pack in Model packs (q4 or q8 instead of fp32, q4f16 instead of fp16), or a smaller canvas, then Generate again.',
-      options,
-    );
+  /**
+   * `pack`: the model pack the job ran, its variant and the smaller variants the pack has that
+   * this GPU can run, so the message can name them; without it the advice is general.
+   * `message`: an OutOfMemoryError's message as the worker sent it (the client rebuilds it).
+   */
+  constructor(options: { cause?: unknown; pack?: { variant: string; smaller: readonly string[] }; message?: string } = {}) {
+    super('gpu-out-of-memory', options.message ?? outOfMemoryMessage(options.pack), { cause: options.cause });
     this.name = 'OutOfMemoryError';
   }
+}
+
+function outOfMemoryMessage(pack?: { variant: string; smaller: readonly string[] }): string {
+  const head = 'The GPU ran out of memory during the job. Your image, trajectories and brush are kept. ';
+  if (!pack) {
+    return (
+      head +
+      'Choose a smaller precision for the model pack in Model packs (q4 or q8 instead of fp32, q4f16 instead of fp16), then Generate again.'
+    );
+  }
+  if (pack.smaller.length === 0) {
+    return (
+      head +
+      `The model pack already runs in its smallest precision here (${pack.variant}): close other tabs or programs that use the GPU, ` +
+      'or use the Classical engine, then Generate again.'
+    );
+  }
+  return (
+    head +
+    `The model pack runs in ${pack.variant} here: install a smaller precision of it (${pack.smaller.join(' or ')}) in Model packs ` +
+    '(Variant, then install), then Generate again.'
+  );
 }
 
 /** Words with which WebGPU, ONNX Runtime and JS engines report an allocation that failed. */
@@ -222,7 +244,7 @@ export const GENERIC_FAILURE = 'Something went wrong on the GPU. Your work is ke
  */
 export function toUserError(e: unknown): AppError {
   if (isAbort(e)) return e instanceof AbortError ? e : new AbortError();
-  if (e instanceof OutOfMemoryError) return e;
+  if (e instanceof AppError && e.code === 'gpu-out-of-memory') return e;
   if (isOutOfMemory(e)) return new OutOfMemoryError({ cause: e });
   if (e instanceof AppError && !INTERNAL_CODES.has(e.code)) return e;
   return new AppError('internal', GENERIC_FAILURE, { cause: e });

@@ -394,7 +394,7 @@ export class EngineClient {
 function rebuildError(code: ErrorCode, name: string, message: string): AppError {
   if (code === 'aborted') return new AbortError();
   if (code === 'gpu-device-lost') return new DeviceLostError('during the job');
-  if (code === 'gpu-out-of-memory') return new OutOfMemoryError();
+  if (code === 'gpu-out-of-memory') return new OutOfMemoryError({ message });
   const e = new AppError(code, message);
   e.name = name;
   return e;

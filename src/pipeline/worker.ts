@@ -15,7 +15,7 @@
  * NaN/Inf flows become no motion, absurd ones are clamped, and the answer carries what was
  * repaired so the page can say it in words.
  */
-import { AbortError, AppError, DeviceLostError, isAbort, OutOfMemoryError, toUserError } from '../errors';
+import { AbortError, AppError, DeviceLostError, isAbort, isOutOfMemory, OutOfMemoryError, toUserError } from '../errors';
 import { GpuManager, type GpuContext } from '../gpu/device';
 import { readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { FlowBlend } from '../gpu/kernels/flowBlend';
@@ -23,6 +23,8 @@ import { FlowColour } from '../gpu/kernels/flowColour';
 import { FlowResize } from '../gpu/kernels/flowResize';
 import { FlowSanitize, type FlowRepair } from '../gpu/kernels/flowSanitize';
 import { ComponentSession } from '../models/session';
+import { openPack } from '../models/store';
+import { smallerVariants } from '../models/variant';
 import { uploadImage } from './classical';
 import {
   EngineUnavailableError,
@@ -213,7 +215,7 @@ async function pump(): Promise<void> {
           // The answer was computed with buffers WebGPU could not allocate: drop it.
           for (const t of reply.transfer) if (t instanceof ImageBitmap) t.close();
           if (held?.id === job.id) dropHeld();
-          throw new OutOfMemoryError({ cause: oom });
+          throw await outOfMemory(job.engines, oom);
         }
         post(reply.msg, reply.transfer);
       } catch (err) {
@@ -221,7 +223,7 @@ async function pump(): Promise<void> {
         // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
         const lost = device !== null && (lostDevices.has(device) || (!(err instanceof AppError) && (await wasLost(device))));
         if (lost) postError(job.id, new DeviceLostError('during the job'));
-        else if (oom) postError(job.id, new OutOfMemoryError({ cause: oom }));
+        else if (oom || isOutOfMemory(err)) postError(job.id, await outOfMemory(job.engines, oom ?? err));
         else postError(job.id, isAbort(err) ? new AbortError() : err);
       } finally {
         controllers.delete(job.id);
@@ -299,6 +301,22 @@ async function motionThenRender(
   } catch (e) {
     flows.tensor.buffer.destroy();
     throw e;
+  }
+}
+
+/** The OutOfMemoryError for a job of `choice`: naming the pack's variant and its smaller ones when a neural stage ran. */
+async function outOfMemory(choice: EngineChoice, cause: unknown): Promise<OutOfMemoryError> {
+  const config = choice.motion === 'neural' ? choice.motionConfig : choice.render === 'neural' ? choice.renderConfig : undefined;
+  if (typeof config?.pack !== 'string') return new OutOfMemoryError({ cause });
+  try {
+    const pack = await openPack(config.pack);
+    const shaderF16 = current?.features.shaderF16 ?? false;
+    return new OutOfMemoryError({
+      cause,
+      pack: { variant: pack.variant, smaller: smallerVariants(pack.manifest.precisions, pack.variant, shaderF16) },
+    });
+  } catch {
+    return new OutOfMemoryError({ cause });
   }
 }
 
