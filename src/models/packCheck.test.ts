@@ -66,24 +66,24 @@ describe('the stage-2 plan against its segments (parseManifest)', () => {
     attention(m, 0).heads = 4;
     const e = refusal(m);
     expect(e.message).toMatch(/reads tokens "tok_0" of another size than the motion attention works at/);
-    expect(e.detail).toContain('6x8x32');
+    expect(e.detail).toContain('4x6x32');
     const m2 = raw();
     const kvIn = m2.components.stage2_unet!.segments[1].inputs.find((t) => t.name === 'kv_0')!;
-    kvIn.shape = ['batch', 8, 6, 8, 16]; // F tokens instead of 2F - 1
+    kvIn.shape = ['batch', 4, 4, 6, 16]; // F tokens instead of 2F - 1
     expect(refusal(m2).message).toMatch(/gives part 2 of 15 of the video model \(stage-2 UNet\) motion tokens "kv_0" of another size/);
   });
 
   it('refuses a tensor handed on with another size than it was written with', () => {
     const m = raw();
     const x0 = m.components.stage2_unet!.segments[1].inputs.find((t) => t.name === 'x_0')!;
-    x0.shape = ['batch_frames', 6, 8, 24];
+    x0.shape = ['batch_frames', 4, 6, 24];
     expect(refusal(m).message).toMatch(/hands "x_0" to part 2 of 15 of the video model \(stage-2 UNet\) with another size/);
   });
 
   it('refuses an attention over another number of frames than the pack makes', () => {
     const m = raw();
     attention(m, 3).frames = 16;
-    expect(refusal(m).message).toMatch(/warps 16 frames, but the pack makes 8-frame videos/);
+    expect(refusal(m).message).toMatch(/warps 16 frames, but the pack makes 4-frame videos/);
   });
 });
 
