@@ -123,20 +123,18 @@ test('cancel between steps rejects with AbortError', async () => {
   expect(await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).cancelAfterFirstStep(), HARNESS)).toBe('aborted');
 });
 
-// Not yet seen passing (its first runs ran out of time on a loaded machine): enable once a run
-// shows its numbers. Until then it is listed as fixme, not silently skipped.
-test.fixme('q4: the chained UNet call against stage2_unet.q4.bin (stated, loose bound)', async () => {
+test('q4: the chained UNet call against the chained q4 golden (4-bit weights, dequantised in PyTorch)', async () => {
   test.setTimeout(900_000);
   const checks = await run('unetCall', 'q4');
   report(checks);
   const np = checks.find((c) => c.name === 'noise_pred')!;
   expect(np.nonFinite).toBe(0);
-  // the q4 golden's noise_pred comes from fp32 segment inputs; chaining adds the 4-bit error of every segment
-  expect(np.rel).toBeLessThan(5e-2);
+  // MatMulNBits computes the dequantised weights' products up to fp32 rounding, chained through every
+  // segment, splat and attention; the q4 golden is 26% away from fp32's, so the fp32 path cannot pass.
+  expect(np.rel).toBeLessThan(BOUND);
 });
 
-// Not yet seen passing (see above): the app does not call NeuralRenderer yet.
-test.fixme('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
+test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
   test.setTimeout(900_000);
   const r = await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).rendererChecks(), HARNESS);
   console.log(

@@ -225,6 +225,12 @@ def make(out_dir, cfg=TINY, verbose=True):
             with torch.no_grad():
                 res = mod(*args)
             q4_out.setdefault(stem, []).extend(zip(names, res if isinstance(res, (tuple, list)) else (res,)))
+        # the whole q4 UNet call chained (each segment fed the previous q4 segments' outputs, the splat
+        # and attention between them as in fp32): what the browser's plan computes end to end in q4
+        env_q4 = {k: v.double() for k, v in s2_in.items()}
+        with torch.no_grad():
+            run_steps(steps64, env_q4, flow.double())
+        q4_out["stage2_unet"].append(("noise_pred_chained", env_q4["noise_pred"]))
     for stem, items in q4_out.items():
         golden.write(os.path.join(out_dir, "goldens", stem + ".q4.bin"), items,
                      {"note": "outputs of the q4 variant: Linear weights dequantised from 4-bit blocks of 32"})
