@@ -35,6 +35,9 @@ export function createGpuSession(model: Uint8Array, device: GPUDevice, externalD
   return ort.InferenceSession.create(model, {
     executionProviders: [{ name: 'webgpu', device } as ort.InferenceSession.WebGpuExecutionProviderOption],
     preferredOutputLocation: 'gpu-buffer',
+    // errors only: ORT warns on every session that it placed shape ops on the CPU (by design), which
+    // reached the console as errors on every pack load
+    logSeverityLevel: 3,
     ...(externalData?.length ? { externalData } : {}),
   });
 }

@@ -84,6 +84,8 @@ const IDLE: JobInfo = {
 export interface JobResult extends GeneratedVideo {
   /** Name of the image the video was made from (for export file names). */
   imageName: string;
+  /** Project image id the video was made from: the result view says when the editor now shows another photo. */
+  imageId?: string;
   /** Wall time of the job, ms. */
   ms: number;
   /** Increments with every new result (lets views reset their playhead). */
@@ -170,7 +172,14 @@ export const useJobStore = create<JobState>()((set, get) => ({
     );
     if (!video) return;
     patch('generate', { notice: flowRepairNotice(video.repair) });
-    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop: held.project.settings.loop };
+    const result: JobResult = {
+      ...video,
+      imageName,
+      imageId: held.project.image?.id,
+      ms: get().jobs.generate.ms ?? 0,
+      serial: ++serial,
+      loop: held.project.settings.loop,
+    };
     closeFrames(get().result);
     set({ result });
     const projectId = useAutosaveStore.getState().projectId;
@@ -267,7 +276,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
     if (!video) return;
     // Broken flows were repaired before rendering: the video is made, and the page says so in words.
     patch('generate', { notice: flowRepairNotice(video.repair) });
-    const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
+    const result: JobResult = { ...video, imageName, imageId: project.image.id, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
     // A whole job replaces what a motion check showed: that prediction is no longer the result's.
     closeMotion(get().motion);

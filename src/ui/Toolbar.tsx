@@ -7,6 +7,7 @@ import { canRedo, canUndo, useProjectStore } from '../state/project';
 import { PROJECT_LIMITS } from '../motion/project';
 import type { MotionMode } from '../motion/types';
 import { tools } from './tools';
+import { singleClick } from './singleClick';
 
 const TOOLS: { name: ToolName; label: string; key: string; title: string }[] = [
   {
@@ -102,7 +103,7 @@ export function Toolbar() {
             if (f) void openProject(f);
           }}
         />
-        <button type="button" data-testid="save-project" disabled={!hasImage} onClick={() => void saveProject()}>
+        <button type="button" data-testid="save-project" disabled={!hasImage} onClick={singleClick(() => void saveProject())}>
           Save project
         </button>
       </div>

@@ -12,6 +12,7 @@ import { useJobStore } from '../../state/job';
 import { useProjectStore } from '../../state/project';
 import { CODEC_PREFERENCE, codecLabel, firstEncodableCodec, videoBaseName, type ExportCodec, type VideoQuality } from '../../video';
 import { download } from '../download';
+import { singleClick } from '../singleClick';
 
 export type { ExportFormat };
 
@@ -133,14 +134,14 @@ export function ExportPanel({ frames: allFrames, width, height, imageName, loop 
       )}
       <div className="export-row">
         {running ? (
-          <button type="button" data-testid="export-cancel" onClick={cancelExport}>
+          <button type="button" data-testid="export-cancel" onClick={singleClick(cancelExport)}>
             Cancel export
           </button>
         ) : (
           <button
             type="button"
             data-testid="export-button"
-            onClick={() => void run()}
+            onClick={singleClick(() => void run())}
             disabled={frames.length === 0 || noEncoder}
             aria-keyshortcuts="X"
             title="Export (X)"

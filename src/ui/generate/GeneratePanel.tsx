@@ -14,6 +14,7 @@ import { MotionInspector } from './MotionInspector';
 import { EngineChoice, NeuralSettings } from './NeuralSettings';
 import { useOfflineReady } from './useOfflineReady';
 import './generate.css';
+import { singleClick } from '../singleClick';
 
 /**
  * Live preview switch. 'auto' = on with a hardware GPU, off on a software adapter (SwiftShader),
@@ -88,7 +89,7 @@ export function GeneratePanel() {
 
       <div className="generate-row">
         {running ? (
-          <button type="button" data-testid="cancel-button" onClick={() => cancel()} title="Cancel (Esc)">
+          <button type="button" data-testid="cancel-button" onClick={singleClick(() => cancel())} title="Cancel (Esc)">
             Cancel
           </button>
         ) : (
@@ -97,7 +98,7 @@ export function GeneratePanel() {
             className="primary"
             data-testid="generate-button"
             disabled={!hasImage}
-            onClick={() => void generate()}
+            onClick={singleClick(() => void generate())}
             title="Generate (G, or Ctrl+Enter)"
             aria-keyshortcuts="G Control+Enter"
           >

@@ -4,6 +4,7 @@
  */
 import { useShallow } from 'zustand/react/shallow';
 import { useJobStore } from '../../state/job';
+import { useProjectStore } from '../../state/project';
 import { useKeptResultStore } from '../../state/savedResult';
 import { ExportPanel } from '../export/ExportPanel';
 import { Player } from '../player/Player';
@@ -12,6 +13,7 @@ export function ResultView() {
   const result = useJobStore((s) => s.result);
   const running = useJobStore((s) => s.jobs.generate.status === 'running');
   const kept = useKeptResultStore(useShallow((s) => ({ status: s.status, message: s.message })));
+  const imageId = useProjectStore((s) => s.project.image?.id);
   if (!result) {
     return (
       <section className="result-view empty" aria-label="Result" data-testid="result-view">
@@ -38,6 +40,12 @@ export function ResultView() {
           {kept.status === 'saved' ? 'Kept in this browser' : kept.status === 'saving' ? 'Keeping in this browser…' : (kept.message ?? '')}
         </span>
       </div>
+      {result.imageId && imageId && result.imageId !== imageId && (
+        <p className="job-notice" data-testid="result-other-image" role="status">
+          This video was made from the previous photo ({result.imageName}). Generate (G) to animate this one; Undo brings the previous photo
+          back.
+        </p>
+      )}
       <ExportPanel frames={result.frames} width={result.width} height={result.height} imageName={result.imageName} loop={result.loop} />
     </section>
   );
