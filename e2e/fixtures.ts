@@ -37,6 +37,9 @@ export const test = base.extend<{ harness: Page }>({
     });
     page.on('pageerror', (e) => console.log(`[page exception] ${e.message}`));
     await routeMedia(page);
+    // Vite's HMR socket reloads the page when a file it served changes (or its dependency
+    // optimiser re-runs), destroying the test's context mid-evaluate: tests do not need it
+    await page.routeWebSocket(/.*/, () => {});
     await page.goto('/e2e/blank.html');
     const hasGpu = await page.evaluate(async () => !!(await navigator.gpu?.requestAdapter()));
     expect(hasGpu, 'WebGPU adapter must be available (chromium --enable-unsafe-webgpu)').toBe(true);
