@@ -161,7 +161,7 @@ def main(argv=None):
         return 2
     for n in notes:
         log("note:", n)
-    log(f"check pass: {time.time() - t0:.1f} s, peak RSS {peak_rss_mb(reset=True):.0f} MB")
+    log(f"check pass: {time.time() - t0:.1f} s, cpu {time.process_time():.1f} s, peak RSS {peak_rss_mb(reset=True):.0f} MB")
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does (installed before the
@@ -185,7 +185,7 @@ def main(argv=None):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log(f"wrote {out} in {time.time() - t0:.1f} s, peak RSS of the whole run "
+    log(f"wrote {out} in {time.time() - t0:.1f} s, cpu {time.process_time():.1f} s, peak RSS of the whole run "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.0f} MB")
     return 0
 

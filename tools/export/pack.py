@@ -39,10 +39,16 @@ def peak_rss_mb(reset=False):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _usage(t0):
-    """Seconds since t0 and the peak resident memory since the previous step (for the CLI's log); resets the peak,
-    so each step reports its own."""
-    return f"{time.time() - t0:.1f} s, peak RSS {peak_rss_mb(reset=True):.0f} MB"
+def _start():
+    return time.time(), time.process_time()
+
+
+def _usage(start):
+    """Wall and CPU seconds since start (on shared cores the CPU time is the comparable number) and the peak resident
+    memory since the previous step (for the CLI's log); resets the peak, so each step reports its own."""
+    t0, c0 = start
+    return (f"{time.time() - t0:.1f} s, cpu {time.process_time() - c0:.1f} s, "
+            f"peak RSS {peak_rss_mb(reset=True):.0f} MB")
 
 
 def build_empty(name, cfg, vocab_size):
@@ -116,7 +122,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     shutil.copyfile(merges, os.path.join(out_dir, "tokenizer", "merges.txt"))
 
     def one(module, inputs, in_names, out_names, fname, axes):
-        t0 = time.time()
+        t0 = _start()
         model = export(module, [inputs[k] for k in in_names], in_names, out_names, os.path.join(out_dir, fname), axes)
         del model
         onnx.checker.check_model(os.path.join(out_dir, fname))
@@ -227,7 +233,7 @@ def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=
     """Segments stage2_unet.segNN.onnx + the plan (README: stage-2 cut).  Shapes at the cuts come from a meta run
     of the program (batch 2 for the dynamic axes, batch 1 for the trace inputs); each segment is traced once at
     batch 1 on random inputs, so the whole UNet is computed once, at batch 1."""
-    t0 = time.time()
+    t0 = _start()
     Fr, B, b = cfg.frames, AXES_BATCH, TRACE_BATCH
     h, w = cfg.height // cfg.latent_factor, cfg.width // cfg.latent_factor
     L = cfg.text.max_position_embeddings
@@ -265,7 +271,7 @@ def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=
 def write_variants(out_dir, files, precisions, log=print):
     """<name>.<precision>.onnx for every fp32 file (manifest.SUFFIX names)."""
     for fn in files:
-        t0 = time.time()
+        t0 = _start()
         src = onnx.load(os.path.join(out_dir, fn))
         for p in precisions:
             v = variant(src, p)
