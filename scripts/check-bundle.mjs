@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const HOOKS = ['__motionI2V', 'simulate-device-loss', 'simulateGpuLoss'];
+const HOOKS = ['__motionI2V', 'simulate-device-loss', 'simulateGpuLoss', 'simulate-fault'];
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {

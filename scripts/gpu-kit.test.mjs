@@ -3,7 +3,10 @@
  * the kit into a temporary folder, runs its run.sh there on Chromium's SwiftShader Vulkan driver
  * (no repository, no node_modules on the path) and checks the JSON: every benchmark present,
  * every correctness gate passed against its CPU reference, times only for passing rows, the
- * adapter named. Then a simulated driver bug (GPU_KIT_FAULT) must be refused: exit 1, no time.
+ * adapter named; the stage-2 step (quick: the plan's last WGSL motion-token step feeding the last
+ * ONNX segment, ORT's WebGPU EP on Dawn's device) within 1e-3 of the PyTorch golden. Then a
+ * simulated driver bug (GPU_KIT_FAULT) in a kernel and in the stage-2 output must each be
+ * refused: exit 1, no time.
  * Fails (never skips) when the SwiftShader ICD or the webgpu package is missing.
  */
 import { test } from 'node:test';
@@ -14,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BENCHMARKS = ['node-splat', 'node-flow-resize', 'node-attention', 'node-densify', 'node-engine'];
+const BENCHMARKS = ['node-splat', 'node-flow-resize', 'node-attention', 'node-densify', 'node-engine', 'node-stage2-step'];
 
 function swiftShaderIcd() {
   let listed = '';
@@ -50,7 +53,18 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
     .filter((s) => s.isFile())
     .reduce((a, s) => a + s.size, 0);
   assert.ok(size <= 60 * 1024 * 1024, `kit is ${size} bytes`);
-  for (const f of ['run.sh', 'bench.mjs', 'node.gz', 'dawn.node.gz', 'lib/libvulkan.so.1', 'VERSIONS'])
+  for (const f of [
+    'run.sh',
+    'bench.mjs',
+    'node.gz',
+    'dawn.node.gz',
+    'ort-wasm-simd-threaded.asyncify.wasm.gz',
+    'tiny/manifest.json',
+    'tiny/goldens/stage2_unet.bin',
+    'tiny/stage2_unet.seg14.onnx',
+    'lib/libvulkan.so.1',
+    'VERSIONS',
+  ])
     assert.ok(existsSync(join(kit, f)), `kit lacks ${f}`);
   // Sources only by bundling: no ?raw import left, the WGSL inlined.
   const bundle = readFileSync(join(kit, 'bench.mjs'), 'utf8');
@@ -75,10 +89,13 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
       assert.ok(row.ours_ms > 0 && Number.isFinite(row.ours_ms), `${name} ${row.case}: ${row.ours_ms}`);
       assert.ok(row.baseline_ms > 0);
       assert.ok(Math.abs(row.ratio - row.baseline_ms / row.ours_ms) < 1e-9 * row.ratio);
-      // SwiftShader has timestamp-query: kernel rows must use it.
-      if (name !== 'node-engine') assert.match(row.note, /GPU timestamp/);
+      // SwiftShader has timestamp-query: kernel rows must use it (the engine and the ORT step are wall time).
+      if (name !== 'node-engine' && name !== 'node-stage2-step') assert.match(row.note, /GPU timestamp/);
     }
   }
+
+  const step = JSON.parse(readFileSync(join(tmp, 'results', 'node-stage2-step.json'), 'utf8'));
+  assert.match(step.gates[0].detail, /kv_13, noise_pred.*bound 0\.001/);
 
   // A wrong GPU result (one value altered after readback) gets no time, and the run fails.
   const bad = runKit(kit, tmp, ['--quick', '--only', 'flow-resize,engine', '--out', join(tmp, 'bad')], { GPU_KIT_FAULT: 'flow-resize' });
@@ -90,4 +107,13 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
   assert.match(refused.rows[0].note, /NOT TIMED: wrong result/);
   const untouched = JSON.parse(readFileSync(join(tmp, 'bad', 'node-engine.json'), 'utf8'));
   assert.equal(untouched.gates[0].passed, true);
+
+  // The same for a wrong stage-2 tensor (the quick tail's kv, refused before ORT starts).
+  const badStep = runKit(kit, tmp, ['--quick', '--only', 'stage2-step', '--out', join(tmp, 'bad-step')], { GPU_KIT_FAULT: 'stage2-step' });
+  assert.equal(badStep.status, 1, badStep.stdout + badStep.stderr);
+  const refusedStep = JSON.parse(readFileSync(join(tmp, 'bad-step', 'node-stage2-step.json'), 'utf8'));
+  assert.equal(refusedStep.gates[0].passed, false);
+  assert.match(refusedStep.gates[0].detail, /worst kv_13/);
+  assert.equal(refusedStep.rows[0].ours_ms, null);
+  assert.match(refusedStep.rows[0].note, /NOT TIMED: wrong result/);
 });

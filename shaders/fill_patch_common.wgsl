@@ -31,7 +31,7 @@ const PATCH_SIZE: u32 = 25u;
 const KNOWN_WEIGHT: f32 = 0.999;
 // Weight of a hole pixel's current estimate in a target patch (known pixels 1, front 0): the
 // estimate is a guess, the known border is not.
-const ESTIMATE_WEIGHT: f32 = 0.1;
+const ESTIMATE_WEIGHT: f32 = 0.05;
 
 fn is_known(weight: f32) -> bool {
   return weight >= KNOWN_WEIGHT;

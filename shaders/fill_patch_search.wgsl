@@ -3,11 +3,17 @@
 // away shifted by that offset (propagation), and random positions around the best so far at
 // radii radius, radius / 2, .. 1 (random search); it keeps the cheapest. Pixels that are
 // not targets (known, front, mostly covered) keep pointing at themselves.
-// Patch cost: sum over the 5x5 patch of t(p + o) |T(p + o) - S(s + o)|^2 (RGB), T = the
-// level's current colours around the hole pixel p (clamped to the level), t = target_weight
-// (known 1, hole estimate ESTIMATE_WEIGHT, front 0), S = the source patch, which must lie
-// inside the level with EVERY pixel known (background), else the cost is infinite: sources
-// come only from known background pixels. Ties keep the earlier candidate.
+// Patch cost over the 5x5 patch, d(o) = T(p + o) - S(s + o) (RGB), T = the level's current
+// colours around the hole pixel p (clamped to the level), t = target_weight (known 1, hole
+// estimate ESTIMATE_WEIGHT, front 0), S = the source patch, which must lie inside the level
+// with EVERY pixel known (background), else the cost is infinite: sources come only from
+// known background pixels. With D = sum t d / sum t (the weighted mean difference):
+//   cost = sum t |d - D|^2 + MEAN_WEIGHT * (sum t) |D|^2
+//        = sum t |d|^2 - (1 - MEAN_WEIGHT) |sum t d|^2 / sum t
+// i.e. the detail must match, the mean only weakly: the fill keeps only the copy's detail
+// (fill_patch_detail), and with the mean at full weight a smooth hole estimate draws the
+// flattest source patch. Since |sum t d|^2 <= sum t * sum t |d|^2, cost >= MEAN_WEIGHT * the
+// partial sum t |d|^2, which is the early exit's bound. Ties keep the earlier candidate.
 // Params (binding 0): fill_patch_common.wgsl. Fields read: width, height, frames, jump, radius,
 // seed, pass_index.
 // level: [F, 4, H, W] colours + weights.
@@ -18,19 +24,23 @@
 // Workgroup 8x8; dispatch (ceil(W/8), ceil(H/8), F).
 
 const INFINITE_COST: f32 = 3.4e38;
+// Weight of the patches' mean difference in the cost (1 = plain SSD).
+const MEAN_WEIGHT: f32 = 0.25;
 
 fn colour_at(f: u32, n: u32, i: u32) -> vec3f {
   return vec3f(level[plane_offset(f, 0u, n) + i], level[plane_offset(f, 1u, n) + i], level[plane_offset(f, 2u, n) + i]);
 }
 
 // Cost of source centre s against the target patch, or INFINITE_COST when s is unusable; stops
-// early (returning a value >= bound) once the sum reaches `bound`.
+// early (returning a value >= bound) once the cost's lower bound reaches `bound`.
 fn patch_cost(target_patch: ptr<function, array<vec4f, PATCH_SIZE>>, f: u32, s: vec2i, bound: f32) -> f32 {
   let w = i32(params.width);
   let h = i32(params.height);
   if (s.x < PATCH_RADIUS || s.y < PATCH_RADIUS || s.x >= w - PATCH_RADIUS || s.y >= h - PATCH_RADIUS) { return INFINITE_COST; }
   let n = params.width * params.height;
-  var sum = 0.0;
+  var sum2 = 0.0;
+  var sum1 = vec3f(0.0);
+  var total = 0.0;
   var k = 0u;
   for (var dy = -PATCH_RADIUS; dy <= PATCH_RADIUS; dy++) {
     for (var dx = -PATCH_RADIUS; dx <= PATCH_RADIUS; dx++) {
@@ -38,12 +48,15 @@ fn patch_cost(target_patch: ptr<function, array<vec4f, PATCH_SIZE>>, f: u32, s: 
       if (!is_known(level[plane_offset(f, 3u, n) + i])) { return INFINITE_COST; }
       let t = (*target_patch)[k];
       let d = t.xyz - colour_at(f, n, i);
-      sum += t.w * dot(d, d);
+      sum2 += t.w * dot(d, d);
+      sum1 += t.w * d;
+      total += t.w;
       k++;
     }
-    if (sum >= bound) { return sum; }
+    if (MEAN_WEIGHT * sum2 >= bound) { return MEAN_WEIGHT * sum2; }
   }
-  return sum;
+  let mean_part = dot(sum1, sum1) / max(total, 1e-6);
+  return sum2 - (1.0 - MEAN_WEIGHT) * mean_part;
 }
 
 @compute @workgroup_size(8, 8)

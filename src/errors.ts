@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'webgpu-unavailable'
   | 'webgpu-adapter-too-small'
   | 'gpu-device-lost'
+  | 'gpu-out-of-memory'
   | 'kernel-input'
   | 'image-decode'
   | 'image-too-large'
@@ -57,6 +58,69 @@ export class DeviceLostError extends AppError {
     );
     this.name = 'DeviceLostError';
   }
+}
+
+/**
+ * The GPU had no memory left for a buffer or a model in the middle of a job (WebGPU's
+ * GPUOutOfMemoryError, from an error scope or thrown, or an allocation failure reported by ONNX
+ * Runtime). The job's buffers are freed; the project was never touched.
+ */
+export class OutOfMemoryError extends AppError {
+  /**
+   * `pack`: the model pack the job ran, its variant and the smaller variants the pack has that
+   * this GPU can run, so the message can name them; without it the advice is general.
+   * `message`: an OutOfMemoryError's message as the worker sent it (the client rebuilds it).
+   */
+  constructor(options: { cause?: unknown; pack?: { variant: string; smaller: readonly string[] }; message?: string } = {}) {
+    super('gpu-out-of-memory', options.message ?? outOfMemoryMessage(options.pack), { cause: options.cause });
+    this.name = 'OutOfMemoryError';
+  }
+}
+
+function outOfMemoryMessage(pack?: { variant: string; smaller: readonly string[] }): string {
+  const head = 'The GPU ran out of memory during the job. Your image, trajectories and brush are kept. ';
+  if (!pack) {
+    return (
+      head +
+      'Choose a smaller precision for the model pack in Model packs (q4 or q8 instead of fp32, q4f16 instead of fp16), then Generate again.'
+    );
+  }
+  if (pack.smaller.length === 0) {
+    return (
+      head +
+      `The model pack already runs in its smallest precision here (${pack.variant}): close other tabs or programs that use the GPU, ` +
+      'or use the Classical engine, then Generate again.'
+    );
+  }
+  return (
+    head +
+    `The model pack runs in ${pack.variant} here: install a smaller precision of it (${pack.smaller.join(' or ')}) in Model packs ` +
+    '(Variant, then install), then Generate again.'
+  );
+}
+
+/** Words with which WebGPU, ONNX Runtime and JS engines report an allocation that failed. */
+const OUT_OF_MEMORY_WORDS = /out of memory|out-of-memory|outofmemory|\boom\b|failed to allocate|allocation failed|could not allocate/i;
+
+/**
+ * Whether `e` (or what it wraps, through `cause`) is an out-of-memory failure: a
+ * GPUOutOfMemoryError, or an error of someone else's (ORT, the browser) whose message says so.
+ * Our own AppErrors are judged by their code, never by their words (DeviceLostError's message
+ * mentions memory).
+ */
+export function isOutOfMemory(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+    if (x instanceof AppError) {
+      if (x.code === 'gpu-out-of-memory') return true;
+      continue;
+    }
+    const oomClass = (globalThis as { GPUOutOfMemoryError?: abstract new (...a: never[]) => object }).GPUOutOfMemoryError;
+    if (oomClass && x instanceof oomClass) return true;
+    const message =
+      x instanceof Error || (typeof x === 'object' && 'message' in x) ? String((x as { message: unknown }).message) : String(x);
+    if (OUT_OF_MEMORY_WORDS.test(message)) return true;
+  }
+  return false;
 }
 
 /** Bad arguments to a GPU kernel, raised before anything is dispatched. */
@@ -173,12 +237,15 @@ const INTERNAL_CODES: ReadonlySet<ErrorCode> = new Set(['kernel-input', 'interna
 export const GENERIC_FAILURE = 'Something went wrong on the GPU. Your work is kept; try again, and reload the page if it keeps failing.';
 
 /**
- * What a failure may show the user: AppErrors with a user-facing code as they are, anything
+ * What a failure may show the user: an out-of-memory failure (however it was wrapped) as
+ * OutOfMemoryError, AppErrors with a user-facing code as they are, anything
  * else (a kernel argument error, a WebGPU validation error, a bug) as a generic AppError. The
  * caller logs the original to the console, where the detail stays.
  */
 export function toUserError(e: unknown): AppError {
   if (isAbort(e)) return e instanceof AbortError ? e : new AbortError();
+  if (e instanceof AppError && e.code === 'gpu-out-of-memory') return e;
+  if (isOutOfMemory(e)) return new OutOfMemoryError({ cause: e });
   if (e instanceof AppError && !INTERNAL_CODES.has(e.code)) return e;
   return new AppError('internal', GENERIC_FAILURE, { cause: e });
 }

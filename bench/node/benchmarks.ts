@@ -28,6 +28,7 @@ import { resizeFlowsReference } from '../../e2e/reference/flow';
 import * as attentionRef from '../../e2e/reference/attention';
 import { cpuEngine, cpuFlows, type CpuEngineInput } from '../../e2e/reference/engine';
 import { splatScatter } from '../baselines/splatScatter';
+import { stage2Step } from './stage2Step';
 
 export interface Row {
   case: string;
@@ -456,4 +457,11 @@ export const engine: Benchmark = async ({ device }, quick) => {
   };
 };
 
-export const BENCHMARKS: Record<string, Benchmark> = { splat, 'flow-resize': flowResize, attention, densify, engine };
+export const BENCHMARKS: Record<string, Benchmark> = {
+  splat,
+  'flow-resize': flowResize,
+  attention,
+  densify,
+  engine,
+  'stage2-step': stage2Step,
+};

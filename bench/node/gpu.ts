@@ -48,8 +48,29 @@ export function installWebGpu(flags: string[] = []): GPU {
   return gpu;
 }
 
+/**
+ * dawn.node's queue.writeBuffer refuses views of a SharedArrayBuffer ("Invalid argument"), which
+ * a browser accepts; ONNX Runtime's threaded wasm build keeps its heap in one and uploads from it
+ * (its weights, its uniforms). Such views are copied into an ordinary buffer first; others pass
+ * through untouched.
+ */
+export function acceptSharedViews(queue: GPUQueue): void {
+  const proto = Object.getPrototypeOf(queue) as GPUQueue & { sharedViewsAccepted?: boolean };
+  if (proto.sharedViewsAccepted) return;
+  const write = proto.writeBuffer;
+  proto.writeBuffer = function (this: GPUQueue, buffer, offset, data, dataOffset?, size?) {
+    if (ArrayBuffer.isView(data) && typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer) {
+      const view = data as unknown as Uint8Array;
+      return write.call(this, buffer, offset, view.slice(), dataOffset, size);
+    }
+    return write.call(this, buffer, offset, data, dataOffset, size);
+  } as GPUQueue['writeBuffer'];
+  Object.defineProperty(proto, 'sharedViewsAccepted', { value: true });
+}
+
 export async function openDevice(): Promise<{ ctx: GpuContext; adapter: AdapterReport }> {
   const ctx = await acquireGpu();
+  acceptSharedViews(ctx.device.queue);
   const info = (ctx.adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   const field = (k: string) => String((info as unknown as Record<string, unknown> | undefined)?.[k] ?? '');
   const adapter: AdapterReport = {

@@ -95,3 +95,59 @@ test('rigid paint moves the object under the drag as a whole; modes and edge are
   expect(moved).toBeGreaterThan(1000);
   expect(worst).toBeLessThanOrEqual(1);
 });
+
+test("a trajectory's mode moves the fluid-painted patch under its start rigidly; saved and undoable", async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  const b = await canvasBox(page);
+  // Fluid paint (the default mode), a 20-px drag inside it, then Rigid for that drag in its row.
+  await page.getByTestId('tool-brush').click();
+  await page.getByTestId('brush-size').fill('40');
+  await dragThrough(page, b, [
+    [170, 160],
+    [200, 160],
+    [230, 160],
+  ]);
+  await page.getByTestId('tool-trajectory').click();
+  await clickAt(page, b, 200, 160);
+  await clickAt(page, b, 220, 160);
+  await page.keyboard.press('Enter');
+  const select = page.getByTestId('trajectory-motion');
+  await expect(select).toHaveValue('');
+  await select.selectOption('rigid');
+  let p = await project(page);
+  expect(p.brush.map((s: { motion?: string }) => s.motion ?? 'fluid')).toEqual(['fluid']);
+  expect(p.trajectories[0].motion).toBe('rigid');
+  await page.getByTestId('trajectory-panel').screenshot({ path: test.info().outputPath('trajectory-panel.png') });
+  await select.blur();
+  await page.keyboard.press('Control+z');
+  p = await project(page);
+  expect(p.trajectories[0].motion).toBeUndefined();
+  await page.keyboard.press('Control+y');
+  p = await project(page);
+  expect(p.trajectories[0].motion).toBe('rigid');
+  await expect(select).toHaveValue('rigid');
+
+  await page.getByTestId('generate-button').click();
+  await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  const play = page.getByTestId('player-play');
+  if ((await play.getAttribute('data-playing')) === 'true') await play.click();
+  const grab = async (k: number) => {
+    await page.getByTestId('player-scrub').fill(String(k));
+    await expect(page.getByTestId('player-canvas')).toHaveAttribute('data-frame', String(k));
+    return page.evaluate(() => {
+      const c = document.querySelector('[data-testid="player-canvas"]') as HTMLCanvasElement;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+    });
+  };
+  const first = await grab(0);
+  const last = await grab(15);
+  await page.getByTestId('player-canvas').screenshot({ path: test.info().outputPath('last-frame.png') });
+  // Well inside the painted capsule the last frame is the still shifted by exactly the drag.
+  let worst = 0;
+  for (let y = 140; y <= 180; y++)
+    for (let x = 165; x <= 235; x++)
+      for (let ch = 0; ch < 3; ch++) worst = Math.max(worst, Math.abs(last[(y * 512 + x + 20) * 4 + ch] - first[(y * 512 + x) * 4 + ch]));
+  expect(worst).toBeLessThanOrEqual(1);
+});

@@ -58,12 +58,12 @@ test('neural motion checked before rendering, blended with the classical motion,
   await expect(page.getByTestId('image-canvas')).toHaveAttribute('data-drawn', /.+/);
   await drawMotion(page);
 
-  // The classical video of this drawing at the pack's 8 frames: the reference for step 2.
-  await page.getByTestId('clip-frames').fill('8');
+  // The classical video of this drawing at the pack's 4 frames: the reference for step 2.
+  await page.getByTestId('clip-frames').fill('4');
   await page.getByTestId('clip-frames').press('Enter');
   await page.getByTestId('generate-button').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
-  await capturePlayerFrames(page, 8);
+  await capturePlayerFrames(page, 4);
   const classical = await playerFrames(page);
 
   // 1. neural motion, checked before rendering
@@ -81,7 +81,7 @@ test('neural motion checked before rendering, blended with the classical motion,
     (await stagesSeen(page)).some((s) => s.includes('Predicting motion, step 1 of 1')),
     (await stagesSeen(page)).join(' | '),
   ).toBe(true);
-  await expect(page.getByTestId('motion-frame-label')).toHaveText('1 / 7');
+  await expect(page.getByTestId('motion-frame-label')).toHaveText('1 / 3');
   // The picture is the colour wheel: not blank, not one flat colour.
   const spread = await page.getByTestId('motion-canvas').evaluate((c: HTMLCanvasElement) => {
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -97,8 +97,8 @@ test('neural motion checked before rendering, blended with the classical motion,
   expect(spread).toBeGreaterThan(10);
   await page.getByTestId('motion-frame').focus();
   await page.keyboard.press('End');
-  await expect(page.getByTestId('motion-frame-label')).toHaveText('7 / 7');
-  await expect(page.getByTestId('motion-canvas')).toHaveAttribute('data-frame', '7');
+  await expect(page.getByTestId('motion-frame-label')).toHaveText('3 / 3');
+  await expect(page.getByTestId('motion-canvas')).toHaveAttribute('data-frame', '3');
   await page.screenshot({ path: test.info().outputPath('motion-inspector.png') });
 
   // 2. render it blended 100% with the classical motion: the classical video exactly
@@ -107,10 +107,10 @@ test('neural motion checked before rendering, blended with the classical motion,
   await expect(page.getByTestId('motion-blend-label')).toHaveText('100%');
   await page.getByTestId('motion-render').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
-  await capturePlayerFrames(page, 8);
+  await capturePlayerFrames(page, 4);
   const blended = await playerFrames(page);
-  expect(blended.length).toBe(8);
-  for (let k = 0; k < 8; k++) expect(maxDiff(blended[k], classical[k]), `frame ${k}`).toBeLessThanOrEqual(1);
+  expect(blended.length).toBe(4);
+  for (let k = 0; k < 4; k++) expect(maxDiff(blended[k], classical[k]), `frame ${k}`).toBeLessThanOrEqual(1);
 
   // 3. full image-to-video: neural motion + neural render in one job
   await page.getByTestId('inspect-motion').uncheck();
@@ -129,10 +129,10 @@ test('neural motion checked before rendering, blended with the classical motion,
     seen.some((s) => s.includes('Rendering frames, step 1 of 1')),
     seen.join(' | '),
   ).toBe(true);
-  await capturePlayerFrames(page, 8);
+  await capturePlayerFrames(page, 4);
   const neural = await playerFrames(page);
   // frame 0 is the photo itself (the Frames contract), the rendered frames are not
   expect(maxDiff(neural[0], classical[0])).toBeLessThanOrEqual(1);
-  for (let k = 1; k < 8; k++) expect(maxDiff(neural[k], neural[0]), `frame ${k}`).toBeGreaterThan(8);
+  for (let k = 1; k < 4; k++) expect(maxDiff(neural[k], neural[0]), `frame ${k}`).toBeGreaterThan(8);
   await page.screenshot({ path: test.info().outputPath('neural-i2v.png') });
 });

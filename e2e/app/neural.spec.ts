@@ -49,7 +49,7 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
   await page.getByTestId('clip-seed').press('Enter');
   await page.getByTestId('neural-stride').fill('6');
   await page.getByTestId('neural-control-scale').fill('0.5');
-  await expect(page.getByTestId('neural-frames-note')).toContainText('8-frame videos');
+  await expect(page.getByTestId('neural-frames-note')).toContainText('4-frame videos');
 
   const stages: string[] = [];
   await page.exposeFunction('__stage', (s: string) => stages.push(s));
@@ -70,9 +70,9 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
       stages.some((s) => s.includes(`Predicting motion, step ${k} of 2`)),
       stages.join(' | '),
     ).toBe(true);
-  // The video has the pack's 8 frames (the project's Frames setting stays 16).
+  // The video has the pack's 4 frames (the project's Frames setting stays 16).
   await expect(page.getByTestId('player-canvas')).toBeVisible();
-  await expect(page.getByTestId('player-frame')).toContainText(/8/);
+  await expect(page.getByTestId('player-frame')).toContainText(/\/4$/);
   expect((await project(page)).settings.frames).toBe(16);
   await page.screenshot({ path: test.info().outputPath('neural-done.png') });
 

@@ -127,7 +127,7 @@ test('background pull-push equals the CPU reference; the patch fill copies backg
             if (cpuWeight[(sy + dy) * W + sx + dx] < ref.KNOWN) background = false;
           }
         if (!background) foreignSource++;
-        // The fill written out: the CPU's smooth pull-push + the copy's detail (copy - 9x9 mean).
+        // The fill written out: the CPU's smooth pull-push + the copy's detail (copy - 7x7 mean).
         const detail = ref.detailFill(cpu.levels[0].data, filled, W, H, x, y);
         for (let c = 0; c < 3; c++) detailDiff = Math.max(detailDiff, Math.abs(written[c * n + p] - detail[c]));
         gpuCost += ref.patchCost(filled, W, H, x, y, sx, sy);

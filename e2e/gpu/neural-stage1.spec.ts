@@ -18,6 +18,11 @@ import { routeMedia } from '../fixtures';
 import type { Check } from '../neural/stage1Harness';
 
 const BOUND = 1e-3;
+// The flow-VAE decoder multiplies the latents' fp32 rounding by about ten on these random weights
+// (flows decoded from the golden latents: rel 3e-6; the latents after the whole stage 1: 8e-5;
+// the flows decoded from them: 7e-4 to 1.3e-3): the diffusion output is held to BOUND, the pixel
+// flows to FLOW_BOUND. A lost step (negative controls) misses by far more than either.
+const FLOW_BOUND = 3e-3;
 const HARNESS = '/e2e/neural/stage1Harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -56,7 +61,9 @@ function expectWithin(checks: Check[], bound = BOUND): void {
     );
     expect(c.nonFinite, `${c.name}: non-finite values`).toBe(0);
     expect(c.scale, `${c.name}: golden is all zeros`).toBeGreaterThan(0);
-    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(bound);
+    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(
+      c.name === 'flows' ? Math.max(bound, FLOW_BOUND) : bound,
+    );
   }
 }
 
@@ -118,10 +125,10 @@ test('NeuralMotionEngine: resized canvas, brush, seeds, progress, cancel, refusa
   console.log(
     JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
   );
-  expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
+  expect(r.framesRefusal).toMatch(/makes 4-frame videos .* Set Frames to 4/);
   expect(r.renderRefusal).toMatch(/Neural rendering comes with stage 2/);
-  expect(r.shape).toEqual([7, 2, 96, 128]);
-  expect(r.count).toBe(7);
+  expect(r.shape).toEqual([3, 2, 96, 128]);
+  expect(r.count).toBe(3);
   expect(r.nonFinite).toBe(0);
   expect(r.staticMax, 'static (unpainted) pixels must not move').toBe(0);
   expect(r.movingMax).toBeGreaterThan(0);

@@ -20,6 +20,11 @@ import { routeMedia } from '../fixtures';
 import type { Check } from '../neural/stage2Harness';
 
 const BOUND = 1e-3;
+// The flow-VAE decoder multiplies the latents' fp32 rounding by about ten on these random weights
+// (flows decoded from the golden latents: rel 3e-6; the latents after the whole stage 1: 8e-5;
+// the flows decoded from them: 7e-4 to 1.3e-3): the diffusion output is held to BOUND, the pixel
+// flows to FLOW_BOUND. A lost step (negative controls) misses by far more than either.
+const FLOW_BOUND = 3e-3;
 const HARNESS = '/e2e/neural/stage2Harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -63,7 +68,9 @@ function expectWithin(checks: Check[], bound = BOUND): void {
   for (const c of checks) {
     expect(c.nonFinite, `${c.name}: non-finite values`).toBe(0);
     expect(c.scale, `${c.name}: golden is all zeros`).toBeGreaterThan(0);
-    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(bound);
+    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(
+      c.name === 'flows' ? Math.max(bound, FLOW_BOUND) : bound,
+    );
   }
 }
 
@@ -71,7 +78,7 @@ test('one stage-2 UNet call through the plan: every segment output, kv and noise
   test.setTimeout(600_000);
   const checks = await run('unetCall', 'fp32');
   const names = checks.map((c) => c.name);
-  for (const n of ['flow_6x8', 'flow_3x4', 'kv_0', 'kv_13', 'x_25', 'h_24', 'noise_pred']) expect(names, n).toContain(n);
+  for (const n of ['flow_4x6', 'flow_2x3', 'kv_0', 'kv_13', 'x_25', 'h_24', 'noise_pred']) expect(names, n).toContain(n);
   expect(names.filter((n) => n.startsWith('kv_')).length, 'every motion-augmented attention checked').toBe(14);
   expectWithin(checks);
 });
@@ -116,29 +123,27 @@ test('cancel between steps rejects with AbortError', async () => {
   expect(await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).cancelAfterFirstStep(), HARNESS)).toBe('aborted');
 });
 
-// Not yet seen passing (its first runs ran out of time on a loaded machine): enable once a run
-// shows its numbers. Until then it is listed as fixme, not silently skipped.
-test.fixme('q4: the chained UNet call against stage2_unet.q4.bin (stated, loose bound)', async () => {
+test('q4: the chained UNet call against the chained q4 golden (4-bit weights, dequantised in PyTorch)', async () => {
   test.setTimeout(900_000);
   const checks = await run('unetCall', 'q4');
   report(checks);
   const np = checks.find((c) => c.name === 'noise_pred')!;
   expect(np.nonFinite).toBe(0);
-  // the q4 golden's noise_pred comes from fp32 segment inputs; chaining adds the 4-bit error of every segment
-  expect(np.rel).toBeLessThan(5e-2);
+  // MatMulNBits computes the dequantised weights' products up to fp32 rounding, chained through every
+  // segment, splat and attention; the q4 golden is 26% away from fp32's, so the fp32 path cannot pass.
+  expect(np.rel).toBeLessThan(BOUND);
 });
 
-// Not yet seen passing (see above): the app does not call NeuralRenderer yet.
-test.fixme('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
+test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
   test.setTimeout(900_000);
   const r = await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).rendererChecks(), HARNESS);
   console.log(
     JSON.stringify({ ...r, progress: r.progress.map((p: { stage: string; fraction: number }) => `${p.stage} ${p.fraction.toFixed(3)}`) }),
   );
   expect(r.fusionRefusal).toMatch(/additive fusion.*separately trained.*Choose attention fusion/);
-  expect(r.framesRefusal).toMatch(/makes 8-frame videos .* Set Frames to 8/);
-  expect(r.shape).toEqual([8, 48, 64]);
-  expect(r.count).toBe(8);
+  expect(r.framesRefusal).toMatch(/makes 4-frame videos .* Set Frames to 4/);
+  expect(r.shape).toEqual([4, 32, 48]);
+  expect(r.count).toBe(4);
   expect(r.frame0Diff, 'frame 0 is the reference image').toBe(0);
   expect(r.packDiff, 'RGBA8 = round(255 * video)').toBeLessThanOrEqual(1);
   expect(r.resizedDiff, 'a 2x canvas stays between the pack-size neighbours').toBeLessThanOrEqual(2);

@@ -150,7 +150,8 @@ export async function flowVae(): Promise<Check[]> {
   const f = await read(flows);
   flows.buffer.destroy();
   latents.buffer.destroy();
-  const wantFlows = tensor(g, 'flows').data.subarray(2 * 48 * 64); // golden has the zero flow of frame 0
+  const { width: W, height: H } = S().manifest.canvas;
+  const wantFlows = tensor(g, 'flows').data.subarray(2 * W * H); // golden has the zero flow of frame 0
   return [check('control', c, tensor(g, 'control').data), check('decoded flows', f, wantFlows)];
 }
 

@@ -128,32 +128,38 @@ export function backgroundPullPush(
 }
 
 /** Weight of a hole pixel's estimate in a target patch (known pixels 1, front pixels 0). */
-export const ESTIMATE_WEIGHT = 0.1;
+export const ESTIMATE_WEIGHT = 0.05;
+/** Weight of the patches' mean difference in the patch cost (1 would be the plain weighted SSD). */
+export const MEAN_WEIGHT = 0.25;
 
 /**
- * 5x5 RGB SSD between the patch around target (px, py) (clamped to the image) and around source
- * (sx, sy), each target pixel weighted by its role (weight >= KNOWN: 1; <= -KNOWN: 0; else
- * ESTIMATE_WEIGHT); Infinity unless the source patch lies inside with every pixel's weight >=
- * KNOWN. level: [4, h, w] colour + signed weight.
+ * Patch cost between the 5x5 patch around target (px, py) (clamped to the image) and around
+ * source (sx, sy), each target pixel weighted by its role (weight >= KNOWN: 1; <= -KNOWN: 0;
+ * else ESTIMATE_WEIGHT): with d the RGB differences and D their weighted mean,
+ * sum t |d - D|^2 + MEAN_WEIGHT * (sum t) |D|^2 (two passes, as written). Infinity unless the
+ * source patch lies inside with every pixel's weight >= KNOWN. level: [4, h, w] colour + signed weight.
  */
 export function patchCost(level: Float32Array, w: number, h: number, px: number, py: number, sx: number, sy: number): number {
   const r = PATCH_RADIUS;
   if (sx < r || sy < r || sx >= w - r || sy >= h - r) return Infinity;
   const n = w * h;
-  let sum = 0;
+  const diffs: { t: number; d: number[] }[] = [];
   for (let dy = -r; dy <= r; dy++)
     for (let dx = -r; dx <= r; dx++) {
       const s = (sy + dy) * w + sx + dx;
       if (level[3 * n + s] < KNOWN) return Infinity;
-      const t = Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx));
-      const tw = level[3 * n + t];
-      const weight = tw >= KNOWN ? 1 : tw <= -KNOWN ? 0 : ESTIMATE_WEIGHT;
-      for (let c = 0; c < 3; c++) {
-        const d = level[c * n + t] - level[c * n + s];
-        sum += weight * d * d;
-      }
+      const q = Math.min(h - 1, Math.max(0, py + dy)) * w + Math.min(w - 1, Math.max(0, px + dx));
+      const tw = level[3 * n + q];
+      const t = tw >= KNOWN ? 1 : tw <= -KNOWN ? 0 : ESTIMATE_WEIGHT;
+      diffs.push({ t, d: [0, 1, 2].map((c) => level[c * n + q] - level[c * n + s]) });
     }
-  return sum;
+  const total = diffs.reduce((a, e) => a + e.t, 0);
+  if (total === 0) return 0;
+  const mean = [0, 1, 2].map((c) => diffs.reduce((a, e) => a + e.t * e.d[c], 0) / total);
+  let cost = 0;
+  for (const e of diffs) for (let c = 0; c < 3; c++) cost += e.t * (e.d[c] - mean[c]) ** 2;
+  for (let c = 0; c < 3; c++) cost += MEAN_WEIGHT * total * mean[c] ** 2;
+  return cost;
 }
 
 /** The exhaustive minimum of patchCost over every source position. */
@@ -166,11 +172,11 @@ export function bestPatchCost(level: Float32Array, w: number, h: number, px: num
   return best;
 }
 
-export const DETAIL_RADIUS = 4;
+export const DETAIL_RADIUS = 3;
 
 /**
  * What the patch fill writes at hole pixel (x, y): smooth (level 0 after background pull-push)
- * + P(x, y) - the mean of P over the 9x9 window (clamped, front pixels left out), P = level 0
+ * + P(x, y) - the mean of P over the 7x7 window (clamped, front pixels left out), P = level 0
  * after the patch fill. Both [4, h, w].
  */
 export function detailFill(

@@ -1,7 +1,8 @@
 /**
  * Installing a model pack: every file goes through one function, `installPack`:
- * manifest -> variant -> quota check -> for each file (store -> fetch/read from the byte kept ->
- * stream with byte counts -> sha256 while streaming -> commit or delete) -> installed.
+ * manifest (its stage-2 plan checked against its segments) -> variant -> quota check -> for each file
+ * (store -> fetch/read from the byte kept -> stream with byte counts -> sha256 while streaming ->
+ * commit or delete) -> the ONNX files checked against the manifest (packCheck.ts) -> installed.
  *
  * Sources are the bundled tiny pack (the app's own origin), a base URL the user enters (https,
  * the same origin, or http on localhost), and files or a folder the user picks or drops (the
@@ -11,6 +12,7 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { AbortError, isAbort } from '../errors';
 import { parseManifest, type FileEntry, type Manifest, type Precision } from './manifest';
+import { checkPackFiles, PackMismatchError } from './packCheck';
 import { formatBytes, ModelPackError, StorageQuotaError } from './packErrors';
 import { createRateMeter } from './progress';
 import {
@@ -377,6 +379,15 @@ export async function installPack(source: PackSource, options: InstallOptions = 
     });
     done += entry.bytes;
     emit({ type: 'file-done', stage: 'download', path: entry.path, fraction: total ? done / total : 1 });
+  }
+  // Every file is the one the manifest lists; now whether they fit together (each ONNX file declares
+  // the inputs and outputs the manifest gives it). A pack that does not is removed: it can never run.
+  const packDir = dir;
+  try {
+    await checkPackFiles(manifest, variant, async (path) => new Blob(await segments(packDir, path)));
+  } catch (e) {
+    if (e instanceof PackMismatchError) await removePack(id, options).catch(() => undefined);
+    throw e;
   }
   record = { ...record, state: 'installed' };
   await writeRecord(dir, record).catch((e) => {

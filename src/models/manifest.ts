@@ -5,6 +5,7 @@
  * through one checker.
  */
 import { AppError } from '../errors';
+import { checkStage2Plan } from './packCheck';
 
 export const MANIFEST_SCHEMA = 1;
 
@@ -425,6 +426,8 @@ export function parseManifest(input: string | Json): Manifest {
       fail(field, `lists "${entry.path}" again with other contents`);
     seen.set(entry.path, entry);
   }
+  // A plan that names segments, inputs or sizes its segments do not have is refused here, at install and at every open.
+  if (manifest.components.stage2_unet) checkStage2Plan(manifest.components.stage2_unet, manifest.name, manifest.frames);
   return manifest;
 }
 

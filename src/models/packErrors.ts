@@ -14,6 +14,7 @@ export type PackErrorReason =
   | 'missing-file' // a local folder lacks a file the manifest lists
   | 'variant' // the asked precision is not in the pack or not runnable here
   | 'not-installed' // openPack on a pack that is absent or incomplete
+  | 'mismatch' // the manifest's plan, its segments and the ONNX files do not fit together
   | 'storage'; // OPFS unavailable or a write failed
 
 export class ModelPackError extends AppError {

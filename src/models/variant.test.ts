@@ -5,7 +5,7 @@ import { localSource, packBaseUrl } from './loader';
 import { parseManifest, type Manifest } from './manifest';
 import { formatBytes, ModelPackError } from './packErrors';
 import { createRateMeter } from './progress';
-import { chooseVariant, packFiles, packId, totalBytes } from './variant';
+import { chooseVariant, packFiles, packId, smallerVariants, totalBytes } from './variant';
 
 const DIR = resolve(import.meta.dirname, '../../public/models/tiny');
 const tiny = parseManifest(readFileSync(resolve(DIR, 'manifest.json'), 'utf8'));
@@ -23,6 +23,17 @@ describe('chooseVariant', () => {
     expect(() => chooseVariant(tiny, { shaderF16: true, override: 'fp16' })).toThrow(/no fp16 variant; it offers fp32, q8, q4/);
     expect(() => chooseVariant(withPrecisions(['fp16']), { shaderF16: false, override: 'fp16' })).toThrow(/shader-f16/);
     expect(() => chooseVariant(withPrecisions(['fp16', 'q4f16']), { shaderF16: false })).toThrow(ModelPackError);
+  });
+});
+
+describe('smallerVariants', () => {
+  it('lists the lighter precisions the adapter can run, heaviest first', () => {
+    const all = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
+    expect(smallerVariants(all, 'fp32', false)).toEqual(['q8', 'q4']);
+    expect(smallerVariants(all, 'fp32', true)).toEqual(['fp16', 'q8', 'q4', 'q4f16']);
+    expect(smallerVariants(all, 'fp16', true)).toEqual(['q8', 'q4', 'q4f16']);
+    expect(smallerVariants(['fp32', 'q8', 'q4'], 'q8', false)).toEqual(['q4']);
+    expect(smallerVariants(['fp32', 'q8', 'q4'], 'q4', false)).toEqual([]);
   });
 });
 

@@ -81,6 +81,16 @@ export function totalBytes(files: readonly FileEntry[]): number {
 }
 
 /** The id an installed pack is stored under: one folder per pack name and variant. */
+/** Nominal bytes per weight of each precision: what "smaller" means when memory runs out. */
+const WEIGHT_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, q8: 1, q4f16: 0.5, q4: 0.5 };
+
+/** The precisions of `available` with smaller weights than `variant` that an adapter with/without shader-f16 runs, smallest last. */
+export function smallerVariants(available: readonly Precision[], variant: Precision, shaderF16: boolean): Precision[] {
+  return available
+    .filter((p) => WEIGHT_BYTES[p] < WEIGHT_BYTES[variant] && (shaderF16 || !F16_PRECISIONS.includes(p)))
+    .sort((a, b) => WEIGHT_BYTES[b] - WEIGHT_BYTES[a]);
+}
+
 export function packId(name: string, variant: Precision): string {
   const slug =
     name

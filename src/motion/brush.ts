@@ -12,7 +12,7 @@
  * painted = movable meaning; the demo's linear resize + threshold of the Gradio sketch layer
  * is not needed because we rasterise directly at canvas resolution.
  */
-import type { BrushStroke, CanvasSize, Point } from './types';
+import type { BrushStroke, CanvasSize, Point, Trajectory } from './types';
 
 function checkCanvas(canvas: CanvasSize, fn: string): void {
   if (!Number.isInteger(canvas.width) || !Number.isInteger(canvas.height) || canvas.width < 1 || canvas.height < 1) {
@@ -110,6 +110,40 @@ export function rasterizeMotionLabels(strokes: readonly BrushStroke[], canvas: C
     for (let i = 0; i + 1 < pts.length; i++) stampCapsule(out, width, height, pts[i], pts[i + 1], stroke.radius, value);
   }
   return out;
+}
+
+/**
+ * Per-trajectory modes on a label map from rasterizeMotionLabels (in place): every trajectory
+ * with `motion` gives the 4-connected painted patch (any label but LABEL_UNPAINTED) under its
+ * first point (rounded to a pixel) that mode; later trajectories win on a shared patch. A start
+ * off paint or off the canvas changes nothing. Returns whether any label changed.
+ */
+export function applyTrajectoryModes(labels: Uint8Array, width: number, height: number, trajectories: readonly Trajectory[]): boolean {
+  let changed = false;
+  const seen = new Uint8Array(width * height);
+  for (const t of trajectories) {
+    if (t.motion === undefined || t.points.length === 0) continue;
+    const x = Math.round(t.points[0].x);
+    const y = Math.round(t.points[0].y);
+    if (x < 0 || y < 0 || x >= width || y >= height || labels[y * width + x] === LABEL_UNPAINTED) continue;
+    const value = t.motion === 'rigid' ? LABEL_RIGID : t.motion === 'shape' ? LABEL_SHAPE : LABEL_FLUID;
+    seen.fill(0);
+    const stack = [y * width + x];
+    seen[stack[0]] = 1;
+    while (stack.length) {
+      const i = stack.pop()!;
+      if (labels[i] !== value) changed = true;
+      labels[i] = value;
+      const cx = i % width;
+      for (const j of [cx > 0 ? i - 1 : -1, cx + 1 < width ? i + 1 : -1, i - width, i + width]) {
+        if (j >= 0 && j < labels.length && labels[j] !== LABEL_UNPAINTED && !seen[j]) {
+          seen[j] = 1;
+          stack.push(j);
+        }
+      }
+    }
+  }
+  return changed;
 }
 
 /** Whether `stroke` covers (pixel centres within its radius) any pixel where mask is non-zero. */

@@ -290,6 +290,21 @@ describe('motion modes and the brush edge', () => {
     expect(parseError(broken((d) => (d.settings.brushFeather = 40))).message).toMatch(/settings\.brushFeather must be between 0 and 32/);
   });
 
+  it('a trajectory mode: absent in older documents (kept absent), known ones kept, others refused naming the field', () => {
+    const old = parseProject(broken(() => {}));
+    expect(old.trajectories.every((t) => !('motion' in t))).toBe(true);
+    const p = parseProject(broken((d) => (d.trajectories[0].motion = 'shape')));
+    expect(p.trajectories[0].motion).toBe('shape');
+    expect(parseError(broken((d) => (d.trajectories[0].motion = 'arap'))).message).toMatch(
+      /trajectories\[0\]\.motion must be one of fluid, rigid, shape/,
+    );
+    const q = fullProject();
+    (q.trajectories[0] as { motion?: string }).motion = 'wobbly';
+    const n = normalizeProject(q);
+    expect('motion' in n.project.trajectories[0]).toBe(false);
+    expect(n.repairs).toHaveLength(1);
+  });
+
   it('normalizeProject repairs an in-memory feather out of range and an unknown mode', () => {
     const p = fullProject();
     p.settings.brushFeather = 99;

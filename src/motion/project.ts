@@ -241,12 +241,22 @@ function trajectory(v: unknown, path: string): Trajectory {
   const fmax = PROJECT_LIMITS.frameIndexMax;
   const startFrame = num(t.startFrame, `${path}.timing.startFrame`, 0, fmax, true);
   const endFrame = num(t.endFrame, `${path}.timing.endFrame`, 0, fmax, true);
-  return {
+  const out: Trajectory = {
     id: str(o.id, `${path}.id`, 256, true),
     points: points(o.points, `${path}.points`),
     color: str(o.color, `${path}.color`, 64, true),
     timing: { mode: mode as TimingMode, startFrame, endFrame },
   };
+  // Absent before per-trajectory modes (= as painted); kept absent so old documents read back unchanged.
+  if (o.motion !== undefined) out.motion = motionMode(o.motion, `${path}.motion`);
+  return out;
+}
+
+function motionMode(v: unknown, path: string): MotionMode {
+  if (typeof v !== 'string' || !MOTION_MODES.includes(v as MotionMode)) {
+    fail(path, `must be one of ${MOTION_MODES.join(', ')} (got ${describe(v)})`);
+  }
+  return v as MotionMode;
 }
 
 function brushStroke(v: unknown, path: string): BrushStroke {
@@ -257,10 +267,7 @@ function brushStroke(v: unknown, path: string): BrushStroke {
   const stroke: BrushStroke = { mode: o.mode, radius, points: points(o.points, `${path}.points`) };
   // Absent before motion modes existed (= fluid); kept absent so old documents read back unchanged.
   if (o.motion !== undefined) {
-    if (typeof o.motion !== 'string' || !MOTION_MODES.includes(o.motion as MotionMode)) {
-      fail(`${path}.motion`, `must be one of ${MOTION_MODES.join(', ')} (got ${describe(o.motion)})`);
-    }
-    stroke.motion = o.motion as MotionMode;
+    stroke.motion = motionMode(o.motion, `${path}.motion`);
   }
   return stroke;
 }
@@ -539,6 +546,15 @@ export function normalizeProject(p: Project): Normalized {
     repairs.push(
       `${r.changed} long trajectory path${r.changed === 1 ? ' was' : 's were'} simplified (${tpts} points in all, the limit is ${L.trajectoryPointsTotalMax})`,
     );
+  }
+  // A trajectory mode this app does not know (an edit from code) is dropped: the patch moves as painted.
+  if (trajectories.some((t) => t.motion !== undefined && !MOTION_MODES.includes(t.motion))) {
+    trajectories = trajectories.map((t) => {
+      if (t.motion === undefined || MOTION_MODES.includes(t.motion)) return t;
+      const { motion: _unknown, ...rest } = t;
+      return rest;
+    });
+    repairs.push('trajectories with an unknown motion mode move their patch as painted');
   }
   if (trajectories !== p.trajectories) patch({ trajectories });
 

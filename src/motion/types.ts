@@ -33,6 +33,11 @@ export interface Trajectory {
   /** CSS colour used for the curve, arrows and dots. */
   color: string;
   timing: TrajectoryTiming;
+  /**
+   * How the painted patch under its first point moves, whatever its strokes say (classical
+   * engine); absent = as painted (projects before per-trajectory modes). No effect off paint.
+   */
+  motion?: MotionMode;
 }
 
 /**

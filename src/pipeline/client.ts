@@ -7,9 +7,10 @@
  * Only what the UI shows comes back: frames as ImageBitmaps, flows only when asked. Errors
  * arrive as user-facing AppErrors (the worker maps internal ones to a generic message).
  */
-import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, type ErrorCode } from '../errors';
+import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, OutOfMemoryError, type ErrorCode } from '../errors';
 import type { Project } from '../motion/types';
 import { CLASSICAL, type EngineChoice, type EngineProgress } from './engine';
+import type { FlowRepair } from './flowRepair';
 import type { FromWorker, GpuInfo, ImagePayload, MotionPayload, PreviewPayload, SourceFramesPayload, ToWorker } from './protocol';
 
 export type { GpuInfo } from './protocol';
@@ -28,6 +29,8 @@ export interface MotionPicture {
   arrows: Float32Array;
   gridWidth: number;
   gridHeight: number;
+  /** What the flow sanitizer repaired in the motion, if anything. */
+  repair?: FlowRepair;
 }
 
 export interface GeneratedVideo {
@@ -41,6 +44,8 @@ export interface GeneratedVideo {
   flows?: Float32Array;
   /** Only with `includeFlowColours`: flow i (frame i + 1) as the colour wheel. The receiver closes them. */
   flowColours?: ImageBitmap[];
+  /** What the flow sanitizer repaired in the flows before rendering, if anything. */
+  repair?: FlowRepair;
 }
 
 /** Video-to-video: the source frames on the canvas (N + 1 of them), under a key that names what they are. */
@@ -151,6 +156,7 @@ export class EngineClient {
       frames: ImageBitmap[];
       flows?: ArrayBuffer;
       flowColours?: ImageBitmap[];
+      repair?: FlowRepair;
     }>(
       (id) => ({
         type: 'generate',
@@ -173,6 +179,7 @@ export class EngineClient {
       frames: payload.frames,
       flows: payload.flows ? new Float32Array(payload.flows) : undefined,
       flowColours: payload.flowColours,
+      repair: payload.repair,
     };
   }
 
@@ -201,6 +208,7 @@ export class EngineClient {
       arrows: new Float32Array(r.arrows),
       gridWidth: r.gridWidth,
       gridHeight: r.gridHeight,
+      repair: r.repair,
     };
   }
 
@@ -213,12 +221,19 @@ export class EngineClient {
     options: GenerateOptions = {},
   ): Promise<GeneratedVideo> {
     const engines = options.engines ?? CLASSICAL;
-    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[] }>(
+    const payload = await this.request<{ width: number; height: number; frames: ImageBitmap[]; repair?: FlowRepair }>(
       (id) => ({ type: 'render-held', id, engines, project, image: this.imagePayload(image), motionId, blend }),
       options.signal,
       options.onProgress,
     );
-    return { engines, width: payload.width, height: payload.height, fps: project.settings.fps, frames: payload.frames };
+    return {
+      engines,
+      width: payload.width,
+      height: payload.height,
+      fps: project.settings.fps,
+      frames: payload.frames,
+      repair: payload.repair,
+    };
   }
 
   /** One warped frame for the live preview. */
@@ -250,6 +265,14 @@ export class EngineClient {
   simulateDeviceLoss(): void {
     // The mode is a compile-time constant: production builds keep an empty method.
     if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
+  }
+
+  /**
+   * Dev and test builds only: the worker's next request meets bad input: NaN/Inf/absurd flows
+   * out of its motion stage, or an out-of-memory failure at its `atSession`-th model session.
+   */
+  simulateFault(fault: 'bad-flows' | 'out-of-memory', atSession?: number): void {
+    if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-fault', fault, atSession } satisfies ToWorker);
   }
 
   dispose(): void {
@@ -371,6 +394,7 @@ export class EngineClient {
 function rebuildError(code: ErrorCode, name: string, message: string): AppError {
   if (code === 'aborted') return new AbortError();
   if (code === 'gpu-device-lost') return new DeviceLostError('during the job');
+  if (code === 'gpu-out-of-memory') return new OutOfMemoryError({ message });
   const e = new AppError(code, message);
   e.name = name;
   return e;

@@ -156,6 +156,38 @@ describe('motion-mode regions', () => {
     expect(Array.from(sub.transforms.subarray(8, 16))).toEqual(Array.from(c.regions.transforms.subarray(0, 8)));
   });
 
+  it("a trajectory's mode gives the whole painted patch under its start that mode, as if painted so", () => {
+    const a = drag('a', [
+      { x: 8, y: 8 },
+      { x: 12, y: 9 },
+    ]);
+    const b = drag('b', [
+      { x: 14, y: 10 },
+      { x: 14, y: 14 },
+    ]);
+    // Two overlapping fluid strokes make one patch; a separate fluid patch stays fluid.
+    const fluidBrush: Project['brush'] = [
+      { mode: 'paint', radius: 6, points: [{ x: 9, y: 9 }] },
+      { mode: 'paint', radius: 5, points: [{ x: 15, y: 12 }] },
+      { mode: 'paint', radius: 4, points: [{ x: 32, y: 22 }] },
+    ];
+    const painted = fluidBrush.map((s, i) => (i < 2 ? { ...s, motion: 'rigid' as const } : s));
+    const byTrajectory = buildConstraints(project([{ ...a, motion: 'rigid' }, b], fluidBrush));
+    const byPaint = buildConstraints(project([a, b], painted));
+    expect(byPaint.regions.count).toBe(1);
+    expect(byTrajectory.ids).toEqual(byPaint.ids);
+    expect(byTrajectory.regions).toEqual(byPaint.regions);
+    // On a rigid patch an anchor's shape mode wins; off paint a mode changes nothing.
+    const anchor = { ...drag('c', [{ x: 15, y: 12 }]), motion: 'shape' as const };
+    const shaped = buildConstraints(project([a, b, anchor], painted));
+    expect(shaped.regions.count).toBe(1);
+    expect(shaped.regions.info[0]).toBe(1);
+    const off = buildConstraints(project([a, b, { ...drag('d', [{ x: 25, y: 2 }]), motion: 'rigid' }], fluidBrush));
+    const plain = buildConstraints(project([a, b, drag('d', [{ x: 25, y: 2 }])], fluidBrush));
+    expect(off.ids).toEqual(plain.ids);
+    expect(off.regions.count).toBe(0);
+  });
+
   it('without modes or feather the constraints are exactly those of the plain brush', () => {
     const a = drag('a', [
       { x: 8, y: 8 },

@@ -18,7 +18,8 @@
  *   decayFraction * min(W, H)): the dragged object moves, far-away content stays put.
  * Between constraints the solver interpolates smoothly and stops at image edges.
  *
- * Motion modes (each paint stroke's `motion`): fluid paint is the region above. Every
+ * Motion modes (each paint stroke's `motion`; a trajectory's own `motion` overrides it on the
+ * whole painted patch under its first point): fluid paint is the region above. Every
  * 4-connected patch of rigid or shape-preserving paint is a REGION that the solver treats as
  * static (pinned and cut loose, like unpainted pixels); its flows come from its handles
  * instead (gpu/kernels/regionFlow.ts overwrites them after the solve): the trajectories whose
@@ -27,10 +28,11 @@
  * translation); a shape-preserving one by rigid moving least squares of them. A region with
  * no handle stays still.
  * With settings.brushFeather > 0 and the image's grey levels given, the painted labels are
- * snapped to image edges first (motion/regions.ts refineLabels, a guided filter).
+ * snapped to image edges first (motion/regions.ts refineLabels, a guided filter), before the
+ * trajectories' modes apply.
  */
 import { movableMask, rasterizeBrush, hasPaint, sampleTrajectory } from '../motion';
-import { LABEL_FLUID, LABEL_RIGID, LABEL_SHAPE, LABEL_UNPAINTED, rasterizeMotionLabels } from '../motion/brush';
+import { LABEL_FLUID, LABEL_RIGID, LABEL_SHAPE, LABEL_UNPAINTED, applyTrajectoryModes, rasterizeMotionLabels } from '../motion/brush';
 import { labelRegions, refineLabels, similarityFit } from '../motion/regions';
 import type { Project } from '../motion/types';
 import { flowCount } from './engine';
@@ -143,7 +145,9 @@ export function buildConstraints(project: Project, options: ConstraintOptions = 
   });
   const feather = project.settings.brushFeather;
   const refine = feather >= 1 && guide !== undefined;
-  const hasModes = project.brush.some((b) => b.mode === 'paint' && (b.motion === 'rigid' || b.motion === 'shape'));
+  const hasModes =
+    project.brush.some((b) => b.mode === 'paint' && (b.motion === 'rigid' || b.motion === 'shape')) ||
+    project.trajectories.some((t) => t.motion === 'rigid' || t.motion === 'shape');
   let painted: boolean;
   let regions = noRegions(width * height);
   if (!refine && !hasModes) {
@@ -156,6 +160,8 @@ export function buildConstraints(project: Project, options: ConstraintOptions = 
   } else {
     let labels = rasterizeMotionLabels(project.brush, project.canvas);
     if (refine) labels = refineLabels(labels, guide, width, height, feather, LABEL_SHAPE + 1);
+    // After the edge snap, so a trajectory's mode takes the patch as it is cut out.
+    applyTrajectoryModes(labels, width, height, project.trajectories);
     painted = labels.some((l) => l !== LABEL_UNPAINTED);
     if (painted) {
       for (let i = 0; i < ids.length; i++) if (labels[i] !== LABEL_FLUID) ids[i] = ID_STATIC;

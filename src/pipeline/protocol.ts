@@ -3,6 +3,7 @@
  * data plus transferred ImageBitmaps/ArrayBuffers; one `id` per request.
  */
 import type { ErrorCode } from '../errors';
+import type { FlowRepair } from '../gpu/kernels/flowSanitize';
 import type { Project } from '../motion/types';
 import type { EngineChoice, EngineProgress } from './engine';
 
@@ -81,7 +82,12 @@ export type ToWorker =
   | { type: 'gpu-info'; id: number }
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */
-  | { type: 'simulate-device-loss' };
+  | { type: 'simulate-device-loss' }
+  /**
+   * Dev and test builds only: the next request meets bad input: NaN/Inf/absurd flows out of its
+   * motion stage, or an out-of-memory failure at its `atSession`-th model session (default 1).
+   */
+  | { type: 'simulate-fault'; fault: 'bad-flows' | 'out-of-memory'; atSession?: number };
 
 export interface PreviewPayload {
   frame: ImageBitmap;
@@ -109,6 +115,8 @@ export interface MotionPayload {
   arrows: ArrayBuffer;
   gridWidth: number;
   gridHeight: number;
+  /** What the flow sanitizer repaired in the motion (absent when nothing). */
+  repair?: FlowRepair;
   ms: number;
 }
 
@@ -119,6 +127,8 @@ export interface GeneratePayload {
   flows?: ArrayBuffer;
   /** Flow f(0->i) of every frame i = 1..N as the colour wheel (with includeFlowColours). */
   flowColours?: ImageBitmap[];
+  /** What the flow sanitizer repaired in the flows before rendering (absent when nothing). */
+  repair?: FlowRepair;
   ms: number;
 }
 

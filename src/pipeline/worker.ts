@@ -7,22 +7,34 @@
  * Errors leave here as user-facing messages (toUserError): anything internal (a kernel's
  * argument check, a WebGPU validation error, a bug) becomes a generic message and its detail
  * goes to the console. A device lost during a request fails that request with DeviceLostError;
- * the next request runs on a new device.
+ * the next request runs on a new device. Each request runs inside an 'out-of-memory' error
+ * scope: an allocation WebGPU could not satisfy fails the request with OutOfMemoryError (its
+ * answer is dropped, as its buffers may be invalid), like an OOM thrown by ORT or the browser.
+ *
+ * Every flow set is sanitized (FlowSanitize) before it is rendered or shown, whoever made it:
+ * NaN/Inf flows become no motion, absurd ones are clamped, and the answer carries what was
+ * repaired so the page can say it in words.
  */
-import { AbortError, AppError, DeviceLostError, isAbort, toUserError } from '../errors';
+import { AbortError, AppError, DeviceLostError, isAbort, isOutOfMemory, OutOfMemoryError, toUserError } from '../errors';
 import { GpuManager, type GpuContext } from '../gpu/device';
 import { readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { FlowBlend } from '../gpu/kernels/flowBlend';
 import { FlowColour } from '../gpu/kernels/flowColour';
 import { FlowResize } from '../gpu/kernels/flowResize';
+import { FlowSanitize, type FlowRepair } from '../gpu/kernels/flowSanitize';
+import { ComponentSession } from '../models/session';
+import { openPack } from '../models/store';
+import { smallerVariants } from '../models/variant';
 import { uploadImage } from './classical';
 import {
   EngineUnavailableError,
   flowCount,
   MOTION_JOB,
   RENDER_JOB,
-  runStages,
   wholeJobProgress,
+  type EngineInput,
+  type Frames,
+  type RunOptions,
   type Flows,
   type EngineChoice,
   type EngineConfig,
@@ -58,6 +70,7 @@ const engines = new Map<string, { config: string; engine: MotionEngine | RenderE
 let flowColour: FlowColour | null = null;
 let flowBlend: FlowBlend | null = null;
 let flowResize: FlowResize | null = null;
+let flowSanitize: FlowSanitize | null = null;
 /** The motion of the latest 'motion' request, kept on the GPU until it is rendered or replaced. */
 let held: { id: number; flows: Flows } | null = null;
 let cachedImage: { key: number; tensor: GpuTensor } | null = null;
@@ -73,6 +86,7 @@ function dropEngines(): void {
   flowColour = null;
   flowBlend = null;
   flowResize = null;
+  flowSanitize = null;
   dropHeld();
   cachedImage = null;
   cachedSource?.tensor.buffer.destroy();
@@ -133,7 +147,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   // Dev and test builds only: the mode is a compile-time constant, so production drops this.
   if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-device-loss') void gpu.simulateLoss();
-  else if (msg.type === 'gpu-info') {
+  else if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-fault') {
+    if (msg.fault === 'bad-flows') faults.badFlows = true;
+    else faults.oomAtSession = Math.max(1, Math.round(msg.atSession ?? 1));
+  } else if (msg.type === 'gpu-info') {
     gpu.get().then(
       (ctx) => post({ type: 'gpu-info', id: msg.id, result: gpuInfo(ctx) }),
       (err) => postError(msg.id, err),
@@ -177,17 +194,36 @@ async function pump(): Promise<void> {
       const job = queue.shift()!;
       const controller = controllers.get(job.id)!;
       let device: GPUDevice | null = null;
+      let scoped = false;
       try {
         const ctx = await ready(job.image);
         device = ctx.device;
-        if (job.type === 'generate') await generate(job, ctx, controller.signal);
-        else if (job.type === 'motion') await predictMotion(job, ctx, controller.signal);
-        else if (job.type === 'render-held') await renderHeld(job, ctx, controller.signal);
-        else await preview(job, ctx, controller.signal);
+        device.pushErrorScope('out-of-memory');
+        scoped = true;
+        armFaults();
+        const reply =
+          job.type === 'generate'
+            ? await generate(job, ctx, controller.signal)
+            : job.type === 'motion'
+              ? await predictMotion(job, ctx, controller.signal)
+              : job.type === 'render-held'
+                ? await renderHeld(job, ctx, controller.signal)
+                : await preview(job, ctx, controller.signal);
+        scoped = false;
+        const oom = await device.popErrorScope().catch(() => null);
+        if (oom) {
+          // The answer was computed with buffers WebGPU could not allocate: drop it.
+          for (const t of reply.transfer) if (t instanceof ImageBitmap) t.close();
+          if (held?.id === job.id) dropHeld();
+          throw await outOfMemory(job.engines, oom);
+        }
+        post(reply.msg, reply.transfer);
       } catch (err) {
+        const oom = scoped && device ? await device.popErrorScope().catch(() => null) : null;
         // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
         const lost = device !== null && (lostDevices.has(device) || (!(err instanceof AppError) && (await wasLost(device))));
         if (lost) postError(job.id, new DeviceLostError('during the job'));
+        else if (oom || isOutOfMemory(err)) postError(job.id, await outOfMemory(job.engines, oom ?? err));
         else postError(job.id, isAbort(err) ? new AbortError() : err);
       } finally {
         controllers.delete(job.id);
@@ -195,6 +231,92 @@ async function pump(): Promise<void> {
     }
   } finally {
     running = false;
+  }
+}
+
+/** An answer to a request, posted by pump once the request's error scope is clean. */
+interface Reply {
+  msg: FromWorker;
+  transfer: Transferable[];
+}
+
+/**
+ * Dev and test builds only: faults the next request meets, as bad input would bring them.
+ * 'bad-flows' writes NaN, infinite and absurd values into the next motion before it is
+ * sanitized (as a broken stage 1 would); 'out-of-memory' makes the next request's
+ * `atSession`-th model session fail to allocate, as ORT does when the GPU is full.
+ */
+const faults: { badFlows: boolean; oomAtSession: number | null } = { badFlows: false, oomAtSession: null };
+const createSession = ComponentSession.create;
+
+function armFaults(): void {
+  if (import.meta.env.MODE === 'production' || faults.oomAtSession === null) return;
+  let left = faults.oomAtSession;
+  faults.oomAtSession = null;
+  ComponentSession.create = (...args: Parameters<typeof createSession>) => {
+    if (--left > 0) return createSession.apply(ComponentSession, args);
+    ComponentSession.create = createSession;
+    return Promise.reject(new Error(`Failed to allocate GPU memory for ${args[0]}: out of memory (simulated)`));
+  };
+}
+
+/** Dev and test builds only: NaN, +-Inf and 1e30 in a few rows of the first flow. */
+function poisonFlows(device: GPUDevice, flows: Flows): void {
+  const { width: w, height: h } = flows;
+  const row = new Float32Array(w);
+  row.fill(Number.NaN);
+  device.queue.writeBuffer(flows.tensor.buffer, 0, row);
+  row.fill(Number.POSITIVE_INFINITY);
+  device.queue.writeBuffer(flows.tensor.buffer, w * 4, row);
+  row.fill(1e30);
+  device.queue.writeBuffer(flows.tensor.buffer, (h * w + 2 * w) * 4, row); // dy of row 2
+  row.fill(-1e30);
+  device.queue.writeBuffer(flows.tensor.buffer, 3 * w * 4, row);
+}
+
+/** Sanitizes `flows` in place (see the file header); what was repaired, or null when nothing was. */
+async function sanitize(device: GPUDevice, flows: Flows): Promise<FlowRepair | null> {
+  if (import.meta.env.MODE !== 'production' && faults.badFlows) {
+    faults.badFlows = false;
+    poisonFlows(device, flows);
+  }
+  flowSanitize ??= new FlowSanitize(device);
+  const repair = await flowSanitize.run(flows.tensor);
+  return repair.nonFinite || repair.clamped ? repair : null;
+}
+
+/** Both stages, the flows sanitized between them. The caller destroys both tensors. */
+async function motionThenRender(
+  device: GPUDevice,
+  motion: MotionEngine,
+  render: RenderEngine,
+  input: EngineInput,
+  options: RunOptions,
+): Promise<{ flows: Flows; frames: Frames; repair: FlowRepair | null }> {
+  const flows = await motion.motion(input, options);
+  try {
+    const repair = await sanitize(device, flows);
+    const frames = await render.render(input, flows, options);
+    return { flows, frames, repair };
+  } catch (e) {
+    flows.tensor.buffer.destroy();
+    throw e;
+  }
+}
+
+/** The OutOfMemoryError for a job of `choice`: naming the pack's variant and its smaller ones when a neural stage ran. */
+async function outOfMemory(choice: EngineChoice, cause: unknown): Promise<OutOfMemoryError> {
+  const config = choice.motion === 'neural' ? choice.motionConfig : choice.render === 'neural' ? choice.renderConfig : undefined;
+  if (typeof config?.pack !== 'string') return new OutOfMemoryError({ cause });
+  try {
+    const pack = await openPack(config.pack);
+    const shaderF16 = current?.features.shaderF16 ?? false;
+    return new OutOfMemoryError({
+      cause,
+      pack: { variant: pack.variant, smaller: smallerVariants(pack.manifest.precisions, pack.variant, shaderF16) },
+    });
+  } catch {
+    return new OutOfMemoryError({ cause });
   }
 }
 
@@ -271,13 +393,13 @@ async function bitmaps(words: Uint32Array, count: number, w: number, h: number, 
   return out;
 }
 
-async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
   const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
-  const { flows, frames } = await runStages(motion, render, input, { signal, onProgress: report });
+  const { flows, frames, repair } = await motionThenRender(device, motion, render, input, { signal, onProgress: report });
   const colours: ImageBitmap[] = [];
   try {
     const words = (await readTensor(device, frames.tensor)) as Uint32Array;
@@ -295,8 +417,8 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
       throw new AbortError();
     }
     report({ stage: 'readback', fraction: 1 });
-    post(
-      {
+    return {
+      msg: {
         type: 'generated',
         id: job.id,
         result: {
@@ -305,11 +427,12 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
           frames: bms,
           flows: flowData,
           flowColours: job.includeFlowColours ? colours : undefined,
+          repair: repair ?? undefined,
           ms: performance.now() - t0,
         },
       },
-      [...bms, ...colours, ...(flowData ? [flowData] : [])],
-    );
+      transfer: [...bms, ...colours, ...(flowData ? [flowData] : [])],
+    };
   } finally {
     flows.tensor.buffer.destroy();
     frames.tensor.buffer.destroy();
@@ -325,7 +448,7 @@ function dropHeld(): void {
 const ARROW_CELL = 16;
 
 /** The motion stage alone; its flows stay here for 'render-held', and pictures of them go back. */
-async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
   const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), MOTION_JOB);
@@ -336,6 +459,7 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
   const colours: ImageBitmap[] = [];
   try {
     checkDevice(device);
+    const repair = await sanitize(device, flows);
     const { width: w, height: h, count } = flows;
     const gw = Math.max(1, Math.round(w / ARROW_CELL));
     const gh = Math.max(1, Math.round(h / ARROW_CELL));
@@ -365,8 +489,8 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
     dropHeld();
     held = { id: job.id, flows };
     keep = true;
-    post(
-      {
+    return {
+      msg: {
         type: 'motion-ready',
         id: job.id,
         result: {
@@ -378,11 +502,12 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
           arrows: arrows.buffer,
           gridWidth: gw,
           gridHeight: gh,
+          repair: repair ?? undefined,
           ms: performance.now() - t0,
         },
       },
-      [...colours, arrows.buffer],
-    );
+      transfer: [...colours, arrows.buffer],
+    };
   } catch (e) {
     colours.forEach((b) => b.close());
     throw e;
@@ -392,7 +517,7 @@ async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Re
 }
 
 /** Renders the held motion (optionally blended with the classical motion) like a whole job's render stage. */
-async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
   if (!held || held.id !== job.motionId) {
@@ -419,6 +544,7 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
         other.tensor.buffer.destroy();
       }
     }
+    const repair = await sanitize(device, flows);
     const frames = await render.render(input, flows, { signal, onProgress: report });
     try {
       const words = (await readTensor(device, frames.tensor)) as Uint32Array;
@@ -431,10 +557,14 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
         throw new AbortError();
       }
       report({ stage: 'readback', fraction: 1 });
-      post(
-        { type: 'generated', id: job.id, result: { width: frames.width, height: frames.height, frames: bms, ms: performance.now() - t0 } },
-        bms,
-      );
+      return {
+        msg: {
+          type: 'generated',
+          id: job.id,
+          result: { width: frames.width, height: frames.height, frames: bms, repair: repair ?? undefined, ms: performance.now() - t0 },
+        },
+        transfer: bms,
+      };
     } finally {
       frames.tensor.buffer.destroy();
     }
@@ -470,7 +600,7 @@ async function colourBitmap(device: GPUDevice, flows: GpuTensor, index: number):
   }
 }
 
-async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, signal: AbortSignal): Promise<void> {
+async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
   const { motion, render } = await enginesFor(job.engines, device);
@@ -494,7 +624,7 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, 
     const words = (await readTensor(device, image)) as Uint32Array;
     [frameBitmap] = await bitmaps(words, 1, w, h);
   } else {
-    const { flows, frames } = await runStages(motion, render, input, { signal, frames: wholeClip ? undefined : [frame] });
+    const { flows, frames } = await motionThenRender(device, motion, render, input, { signal, frames: wholeClip ? undefined : [frame] });
     try {
       const words = (await readTensor(device, frames.tensor)) as Uint32Array;
       const shown = wholeClip ? frame : 0;
@@ -513,12 +643,12 @@ async function preview(job: Extract<ToWorker, { type: 'preview' }>, ctx: Ready, 
     throw new AbortError();
   }
   if (job.withFlow && !flowData) flowData = new Float32Array(2 * w * h).buffer; // frame 0: no motion
-  post(
-    {
+  return {
+    msg: {
       type: 'previewed',
       id: job.id,
       result: { frame: frameBitmap!, strip, flow: flowData, flowColour: colour, ms: performance.now() - t0 },
     },
-    [...all, ...(flowData ? [flowData] : [])],
-  );
+    transfer: [...all, ...(flowData ? [flowData] : [])],
+  };
 }

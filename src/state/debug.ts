@@ -15,6 +15,8 @@ export interface MotionI2VDebug {
   canvasImage(): Promise<ImageData>;
   /** Makes the engine worker lose its GPU device, as a driver reset would. */
   simulateGpuLoss(): void;
+  /** The engine worker's next job meets bad input: broken flows out of its motion stage, or GPU memory exhausted at its `atSession`-th model session. */
+  simulateFault(fault: 'bad-flows' | 'out-of-memory', atSession?: number): void;
 }
 
 declare global {
@@ -29,5 +31,6 @@ export function installDebugHook(): void {
     conditions: () => buildSparseConditions(useProjectStore.getState().project),
     canvasImage: () => getCanvasImageData(useProjectStore.getState().project),
     simulateGpuLoss: () => getEngineClient().simulateDeviceLoss(),
+    simulateFault: (fault, atSession) => getEngineClient().simulateFault(fault, atSession),
   };
 }

@@ -4,7 +4,9 @@
  * page, and that none of them touches the project.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppError, AbortError, KernelInputError } from '../errors';
+import { AppError, AbortError, KernelInputError, OutOfMemoryError } from '../errors';
+
+const CLASSICAL_PAIR = { motion: 'classical', render: 'classical' } as const;
 import { emptyProject } from '../motion/types';
 
 type GenerateFn = (
@@ -71,7 +73,17 @@ function projectWithImage() {
 
 describe('job store', () => {
   beforeEach(() => {
-    const idle = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null } as const;
+    const idle = {
+      status: 'idle',
+      stage: null,
+      progress: 0,
+      etaMs: null,
+      error: null,
+      notice: null,
+      code: null,
+      ms: null,
+      step: null,
+    } as const;
     useJobStore.setState({
       jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle },
       result: null,
@@ -137,6 +149,64 @@ describe('job store', () => {
     await useJobStore.getState().generate();
     expect(gen().status).toBe('done');
     expect(first[0].close).toHaveBeenCalled();
+  });
+
+  it('GPU memory exhausted in the middle of a neural job: a message that suggests a smaller precision, the project untouched, the next Generate works', async () => {
+    useJobStore
+      .getState()
+      .setEngines({ motion: 'neural', render: 'neural', motionConfig: { pack: 'p', frames: 8 }, renderConfig: { pack: 'p', frames: 8 } });
+    useJobStore.getState().setInspectMotion(false);
+    const before = structuredClone(useProjectStore.getState().project);
+    const old = [bitmap()];
+    useJobStore.setState({
+      result: { engines: CLASSICAL_PAIR, width: 4, height: 2, fps: 8, frames: old, imageName: 'a', ms: 1, serial: 1, loop: false },
+    });
+    // What reaches the store: the worker's OutOfMemoryError rebuilt by the client, or an allocation
+    // failure as ORT words it, wrapped by a session loader's own error.
+    const failures = [
+      new OutOfMemoryError(),
+      new AppError('model-pack', 'The model file of "stage1_unet" (fp32) could not be loaded: x. Re-download the pack.', {
+        cause: new Error('Failed to allocate a buffer of 1073741824 bytes'),
+      }),
+      new Error('WebGPU: out of memory'),
+    ];
+    for (const failure of failures) {
+      engine.generate = async (_p, _i, o) => {
+        o.onProgress?.({ stage: 'motion', fraction: 0.2 });
+        throw failure;
+      };
+      await useJobStore.getState().generate();
+      expect(gen()).toMatchObject({ status: 'error', code: 'gpu-out-of-memory' });
+      expect(gen().error).toMatch(/^The GPU ran out of memory during the job\. Your image, trajectories and brush are kept\./);
+      expect(gen().error).toMatch(/Choose a smaller precision for the model pack in Model packs \(q4 or q8 instead of fp32/);
+      expect(gen().error).not.toMatch(/stage1_unet|1073741824|Failed to allocate/);
+      expect(useProjectStore.getState().project).toEqual(before);
+      expect(useJobStore.getState().result?.frames).toBe(old);
+      expect(old[0].close).not.toHaveBeenCalled();
+    }
+    engine.generate = async () => ({ engine: 'neural', width: 4, height: 2, fps: 8, frames: [bitmap()] });
+    await useJobStore.getState().generate();
+    expect(gen()).toMatchObject({ status: 'done', error: null, code: null });
+    expect(useProjectStore.getState().project).toEqual(before);
+  });
+
+  it('a motion repaired before rendering: the video is kept and a notice says so in words; the next clean job clears it', async () => {
+    const frames = [bitmap(), bitmap()];
+    engine.generate = async () => ({
+      engine: 'classical',
+      width: 4,
+      height: 2,
+      fps: 8,
+      frames,
+      repair: { nonFinite: 3, clamped: 1, pixels: 8, limit: 16 },
+    });
+    await useJobStore.getState().generate();
+    expect(gen()).toMatchObject({ status: 'done', error: null });
+    expect(gen().notice).toMatch(/^The motion was partly broken and was repaired before rendering: 38% of its points had no valid value/);
+    expect(useJobStore.getState().result?.frames).toBe(frames);
+    engine.generate = async () => ({ engine: 'classical', width: 4, height: 2, fps: 8, frames: [bitmap()] });
+    await useJobStore.getState().generate();
+    expect(gen()).toMatchObject({ status: 'done', notice: null });
   });
 
   it('refuses without an image in words; asks the worker for the chosen engines by name', async () => {

@@ -27,6 +27,7 @@ import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
 import type { Project } from '../motion/types';
 import { openPack } from '../models/store';
+import { flowRepairNotice } from '../pipeline/flowRepair';
 
 /** The authors' negative prompt, used when the project's is empty (the panel shows it as the placeholder). */
 export { DEFAULT_NEGATIVE_PROMPT } from '../pipeline/text';
@@ -46,6 +47,8 @@ export interface JobInfo {
   etaMs: number | null;
   /** User-facing message of the last failure, null otherwise. */
   error: string | null;
+  /** Something the user should know about a job that succeeded (e.g. the motion was repaired), null otherwise. */
+  notice: string | null;
   code: ErrorCode | null;
   /** Wall time of the last finished job, ms. */
   ms: number | null;
@@ -66,7 +69,17 @@ export function stageLabel(stage: string | null): string {
   return stage ? (STAGE_LABELS[stage] ?? stage) : 'Starting';
 }
 
-const IDLE: JobInfo = { status: 'idle', stage: null, progress: 0, etaMs: null, error: null, code: null, ms: null, step: null };
+const IDLE: JobInfo = {
+  status: 'idle',
+  stage: null,
+  progress: 0,
+  etaMs: null,
+  error: null,
+  notice: null,
+  code: null,
+  ms: null,
+  step: null,
+};
 
 export interface JobResult extends GeneratedVideo {
   /** Name of the image the video was made from (for export file names). */
@@ -156,6 +169,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
       { dispose: (v) => v.frames.forEach((f) => f.close()) },
     );
     if (!video) return;
+    patch('generate', { notice: flowRepairNotice(video.repair) });
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop: held.project.settings.loop };
     closeFrames(get().result);
     set({ result });
@@ -227,6 +241,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
         { dispose: (m) => m.colours.forEach((b) => b.close()) },
       );
       if (!picture) return;
+      patch('generate', { notice: flowRepairNotice(picture.repair) });
       closeMotion(get().motion);
       set({ motion: { ...picture, project: job, serial: ++serial } });
       return;
@@ -250,6 +265,8 @@ export const useJobStore = create<JobState>()((set, get) => ({
       { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) },
     );
     if (!video) return;
+    // Broken flows were repaired before rendering: the video is made, and the page says so in words.
+    patch('generate', { notice: flowRepairNotice(video.repair) });
     const result: JobResult = { ...video, imageName, ms: get().jobs.generate.ms ?? 0, serial: ++serial, loop };
     closeFrames(get().result);
     // A whole job replaces what a motion check showed: that prediction is no longer the result's.
@@ -375,7 +392,7 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
   running.set(kind, self);
   const startedAt = performance.now();
   const current = () => running.get(kind) === self;
-  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, code: null, step: null });
+  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, notice: null, code: null, step: null });
   try {
     const value = await work({
       signal: controller.signal,

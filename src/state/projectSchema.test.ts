@@ -101,6 +101,7 @@ function fullProject(): Project {
       ],
       color: '#e6194b',
       timing: { mode: 'constant-speed', startFrame: 0, endFrame: 15 },
+      motion: 'shape',
     },
     { id: 'b', points: [{ x: 200, y: 100 }], color: '#3cb44b', timing: { mode: 'reference', startFrame: 0, endFrame: 15 } },
   ];

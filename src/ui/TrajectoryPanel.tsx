@@ -1,7 +1,7 @@
 /** Side panel: one row per trajectory (colour, timing, start/end frame, delete) and the brush. */
 import { memo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { TimingMode, Trajectory } from '../motion/types';
+import type { MotionMode, TimingMode, Trajectory } from '../motion/types';
 import { useEditorStore } from '../state/editor';
 import { useProjectStore } from '../state/project';
 import { paintedMask } from './overlay';
@@ -153,6 +153,25 @@ const TrajectoryRow = memo(function TrajectoryRow({
           Starts outside the painted region, so it will not move. Paint over its start or clear the brush.
         </p>
       )}
+      <div className="row-timing">
+        <label title="How the painted patch under this path's start moves, whatever mode it was painted with (classical engine).">
+          Its patch moves{' '}
+          <select
+            data-testid="trajectory-motion"
+            aria-label={`How the patch under trajectory ${index + 1} moves`}
+            value={t.motion ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              update({ motion: v === '' ? undefined : (v as MotionMode) }, 'motion');
+            }}
+          >
+            <option value="">as painted</option>
+            <option value="fluid">Fluid</option>
+            <option value="rigid">Rigid</option>
+            <option value="shape">Shape</option>
+          </select>
+        </label>
+      </div>
       {!anchor && (
         <div className="row-timing">
           <label>

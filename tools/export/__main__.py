@@ -166,7 +166,13 @@ def main(argv=None):
     os.makedirs(parent, exist_ok=True)
     # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does (installed before the
     # folder exists, so no signal can fall between the two)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    terminated = []
+
+    def on_sigterm(*_):
+        terminated.append(True)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
     try:
         export_pack(models, cfg, tmp, precisions,
@@ -184,6 +190,8 @@ def main(argv=None):
         return 2
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if terminated:  # the signal's SystemExit can come back wrapped in a library's own error (torch.onnx)
+            sys.exit(143)
         raise
     log(f"wrote {out} in {time.time() - t0:.1f} s, cpu {time.process_time():.1f} s, peak RSS of the whole run "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.0f} MB")

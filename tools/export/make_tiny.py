@@ -225,6 +225,12 @@ def make(out_dir, cfg=TINY, verbose=True):
             with torch.no_grad():
                 res = mod(*args)
             q4_out.setdefault(stem, []).extend(zip(names, res if isinstance(res, (tuple, list)) else (res,)))
+        # the whole q4 UNet call chained (each segment fed the previous q4 segments' outputs, the splat
+        # and attention between them as in fp32): what the browser's plan computes end to end in q4
+        env_q4 = {k: v.double() for k, v in s2_in.items()}
+        with torch.no_grad():
+            run_steps(steps64, env_q4, flow.double())
+        q4_out["stage2_unet"].append(("noise_pred_chained", env_q4["noise_pred"]))
     for stem, items in q4_out.items():
         golden.write(os.path.join(out_dir, "goldens", stem + ".q4.bin"), items,
                      {"note": "outputs of the q4 variant: Linear weights dequantised from 4-bit blocks of 32"})
@@ -237,14 +243,15 @@ def make(out_dir, cfg=TINY, verbose=True):
     eps1, eps2, eps_c = rand(rng, 1, 4, h, w), rand(rng, 1, 4, h, w), rand(rng, F1, 4, h, w)
     sparse = torch.full((F1, 2, H, W), 0.5)
     mask = torch.zeros(F1, 1, H, W)
-    sparse[:, 0, 12:36, 16:40] = 0.5 + 0.5 * torch.arange(1, F1 + 1).view(F1, 1, 1) * 2.0 / W
-    mask[:, :, 12:36, 16:40] = 1
+    tr, tc = slice(H // 4, 3 * H // 4), slice(W // 4, 5 * W // 8)  # the dragged patch
+    sparse[:, 0, tr, tc] = 0.5 + 0.5 * torch.arange(1, F1 + 1).view(F1, 1, 1) * 2.0 / W
+    mask[:, :, tr, tc] = 1
     brush = torch.ones(1, 1, H, W)
-    brush[:, :, 8:40, 8:56] = 0
+    brush[:, :, H // 6:5 * H // 6, W // 8:7 * W // 8] = 0  # painted (moving) area; the border stays static
     with torch.no_grad():
         control = build_control(M.flow_vae, sparse.double(), mask.double(), eps_c.double())
         flows_c, lat1 = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, control, None, eps1.double())
-        flows_n, _ = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, None, None, eps1.double())
+        flows_n, lat1_n = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, None, None, eps1.double())
         video, lat2 = stage2(M, cfg, image01.double(), ctx, flows_c, noise2.double(), STEPS, GUIDANCE, brush.double(), eps2.double())
         fl_e2e, video_e2e, _ = i2v(M, cfg, image01.double(), ctx, noise1.double(), noise2.double(), STEPS, GUIDANCE,
                                    control, brush.double(), eps1.double(), eps2.double())
@@ -258,7 +265,7 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(G("pipeline_stage1_controlnet.bin"), common + [
         ("sparse_flow01", sparse), ("sparse_mask", mask), ("eps_control", eps_c), ("control", control),
         ("stage1_latents", lat1), ("flows", flows_c)], pmeta)
-    golden.write(G("pipeline_stage1.bin"), common + [("flows", flows_n)], pmeta)
+    golden.write(G("pipeline_stage1.bin"), common + [("stage1_latents", lat1_n), ("flows", flows_n)], pmeta)
     golden.write(G("pipeline_stage2.bin"), common + [("flows", flows_c), ("brush", brush), ("stage2_latents", lat2),
                                                      ("video", video)], pmeta)
     golden.write(G("pipeline_i2v.bin"), common + [("sparse_flow01", sparse), ("sparse_mask", mask), ("eps_control", eps_c),

@@ -10,10 +10,13 @@
  *    R = max(w, h); on the finer ones, which start from a good field, `fineIterations` and
  *    `fineRadius`.
  * On level 0, pixels covered by moving content (weight <= -0.999) are neither filled nor
- * sources and count 0 in target patches; hole estimates count ESTIMATE_WEIGHT, known 1.
+ * sources and count 0 in target patches; hole estimates count ESTIMATE_WEIGHT, known 1. The
+ * patch cost counts the difference of the patches' (weighted) means only at MEAN_WEIGHT: only
+ * the copy's detail is used (below), and a full mean term makes a smooth hole estimate pick
+ * the flattest source, i.e. no texture.
  * Patches (5x5) are taken only where every pixel is known background, so every filled pixel is
  * a copy of a background pixel. shaders/fill_patch_detail.wgsl adds that texture (the copy
- * minus its 9x9 mean) to the smooth background pull-push colour, which keeps the low
+ * minus its 7x7 mean) to the smooth background pull-push colour, which keeps the low
  * frequencies right where a copied patch is the wrong thing; shaders/fill_patch_finish.wgsl
  * puts the result into the splat.
  * Deterministic: the random numbers are a hash of (seed, pass, pixel, sample), not of the frame,
@@ -36,7 +39,7 @@ export interface PatchFillOptions {
   iterations?: number;
   /** Search + apply rounds on each finer level, which starts from the coarser field (default 2). */
   fineIterations?: number;
-  /** Random-search radius on the finer levels (the coarsest searches the whole level); default 8. */
+  /** Random-search radius on the finer levels (the coarsest searches the whole level); default 16. */
   fineRadius?: number;
   /** Seed of the random search and the top level's random start (default 1). */
   seed?: number;
@@ -44,7 +47,7 @@ export interface PatchFillOptions {
   minSide?: number;
 }
 
-export const PATCH_FILL_DEFAULTS: Required<PatchFillOptions> = { iterations: 4, fineIterations: 2, fineRadius: 8, seed: 1, minSide: 16 };
+export const PATCH_FILL_DEFAULTS: Required<PatchFillOptions> = { iterations: 4, fineIterations: 2, fineRadius: 16, seed: 1, minSide: 16 };
 
 interface PatchParams {
   width: number;

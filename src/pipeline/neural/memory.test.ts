@@ -19,15 +19,15 @@ describe('stage1PeakMemory', () => {
     const e = stage1PeakMemory(tiny, 'fp32', { heads: 2 });
     const files = STAGE1_COMPONENTS.flatMap((c) => tiny.components[c].files.fp32!);
     expect(e.weights).toBe(files.reduce((s, f) => s + f.bytes, 0));
-    // top level 16 ch at 6 x 8 = 48 tokens; 2 (CFG) * 7 frames images, 2 heads: scores + softmax, fp32
-    expect(e.attention).toBe(8 * 2 * 7 * 2 * 48 * 48);
-    expect(e.largestTensor).toBe(4 * 2 * 7 * 2 * 48 * 48);
-    expect(e.featureMaps).toBe(6 * 2 * 7 * 16 * 48 * 4);
-    // context 2x16x32, image latent 4x6x8, latents 4x7x6x8, sample 2x8x7x6x8, control 2x5x7x6x8,
-    // residuals 14 x (16*48 + 16*48 + 16*12 + 32*12 + 32*12), noise_pred 2x4x7x6x8
-    const lat = 4 * 7 * 48;
+    // top level 16 ch at 4 x 6 = 24 tokens; 2 (CFG) * 3 frames images, 2 heads: scores + softmax, fp32
+    expect(e.attention).toBe(8 * 2 * 3 * 2 * 24 * 24);
+    expect(e.largestTensor).toBe(4 * 2 * 3 * 2 * 24 * 24);
+    expect(e.featureMaps).toBe(6 * 2 * 3 * 16 * 24 * 4);
+    // context 2x16x32, image latent 4x4x6, latents 4x3x4x6, sample 2x8x3x4x6, control 2x5x3x4x6,
+    // residuals 6 x (16*24 + 16*24 + 16*6 + 32*6 + 32*6), noise_pred 2x4x3x4x6
+    const lat = 4 * 3 * 24;
     expect(e.runTensors).toBe(
-      4 * (2 * 16 * 32 + 4 * 48 + lat + 2 * 2 * lat + 2 * 5 * 7 * 48 + 14 * (16 * 48 * 2 + 16 * 12 + 32 * 12 * 2) + 2 * lat),
+      4 * (2 * 16 * 32 + 4 * 24 + lat + 2 * 2 * lat + 2 * 5 * 3 * 24 + 6 * (16 * 24 * 2 + 16 * 6 + 32 * 6 * 2) + 2 * lat),
     );
     expect(e.peak).toBe(e.weights + e.runTensors + e.attention + e.featureMaps);
     expect(stage1PeakMemory(tiny, 'fp32', { heads: 2, batch: 1 }).attention).toBe(e.attention / 2);

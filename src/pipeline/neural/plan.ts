@@ -27,6 +27,7 @@ import type {
   SegmentedComponentSpec,
   TensorSpec,
 } from '../../models/manifest';
+import { checkStage2Plan } from '../../models/packCheck';
 import { ComponentSession, type ExternalData, type SessionOutput } from '../../models/session';
 import type { PackSource } from '../../models/source';
 import { AppError } from '../../errors';
@@ -67,7 +68,6 @@ export class StageFlows {
 }
 
 const KERNEL = 'Stage2Unet';
-const GRAPH_INPUTS = ['sample', 'timestep', 'encoder_hidden_states'] as const;
 
 /** For every name the plan reads, the index of the last step that reads it. */
 export function lastReaders(plan: readonly PlanStep[]): Map<string, number> {
@@ -79,39 +79,12 @@ export function lastReaders(plan: readonly PlanStep[]): Map<string, number> {
 }
 
 /**
- * Checks that the plan is runnable before anything is loaded: every name is produced before it
- * is read (graph inputs aside), each segment is used once with the manifest's inputs and
- * outputs, and the plan ends with `noise_pred`. Throws a model-pack error naming the step.
+ * Checks that the plan is runnable before anything is loaded (models/packCheck.ts: names,
+ * segments, sizes handed between steps, noise_pred). parseManifest already ran it; a spec built
+ * in code (tests) is checked here again.
  */
-export function checkPlan(spec: SegmentedComponentSpec): void {
-  const bad = (what: string) => new AppError('model-pack', `The model pack's stage-2 plan is inconsistent (${what}). Reinstall the pack.`);
-  const known = new Set<string>([...GRAPH_INPUTS]);
-  const used = new Set<number>();
-  spec.plan.forEach((s, i) => {
-    const reads = s.kind === 'onnx' ? s.inputs : [s.input];
-    for (const n of reads) if (!known.has(n)) throw bad(`step ${i} reads ${n} before any step writes it`);
-    if (s.kind === 'onnx') {
-      const seg = spec.segments.find((g) => g.index === s.segment);
-      if (!seg) throw bad(`step ${i} runs segment ${s.segment}, which the pack does not list`);
-      if (used.has(s.segment)) throw bad(`segment ${s.segment} appears twice`);
-      used.add(s.segment);
-      const names = (l: readonly (string | TensorSpec)[]) =>
-        l
-          .map((x) => (typeof x === 'string' ? x : x.name))
-          .sort()
-          .join();
-      if (names(seg.inputs) !== [...s.inputs].sort().join() || names(seg.outputs) !== [...s.outputs].sort().join()) {
-        throw bad(`step ${i}'s inputs/outputs differ from segment ${s.segment}'s`);
-      }
-      for (const n of s.outputs) known.add(n);
-    } else if (s.kind === 'motion_attention') {
-      if (s.splat !== 'avg') throw bad(`step ${i} asks for splat mode ${s.splat}`);
-      known.add(s.output);
-    } else {
-      throw bad(`step ${i} has an unknown kind`);
-    }
-  });
-  if (!known.has('noise_pred')) throw bad('no step writes noise_pred');
+export function checkPlan(spec: SegmentedComponentSpec, packName?: string, frames?: number): void {
+  checkStage2Plan(spec, packName, frames);
 }
 
 export class Stage2Unet {
@@ -136,7 +109,7 @@ export class Stage2Unet {
   static async load(source: PackSource, manifest: Manifest, precision: Precision, device: GPUDevice): Promise<Stage2Unet> {
     const spec = manifest.components.stage2_unet;
     if (!spec) throw new AppError('model-pack', `The model pack "${manifest.name}" has no stage-2 UNet. Install a pack with stage 2.`);
-    checkPlan(spec);
+    checkPlan(spec, manifest.name, manifest.frames);
     const sessions = new Map<number, ComponentSession>();
     try {
       for (const seg of spec.segments) {

@@ -122,6 +122,11 @@ export function GeneratePanel() {
           Cancelled. {job.result ? 'The previous video is kept.' : ''}
         </p>
       )}
+      {job.status === 'done' && job.notice && (
+        <p className="job-notice" role="status" data-testid="job-notice">
+          {job.notice}
+        </p>
+      )}
       {job.status === 'error' && (
         <p className="job-error" role="alert" data-testid="job-error">
           {job.error}
