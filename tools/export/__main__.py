@@ -17,41 +17,18 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import replace
 
 from tools.export import configs
 from tools.export.checkpoint import (LAYOUT, SIBLINGS, STAGE1_TOKENIZER_FILES, TOKENIZER_FILES, CheckpointError,
                                      check_files, digest, load_component)
-from tools.export.clip import CLIPTextModel
 from tools.export.config_check import check_configs, config_files
-from tools.export.meta import meta_init
-from tools.export.pack import PRECISIONS, export_pack
-from tools.export.unet import ControlNetModel, UNet3DConditionModel
-from tools.export.vae import AutoencoderKL
+from tools.export.pack import MODULES, PRECISIONS, build_empty, export_pack, peak_rss_mb
 
 # Load order of the check pass (stage 1 first, as the demo) and the modules each component fills.
 ORDER = ["stage1_text_encoder", "stage1_vae_encoder", "flow_vae", "stage1_unet", "controlnet", "text_encoder", "vae",
          "stage2_unet"]
 _VAE_ENCODER_KEYS = ("encoder.", "quant_conv.")
 DEFAULT_PRECISIONS = "q4f16,q4"
-
-
-def build_empty(name, cfg, vocab_size):
-    """The component's module on the meta device (no memory); load_component puts the file's tensors in."""
-    with meta_init():
-        if name in ("text_encoder", "stage1_text_encoder"):
-            return CLIPTextModel(replace(cfg.text, vocab_size=vocab_size))
-        if name in ("vae", "stage1_vae_encoder"):
-            return AutoencoderKL(cfg.image_vae)
-        if name == "flow_vae":
-            return AutoencoderKL(cfg.flow_vae)
-        if name == "stage1_unet":
-            return UNet3DConditionModel(cfg.stage1_unet)
-        if name == "controlnet":
-            return ControlNetModel(cfg.stage1_unet, cfg.controlnet_cond_hidden)
-        if name == "stage2_unet":
-            return UNet3DConditionModel(cfg.stage2_unet)
-    raise KeyError(name)
 
 
 class CheckpointModels:
@@ -140,10 +117,6 @@ def load_models(root, cfg, log=print):
     return models, notes
 
 
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python3 -m tools.export", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -156,6 +129,9 @@ def main(argv=None):
     ap.add_argument("--config", default="full", choices=["full", "tiny"],
                     help="architecture sizes: full (the official checkpoints) or tiny (tests)")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing out_dir (only after success)")
+    ap.add_argument("--only", default=None,
+                    help=f"measurement aid: export only these of {','.join(MODULES)} (after the full check pass); "
+                         f"the folder gets their graphs and variants but no manifest.json")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, flush=True))
@@ -164,6 +140,14 @@ def main(argv=None):
     if bad or not precisions:
         print(f"error: unknown precision {','.join(bad) or '(none)'}; choose from {','.join(PRECISIONS)}", file=sys.stderr)
         return 2
+    only = None
+    if a.only is not None:
+        only = [m.strip() for m in a.only.split(",") if m.strip()]
+        bad = [m for m in only if m not in MODULES]
+        if bad or not only:
+            print(f"error: unknown module {','.join(bad) or '(none)'} for --only; choose from {','.join(MODULES)}",
+                  file=sys.stderr)
+            return 2
     out = os.path.abspath(a.out_dir)
     if os.path.exists(out) and not a.overwrite:
         print(f"error: {out} exists; pass --overwrite to replace it", file=sys.stderr)
@@ -177,7 +161,7 @@ def main(argv=None):
         return 2
     for n in notes:
         log("note:", n)
-    log(f"check pass: {time.time() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB")
+    log(f"check pass: {time.time() - t0:.1f} s, cpu {time.process_time():.1f} s, peak RSS {peak_rss_mb(reset=True):.0f} MB")
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     # a full export runs for a long time: `kill` (SIGTERM) must clean up like Ctrl-C does (installed before the
@@ -192,7 +176,7 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
     try:
         export_pack(models, cfg, tmp, precisions,
-                    tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log)
+                    tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log, only=only)
         if os.path.exists(out):
             old = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".old-", dir=parent)
             os.rename(out, os.path.join(old, "pack"))
@@ -209,7 +193,8 @@ def main(argv=None):
         if terminated:  # the signal's SystemExit can come back wrapped in a library's own error (torch.onnx)
             sys.exit(143)
         raise
-    log(f"wrote {out} in {time.time() - t0:.1f} s, peak RSS {peak_rss_mb():.0f} MB")
+    log(f"wrote {out} in {time.time() - t0:.1f} s, cpu {time.process_time():.1f} s, peak RSS of the whole run "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.0f} MB")
     return 0
 
 

@@ -97,9 +97,29 @@ FIXED_FLOAT_INPUTS = {("Resize", 1), ("Resize", 2), ("Upsample", 1)}
 WEIGHT_OPS = {"Conv": 1, "MatMul": 1, "Gemm": 1, "ConvTranspose": 1, "MatMulNBits": 1, "Gather": 0}
 
 
-def _float_tensors(model):
+def _skeleton(model, limit=1 << 16):
+    """The model with the data of every initializer above `limit` bytes left out (name, type and dims kept): shape
+    inference reads only those (weights are never shape inputs), and a model above 2 GB (the full-size ControlNet
+    and stage-1 UNet) cannot be serialised for onnx.shape_inference at all."""
+    sk = onnx.ModelProto()
+    sk.ir_version = model.ir_version
+    sk.opset_import.extend(model.opset_import)
+    g, src = sk.graph, model.graph
+    g.node.extend(src.node)
+    g.input.extend(src.input)
+    g.output.extend(src.output)
+    g.value_info.extend(src.value_info)
+    for t in src.initializer:
+        if t.ByteSize() > limit:
+            g.initializer.append(onnx.TensorProto(name=t.name, data_type=t.data_type, dims=t.dims))
+        else:
+            g.initializer.append(t)
+    return sk
+
+
+def _float_tensors(model, limit=1 << 16):
     """Names of all float32 tensors (graph inputs, initializers, Constant outputs, inferred intermediates)."""
-    inferred = onnx.shape_inference.infer_shapes(model)
+    inferred = onnx.shape_inference.infer_shapes(_skeleton(model, limit))
     g = inferred.graph
     out = set()
     for vi in list(g.input) + list(g.output) + list(g.value_info):

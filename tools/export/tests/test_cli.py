@@ -82,6 +82,19 @@ def _run_bad(fake, tmp_path, mutate, capsys, existing=False):
     return err
 
 
+def test_only_exports_the_named_modules_with_the_packs_bytes(fake, tmp_path):
+    """--only (a measurement aid for full size) traces just those modules, each on its own random inputs: the
+    same bytes as in the committed pack, no manifest."""
+    out = tmp_path / "part"
+    assert main([fake, str(out), "--config", "tiny", "--only", "flow_vae,controlnet", "--precision", "fp32,q4",
+                 "--quiet"]) == 0
+    names = ["flow_vae_encoder", "flow_vae_decoder", "controlnet"]
+    assert sorted(os.listdir(out)) == sorted(["tokenizer"] + [n + s for n in names for s in (".onnx", ".q4.onnx")])
+    for f in os.listdir(out):
+        if f.endswith(".onnx"):
+            assert _sha(os.path.join(out, f)) == _sha(os.path.join(PACK, f)), f
+
+
 def test_missing_file(fake, tmp_path, capsys):
     err = _run_bad(fake, tmp_path, lambda r: os.remove(os.path.join(r, "stage2/Motion_Module/motion_block.bin")), capsys)
     assert "stage2/Motion_Module/motion_block.bin" in err and "motion modules" in err and "missing" in err
@@ -172,10 +185,15 @@ def test_unexpected_keys_in_lenient_files_are_ignored_and_reported(fake, tmp_pat
               lambda sd: sd.__setitem__("up_blocks.9.motion_modules.0.extra", torch.zeros(2)))
     _edit_bin(os.path.join(r, S1, "controlnet/controlnet.bin"),
               lambda sd: sd.__setitem__("controlnet.extra_block.weight", torch.zeros(2)))
+    # the SD VAE (from_pretrained in the authors' demo) as .safetensors: the same extra key whose wrong shape
+    # stops the CLI in test_wrong_safetensors_shape_and_unexpected_key is ignored here, where it is alone
+    _edit_safetensors(os.path.join(r, S2, "vae/diffusion_pytorch_model.safetensors"),
+                      lambda sd: sd.__setitem__("decoder.pooler.weight", torch.zeros(3)))
     models, notes = load_models(r, TINY, log=lambda *a: None)
     text = "\n".join(notes)
     assert "text_model.pooler.weight" in text and S2 + "text_encoder/pytorch_model.bin" in text
     assert "up_blocks.9.motion_modules.0.extra" in text and "controlnet.extra_block.weight" in text
+    assert "decoder.pooler.weight" in text and S2 + "vae/diffusion_pytorch_model.safetensors" in text
     ref = torch.load(os.path.join(fake, S2, "text_encoder/pytorch_model.bin"))
     got = models["text_encoder"].state_dict()
     assert all(torch.equal(got[k], v) for k, v in ref.items())

@@ -116,3 +116,17 @@ def test_precision_error_script_reproduces_the_i2v_golden_at_fp32():
     from tools.export import precision_error
     (_, flow_max, _, video_max, _), = precision_error.run(PACK, ["fp32"])
     assert flow_max < 1e-4 and video_max < 1e-6
+
+
+def test_float_tensors_from_the_weightless_skeleton_equal_full_shape_inference():
+    """Above 2 GB a model cannot be serialised for shape inference; the skeleton without weight data must infer the
+    same float tensors as the whole model (limit 0: every initializer's data left out)."""
+    from tools.export.quantize import _float_tensors
+    m = onnx.load(os.path.join(PACK, "stage1_unet.onnx"))
+    g = onnx.shape_inference.infer_shapes(m).graph
+    full = {v.name for v in list(g.input) + list(g.output) + list(g.value_info)
+            if v.type.tensor_type.elem_type == onnx.TensorProto.FLOAT}
+    full |= {i.name for i in g.initializer if i.data_type == onnx.TensorProto.FLOAT}
+    full |= {n.output[0] for n in g.node if n.op_type == "Constant"
+             and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT for a in n.attribute)}
+    assert _float_tensors(m, limit=0) == full and len(full) > 100
