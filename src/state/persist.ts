@@ -520,11 +520,23 @@ function imagesInMemory(s: ProjectState): string[] {
 /** Starts writing the project after changes; returns a stop function. */
 export function startAutosave(): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let pendingQueued = false;
   const unsubscribe = useProjectStore.subscribe((state, prev) => {
     if (state.project !== prev.project || state.past !== prev.past || state.future !== prev.future) holdImages(imagesInMemory(state));
     if (!state.hydrated || state.gestureBase) return;
     if (state.project === prev.project && prev.gestureBase === null) return;
     useAutosaveStore.setState({ status: 'pending' });
+    // The edit reaches synchronous storage now, not only when the page is left: a reload right
+    // after an edit on a loaded machine lost it (neither the write made during pagehide nor the
+    // IndexedDB transaction started then had landed when the new page read them). One write per
+    // task however many updates it holds; the IndexedDB save below still debounces.
+    if (!pendingQueued) {
+      pendingQueued = true;
+      queueMicrotask(() => {
+        pendingQueued = false;
+        writePending();
+      });
+    }
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
