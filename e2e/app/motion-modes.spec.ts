@@ -4,19 +4,12 @@
  * 20 px to the left, as the drag says). Shape paint, Shift+click to change a patch's mode
  * and the Edge slider are saved in the project and undone like any edit.
  */
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { mediaPath } from '../fixtures';
-import { canvasBox, clickAt, dragThrough, loadImage, openApp, project } from './editor-helpers';
+import { type CanvasBox, canvasBox, clickAt, dragThrough, loadImage, openApp, project } from './editor-helpers';
 
-test('rigid paint moves the object under the drag as a whole; modes and edge are saved and undoable', async ({ page }) => {
-  test.setTimeout(300_000);
-  await openApp(page);
-  await loadImage(page, mediaPath('softsplat/one.png'));
-  const b = await canvasBox(page);
-
-  // Rigid paint (the mode button also picks the brush), then a 20-px drag inside it.
-  await page.getByTestId('brush-motion-rigid').click();
-  await expect(page.getByTestId('tool-brush')).toHaveAttribute('aria-checked', 'true');
+/** With the brush chosen: a 40-px stroke across (170..230, 160), then a 20-px drag inside it. */
+async function paintAndDrag(page: Page, b: CanvasBox): Promise<void> {
   await page.getByTestId('brush-size').fill('40');
   await dragThrough(page, b, [
     [170, 160],
@@ -27,6 +20,18 @@ test('rigid paint moves the object under the drag as a whole; modes and edge are
   await clickAt(page, b, 200, 160);
   await clickAt(page, b, 220, 160);
   await page.keyboard.press('Enter');
+}
+
+test('rigid paint moves the object under the drag as a whole; modes and edge are saved and undoable', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await loadImage(page, mediaPath('softsplat/one.png'));
+  const b = await canvasBox(page);
+
+  // Rigid paint (the mode button also picks the brush), then a 20-px drag inside it.
+  await page.getByTestId('brush-motion-rigid').click();
+  await expect(page.getByTestId('tool-brush')).toHaveAttribute('aria-checked', 'true');
+  await paintAndDrag(page, b);
   let p = await project(page);
   expect(p.brush.map((s: { motion?: string }) => s.motion)).toEqual(['rigid']);
 
@@ -103,16 +108,7 @@ test("a trajectory's mode moves the fluid-painted patch under its start rigidly;
   const b = await canvasBox(page);
   // Fluid paint (the default mode), a 20-px drag inside it, then Rigid for that drag in its row.
   await page.getByTestId('tool-brush').click();
-  await page.getByTestId('brush-size').fill('40');
-  await dragThrough(page, b, [
-    [170, 160],
-    [200, 160],
-    [230, 160],
-  ]);
-  await page.getByTestId('tool-trajectory').click();
-  await clickAt(page, b, 200, 160);
-  await clickAt(page, b, 220, 160);
-  await page.keyboard.press('Enter');
+  await paintAndDrag(page, b);
   const select = page.getByTestId('trajectory-motion');
   await expect(select).toHaveValue('');
   await select.selectOption('rigid');

@@ -48,6 +48,22 @@ export interface GeneratedVideo {
   repair?: FlowRepair;
 }
 
+/** The video a 'generate' or 'render-held' answer carries, at the project's fps. */
+function videoOf(
+  engines: EngineChoice,
+  project: Project,
+  payload: { width: number; height: number; frames: ImageBitmap[]; repair?: FlowRepair },
+): GeneratedVideo {
+  return {
+    engines,
+    width: payload.width,
+    height: payload.height,
+    fps: project.settings.fps,
+    frames: payload.frames,
+    repair: payload.repair,
+  };
+}
+
 /** Video-to-video: the source frames on the canvas (N + 1 of them), under a key that names what they are. */
 export interface SourceFrames {
   key: string;
@@ -172,14 +188,9 @@ export class EngineClient {
       options.onProgress,
     );
     return {
-      engines,
-      width: payload.width,
-      height: payload.height,
-      fps: project.settings.fps,
-      frames: payload.frames,
+      ...videoOf(engines, project, payload),
       flows: payload.flows ? new Float32Array(payload.flows) : undefined,
       flowColours: payload.flowColours,
-      repair: payload.repair,
     };
   }
 
@@ -226,14 +237,7 @@ export class EngineClient {
       options.signal,
       options.onProgress,
     );
-    return {
-      engines,
-      width: payload.width,
-      height: payload.height,
-      fps: project.settings.fps,
-      frames: payload.frames,
-      repair: payload.repair,
-    };
+    return videoOf(engines, project, payload);
   }
 
   /** One warped frame for the live preview. */

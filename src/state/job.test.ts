@@ -46,7 +46,7 @@ vi.mock('../pipeline/client', () => ({
 }));
 vi.mock('./image', () => ({ getCanvasImageData: async () => ({ width: 4, height: 2, data: new Uint8ClampedArray(32) }) }));
 
-const { useJobStore, runJob, cancelJob, jobProject } = await import('./job');
+const { useJobStore, runJob, cancelJob, jobProject, IDLE } = await import('./job');
 const gen = () => useJobStore.getState().jobs.generate;
 const { useProjectStore } = await import('./project');
 
@@ -73,19 +73,8 @@ function projectWithImage() {
 
 describe('job store', () => {
   beforeEach(() => {
-    const idle = {
-      status: 'idle',
-      stage: null,
-      progress: 0,
-      etaMs: null,
-      error: null,
-      notice: null,
-      code: null,
-      ms: null,
-      step: null,
-    } as const;
     useJobStore.setState({
-      jobs: { generate: idle, preview: idle, 'preview-strip': idle, export: idle },
+      jobs: { generate: IDLE, preview: IDLE, 'preview-strip': IDLE, export: IDLE },
       result: null,
       motion: null,
       inspectMotion: true,

@@ -69,7 +69,8 @@ export function stageLabel(stage: string | null): string {
   return stage ? (STAGE_LABELS[stage] ?? stage) : 'Starting';
 }
 
-const IDLE: JobInfo = {
+/** A job that has not run (or was reset): every store slot starts here. */
+export const IDLE: JobInfo = {
   status: 'idle',
   stage: null,
   progress: 0,
