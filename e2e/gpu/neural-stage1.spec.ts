@@ -15,14 +15,9 @@
  */
 import { test, expect, type Page } from '@playwright/test';
 import { routeMedia } from '../fixtures';
+import { BOUND, expectWithin } from '../neural/parityBounds';
 import type { Check } from '../neural/stage1Harness';
 
-const BOUND = 1e-3;
-// The flow-VAE decoder multiplies the latents' fp32 rounding by about ten on these random weights
-// (flows decoded from the golden latents: rel 3e-6; the latents after the whole stage 1: 8e-5;
-// the flows decoded from them: 7e-4 to 1.3e-3): the diffusion output is held to BOUND, the pixel
-// flows to FLOW_BOUND. A lost step (negative controls) misses by far more than either.
-const FLOW_BOUND = 3e-3;
 const HARNESS = '/e2e/neural/stage1Harness.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -52,19 +47,6 @@ test.afterAll(async () => {
 
 async function run(fn: string, arg?: unknown): Promise<Check[]> {
   return page.evaluate(async ([h, f, a]) => (await import(/* @vite-ignore */ h as string))[f as string](a), [HARNESS, fn, arg] as const);
-}
-
-function expectWithin(checks: Check[], bound = BOUND): void {
-  for (const c of checks) {
-    console.log(
-      `  ${c.name.padEnd(20)} maxAbs ${c.maxAbs.toExponential(2)} scale ${c.scale.toExponential(2)} rel ${c.rel.toExponential(2)}`,
-    );
-    expect(c.nonFinite, `${c.name}: non-finite values`).toBe(0);
-    expect(c.scale, `${c.name}: golden is all zeros`).toBeGreaterThan(0);
-    expect(c.rel, `${c.name}: max abs ${c.maxAbs} vs scale ${c.scale}`).toBeLessThan(
-      c.name === 'flows' ? Math.max(bound, FLOW_BOUND) : bound,
-    );
-  }
 }
 
 test('tokenizer ids and text encoder match the goldens', async () => {
