@@ -35,6 +35,8 @@ export interface EditorState {
   hoverPoint: PointRef | null;
   /** Brush cursor position (canvas pixels) for the outline; null when off-canvas. */
   cursor: { x: number; y: number } | null;
+  /** The keyboard pointer's cursor (canvas pixels) while the canvas has the keyboard; null otherwise. */
+  keyboardCursor: { x: number; y: number } | null;
   message: EditorMessage | null;
   view: MainView;
   /** Whether the result player is playing (the player and the keyboard shortcut share it). */
@@ -46,6 +48,7 @@ export interface EditorState {
   select(trajectoryId: string | null, point?: PointRef | null): void;
   setHover(p: PointRef | null): void;
   setCursor(p: { x: number; y: number } | null): void;
+  setKeyboardCursor(p: { x: number; y: number } | null): void;
   showMessage(m: EditorMessage | null): void;
   setView(view: MainView): void;
   setPlaying(playing: boolean | ((was: boolean) => boolean)): void;
@@ -62,6 +65,7 @@ export const useEditorStore = create<EditorState>()((set) => ({
   selectedPoint: null,
   hoverPoint: null,
   cursor: null,
+  keyboardCursor: null,
   message: null,
   view: 'editor',
   playing: true,
@@ -72,6 +76,7 @@ export const useEditorStore = create<EditorState>()((set) => ({
   select: (trajectoryId, point = null) => set({ selectedTrajectoryId: trajectoryId, selectedPoint: point }),
   setHover: (p) => set({ hoverPoint: p }),
   setCursor: (p) => set({ cursor: p }),
+  setKeyboardCursor: (p) => set({ keyboardCursor: p }),
   showMessage: (m) => set({ message: m }),
   setView: (view) => set({ view }),
   setPlaying: (p) => set((s) => ({ playing: typeof p === 'function' ? p(s.playing) : p })),

@@ -8,7 +8,7 @@ import { useEditorStore, type ToolName } from '../state/editor';
 import { drawCropped, getWorkingImage, coverCrop } from '../state/image';
 import { useProjectStore } from '../state/project';
 import { drawOverlay } from './overlay';
-import { tools, trajectoryTool } from './tools';
+import { keyboardPointer, tools, trajectoryTool } from './tools';
 import type { CanvasPointer } from './tools/types';
 
 const HINTS: Record<ToolName, string> = {
@@ -18,6 +18,7 @@ const HINTS: Record<ToolName, string> = {
   erase: 'Erase brush paint.',
   crop: 'Drag the photo to choose which part of it fills the canvas.',
 };
+const KEYBOARD_HINT = 'Keyboard: Tab to the canvas, arrows move the cursor (Shift: faster), Space clicks, hold Space while moving to drag.';
 
 export function EditorCanvas() {
   const imageRef = useRef<HTMLCanvasElement>(null);
@@ -26,6 +27,7 @@ export function EditorCanvas() {
   const crop = useProjectStore((s) => s.project.crop);
   const canvas = useProjectStore((s) => s.project.canvas);
   const tool = useEditorStore((s) => s.tool);
+  const keyboardActive = useEditorStore((s) => s.keyboardCursor !== null);
 
   // The photo layer: redrawn when the image, crop or canvas size changes.
   useEffect(() => {
@@ -73,6 +75,7 @@ export function EditorCanvas() {
         ed.activeTrajectoryId,
         trajectoryTool.sketch,
         ed.cursor,
+        ed.keyboardCursor,
         ed.tool,
         ed.brushRadius,
         px,
@@ -89,6 +92,7 @@ export function EditorCanvas() {
         activeTrajectoryId: ed.activeTrajectoryId,
         sketch: trajectoryTool.sketch,
         brushCursor,
+        keyboardCursor: ed.keyboardCursor,
         px,
       });
     };
@@ -118,6 +122,13 @@ export function EditorCanvas() {
   };
 
   const current = tools[tool];
+  const pixelScale = (el: HTMLCanvasElement) => canvas.width / Math.max(1, el.getBoundingClientRect().width);
+  const showKeyboardCursor = () => {
+    const p = keyboardPointer.cursor;
+    const editor = useEditorStore.getState();
+    editor.setKeyboardCursor(p ? { ...p } : null);
+    if (p && (tool === 'brush' || tool === 'erase')) editor.setCursor({ ...p });
+  };
   return (
     <div
       className="stage-wrap"
@@ -145,10 +156,36 @@ export function EditorCanvas() {
           onPointerCancel={() => current.cancel()}
           onPointerLeave={() => current.onPointerLeave()}
           onContextMenu={(e) => e.preventDefault()}
+          // In the tab order so the keyboard can draw: KeyboardPointer turns keys into pointer events.
+          tabIndex={0}
+          aria-label={`Editing canvas. ${HINTS[tool]} ${KEYBOARD_HINT}`}
+          onFocus={(e) => {
+            // A mouse click focuses the canvas too; the keyboard cursor appears only for keyboard focus.
+            if (!e.currentTarget.matches(':focus-visible')) return;
+            keyboardPointer.focus(canvas);
+            showKeyboardCursor();
+          }}
+          onBlur={() => {
+            keyboardPointer.blur(current);
+            useEditorStore.getState().setKeyboardCursor(null);
+          }}
+          onKeyDown={(e) => {
+            if (e.ctrlKey || e.metaKey || e.altKey) return;
+            if (!keyboardPointer.keyDown(e, current, canvas, pixelScale(e.currentTarget))) return;
+            e.preventDefault();
+            e.stopPropagation();
+            showKeyboardCursor();
+          }}
+          onKeyUp={(e) => {
+            if (!keyboardPointer.keyUp(e, current, pixelScale(e.currentTarget))) return;
+            e.preventDefault();
+            e.stopPropagation();
+          }}
         />
       </div>
       <p className="canvas-hint" data-testid="canvas-hint">
         {HINTS[tool]}
+        {keyboardActive && <span data-testid="keyboard-hint"> {KEYBOARD_HINT}</span>}
       </p>
     </div>
   );

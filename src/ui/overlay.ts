@@ -18,6 +18,8 @@ export interface OverlayState {
   activeTrajectoryId: string | null;
   sketch: Point[] | null;
   brushCursor: { x: number; y: number; radius: number; erase: boolean } | null;
+  /** The keyboard pointer's cursor, drawn as a crosshair; null when the canvas does not have the keyboard. */
+  keyboardCursor?: Point | null;
   /** Canvas pixels per CSS pixel: sizes below are in CSS pixels. */
   px: number;
 }
@@ -133,6 +135,32 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, s: OverlayState): voi
     ctx.strokeStyle = '#ffffff';
     polyline(ctx, s.sketch);
     ctx.stroke();
+    ctx.restore();
+  }
+
+  if (s.keyboardCursor) {
+    // Dark under light so it shows on any photo; a gap at the centre leaves the pixel visible.
+    const { x, y } = s.keyboardCursor;
+    const r = 10 * px;
+    const gap = 3 * px;
+    ctx.save();
+    for (const [width, colour] of [
+      [4 * px, 'rgba(0, 0, 0, 0.75)'],
+      [2 * px, '#ffd60a'],
+    ] as const) {
+      ctx.lineWidth = width;
+      ctx.strokeStyle = colour;
+      ctx.beginPath();
+      ctx.moveTo(x - r, y);
+      ctx.lineTo(x - gap, y);
+      ctx.moveTo(x + gap, y);
+      ctx.lineTo(x + r, y);
+      ctx.moveTo(x, y - r);
+      ctx.lineTo(x, y - gap);
+      ctx.moveTo(x, y + gap);
+      ctx.lineTo(x, y + r);
+      ctx.stroke();
+    }
     ctx.restore();
   }
 

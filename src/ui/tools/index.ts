@@ -2,6 +2,7 @@
 import type { ToolName } from '../../state/editor';
 import { BrushTool } from './brushTool';
 import { CropTool } from './cropTool';
+import { KeyboardPointer } from './keyboardPointer';
 import { TrajectoryTool } from './trajectoryTool';
 import type { Tool } from './types';
 
@@ -12,3 +13,5 @@ export const tools: Record<ToolName, Tool> = {
   erase: new BrushTool('erase'),
   crop: new CropTool(),
 };
+/** The keyboard's pointer on the editor canvas (one cursor, whichever tool is current). */
+export const keyboardPointer = new KeyboardPointer();
