@@ -180,7 +180,7 @@ test('item 1: a stored project that cannot be restored is kept with its photo an
   await page.reload();
   await expect(page.getByTestId('app')).toBeVisible();
   const notice = page.getByTestId('restore-problem');
-  await expect(notice).toContainText('canvas.width must be a multiple of 8');
+  await expect(notice).toContainText('canvas width must be a multiple of 8');
   await page.screenshot({ path: testInfo.outputPath('restore-failed.png') });
   // Nothing was deleted: the record is as it was, the photo is still there.
   const after = await storedKeys(page);

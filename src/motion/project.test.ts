@@ -4,7 +4,9 @@ import {
   PROJECT_LIMITS,
   PROJECT_VERSION,
   TRAJECTORY_COLORS,
+  ProjectFileError,
   countPoints,
+  fieldInWords,
   migrateDocument,
   newTrajectoryId,
   nextTrajectoryColor,
@@ -137,9 +139,28 @@ describe('parseProject', () => {
       const json = name === 'not an object' ? [1, 2] : broken(change);
       const e = parseError(json);
       expect(e.code).toBe('project-file');
-      expect(e.message).toMatch(message);
+      expect(e).toBeInstanceOf(ProjectFileError);
+      const { path, problem } = e as ProjectFileError;
+      expect(`${path} ${problem}`).toMatch(message);
+      // The page gets the field in words, never the code's path.
+      expect(e.message).not.toMatch(/\[\d+\]|[A-Za-z]\.[A-Za-z]/);
     });
   }
+
+  it('names the refused field in words', () => {
+    const cases: [string, string][] = [
+      ['trajectories[0].points[1].x', 'trajectory 1, point 2, x'],
+      ['trajectories[2].timing.startFrame', 'trajectory 3, timing start frame'],
+      ['brush[1].points[1]', 'brush stroke 2, point 2'],
+      ['settings.flowUnit', 'the flow unit setting'],
+      ['canvas.width', 'canvas width'],
+      ['video.width', 'video width'],
+      ['the document', 'the document'],
+    ];
+    for (const [path, words] of cases) expect(fieldInWords(path)).toBe(words);
+    const e = parseError(broken((d) => (d.trajectories[0].points[1].x = 'abc')));
+    expect(e.message).toBe('This project file is damaged or not a project: trajectory 1, point 2, x must be a finite number (got "abc").');
+  });
 
   it('rejects a document from a newer version with project-version', () => {
     const e = parseError(broken((d) => (d.version = PROJECT_VERSION + 1)));
@@ -159,8 +180,8 @@ describe('parseProject', () => {
   });
 
   it('rejects a motion strength or ControlNet scale out of range, naming the field', () => {
-    expect(parseError(broken((d) => (d.settings.motionStride = 0))).message).toMatch(/settings\.motionStride/);
-    expect(parseError(broken((d) => (d.settings.controlScale = 'x'))).message).toMatch(/settings\.controlScale/);
+    expect(parseError(broken((d) => (d.settings.motionStride = 0))).message).toMatch(/the motion stride setting/);
+    expect(parseError(broken((d) => (d.settings.controlScale = 'x'))).message).toMatch(/the control scale setting/);
   });
 
   it('accepts timing frames past the frame count (the sampler clamps them)', () => {
@@ -285,9 +306,9 @@ describe('motion modes and the brush edge', () => {
     expect(p.brush[0].motion).toBe('rigid');
     expect(p.settings.brushFeather).toBe(6.5);
     expect(parseError(broken((d) => (d.brush[0].motion = 'wobbly'))).message).toMatch(
-      /brush\[0\]\.motion must be one of fluid, rigid, shape/,
+      /brush stroke 1, motion must be one of fluid, rigid, shape/,
     );
-    expect(parseError(broken((d) => (d.settings.brushFeather = 40))).message).toMatch(/settings\.brushFeather must be between 0 and 32/);
+    expect(parseError(broken((d) => (d.settings.brushFeather = 40))).message).toMatch(/the brush feather setting must be between 0 and 32/);
   });
 
   it('a trajectory mode: absent in older documents (kept absent), known ones kept, others refused naming the field', () => {
@@ -296,7 +317,7 @@ describe('motion modes and the brush edge', () => {
     const p = parseProject(broken((d) => (d.trajectories[0].motion = 'shape')));
     expect(p.trajectories[0].motion).toBe('shape');
     expect(parseError(broken((d) => (d.trajectories[0].motion = 'arap'))).message).toMatch(
-      /trajectories\[0\]\.motion must be one of fluid, rigid, shape/,
+      /trajectory 1, motion must be one of fluid, rigid, shape/,
     );
     const q = fullProject();
     (q.trajectories[0] as { motion?: string }).motion = 'wobbly';

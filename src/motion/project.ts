@@ -97,8 +97,53 @@ export function migrateDocument(
 
 const TIMING_MODES: readonly TimingMode[] = ['reference', 'constant-speed', 'ease-in-out'];
 
+/**
+ * A document the validator refused. `path` is the field as code names it (`trajectories[0].points[1].x`,
+ * for tests and logs); the message names it in words (trajectory 1, point 2, x), since it reaches the page.
+ */
+export class ProjectFileError extends AppError {
+  readonly path: string;
+  readonly problem: string;
+  constructor(path: string, problem: string) {
+    super('project-file', `This project file is damaged or not a project: ${fieldInWords(path)} ${problem}.`);
+    this.name = 'ProjectFileError';
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+const SINGULAR: Readonly<Record<string, string>> = {
+  trajectories: 'trajectory',
+  points: 'point',
+  brush: 'brush stroke',
+  strokes: 'stroke',
+};
+
+/** `trajectories[0].timing.startFrame` -> `trajectory 1, timing start frame`; `settings.flowUnit` -> `the flow unit setting`. */
+export function fieldInWords(path: string): string {
+  const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  const segments = path.split('.');
+  if (segments.length === 2 && segments[0] === 'settings') return `the ${words(segments[1])} setting`;
+  const items: string[] = [];
+  let tail: string[] = [];
+  for (const segment of segments) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(segment);
+    const name = m?.[1] ?? segment;
+    const indices = m?.[2] ? [...m[2].matchAll(/\d+/g)].map((x) => Number(x[0]) + 1) : [];
+    if (!indices.length) {
+      tail.push(words(name));
+      continue;
+    }
+    const label = SINGULAR[name] ?? words(name);
+    items.push(...tail, ...indices.map((i) => `${label} ${i}`));
+    tail = [];
+  }
+  if (tail.length) items.push(tail.join(' '));
+  return items.join(', ');
+}
+
 function fail(path: string, problem: string): never {
-  throw new AppError('project-file', `This project file is damaged or not a project: ${path} ${problem}.`);
+  throw new ProjectFileError(path, problem);
 }
 
 function describe(v: unknown): string {

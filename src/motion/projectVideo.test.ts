@@ -31,9 +31,9 @@ describe('project.video', () => {
   });
 
   it('refuses a structurally broken video naming the field', () => {
-    expect(() => parseProject(withVideo({ ...VIDEO, id: '' }))).toThrow(/video\.id must not be empty/);
-    expect(() => parseProject(withVideo({ ...VIDEO, width: 0 }))).toThrow(/video\.width must be between 1/);
-    expect(() => parseProject(withVideo({ ...VIDEO, fps: 'fast' }))).toThrow(/video\.fps must be a finite number/);
+    expect(() => parseProject(withVideo({ ...VIDEO, id: '' }))).toThrow(/video id must not be empty/);
+    expect(() => parseProject(withVideo({ ...VIDEO, width: 0 }))).toThrow(/video width must be between 1/);
+    expect(() => parseProject(withVideo({ ...VIDEO, fps: 'fast' }))).toThrow(/video fps must be a finite number/);
     expect(() => parseProject(withVideo('cat.mp4'))).toThrow(AppError);
   });
 
