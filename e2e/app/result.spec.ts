@@ -48,7 +48,7 @@ function cycleSteps(page: Page, n: number) {
  * The whole box is inside the viewport after scrolling its own panel vertically; nothing may
  * need a sideways scroll (a panel scrolled sideways to show it counts as off screen).
  */
-async function expectOnScreen(page: Page, el: Locator, what: string): Promise<void> {
+async function expectOnScreen(page: Page, el: Locator, what: string, minWidth = 50): Promise<void> {
   await el.scrollIntoViewIfNeeded();
   const sideways = await el.evaluate((e) => {
     const out: string[] = [];
@@ -60,7 +60,7 @@ async function expectOnScreen(page: Page, el: Locator, what: string): Promise<vo
   const vp = page.viewportSize()!;
   expect(box, `${what} has a box`).not.toBeNull();
   const b = box!;
-  expect(b.width, `${what} width`).toBeGreaterThan(50);
+  expect(b.width, `${what} width`).toBeGreaterThan(minWidth);
   expect(b.x, `${what} left`).toBeGreaterThanOrEqual(0);
   expect(b.y, `${what} top`).toBeGreaterThanOrEqual(0);
   expect(b.x + b.width, `${what} right edge at ${vp.width}x${vp.height}`).toBeLessThanOrEqual(vp.width + 0.5);
@@ -147,17 +147,21 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   await expect(page.getByTestId('preview-flow')).toBeVisible({ timeout: 90_000 });
   await expect.poll(() => page.getByTestId('preview-flow').evaluate((c: HTMLCanvasElement) => c.width), { timeout: 90_000 }).toBe(512);
   for (const size of [
+    { width: 700, height: 500 },
     { width: 1280, height: 720 },
     { width: 1920, height: 1080 },
   ]) {
     await page.setViewportSize(size);
-    for (const [id, what] of [
-      ['editor-canvas', 'editor'],
-      ['player-canvas', 'player'],
-      ['preview-frame', 'live preview'],
-      ['preview-flow', 'motion field'],
+    for (const [id, what, minWidth] of [
+      ['editor-canvas', 'editor', 50],
+      ['player-canvas', 'player', 50],
+      ['preview-frame', 'live preview', 50],
+      ['preview-flow', 'motion field', 50],
+      ['player-play', 'play button', 20],
+      ['player-scrub', 'frame slider', 40],
+      ['player-fullscreen', 'full-screen button', 20],
     ] as const) {
-      await expectOnScreen(page, page.getByTestId(id), what);
+      await expectOnScreen(page, page.getByTestId(id), what, minWidth);
     }
     expect(await page.evaluate(() => [window.scrollX, window.scrollY])).toEqual([0, 0]);
     await page.screenshot({ path: testInfo.outputPath(`result-${size.width}x${size.height}.png`) });

@@ -133,6 +133,12 @@ test('video to video: real video in, scrubbed source matches ffmpeg, restyled fr
   await expect(page.getByTestId('v2v-restyled')).toHaveAttribute('data-ready', 'true');
   const want = coverRgb(restyled)[0];
   await expect.poll(async () => rgbPsnr(await canvasRgb(page, 'v2v-restyled'), want)).toBeGreaterThan(30);
+  // The source's first frame over a picture the user chose: the page says it was replaced, Undo brings it back.
+  await page.getByTestId('v2v-use-first-frame').click();
+  await expect(page.getByTestId('info-banner')).toHaveAttribute('data-code', 'photo-replaced');
+  await expect(page.getByTestId('info-banner')).toContainText('Undo');
+  await page.keyboard.press('Control+z');
+  await expect.poll(async () => rgbPsnr(await canvasRgb(page, 'v2v-restyled'), want)).toBeGreaterThan(30);
 
   await page.getByTestId('v2v-generate').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });

@@ -34,9 +34,18 @@ export async function loadVideoFile(blob: Blob, name: string): Promise<boolean> 
 export async function takeSourceFirstFrame(): Promise<boolean> {
   const video = useProjectStore.getState().project.video;
   if (!video) return false;
+  const previous = useProjectStore.getState().project.image;
   try {
     const png = await firstFramePng(video);
-    return await loadImageFile(png, `${video.name.replace(/\.[^.]*$/, '')} first frame.png`);
+    const done = await loadImageFile(png, `${video.name.replace(/\.[^.]*$/, '')} first frame.png`);
+    // The animated picture is the project's photo: say that it was replaced and how to get it back.
+    if (done && previous)
+      useEditorStore.getState().showMessage({
+        kind: 'info',
+        code: 'photo-replaced',
+        text: `The picture to animate is now the video's first frame; "${previous.name}" was replaced. Undo (Ctrl+Z) brings it back.`,
+      });
+    return done;
   } catch (e) {
     useEditorStore.getState().showMessage(toMessage(e));
     return false;
