@@ -70,6 +70,12 @@ test('install the test pack, choose Neural, generate with step-by-step progress,
       stages.some((s) => s.includes(`Predicting motion, step ${k} of 2`)),
       stages.join(' | '),
     ).toBe(true);
+  // While the sessions load (the first run's long wait) the bar says which part of the model is loading.
+  for (const part of ['text encoder (1 of 6)', 'motion UNet (6 of 6)'])
+    expect(
+      stages.some((s) => s.includes(`Preparing: loading the model: ${part}`)),
+      stages.join(' | '),
+    ).toBe(true);
   // The video has the pack's 4 frames (the project's Frames setting stays 16).
   await expect(page.getByTestId('player-canvas')).toBeVisible();
   await expect(page.getByTestId('player-frame')).toContainText(/\/4$/);

@@ -55,6 +55,8 @@ export interface EngineProgress {
   /** Denoising step just finished and how many there are (neural motion), for "step k of n". */
   step?: number;
   steps?: number;
+  /** What the stage is doing now, in words for the page (e.g. which model part is loading). */
+  detail?: string;
 }
 
 /** What an engine reports: how far its own stage is, 0..1. */
@@ -64,6 +66,7 @@ export interface StageProgress {
   fraction: number;
   step?: number;
   steps?: number;
+  detail?: string;
 }
 
 export interface RunOptions {
@@ -175,13 +178,18 @@ export function wholeJobProgress(
 ): (p: StageProgress) => void {
   let last = -1;
   let lastStage: EngineStage | null = null;
+  let lastDetail: string | undefined;
   return (p) => {
     const fraction = jobProgress(p.stage, p.fraction, spans);
-    // A new stage is always told (its name is news even before its fraction grows).
-    if (fraction < last || (fraction === last && p.stage === lastStage)) return;
+    // A new stage (or a new detail) is always told: its words are news even before the fraction grows.
+    if (fraction < last || (fraction === last && p.stage === lastStage && p.detail === lastDetail)) return;
     last = fraction;
     lastStage = p.stage;
-    onProgress?.(p.step !== undefined ? { stage: p.stage, fraction, step: p.step, steps: p.steps } : { stage: p.stage, fraction });
+    lastDetail = p.detail;
+    const out: EngineProgress = { stage: p.stage, fraction };
+    if (p.step !== undefined) Object.assign(out, { step: p.step, steps: p.steps });
+    if (p.detail !== undefined) out.detail = p.detail;
+    onProgress?.(out);
   };
 }
 

@@ -28,7 +28,9 @@ import { loadComponent, type PackSource } from '../../models/source';
 import { flowCount, type EngineInput, type Flows, type Frames, type MotionEngine, type RunOptions } from '../engine';
 import { schedulerFromManifest } from '../scheduler';
 import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../text';
+import { STAGE1_COMPONENTS } from './memory';
 import { stage1Noise } from './noise';
+import { loadingDetail, STARTING_DETAIL } from './progressWords';
 import { Stage1Pipeline, type Stage1Sessions } from './stage1';
 
 /** Per-run settings of the neural motion stage. */
@@ -88,12 +90,17 @@ export class NeuralMotionEngine implements MotionEngine {
     this.resize = new FlowResize(options.device);
   }
 
-  private load(): Promise<{ pipeline: Stage1Pipeline; sessions: ComponentSession[] }> {
+  /** Loads every stage-1 session once; `onLoading` hears which one is loading (first call only). */
+  private load(
+    onLoading?: (detail: string, fraction: number) => void,
+  ): Promise<{ pipeline: Stage1Pipeline; sessions: ComponentSession[] }> {
     this.loaded ??= (async () => {
       const { source, manifest, device } = this.options;
       const sessions: ComponentSession[] = [];
       try {
         const get = async (name: ComponentName) => {
+          const k = sessions.length;
+          onLoading?.(loadingDetail(k, STAGE1_COMPONENTS.length, name), k / STAGE1_COMPONENTS.length);
           const s = await loadComponent(source, manifest, name, this.precision, device);
           sessions.push(s);
           return s;
@@ -149,7 +156,9 @@ export class NeuralMotionEngine implements MotionEngine {
       );
     }
     report('prepare', 0);
-    const { pipeline } = await this.load();
+    const { pipeline } = await this.load((detail, fraction) =>
+      options.onProgress?.({ stage: 'prepare', fraction: 0.9 * fraction, detail }),
+    );
     abortIfNeeded();
     const { width: pw, height: ph } = manifest.canvas;
     const { width: lw, height: lh } = manifest.latent;
@@ -164,6 +173,7 @@ export class NeuralMotionEngine implements MotionEngine {
     const image01 = this.layout.resizeRgb01(enc, input.image, ph, pw);
     device.queue.submit([enc.finish()]);
     report('prepare', 1);
+    options.onProgress?.({ stage: 'motion', fraction: 0, detail: STARTING_DETAIL });
     let small: GpuTensor | undefined;
     try {
       const result = await pipeline.run(

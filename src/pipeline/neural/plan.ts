@@ -106,13 +106,21 @@ export class Stage2Unet {
   }
 
   /** Creates one session per segment (checked against the manifest), in plan order. */
-  static async load(source: PackSource, manifest: Manifest, precision: Precision, device: GPUDevice): Promise<Stage2Unet> {
+  /** `onSegment(k, n)` is told before segment k of n loads (progress words). */
+  static async load(
+    source: PackSource,
+    manifest: Manifest,
+    precision: Precision,
+    device: GPUDevice,
+    onSegment?: (k: number, n: number) => void,
+  ): Promise<Stage2Unet> {
     const spec = manifest.components.stage2_unet;
     if (!spec) throw new AppError('model-pack', `The model pack "${manifest.name}" has no stage-2 UNet. Install a pack with stage 2.`);
     checkPlan(spec, manifest.name, manifest.frames);
     const sessions = new Map<number, ComponentSession>();
     try {
-      for (const seg of spec.segments) {
+      for (const [k, seg] of spec.segments.entries()) {
+        onSegment?.(k, spec.segments.length);
         const files: FileEntry[] | undefined = seg.files[precision];
         const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
         if (!files?.length)

@@ -24,6 +24,7 @@ import type { Manifest, Precision } from '../../models/manifest';
 import type { ComponentSession } from '../../models/session';
 import { chooseVariant } from '../../models/signature';
 import { loadComponent, type PackSource } from '../../models/source';
+import { loadingDetail, STARTING_DETAIL } from './progressWords';
 import { staticMask } from '../../motion/brush';
 import type { Project } from '../../motion/types';
 import type { EngineInput, Flows, Frames, RenderEngine, RunOptions } from '../engine';
@@ -100,13 +101,16 @@ export class NeuralRenderer {
     this.resize = new FlowResize(options.device);
   }
 
-  private load(): Promise<Loaded> {
+  /** Loads the stage-2 sessions once; `onLoading` hears which one is loading (first call only). */
+  private load(onLoading?: (detail: string, fraction: number) => void): Promise<Loaded> {
     this.loaded ??= (async () => {
       const { source, manifest, device } = this.options;
       const sessions: ComponentSession[] = [];
       let unet: Stage2Unet | undefined;
+      const parts = 4;
       try {
         const get = async (name: 'text_encoder' | 'vae_encoder' | 'vae_decoder') => {
+          onLoading?.(loadingDetail(sessions.length, parts, name), sessions.length / parts);
           const s = await loadComponent(source, manifest, name, this.precision, device);
           sessions.push(s);
           return s;
@@ -114,7 +118,9 @@ export class NeuralRenderer {
         const textEncoder = await get('text_encoder');
         const vaeEncoder = await get('vae_encoder');
         const vaeDecoder = await get('vae_decoder');
-        unet = await Stage2Unet.load(source, manifest, this.precision, device);
+        unet = await Stage2Unet.load(source, manifest, this.precision, device, (k, n) =>
+          onLoading?.(loadingDetail(3, parts, 'stage2_unet', { k, n }), (3 + k / n) / parts),
+        );
         const dec = new TextDecoder();
         const tokenizer = ClipTokenizer.fromFiles(
           dec.decode(await source(manifest.tokenizer.vocab)),
@@ -164,7 +170,9 @@ export class NeuralRenderer {
       );
     }
     report('prepare', 0);
-    const { pipeline } = await this.load();
+    const { pipeline } = await this.load((detail, fraction) =>
+      options.onProgress?.({ stage: 'prepare', fraction: 0.9 * fraction, detail }),
+    );
     abortIfNeeded();
     const { width: pw, height: ph } = manifest.canvas;
     const { width: lw, height: lh } = manifest.latent;
@@ -176,6 +184,7 @@ export class NeuralRenderer {
     device.queue.submit([enc.finish()]);
     const staticMask = input.staticMask && (same ? input.staticMask : nearestMask(input.staticMask, H, W, ph, pw));
     report('prepare', 1);
+    options.onProgress?.({ stage: 'render', fraction: 0, detail: STARTING_DETAIL });
     let video: GpuTensor | undefined;
     try {
       const result = await pipeline.run(

@@ -113,7 +113,7 @@ export function GeneratePanel() {
           <progress max={1} value={job.progress} aria-label="Generation progress" />
           <span data-testid="job-stage">
             {running
-              ? `${stageLabel(job.stage)}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}`
+              ? `${stageLabel(job.stage)}${job.detail ? `: ${job.detail}` : ''}${job.step ? `, step ${job.step.k} of ${job.step.n}` : ''}… ${pct}%${job.etaMs !== null ? `, about ${formatEta(job.etaMs)} left` : ''}`
               : `Done in ${((job.ms ?? 0) / 1000).toFixed(1)} s`}
           </span>
         </div>

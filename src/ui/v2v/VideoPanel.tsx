@@ -258,7 +258,13 @@ export function VideoPanel() {
             <button type="button" data-testid="v2v-open-restyled" disabled={running} onClick={() => imageInput.current?.click()}>
               Open restyled frame…
             </button>
-            <button type="button" data-testid="v2v-use-first-frame" disabled={running} onClick={() => void takeSourceFirstFrame()}>
+            <button
+              type="button"
+              data-testid="v2v-use-first-frame"
+              disabled={running}
+              title="Replaces the photo with the video's first frame (Undo brings the photo back)"
+              onClick={() => void takeSourceFirstFrame()}
+            >
               Use the source's first frame
             </button>
           </div>
@@ -289,7 +295,8 @@ export function VideoPanel() {
             <div className="job-progress" data-testid="v2v-progress" data-progress={job.progress.toFixed(3)}>
               <progress max={1} value={job.progress} aria-label="Video-to-video progress" />
               <span>
-                {stageLabel(job.stage)}… {Math.round(job.progress * 100)}%
+                {stageLabel(job.stage)}
+                {job.detail ? `: ${job.detail}` : ''}… {Math.round(job.progress * 100)}%
               </span>
             </div>
           )}
