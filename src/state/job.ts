@@ -22,6 +22,7 @@ import type { GeneratedVideo, MotionPicture } from '../pipeline/client';
 import { CLASSICAL, type EngineChoice, type MotionKind } from '../pipeline/engine';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
+import { EtaEstimator } from './eta';
 import { useAutosaveStore } from './persist';
 import { getSourceFrames } from './video';
 import { useProjectStore } from './project';
@@ -54,6 +55,8 @@ export interface JobInfo {
   ms: number | null;
   /** Denoising step k of n while the neural motion stage runs; null otherwise. */
   step: { k: number; n: number } | null;
+  /** What the running stage is doing, in words (e.g. which part of the model is loading); null otherwise. */
+  detail: string | null;
 }
 
 /** Words for the progress bars. */
@@ -80,6 +83,7 @@ export const IDLE: JobInfo = {
   code: null,
   ms: null,
   step: null,
+  detail: null,
 };
 
 export interface JobResult extends GeneratedVideo {
@@ -166,7 +170,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
           signal,
           engines,
           onProgress: (p) =>
-            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null, p.detail),
         });
       },
       { dispose: (v) => v.frames.forEach((f) => f.close()) },
@@ -245,7 +249,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
             signal,
             engines,
             onProgress: (p) =>
-              progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+              progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null, p.detail),
           });
         },
         { dispose: (m) => m.colours.forEach((b) => b.close()) },
@@ -269,7 +273,7 @@ export const useJobStore = create<JobState>()((set, get) => ({
           source,
           includeFlowColours: v2v,
           onProgress: (p) =>
-            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null),
+            progress(p.stage, p.fraction, p.step !== undefined && p.steps !== undefined ? { k: p.step, n: p.steps } : null, p.detail),
         });
       },
       { dispose: (v) => [...v.frames, ...(v.flowColours ?? [])].forEach((f) => f.close()) },
@@ -351,7 +355,7 @@ function fail(kind: JobKind, e: unknown): void {
 export interface JobContext {
   signal: AbortSignal;
   /** Reports the job's stage and its fraction 0..1 (of the whole job, monotone), and the denoising step if any. */
-  progress(stage: string, fraction: number, step?: { k: number; n: number } | null): void;
+  progress(stage: string, fraction: number, step?: { k: number; n: number } | null, detail?: string): void;
 }
 
 export interface RunJobOptions<T> {
@@ -370,13 +374,6 @@ interface Waiting {
 }
 const running = new Map<JobKind, Running>();
 const waiting = new Map<JobKind, Waiting>();
-
-/** ETA from the rate so far: shown once 5 % is done and half a second has passed. */
-function eta(startedAt: number, fraction: number): number | null {
-  const elapsed = performance.now() - startedAt;
-  if (fraction < 0.05 || elapsed < 500 || fraction >= 1) return null;
-  return (elapsed / fraction) * (1 - fraction);
-}
 
 /**
  * Runs `work` as the job of `kind`. Resolves with its value when it finishes, or undefined when
@@ -401,13 +398,25 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
   const self: Running = { controller };
   running.set(kind, self);
   const startedAt = performance.now();
+  const eta = new EtaEstimator(startedAt);
   const current = () => running.get(kind) === self;
-  patch(kind, { status: 'running', stage: null, progress: 0, etaMs: null, error: null, notice: null, code: null, step: null });
+  patch(kind, {
+    status: 'running',
+    stage: null,
+    progress: 0,
+    etaMs: null,
+    error: null,
+    notice: null,
+    code: null,
+    step: null,
+    detail: null,
+  });
   try {
     const value = await work({
       signal: controller.signal,
-      progress: (stage, fraction, step = null) => {
-        if (current() && !controller.signal.aborted) patch(kind, { stage, progress: fraction, etaMs: eta(startedAt, fraction), step });
+      progress: (stage, fraction, step = null, detail) => {
+        if (current() && !controller.signal.aborted)
+          patch(kind, { stage, progress: fraction, etaMs: eta.update(performance.now(), fraction), step, detail: detail ?? null });
       },
     });
     if (!current() || controller.signal.aborted) {
