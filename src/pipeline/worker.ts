@@ -393,6 +393,22 @@ async function bitmaps(words: Uint32Array, count: number, w: number, h: number, 
   return out;
 }
 
+/** The rendered frames read back once, as the bitmaps the page shows (frame 0 = the still). */
+async function frameBitmaps(device: GPUDevice, frames: Frames, signal: AbortSignal): Promise<ImageBitmap[]> {
+  const words = (await readTensor(device, frames.tensor)) as Uint32Array;
+  checkDevice(device);
+  if (signal.aborted) throw new AbortError();
+  return bitmaps(words, frames.count, frames.width, frames.height);
+}
+
+/** A job cancelled (or its device lost) while its bitmaps were made: they are closed, and the job ends as cancelled or lost. */
+function closeIfStopped(device: GPUDevice, signal: AbortSignal, ...made: ImageBitmap[][]): void {
+  if (!signal.aborted && !lostDevices.has(device)) return;
+  for (const list of made) for (const b of list) b.close();
+  checkDevice(device);
+  throw new AbortError();
+}
+
 async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
@@ -402,20 +418,12 @@ async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready
   const { flows, frames, repair } = await motionThenRender(device, motion, render, input, { signal, onProgress: report });
   const colours: ImageBitmap[] = [];
   try {
-    const words = (await readTensor(device, frames.tensor)) as Uint32Array;
-    checkDevice(device);
+    const bms = await frameBitmaps(device, frames, signal);
     report({ stage: 'readback', fraction: 0.5 });
-    if (signal.aborted) throw new AbortError();
-    const bms = await bitmaps(words, frames.count, frames.width, frames.height);
     const flowData = job.includeFlows ? (((await readTensor(device, flows.tensor)) as Float32Array).buffer as ArrayBuffer) : undefined;
     if (job.includeFlowColours)
       for (let i = 0; i < flows.count && !signal.aborted; i++) colours.push(await colourBitmap(device, flows.tensor, i));
-    if (signal.aborted || lostDevices.has(device)) {
-      bms.forEach((b) => b.close());
-      colours.forEach((b) => b.close());
-      checkDevice(device);
-      throw new AbortError();
-    }
+    closeIfStopped(device, signal, bms, colours);
     report({ stage: 'readback', fraction: 1 });
     return {
       msg: {
@@ -547,15 +555,8 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
     const repair = await sanitize(device, flows);
     const frames = await render.render(input, flows, { signal, onProgress: report });
     try {
-      const words = (await readTensor(device, frames.tensor)) as Uint32Array;
-      checkDevice(device);
-      if (signal.aborted) throw new AbortError();
-      const bms = await bitmaps(words, frames.count, frames.width, frames.height);
-      if (signal.aborted || lostDevices.has(device)) {
-        bms.forEach((b) => b.close());
-        checkDevice(device);
-        throw new AbortError();
-      }
+      const bms = await frameBitmaps(device, frames, signal);
+      closeIfStopped(device, signal, bms);
       report({ stage: 'readback', fraction: 1 });
       return {
         msg: {
