@@ -400,17 +400,7 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
   const startedAt = performance.now();
   const eta = new EtaEstimator(startedAt);
   const current = () => running.get(kind) === self;
-  patch(kind, {
-    status: 'running',
-    stage: null,
-    progress: 0,
-    etaMs: null,
-    error: null,
-    notice: null,
-    code: null,
-    step: null,
-    detail: null,
-  });
+  patch(kind, { ...IDLE, status: 'running' });
   try {
     const value = await work({
       signal: controller.signal,
