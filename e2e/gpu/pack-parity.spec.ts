@@ -36,8 +36,8 @@
  *   q4c8 vs q4c8 goldens: 1.6e-7 (text encoder) .. 1.0e-6 (VAEs), 5.3e-5 (ControlNet), 4.7e-5 (stage-1 UNet),
  *         segments 1.4e-7 .. 9.0e-7 except seg00 (emb_0) 1.1e-4; 3.9 min for the three groups (Dec 2026).
  *         With every int8 conv scale 127/128 of its value (a deliberate break): the VAEs at 6.9e-3 .. 1.4e-2.
- * Time: 15-25 min on a loaded 2-core machine, almost all of it SwiftShader compiling ORT's WGSL kernels
- * (a session run that compiles nothing takes < 1 s). This is far over the 90 s target; a real GPU compiles
+ * Time: 15-25 min on a loaded 2-core machine (q8 and q4; alone, q4c8 3.9 min and q4 4.7 min at load average
+ * 14), almost all of it SwiftShader compiling ORT's WGSL kernels (a session run that compiles nothing takes < 1 s). This is far over the 90 s target; a real GPU compiles
  * in milliseconds. PACK_PARITY_PRECISIONS=fp32 runs one precision.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';

@@ -13,7 +13,8 @@ from tools.export.quantize import (KEEP_FP32, Q4_BLOCK, convert_fp16, quantize_b
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PACK = os.path.join(ROOT, "public", "models", "tiny")
-FILES = ["text_encoder.onnx", "vae_decoder.onnx", "stage1_unet.onnx", "stage2_unet.seg01.onnx"]
+# seg00 outputs tensors (skips) that later nodes of the same graph also read
+FILES = ["text_encoder.onnx", "vae_decoder.onnx", "stage1_unet.onnx", "stage2_unet.seg00.onnx", "stage2_unet.seg01.onnx"]
 
 
 def _load(f):
