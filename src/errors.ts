@@ -82,7 +82,7 @@ function outOfMemoryMessage(pack?: { variant: string; smaller: readonly string[]
   if (!pack) {
     return (
       head +
-      'Choose a smaller precision for the model pack in Model packs (q4 or q8 instead of fp32, q4f16 instead of fp16), then Generate again.'
+      'Choose a smaller precision for the model pack in Model packs (q8 or q4c8 instead of fp32, q4f16 or q4c8f16 instead of fp16), then Generate again.'
     );
   }
   if (pack.smaller.length === 0) {

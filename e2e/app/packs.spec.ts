@@ -9,9 +9,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { startPackServer, TINY_DIR } from '../packServer';
 
 /** Bytes of one variant as the manifest defines it: tokenizer + the variant's .onnx files. */
-function variantBytes(variant: 'fp32' | 'q8' | 'q4'): number {
+function variantBytes(variant: 'fp32' | 'q8' | 'q4' | 'q4c8'): number {
   const onnx = readdirSync(TINY_DIR).filter(
-    (f) => f.endsWith('.onnx') && (variant === 'fp32' ? !/\.q\d\.onnx$/.test(f) : f.endsWith(`.${variant}.onnx`)),
+    (f) => f.endsWith('.onnx') && (variant === 'fp32' ? !/\.q\w+\.onnx$/.test(f) : f.endsWith(`.${variant}.onnx`)),
   );
   const tok = readdirSync(resolve(TINY_DIR, 'tokenizer')).map((f) => `tokenizer/${f}`);
   return [...onnx, ...tok].reduce((s, f) => s + statSync(resolve(TINY_DIR, f)).size, 0);
@@ -58,7 +58,7 @@ test('install the test pack with a click, see it after a reload, remove it', asy
   const files = (await storedFiles(page))['motion-i2v-tiny.fp32'];
   expect(files).toContain('stage1_unet.onnx');
   expect(files.filter((f) => f.startsWith('goldens/'))).toEqual([]); // test data stays out of the app's install
-  expect(files.filter((f) => /\.q\d\.onnx$/.test(f))).toEqual([]);
+  expect(files.filter((f) => /\.q\w+\.onnx$/.test(f))).toEqual([]);
 
   await page.reload();
   await expect(page.getByTestId('pack-row')).toHaveAttribute('data-state', 'installed');
@@ -99,13 +99,14 @@ test.describe('without the service worker (so routes see every request)', () => 
 
   test('the exporter folder picked from disk installs the chosen variant', async ({ page }) => {
     const panel = await openPanel(page);
-    await panel.getByTestId('pack-variant').selectOption('q4');
+    // q4c8: the small precision the exporter writes by default (int8 convolutions, 4-bit Linear layers)
+    await panel.getByTestId('pack-variant').selectOption('q4c8');
     await panel.getByTestId('pack-folder-input').setInputFiles(TINY_DIR);
     const row = panel.getByTestId('pack-row');
     await expect(row).toHaveAttribute('data-state', 'installed', { timeout: 60_000 });
-    await expect(row).toContainText(`q4 · ${mb(variantBytes('q4'))}`);
-    const files = (await storedFiles(page))['motion-i2v-tiny.q4'];
-    expect(files).toContain('stage1_unet.q4.onnx');
+    await expect(row).toContainText(`q4c8 · ${mb(variantBytes('q4c8'))}`);
+    const files = (await storedFiles(page))['motion-i2v-tiny.q4c8'];
+    expect(files).toContain('stage1_unet.q4c8.onnx');
     expect(files).toContain('tokenizer/vocab.json');
   });
 

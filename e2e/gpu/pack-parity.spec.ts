@@ -18,6 +18,11 @@
  *    float64 reference with every Linear weight replaced by its 4-bit dequantisation): as fp32. So the
  *    MatMulNBits blobs are checked exactly, not within the quantisation error (which is 3-26 % here: random
  *    weights, 4 bits).
+ *  - q4c8 (q4, plus every Conv weight of at least 256 elements as int8 per output channel through
+ *    DequantizeLinear) vs its OWN goldens (<stem>.q4c8.bin: the reference with the 4-bit Linear and the int8 Conv
+ *    weights dequantised): 3e-4, as fp32 (its quantisation error against fp32 is the q4 and q8 errors together).
+ *    q4c8f16 (the same weights, fp16 activations) cannot run here (no shader-f16); tools/export/tests checks it
+ *    structurally.
  *
  * Measured (SwiftShader, Chromium 156.0.8078.108, 2 shared cores, Nov 2026), worst output per component:
  *   fp32: rel 2.6e-7 (text encoder) .. 8.5e-7 (VAEs), 4.7e-5 (ControlNet), 3.2e-5 (stage-1 UNet),
@@ -28,8 +33,11 @@
  *         segments 5.2e-3 .. 4.0e-2 (seg00)
  *   q4 vs fp32 goldens: rel 1.7e-1 (text encoder), 2.6e-1 (ControlNet): equal to what the numpy
  *   dequantised reference gives (max abs 0.546 and 3.62 in both), hence the q4 goldens.
- * Time: 15-25 min on a loaded 2-core machine, almost all of it SwiftShader compiling ORT's WGSL kernels
- * (a session run that compiles nothing takes < 1 s). This is far over the 90 s target; a real GPU compiles
+ *   q4c8 vs q4c8 goldens: 1.6e-7 (text encoder) .. 1.0e-6 (VAEs), 5.3e-5 (ControlNet), 4.7e-5 (stage-1 UNet),
+ *         segments 1.4e-7 .. 9.0e-7 except seg00 (emb_0) 1.1e-4; 3.9 min for the three groups (Dec 2026).
+ *         With every int8 conv scale 127/128 of its value (a deliberate break): the VAEs at 6.9e-3 .. 1.4e-2.
+ * Time: 15-25 min on a loaded 2-core machine (q8 and q4; alone, q4c8 3.9 min and q4 4.7 min at load average
+ * 14), almost all of it SwiftShader compiling ORT's WGSL kernels (a session run that compiles nothing takes < 1 s). This is far over the 90 s target; a real GPU compiles
  * in milliseconds. PACK_PARITY_PRECISIONS=fp32 runs one precision.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web/webgpu';
@@ -48,13 +56,15 @@ interface Stat {
 }
 
 /**
- * q8 and q4 by default: every fp32 component is checked against the same goldens by the product's
+ * q8, q4 and q4c8 by default: every fp32 component is checked against the same goldens by the product's
  * own runtime in neural-stage1.spec.ts and neural-stage2.spec.ts (sessions, plan, pipelines), and
  * each precision here costs minutes of kernel compilation on SwiftShader.
- * PACK_PARITY_PRECISIONS=fp32,q8,q4 (comma-separated) runs any set.
+ * PACK_PARITY_PRECISIONS=fp32,q8,q4,q4c8 (comma-separated) runs any set.
  */
-const PRECISIONS = (process.env.PACK_PARITY_PRECISIONS ?? 'q8,q4').split(',');
-const BOUND: Record<string, number> = { fp32: 3e-4, q8: 5e-2, q4: 3e-4 };
+const PRECISIONS = (process.env.PACK_PARITY_PRECISIONS ?? 'q8,q4,q4c8').split(',');
+const BOUND: Record<string, number> = { fp32: 3e-4, q8: 5e-2, q4: 3e-4, q4c8: 3e-4 };
+/** Precisions compared with their own goldens (<stem>.<precision>.bin, outputs only) instead of the fp32 ones. */
+const OWN_GOLDENS = ['q4', 'q4c8'];
 /**
  * One test per group of components, each on its own page (kernels compiled for a group are reused within it),
  * with the number of components it must cover. The page selects the members (inGroup, same order).
@@ -79,7 +89,7 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
   await harness.routeWebSocket(/.*/, () => {});
   await harness.reload();
   return harness.evaluate(
-    async ({ precisions, group }) => {
+    async ({ precisions, group, ownGoldens }) => {
       const { ort, createGpuSession } = (await import(/* @vite-ignore */ '/e2e/onnx/ort.ts' as string)) as typeof import('../onnx/ort');
       const { checkSignature } = (await import(
         /* @vite-ignore */ '/src/models/signature.ts' as string
@@ -115,8 +125,9 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
         (n: string) => n === 'controlnet' || n === 'stage1_unet',
         (n: string) => n.startsWith('stage2_unet.seg'),
       ][group];
-      // q4 is compared with its own goldens (<stem>.q4.bin: the reference with every Linear weight replaced by its
-      // 4-bit dequantisation), so the bound is as tight as fp32; inputs come from the fp32 golden.
+      // q4 / q4c8 are compared with their own goldens (<stem>.q4.bin: the reference with every Linear weight replaced
+      // by its 4-bit dequantisation; q4c8: and every Conv weight by its int8 one), so the bound is as tight as fp32;
+      // inputs come from the fp32 golden.
       const runOne = async (
         component: string,
         precision: string,
@@ -124,7 +135,7 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
         inputs: Spec,
         outputs: Spec,
         golden: G,
-        q4golden: G,
+        own: Map<string, G>,
       ) => {
         const t0 = performance.now();
         let session: InferenceSession | undefined;
@@ -147,7 +158,7 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
           const result = await created.run(feeds);
           t2 = performance.now();
           for (const { name } of outputs) {
-            const want = (precision === 'q4' ? q4golden : golden).tensors.get(name);
+            const want = (own.get(precision) ?? golden).tensors.get(name);
             if (!want) throw new Error(`${precision} golden has no output ${name}`);
             const t = result[name];
             if (!t) throw new Error(`session gave no output ${name}`);
@@ -171,28 +182,29 @@ async function runAll(harness: import('@playwright/test').Page, precisions: read
       };
 
       const comps = manifest.components as Record<string, any>;
-      const goldens = async (stem: string) => [
-        readMi2g(await get(`goldens/${stem}.bin`), stem),
-        precisions.includes('q4')
-          ? readMi2g(await get(`goldens/${stem}.q4.bin`), `${stem}.q4`)
-          : readMi2g(await get(`goldens/${stem}.bin`), stem),
-      ];
+      const goldens = async (stem: string): Promise<[G, Map<string, G>]> => {
+        const own = new Map<string, G>();
+        for (const p of precisions.filter((q) => ownGoldens.includes(q))) {
+          own.set(p, readMi2g(await get(`goldens/${stem}.${p}.bin`), `${stem}.${p}`));
+        }
+        return [readMi2g(await get(`goldens/${stem}.bin`), stem), own];
+      };
       for (const [name, c] of Object.entries(comps)) {
         if (name === 'stage2_unet' || !inGroup(name)) continue;
-        const [golden, q4golden] = await goldens(name);
-        for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden, q4golden);
+        const [golden, own] = await goldens(name);
+        for (const p of precisions) await runOne(name, p, c.files[p], c.inputs, c.outputs, golden, own);
       }
       if (inGroup('stage2_unet.seg00')) {
-        const [golden2, q4golden2] = await goldens('stage2_unet');
+        const [golden2, own2] = await goldens('stage2_unet');
         for (const seg of comps.stage2_unet.segments) {
           const name = `stage2_unet.seg${String(seg.index).padStart(2, '0')}`;
-          for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2, q4golden2);
+          for (const p of precisions) await runOne(name, p, seg.files[p], seg.inputs, seg.outputs, golden2, own2);
         }
       }
       device.destroy();
       return stats;
     },
-    { precisions, group: GROUPS.findIndex(([g]) => g === group) },
+    { precisions, group: GROUPS.findIndex(([g]) => g === group), ownGoldens: OWN_GOLDENS },
   );
 }
 

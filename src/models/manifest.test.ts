@@ -25,7 +25,7 @@ describe('parseManifest', () => {
     const m = parseManifest(TINY);
     const raw = tiny();
     expect(m.name).toBe('motion-i2v-tiny');
-    expect(m.precisions).toEqual(['fp32', 'q8', 'q4']);
+    expect(m.precisions).toEqual(['fp32', 'q8', 'q4', 'q4c8']);
     expect(m.components.vae_encoder.files.fp32).toEqual(raw.components.vae_encoder.files.fp32);
     expect(m.components.stage2_unet!.segments).toEqual(raw.components.stage2_unet.segments);
     expect(m.components.stage2_unet!.inputs).toEqual(raw.components.stage2_unet.inputs);

@@ -9,7 +9,11 @@ import { checkStage2Plan } from './packCheck';
 
 export const MANIFEST_SCHEMA = 1;
 
-export type Precision = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+/**
+ * Weight/activation precisions of a pack (tools/export/README.md, "Precisions"): q4c8 and q4c8f16 are q4 and q4f16
+ * with int8 convolution weights, the packs under 3 GB at full size.
+ */
+export type Precision = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16' | 'q4c8' | 'q4c8f16';
 
 export type TensorDtype = 'float32' | 'int32' | 'int64' | 'float16';
 
@@ -130,7 +134,7 @@ export interface Manifest {
 // Validation: untrusted JSON -> Manifest. Every message names the field by its JSON path
 // (`components.vae_encoder.files.fp32[0].sha256`) so a broken or forged pack can be fixed.
 
-export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16', 'q4c8', 'q4c8f16'];
 export const COMPONENT_NAMES: readonly ComponentName[] = [
   'text_encoder',
   'vae_encoder',

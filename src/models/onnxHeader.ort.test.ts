@@ -30,9 +30,9 @@ const plain = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
 
 describe('readOnnxSignature', () => {
   it('reads what ORT reads, for the files of the tiny pack', async () => {
-    const fp32 = readdirSync(BASE).filter((f) => f.endsWith('.onnx') && !/\.q\d\.onnx$/.test(f));
+    const fp32 = readdirSync(BASE).filter((f) => f.endsWith('.onnx') && !/\.q\w+\.onnx$/.test(f));
     expect(fp32.length).toBeGreaterThan(20);
-    const files = [...fp32, 'stage1_unet.q4.onnx', 'stage2_unet.seg07.q8.onnx'];
+    const files = [...fp32, 'stage1_unet.q4.onnx', 'stage2_unet.seg07.q8.onnx', 'controlnet.q4c8.onnx'];
     for (const f of files) {
       const bytes = readFileSync(`${BASE}/${f}`);
       const s = await ort.InferenceSession.create(bytes);

@@ -69,6 +69,9 @@ describe('chooseVariant', () => {
     expect(chooseVariant(['fp32', 'q8', 'fp16', 'q4f16'], { shaderF16: false })).toBe('fp32');
     expect(chooseVariant(['q4', 'q8', 'q4f16'], { shaderF16: false })).toBe('q8');
     expect(chooseVariant(['q4', 'fp16'], { shaderF16: false })).toBe('q4');
+    expect(chooseVariant(['q4c8f16', 'q4c8'], { shaderF16: true })).toBe('q4c8f16');
+    expect(chooseVariant(['q4c8f16', 'q4c8'], { shaderF16: false })).toBe('q4c8');
+    expect(() => chooseVariant(['q4c8f16'], { shaderF16: false }, 'q4c8f16')).toThrow(/shader-f16/);
   });
   it('lets the user override within what the pack and adapter allow', () => {
     expect(chooseVariant(['fp32', 'q8', 'q4'], { shaderF16: false }, 'q4')).toBe('q4');
@@ -76,6 +79,6 @@ describe('chooseVariant', () => {
     expect(() => chooseVariant(['fp32', 'fp16'], { shaderF16: false }, 'fp16')).toThrow(/shader-f16/);
   });
   it('says so when only f16 variants exist on an adapter without shader-f16', () => {
-    expect(() => chooseVariant(['fp16', 'q4f16'], { shaderF16: false })).toThrow(/Install a pack with fp32, q8 or q4/);
+    expect(() => chooseVariant(['fp16', 'q4f16'], { shaderF16: false })).toThrow(/Install a pack with fp32, q8, q4 or q4c8/);
   });
 });

@@ -14,10 +14,10 @@ export interface ValueMetadata {
 }
 
 /** Variants that need the adapter's `shader-f16` feature (fp16 activations). */
-const F16_PRECISIONS: readonly Precision[] = ['fp16', 'q4f16'];
-/** Preference order: best quality first among what the adapter can run. */
-const WITH_F16: readonly Precision[] = ['fp16', 'q4f16', 'fp32', 'q8', 'q4'];
-const WITHOUT_F16: readonly Precision[] = ['fp32', 'q8', 'q4'];
+const F16_PRECISIONS: readonly Precision[] = ['fp16', 'q4f16', 'q4c8f16'];
+/** Preference order: best quality first among what the adapter can run (as variant.ts's AUTO_ORDER). */
+const WITH_F16: readonly Precision[] = ['fp16', 'q4f16', 'q4c8f16', 'fp32', 'q8', 'q4', 'q4c8'];
+const WITHOUT_F16: readonly Precision[] = ['fp32', 'q8', 'q4', 'q4c8'];
 
 /**
  * The pack variant to load. With `shader-f16`: fp16, else q4f16 (then the fp32-activation ones);
@@ -44,7 +44,7 @@ export function chooseVariant(available: readonly Precision[], features: { shade
     throw new AppError(
       'model-pack',
       `This model pack has only ${available.join(', ')} weights, which need 16-bit float shaders (WebGPU "shader-f16"); ` +
-        'this GPU does not offer them. Install a pack with fp32, q8 or q4 weights.',
+        'this GPU does not offer them. Install a pack with fp32, q8, q4 or q4c8 weights.',
     );
   }
   return pick;

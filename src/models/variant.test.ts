@@ -17,6 +17,11 @@ describe('chooseVariant', () => {
     expect(chooseVariant(withPrecisions(['q4f16', 'fp16', 'q8']), { shaderF16: true })).toBe('fp16');
     expect(chooseVariant(withPrecisions(['q4f16', 'q8']), { shaderF16: true })).toBe('q4f16');
     expect(chooseVariant(withPrecisions(['q4f16', 'q8']), { shaderF16: false })).toBe('q8');
+    // the exporter's default pack: the small pair, one for each kind of adapter
+    expect(chooseVariant(withPrecisions(['q4c8f16', 'q4c8']), { shaderF16: true })).toBe('q4c8f16');
+    expect(chooseVariant(withPrecisions(['q4c8f16', 'q4c8']), { shaderF16: false })).toBe('q4c8');
+    expect(chooseVariant(withPrecisions(['q4c8f16', 'q4f16']), { shaderF16: true })).toBe('q4f16');
+    expect(() => chooseVariant(withPrecisions(['q4c8f16']), { shaderF16: false, override: 'q4c8f16' })).toThrow(/shader-f16/);
   });
   it('honours the user override and refuses one the pack or GPU cannot serve', () => {
     expect(chooseVariant(tiny, { shaderF16: false, override: 'q4' })).toBe('q4');
@@ -28,12 +33,15 @@ describe('chooseVariant', () => {
 
 describe('smallerVariants', () => {
   it('lists the lighter precisions the adapter can run, heaviest first', () => {
-    const all = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
-    expect(smallerVariants(all, 'fp32', false)).toEqual(['q8', 'q4']);
-    expect(smallerVariants(all, 'fp32', true)).toEqual(['fp16', 'q8', 'q4', 'q4f16']);
-    expect(smallerVariants(all, 'fp16', true)).toEqual(['q8', 'q4', 'q4f16']);
-    expect(smallerVariants(['fp32', 'q8', 'q4'], 'q8', false)).toEqual(['q4']);
-    expect(smallerVariants(['fp32', 'q8', 'q4'], 'q4', false)).toEqual([]);
+    const all = ['fp32', 'fp16', 'q8', 'q4', 'q4f16', 'q4c8', 'q4c8f16'] as const;
+    // full-size pack bytes: q4 (fp32 convs) 7.6 GB > fp16 7.0 > q4f16 4.3 > q8 3.6 > q4c8 2.9 > q4c8f16 2.7
+    expect(smallerVariants(all, 'fp32', false)).toEqual(['q4', 'q8', 'q4c8']);
+    expect(smallerVariants(all, 'fp32', true)).toEqual(['q4', 'fp16', 'q4f16', 'q8', 'q4c8', 'q4c8f16']);
+    expect(smallerVariants(all, 'fp16', true)).toEqual(['q4f16', 'q8', 'q4c8', 'q4c8f16']);
+    expect(smallerVariants(all, 'q4f16', false)).toEqual(['q8', 'q4c8']);
+    expect(smallerVariants(['fp32', 'q8', 'q4'], 'q4', false)).toEqual(['q8']);
+    expect(smallerVariants(['fp32', 'q8', 'q4', 'q4c8'], 'q8', false)).toEqual(['q4c8']);
+    expect(smallerVariants(all, 'q4c8f16', true)).toEqual([]);
   });
 });
 

@@ -6,16 +6,19 @@ import { COMPONENT_NAMES, type FileEntry, type Manifest, type Precision } from '
 import { ModelPackError } from './packErrors';
 
 /** Precisions whose activations are fp16: they need the adapter's `shader-f16`. */
-export const F16_PRECISIONS: readonly Precision[] = ['fp16', 'q4f16'];
+export const F16_PRECISIONS: readonly Precision[] = ['fp16', 'q4f16', 'q4c8f16'];
 
 /**
  * Preference when the user leaves it to the app: the most accurate precision the adapter runs
  * (fp16 activations where `shader-f16` exists, fp32 otherwise), then smaller quantised ones.
- * The pack manager shows each variant's size, so a user can pick a smaller download.
+ * The pack manager shows each variant's size, so a user can pick a smaller download. q4c8 / q4c8f16 (int8
+ * convolutions; 2.9 / 2.7 GB at full size against q4f16's 4.3 GB) come last in their group: a pack that offers
+ * nothing else (the exporter's default) gets them, one that also offers q4f16 or q4 gets the more accurate one
+ * unless the user picks the small one.
  */
 const AUTO_ORDER: Record<'f16' | 'f32', readonly Precision[]> = {
-  f16: ['fp16', 'q4f16', 'fp32', 'q8', 'q4'],
-  f32: ['fp32', 'q8', 'q4'],
+  f16: ['fp16', 'q4f16', 'q4c8f16', 'fp32', 'q8', 'q4', 'q4c8'],
+  f32: ['fp32', 'q8', 'q4', 'q4c8'],
 };
 
 export interface VariantOptions {
@@ -43,7 +46,7 @@ export function chooseVariant(manifest: Manifest, { shaderF16, override }: Varia
   if (!pick) {
     throw new ModelPackError(
       'variant',
-      `This model pack offers only ${offered}, which needs 16-bit float shaders (shader-f16) that this GPU lacks. Use a pack exported with fp32, q8 or q4.`,
+      `This model pack offers only ${offered}, which needs 16-bit float shaders (shader-f16) that this GPU lacks. Use a pack exported with fp32, q8, q4 or q4c8.`,
     );
   }
   return pick;
@@ -81,8 +84,12 @@ export function totalBytes(files: readonly FileEntry[]): number {
 }
 
 /** The id an installed pack is stored under: one folder per pack name and variant. */
-/** Nominal bytes per weight of each precision: what "smaller" means when memory runs out. */
-const WEIGHT_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, q8: 1, q4f16: 0.5, q4: 0.5 };
+/**
+ * Bytes per parameter of each precision's full-size pack (tools/export/README.md, "Full-size sizes": total bytes /
+ * 3,485 M parameters): what "smaller" means when memory runs out. q4 keeps its convolutions in fp32, so it is
+ * larger than q8; the tiny pack's files rank the same way.
+ */
+const WEIGHT_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, q4: 2.19, q4f16: 1.23, q8: 1.04, q4c8: 0.83, q4c8f16: 0.78 };
 
 /** The precisions of `available` with smaller weights than `variant` that an adapter with/without shader-f16 runs, smallest last. */
 export function smallerVariants(available: readonly Precision[], variant: Precision, shaderF16: boolean): Precision[] {

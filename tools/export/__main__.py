@@ -1,6 +1,6 @@
 """Export a model pack from the official Motion-I2V checkpoint folder.
 
-    /usr/bin/python3 -m tools.export <checkpoint-dir> <out-dir> [--precision fp32,q8,fp16,q4,q4f16] [--overwrite]
+    /usr/bin/python3 -m tools.export <checkpoint-dir> <out-dir> [--precision fp32,q8,fp16,q4,q4f16,q4c8,q4c8f16] [--overwrite]
 
 <checkpoint-dir> is the authors' models/ folder (stage1/, stage2/; layout in checkpoint.py and README.md).
 Every config.json and file is checked and every module loaded (as the authors load it; then freed) before anything
@@ -28,7 +28,7 @@ from tools.export.pack import MODULES, PRECISIONS, build_empty, export_pack, pea
 ORDER = ["stage1_text_encoder", "stage1_vae_encoder", "flow_vae", "stage1_unet", "controlnet", "text_encoder", "vae",
          "stage2_unet"]
 _VAE_ENCODER_KEYS = ("encoder.", "quant_conv.")
-DEFAULT_PRECISIONS = "q4f16,q4"
+DEFAULT_PRECISIONS = "q4c8f16,q4c8"
 
 
 class CheckpointModels:
@@ -122,8 +122,9 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint_dir")
     ap.add_argument("out_dir")
-    # Browser default: q4f16 for adapters with shader-f16, q4 (fp32 activations) for the others; a full fp32 pack
-    # (about 14 GB, a 5 GB stage-1 UNet graph) is for parity checks, not for browsers.
+    # Browser default: the packs most users can download (full size: q4c8f16 2.7 GB for adapters with shader-f16,
+    # q4c8 with fp32 activations for the others); q4f16 / q4 keep the convolutions in fp16 / fp32 (4.3 GB and more)
+    # for those who can store them.  A full fp32 pack (about 14 GB, a 5 GB stage-1 UNet graph) is for parity checks.
     ap.add_argument("--precision", default=DEFAULT_PRECISIONS,
                     help=f"comma-separated subset of {','.join(PRECISIONS)} (default {DEFAULT_PRECISIONS})")
     ap.add_argument("--config", default="full", choices=["full", "tiny"],

@@ -3,7 +3,7 @@
     /usr/bin/python3 -m tools.export.make_tiny [--out public/models/tiny]
 
 Seeded random weights (numpy PCG64), tiny configs of the real architecture (configs.TINY),
-fp32 + q8 + q4 ONNX, manifest.json, tokenizer files and goldens/*.bin (MI2G format).  Goldens are
+fp32 + q8 + q4 + q4c8 ONNX, manifest.json, tokenizer files and goldens/*.bin (MI2G format).  Goldens are
 computed with the PyTorch reference in float64 from the float32 weights and stored as float32.
 """
 import argparse
@@ -23,7 +23,7 @@ from tools.export.clip import CLIPTextModel, CLIPTokenizer, tiny_vocab
 from tools.export.configs import TINY
 from tools.export.onnx_export import StepsModule, dyn_axes, export, split_program
 from tools.export.pipelines import Models, build_control, encode_flow, i2v, stage1, stage2, v2v_stage2
-from tools.export.quantize import dequantize_blocks_q4, quantize_blocks_q4, variant
+from tools.export.quantize import MIN_ELEMENTS, dequantize_blocks_q4, quantize_blocks_q4, quantize_per_channel_q8, variant
 from tools.export.scheduler import DDIMScheduler
 from tools.export.softsplat import resize_flow
 from tools.export.unet import ControlNetModel, UNet3DConditionModel, run_steps
@@ -32,7 +32,9 @@ from tools.export.vae import AutoencoderKL, VAEDecoderExport, VAEEncoderExport
 PROMPT = "a photo of the cat runs"
 NEGATIVE = "blur, haze, cartoon"
 STEPS = 2
-TINY_VARIANTS = ["q8", "q4"]
+TINY_VARIANTS = ["q8", "q4", "q4c8"]
+# variants with their own goldens (<stem>.<precision>.bin): the float64 reference on their dequantised weights
+OWN_GOLDENS = ["q4", "q4c8"]
 GUIDANCE = 7.0
 
 
@@ -216,24 +218,28 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(os.path.join(out_dir, "goldens", "stage2_unet.bin"), trace + [("noise_pred", env["noise_pred"])],
                  {"note": "one B=2 UNet call; every tensor that crosses a segment boundary, by name"})
 
-    # ---------------- q4 goldens: the same calls with every Linear weight replaced by its 4-bit dequantised value
-    # (what the q4 graphs compute up to fp32 rounding), so the browser checks MatMulNBits tightly, not within
-    # the quantisation error.  Only outputs are stored; inputs are those of <comp>.bin.
-    with _q4_linear_weights(models, m64):
-        q4_out = {}
-        for stem, mod, args, names in q4_jobs:
+    # ---------------- q4 / q4c8 goldens: the same calls with every Linear weight replaced by its 4-bit dequantised
+    # value (q4c8: and every Conv weight by its int8 one), what those graphs compute up to fp32 rounding, so the
+    # browser checks MatMulNBits and DequantizeLinear tightly, not within the quantisation error.  Only outputs are
+    # stored; inputs are those of <comp>.bin.
+    for prec in OWN_GOLDENS:
+        with _quantized_weights(models, m64, convs_int8=prec == "q4c8"):
+            q_out = {}
+            for stem, mod, args, names in q4_jobs:
+                with torch.no_grad():
+                    res = mod(*args)
+                q_out.setdefault(stem, []).extend(zip(names, res if isinstance(res, (tuple, list)) else (res,)))
+            # the whole quantised UNet call chained (each segment fed the previous quantised segments' outputs, the
+            # splat and attention between them as in fp32): what the browser's plan computes end to end
+            env_q = {k: v.double() for k, v in s2_in.items()}
             with torch.no_grad():
-                res = mod(*args)
-            q4_out.setdefault(stem, []).extend(zip(names, res if isinstance(res, (tuple, list)) else (res,)))
-        # the whole q4 UNet call chained (each segment fed the previous q4 segments' outputs, the splat
-        # and attention between them as in fp32): what the browser's plan computes end to end in q4
-        env_q4 = {k: v.double() for k, v in s2_in.items()}
-        with torch.no_grad():
-            run_steps(steps64, env_q4, flow.double())
-        q4_out["stage2_unet"].append(("noise_pred_chained", env_q4["noise_pred"]))
-    for stem, items in q4_out.items():
-        golden.write(os.path.join(out_dir, "goldens", stem + ".q4.bin"), items,
-                     {"note": "outputs of the q4 variant: Linear weights dequantised from 4-bit blocks of 32"})
+                run_steps(steps64, env_q, flow.double())
+            q_out["stage2_unet"].append(("noise_pred_chained", env_q["noise_pred"]))
+        note = {"q4": "outputs of the q4 variant: Linear weights dequantised from 4-bit blocks of 32",
+                "q4c8": "outputs of the q4c8 variant: Linear weights dequantised from 4-bit blocks of 32, Conv "
+                        "weights from int8 per output channel"}[prec]
+        for stem, items in q_out.items():
+            golden.write(os.path.join(out_dir, "goldens", f"{stem}.{prec}.bin"), items, {"note": note})
 
     # ---------------- pipelines (float64 reference)
     M = Models(m64["text_encoder"], m64["vae"], m64["flow_vae"], m64["stage1_unet"], m64["controlnet"], m64["vae"],
@@ -276,8 +282,8 @@ def make(out_dir, cfg=TINY, verbose=True):
     # ---------------- q8 variants + manifest
     comp_files = ["text_encoder.onnx", "vae_encoder.onnx", "vae_decoder.onnx", "flow_vae_encoder.onnx",
                   "flow_vae_decoder.onnx", "controlnet.onnx", "stage1_unet.onnx"] + seg_files
-    # q4 (MatMulNBits, fp32 scales) ships so the browser can test 4-bit on adapters without shader-f16;
-    # fp16 / q4f16 do not: their sessions cannot be created on such adapters (SwiftShader in CI).
+    # q4 and q4c8 (MatMulNBits, fp32 scales; int8 convs) ship so the browser can test 4-bit on adapters without
+    # shader-f16; fp16 / q4f16 / q4c8f16 do not: their sessions cannot be created on such adapters (SwiftShader in CI).
     for fn in comp_files:
         src = onnx.load(os.path.join(out_dir, fn))
         for p in TINY_VARIANTS:
@@ -294,19 +300,26 @@ def make(out_dir, cfg=TINY, verbose=True):
     return man
 
 
-class _q4_linear_weights:
-    """Swap every nn.Linear weight of the float64 copies for the q4 dequantisation of the float32 original."""
+class _quantized_weights:
+    """Swap every nn.Linear weight of the float64 copies for the q4 dequantisation of the float32 original and,
+    with `convs_int8`, every Conv weight of at least MIN_ELEMENTS for its int8 per-output-channel one (q4c8)."""
 
-    def __init__(self, models32, models64):
+    def __init__(self, models32, models64, convs_int8=False):
+        kinds = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.Conv3d) if convs_int8 else (torch.nn.Linear,)
         self.pairs = [(a, b) for k in models32 for a, b in zip(models32[k].modules(), models64[k].modules())
-                      if isinstance(a, torch.nn.Linear)]
+                      if isinstance(a, kinds) and (isinstance(a, torch.nn.Linear) or a.weight.numel() >= MIN_ELEMENTS)]
 
     def __enter__(self):
         self.saved = [b.weight.data.clone() for _, b in self.pairs]
         for a, b in self.pairs:
-            w = a.weight.detach().numpy()                            # (N, K) float32, as exported
-            packed, scales = quantize_blocks_q4(w.T)
-            b.weight.data = torch.from_numpy(dequantize_blocks_q4(packed, scales, w.shape[1], w.shape[0]).T.copy()).double()
+            w = a.weight.detach().numpy()                            # Linear (N, K) / Conv (O, I, ...) float32
+            if isinstance(a, torch.nn.Linear):
+                packed, scales = quantize_blocks_q4(w.T)
+                r = dequantize_blocks_q4(packed, scales, w.shape[1], w.shape[0]).T
+            else:
+                q, scale = quantize_per_channel_q8(w, 0)
+                r = q.astype(np.float32) * scale.reshape((-1,) + (1,) * (w.ndim - 1))   # as DequantizeLinear, in fp32
+            b.weight.data = torch.from_numpy(np.ascontiguousarray(r)).double()
 
     def __exit__(self, *exc):
         for (_, b), w in zip(self.pairs, self.saved):

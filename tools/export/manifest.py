@@ -7,7 +7,8 @@ import onnx
 from tools.export.onnx_export import io_spec, sha256_file
 
 SCHEMA_VERSION = 1
-SUFFIX = {"fp32": ".onnx", "fp16": ".fp16.onnx", "q8": ".q8.onnx", "q4": ".q4.onnx", "q4f16": ".q4f16.onnx"}
+SUFFIX = {"fp32": ".onnx", "fp16": ".fp16.onnx", "q8": ".q8.onnx", "q4": ".q4.onnx", "q4f16": ".q4f16.onnx",
+          "q4c8": ".q4c8.onnx", "q4c8f16": ".q4c8f16.onnx"}
 
 COMPONENTS = ["text_encoder", "vae_encoder", "vae_decoder", "flow_vae_encoder", "flow_vae_decoder", "controlnet",
               "stage1_unet"]

@@ -22,7 +22,7 @@ from tools.export.quantize import variant
 from tools.export.unet import ControlNetModel, UNet3DConditionModel, run_steps
 from tools.export.vae import AutoencoderKL, VAEDecoderExport, VAEEncoderExport
 
-PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16")
+PRECISIONS = ("fp32", "q8", "fp16", "q4", "q4f16", "q4c8", "q4c8f16")
 
 
 def peak_rss_mb(reset=False):

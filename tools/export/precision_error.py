@@ -6,9 +6,11 @@ Runs the float64 reference I2V (2 DDIM steps, guidance 7, drags + brush; the inp
 with the tiny seeded weights replaced by what each precision stores, dequantised the way its graphs dequantise:
 q8 (int8 per output channel on Linear/Conv weights of at least quantize.MIN_ELEMENTS), q4 (4-bit blocks of 32
 on Linear weights, fp32 scales), fp16 (every weight rounded to fp16), q4f16 (q4 with fp16 scales, the other
-weights fp16).  fp16 *activations* are not emulated (CPU torch has no fp16 convolutions), so the fp16 and q4f16
-rows are lower bounds of what those graphs add.  fp32 must reproduce the golden (a check of this script).
-Prints max and mean |error| of the flows (pixels; the tiny canvas is 64 x 48) and of the video ([0,1]) against the
+weights fp16), q4c8 (q4 plus int8 per output channel on Conv weights of at least MIN_ELEMENTS), q4c8f16 (q4f16
+with those int8 Conv weights, dequantised in fp32 then rounded to fp16 as the graph's Cast does).  fp16
+*activations* are not emulated (CPU torch has no fp16 convolutions), so the fp16, q4f16 and q4c8f16 rows are lower
+bounds of what those graphs add.  fp32 must reproduce the golden (a check of this script).
+Prints max and mean |error| of the flows (pixels; the tiny canvas is 48 x 32) and of the video ([0,1]) against the
 golden, as a markdown table.  The tiny weights are random, so errors are amplified far more than with trained
 weights (flows saturate at the clamp); the table ranks precisions, it does not predict real-weight quality.
 """
@@ -26,7 +28,7 @@ from tools.export.make_tiny import GUIDANCE, STEPS, build_models
 from tools.export.pipelines import Models, build_control, i2v
 from tools.export.quantize import MIN_ELEMENTS, dequantize_blocks_q4, quantize_blocks_q4
 
-PRECISIONS = ("fp32", "q8", "q4", "fp16", "q4f16")
+PRECISIONS = ("fp32", "q8", "q4", "fp16", "q4f16", "q4c8", "q4c8f16")
 
 
 def _q8(w):
@@ -53,9 +55,13 @@ def stored_weights(module, precision):
             conv = isinstance(sub, (nn.Conv2d, nn.Conv3d)) and name == "weight"
             if precision == "q8" and (linear or conv) and w.size >= MIN_ELEMENTS:
                 w = _q8(w)
-            elif precision in ("q4", "q4f16") and linear:
-                w = _q4(w, np.float32 if precision == "q4" else np.float16)
-            elif precision in ("fp16", "q4f16"):
+            elif precision in ("q4", "q4f16", "q4c8", "q4c8f16") and linear:
+                w = _q4(w, np.float16 if precision.endswith("f16") else np.float32)
+            elif precision in ("q4c8", "q4c8f16") and conv and w.size >= MIN_ELEMENTS:
+                w = _q8(w).astype(np.float32)
+                if precision == "q4c8f16":
+                    w = w.astype(np.float16).astype(np.float32)
+            elif precision in ("fp16", "q4f16", "q4c8f16"):
                 w = w.astype(np.float16).astype(np.float32)
             sub._parameters[name] = nn.Parameter(torch.from_numpy(np.ascontiguousarray(w)), requires_grad=False)
     return m.double()

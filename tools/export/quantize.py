@@ -10,6 +10,11 @@ q4:    4-bit MatMulNBits (com.microsoft, block 32, symmetric, no zero points => 
        Linear layers (MatMul with a constant [K, N] weight, Gemm with transB=1); fp32 scales and activations,
        so it runs without shader-f16.  Convs stay fp32.
 q4f16: fp16 (above), then the same MatMulNBits rewrite with fp16 scales, quantised from the fp32 weights.
+q4c8:  q4 (Linear layers as MatMulNBits, fp32 scales), and every Conv weight of at least MIN_ELEMENTS as int8 per
+       output channel (DequantizeLinear, axis 0, as q8); fp32 activations, so it runs without shader-f16.
+q4c8f16: q4f16, and the Conv weights int8 as in q4c8, quantised from the fp32 weights: DequantizeLinear to fp32,
+       then Cast to fp16 before the Conv (opset 17's DequantizeLinear has no fp16 scale or output).  The
+       browser precision whose full-size pack stays under 3 GB (tools/export/README.md, "Full-size sizes").
 """
 import numpy as np
 import onnx
@@ -202,6 +207,7 @@ def convert_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
                 if o in graph_outputs:                # the graph output keeps its fp32 name and type
                     n.output[k] = half_name(o)
                     post.append(helper.make_node("Cast", [half_name(o)], [o], name=o + "_to_fp32", to=TensorProto.FLOAT))
+                    made[(o, TensorProto.FLOAT16)] = half_name(o)   # fp16 readers (a segment's skip) take it as is
                     o = half_name(o)
                 produced_fp16[o] = True
         elif n.op_type != "Cast":                     # Cast accepts any input type
@@ -338,8 +344,72 @@ def quantize_q4f16(model: onnx.ModelProto) -> onnx.ModelProto:
     return quantize_q4(convert_fp16(model), scale_dtype=np.float16, source_weights=weights)
 
 
+# ------------------------------------------------------------------------ int8 convolutions (q4c8, q4c8f16)
+
+def quantize_per_channel_q8(w: np.ndarray, axis=0):
+    """Symmetric int8 per channel along `axis`: (codes int8, scales float32); value = code * scale, error at most
+    scale / 2 with scale = max|w_channel| / 127."""
+    red = tuple(d for d in range(w.ndim) if d != axis)
+    amax = np.abs(w).max(axis=red)
+    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    shp = [1] * w.ndim
+    shp[axis] = -1
+    return np.clip(np.round(w / scale.reshape(shp)), -127, 127).astype(np.int8), scale
+
+
+def quantize_conv_weights_q8(model: onnx.ModelProto, source_weights=None) -> onnx.ModelProto:
+    """Store every Conv weight of at least MIN_ELEMENTS as int8 per output channel.  A float32 weight becomes
+    DequantizeLinear(q, scale, zp, axis 0); a float16 one (fp16 graph) DequantizeLinear to float32, then Cast to
+    float16 under the weight's name, so the Conv and everything after it keep their fp16 types.  `source_weights`
+    (name -> fp32 array) quantises from the fp32 originals of an fp16 graph's weights."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    cons = _consumers(g)
+    new_inits, dq_nodes = [], []
+    for init in g.initializer:
+        uses = cons.get(init.name, [])
+        if (init.data_type not in (TensorProto.FLOAT, TensorProto.FLOAT16) or len(init.dims) < 3 or not uses
+                or any(n.op_type != "Conv" or i != 1 for n, i in uses)):
+            new_inits.append(init)
+            continue
+        base = init.name.replace("__fp16", "")
+        src = (source_weights or {}).get(base)
+        w = src if src is not None else numpy_helper.to_array(init).astype(np.float32)
+        if w.size < MIN_ELEMENTS:
+            new_inits.append(init)
+            continue
+        q, scale = quantize_per_channel_q8(w, 0)
+        new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale"),
+                      numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), base + "_zp")]
+        half = init.data_type == TensorProto.FLOAT16
+        dq_out = base + "__dq32" if half else init.name
+        dq_nodes.append(helper.make_node("DequantizeLinear", [base + "_q8", base + "_scale", base + "_zp"], [dq_out],
+                                         name=base + "_dequant", axis=0))
+        if half:
+            dq_nodes.append(helper.make_node("Cast", [dq_out], [init.name], name=base + "_dequant_fp16",
+                                             to=TensorProto.FLOAT16))
+    del g.initializer[:]
+    g.initializer.extend(new_inits)
+    nodes = list(g.node)
+    del g.node[:]
+    g.node.extend(dq_nodes + nodes)
+    return m
+
+
+def quantize_q4c8(model: onnx.ModelProto) -> onnx.ModelProto:
+    return quantize_conv_weights_q8(quantize_q4(model))
+
+
+def quantize_q4c8f16(model: onnx.ModelProto) -> onnx.ModelProto:
+    weights = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer if i.data_type == TensorProto.FLOAT}
+    return quantize_conv_weights_q8(quantize_q4(convert_fp16(model), scale_dtype=np.float16, source_weights=weights),
+                                    source_weights=weights)
+
+
 def variant(model: onnx.ModelProto, precision: str) -> onnx.ModelProto:
     """The `precision` variant of an fp32 model."""
     if precision == "fp32":
         return model
-    return {"q8": quantize_q8, "fp16": convert_fp16, "q4": quantize_q4, "q4f16": quantize_q4f16}[precision](model)
+    return {"q8": quantize_q8, "fp16": convert_fp16, "q4": quantize_q4, "q4f16": quantize_q4f16,
+            "q4c8": quantize_q4c8, "q4c8f16": quantize_q4c8f16}[precision](model)

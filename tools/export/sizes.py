@@ -4,7 +4,9 @@
 
 fp32: 4 B/param.  fp16: 2 B/param.  q8: int8 + fp32 scale per output channel for Linear/Conv weights,
 fp32 for the rest.  q4f16: Linear weights 4-bit in blocks of 32 with one fp16 scale per block
-(MatMulNBits), everything else fp16.  Graph overhead is not counted."""
+(MatMulNBits), everything else fp16.  q4: the same 4-bit Linear weights with fp32 scales, everything else fp32.
+q4c8f16: q4f16 with Conv weights int8 + fp32 scale per output channel; q4c8: q4 with those int8 Conv weights.
+Graph overhead is not counted."""
 import math
 
 import torch.nn as nn
@@ -36,7 +38,13 @@ def component_sizes(module):
         "fp16": 2 * total,
         "q8": lin + conv + 4 * (lin_rows + conv_rows) + 4 * other,
         "q4f16": lin // 2 + 2 * math.ceil(lin / 32) + 2 * (conv + other),
+        "q4": lin // 2 + 4 * math.ceil(lin / 32) + 4 * (conv + other),
+        "q4c8": lin // 2 + 4 * math.ceil(lin / 32) + conv + 4 * conv_rows + 4 * other,
+        "q4c8f16": lin // 2 + 2 * math.ceil(lin / 32) + conv + 4 * conv_rows + 2 * other,
     }
+
+
+COLUMNS = ("fp32", "fp16", "q8", "q4", "q4f16", "q4c8", "q4c8f16")
 
 
 def full_size_table():
@@ -55,13 +63,13 @@ def full_size_table():
 def markdown():
     t = full_size_table()
     mb = lambda b: f"{b / 1e6:,.0f} MB"
-    rows = ["| component | params | fp32 | fp16 | q8 | q4f16 |", "|---|---:|---:|---:|---:|---:|"]
-    tot = {k: 0 for k in ("params", "fp32", "fp16", "q8", "q4f16")}
+    rows = ["| component | params | " + " | ".join(COLUMNS) + " |", "|---|---:|" + "---:|" * len(COLUMNS)]
+    tot = {k: 0 for k in ("params",) + COLUMNS}
     for name, s in t.items():
-        rows.append(f"| {name} | {s['params'] / 1e6:,.0f} M | {mb(s['fp32'])} | {mb(s['fp16'])} | {mb(s['q8'])} | {mb(s['q4f16'])} |")
+        rows.append(f"| {name} | {s['params'] / 1e6:,.0f} M | " + " | ".join(mb(s[c]) for c in COLUMNS) + " |")
         for k in tot:
             tot[k] += s[k]
-    rows.append(f"| **total** | {tot['params'] / 1e6:,.0f} M | {mb(tot['fp32'])} | {mb(tot['fp16'])} | {mb(tot['q8'])} | {mb(tot['q4f16'])} |")
+    rows.append(f"| **total** | {tot['params'] / 1e6:,.0f} M | " + " | ".join(f"**{mb(tot[c])}**" for c in COLUMNS) + " |")
     return "\n".join(rows)
 
 

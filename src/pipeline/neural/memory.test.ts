@@ -37,24 +37,17 @@ describe('stage1PeakMemory', () => {
     const py = `
 import json, math, sys
 sys.path.insert(0, ".")
-import torch.nn as nn
 from tools.export.clip import CLIPTextModel
 from tools.export.configs import FULL
 from tools.export.meta import meta_init
+from tools.export.sizes import component_sizes
 from tools.export.unet import ControlNetModel, UNet3DConditionModel
 from tools.export.vae import AutoencoderKL
 def split(mods):
-    lin = conv = other = lr = cr = 0
-    for module in mods:
-        for mod in module.modules():
-            for name, p in mod.named_parameters(recurse=False):
-                n = math.prod(p.shape)
-                if isinstance(mod, nn.Linear) and name == "weight": lin += n; lr += p.shape[0]
-                elif isinstance(mod, (nn.Conv2d, nn.Conv3d)) and name == "weight" and n >= 256: conv += n; cr += p.shape[0]
-                else: other += n
-    t = lin + conv + other
-    return {"fp32": 4 * t, "fp16": 2 * t, "q8": lin + conv + 4 * (lr + cr) + 4 * other,
-            "q4": lin // 2 + 4 * math.ceil(lin / 32) + 4 * (conv + other), "q4f16": lin // 2 + 2 * math.ceil(lin / 32) + 2 * (conv + other)}
+    out = {}
+    for m in mods:
+        for k, v in component_sizes(m).items(): out[k] = out.get(k, 0) + v
+    return out
 with meta_init():
     vae = AutoencoderKL(FULL.image_vae); fvae = AutoencoderKL(FULL.flow_vae)
     print(json.dumps({"text_encoder": split([CLIPTextModel(FULL.text)]), "vae_encoder": split([vae.encoder, vae.quant_conv]),
@@ -100,7 +93,7 @@ with meta_init():
     } as unknown as Manifest;
     const GB = (b: number) => (b / 1e9).toFixed(2);
     const rows: string[] = [];
-    for (const p of ['fp32', 'q8', 'q4', 'fp16', 'q4f16'] as Precision[]) {
+    for (const p of ['fp32', 'q8', 'q4', 'fp16', 'q4f16', 'q4c8', 'q4c8f16'] as Precision[]) {
       const weightBytes = Object.fromEntries(STAGE1_COMPONENTS.map((c) => [c, sizes[c][p]]));
       const two = stage1PeakMemory(full, p, { weightBytes });
       const one = stage1PeakMemory(full, p, { weightBytes, batch: 1 });

@@ -16,6 +16,7 @@
  * measurement: allocator rounding and ORT's own scratch come on top.
  */
 import type { ComponentName, Manifest, Precision } from '../../models/manifest';
+import { F16_PRECISIONS } from '../../models/variant';
 
 export const STAGE1_COMPONENTS: readonly ComponentName[] = [
   'text_encoder',
@@ -67,7 +68,7 @@ export function stage1PeakMemory(
   const maps = options.featureMaps ?? 6;
   const F1 = manifest.stage1_frames;
   const { width: w, height: h } = manifest.latent;
-  const act = precision === 'fp16' || precision === 'q4f16' ? 2 : 4;
+  const act = F16_PRECISIONS.includes(precision) ? 2 : 4;
 
   let weights = 0;
   for (const name of STAGE1_COMPONENTS) {

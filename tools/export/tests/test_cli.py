@@ -45,14 +45,14 @@ def fake(tmp_path_factory):
 @pytest.fixture(scope="module")
 def exported(fake, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("packs") / "tiny-from-cli")
-    assert main([fake, out, "--config", "tiny", "--precision", "fp32,q8,q4", "--quiet"]) == 0
+    assert main([fake, out, "--config", "tiny", "--precision", "fp32,q8,q4,q4c8", "--quiet"]) == 0
     return out
 
 
 def test_cli_reproduces_the_tiny_pack(exported):
     man = json.load(open(os.path.join(exported, "manifest.json")))
     ref = json.load(open(os.path.join(PACK, "manifest.json")))
-    assert man["precisions"] == ["fp32", "q8", "q4"]
+    assert man["precisions"] == ["fp32", "q8", "q4", "q4c8"]
     assert man["components"] == ref["components"]        # every file's bytes/sha256, I/O specs and the plan
     for c in man["components"].values():
         entries = [e for v in c.get("files", {}).values() for e in v]

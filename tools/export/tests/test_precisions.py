@@ -13,7 +13,8 @@ from tools.export.quantize import (KEEP_FP32, Q4_BLOCK, convert_fp16, quantize_b
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PACK = os.path.join(ROOT, "public", "models", "tiny")
-FILES = ["text_encoder.onnx", "vae_decoder.onnx", "stage1_unet.onnx", "stage2_unet.seg01.onnx"]
+# seg00 outputs tensors (skips) that later nodes of the same graph also read
+FILES = ["text_encoder.onnx", "vae_decoder.onnx", "stage1_unet.onnx", "stage2_unet.seg00.onnx", "stage2_unet.seg01.onnx"]
 
 
 def _load(f):
@@ -130,3 +131,74 @@ def test_float_tensors_from_the_weightless_skeleton_equal_full_shape_inference()
     full |= {n.output[0] for n in g.node if n.op_type == "Constant"
              and any(a.name == "value" and a.t.data_type == onnx.TensorProto.FLOAT for a in n.attribute)}
     assert _float_tensors(m, limit=0) == full and len(full) > 100
+
+
+@pytest.mark.parametrize("fname", FILES)
+def test_q4c8_int8_convs_and_4bit_linears(fname):
+    """q4c8 / q4c8f16: every Conv weight of at least MIN_ELEMENTS is int8 per output channel (DequantizeLinear axis 0
+    with fp32 scales; q4c8f16: then a Cast to fp16, so the Conv's inputs stay fp16), reconstructed within half a step
+    of the fp32 weight; the Linear layers are the q4 / q4f16 MatMulNBits; strict type inference; fp32 graph I/O."""
+    from tools.export.quantize import MIN_ELEMENTS, quantize_q4c8, quantize_q4c8f16
+    m32 = _load(fname)
+    i32 = {i.name: numpy_helper.to_array(i) for i in m32.graph.initializer}
+    conv_w = {n.input[1] for n in m32.graph.node if n.op_type == "Conv"}
+    big = {w for w in conv_w if i32[w].size >= MIN_ELEMENTS}
+    io = lambda m: [(v.name, v.type.tensor_type.elem_type) for v in list(m.graph.input) + list(m.graph.output)]
+    for variant, half in ((quantize_q4c8(m32), False), (quantize_q4c8f16(m32), True)):
+        onnx.checker.check_model(variant)
+        act = TensorProto.FLOAT16 if half else TensorProto.FLOAT
+        # onnx does not know the contrib MatMulNBits: declare its output type (that of its scales, as ORT does) so
+        # strict inference types everything downstream of it too
+        typed = onnx.ModelProto()
+        typed.CopyFrom(variant)
+        typed.graph.value_info.extend(onnx.helper.make_tensor_value_info(n.output[0], act, None)
+                                      for n in variant.graph.node if n.op_type == "MatMulNBits")
+        inf = onnx.shape_inference.infer_shapes(typed, strict_mode=True)
+        assert io(variant) == io(m32)
+        types = {v.name: v.type.tensor_type.elem_type
+                 for v in list(inf.graph.value_info) + list(inf.graph.input) + list(inf.graph.output)}
+        vinits = {i.name: numpy_helper.to_array(i) for i in variant.graph.initializer}
+        types.update({i.name: i.data_type for i in variant.graph.initializer})
+        producer = {o: n for n in variant.graph.node for o in n.output}
+        convs = [n for n in variant.graph.node if n.op_type == "Conv"]
+        assert len(convs) == sum(1 for n in m32.graph.node if n.op_type == "Conv")
+        quantised = set()
+        for n in convs:
+            assert types.get(n.input[0]) == act and types.get(n.input[1]) == act, n.name
+            p = producer.get(n.input[1])
+            if p is None:                                         # a small conv weight stays a float initializer
+                assert n.input[1].replace("__fp16", "") in conv_w - big, n.input[1]
+                continue
+            if half:
+                assert p.op_type == "Cast" and _attr_i(p, "to") == TensorProto.FLOAT16
+                p = producer[p.input[0]]
+            assert p.op_type == "DequantizeLinear" and _attr_i(p, "axis") == 0
+            q, s, zp = (vinits[x] for x in p.input)
+            assert q.dtype == np.int8 and s.dtype == np.float32 and zp.dtype == np.int8 and not zp.any()
+            base = p.input[0][: -len("_q8")]
+            w = i32[base]
+            assert q.shape == w.shape and s.shape == (w.shape[0],)
+            axis = _attr_i(p, "axis")
+            shp = [1] * q.ndim
+            shp[axis] = -1
+            r = q.astype(np.float64) * s.astype(np.float64).reshape(shp)       # DequantizeLinear, from the spec
+            step = np.broadcast_to(s.reshape(shp), w.shape).astype(np.float64)
+            if half:                                               # the Cast rounds the dequantised weight to fp16
+                r = r.astype(np.float32).astype(np.float16).astype(np.float64)
+                step = step + 2 * np.abs(w) * 2.0 ** -11
+            assert np.all(np.abs(r - w) <= step / 2 + 1e-7), (fname, base)
+            quantised.add(base)
+        assert quantised == big
+        mnb = [n for n in variant.graph.node if n.op_type == "MatMulNBits"]
+        assert mnb and all(vinits[n.input[2]].dtype == (np.float16 if half else np.float32) for n in mnb)
+        for n in variant.graph.node:
+            if n.op_type in KEEP_FP32 - {"Cast"}:
+                assert types.get(n.input[0]) == TensorProto.FLOAT, (n.op_type, n.name)
+    if big:
+        size = lambda m: sum(i.ByteSize() for i in m.graph.initializer)
+        assert size(quantize_q4c8f16(m32)) < size(quantize_q4f16(m32))
+        assert size(quantize_q4c8(m32)) < 0.6 * size(quantize_q4(m32))
+
+
+def _attr_i(node, name):
+    return next(onnx.helper.get_attribute_value(a) for a in node.attribute if a.name == name)
