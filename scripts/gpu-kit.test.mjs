@@ -95,7 +95,7 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
   }
 
   const step = JSON.parse(readFileSync(join(tmp, 'results', 'node-stage2-step.json'), 'utf8'));
-  assert.match(step.gates[0].detail, /kv_13, noise_pred.*bound 0\.001/);
+  assert.match(step.gates[0].detail, /warped_13, attn_13, noise_pred.*bound 0\.001/);
 
   // A wrong GPU result (one value altered after readback) gets no time, and the run fails.
   const bad = runKit(kit, tmp, ['--quick', '--only', 'flow-resize,engine', '--out', join(tmp, 'bad')], { GPU_KIT_FAULT: 'flow-resize' });
@@ -108,12 +108,12 @@ test('the GPU kit builds under 60 MB, runs from a bare folder on SwiftShader, an
   const untouched = JSON.parse(readFileSync(join(tmp, 'bad', 'node-engine.json'), 'utf8'));
   assert.equal(untouched.gates[0].passed, true);
 
-  // The same for a wrong stage-2 tensor (the quick tail's kv, refused before ORT starts).
+  // The same for a wrong stage-2 tensor (the quick tail's warped, refused before ORT starts).
   const badStep = runKit(kit, tmp, ['--quick', '--only', 'stage2-step', '--out', join(tmp, 'bad-step')], { GPU_KIT_FAULT: 'stage2-step' });
   assert.equal(badStep.status, 1, badStep.stdout + badStep.stderr);
   const refusedStep = JSON.parse(readFileSync(join(tmp, 'bad-step', 'node-stage2-step.json'), 'utf8'));
   assert.equal(refusedStep.gates[0].passed, false);
-  assert.match(refusedStep.gates[0].detail, /worst kv_13/);
+  assert.match(refusedStep.gates[0].detail, /worst warped_13/);
   assert.equal(refusedStep.rows[0].ours_ms, null);
   assert.match(refusedStep.rows[0].note, /NOT TIMED: wrong result/);
 });

@@ -1,20 +1,23 @@
 /**
  * The stage-2 UNet step of the tiny pack in Node: the product's plan runner (src/pipeline/neural/
- * plan.ts: 15 ONNX segments on ORT's native WebGPU EP and the WGSL motion-token step between them)
+ * plan.ts: 15 ONNX segments on ORT's native WebGPU EP and the WGSL motion-augmented attention
+ * between them: splat of frame 0's projected [k | v], MotionAttention)
  * on Dawn's device, one B = 2 call on the inputs of the pack's PyTorch golden
  * (goldens/stage2_unet.bin). Gate first, as in the browser test (e2e/gpu/neural-stage2.spec.ts):
- * every kv_k the WGSL step writes and noise_pred within 1e-3 of the golden's largest magnitude
+ * every warped_k and attn_k the WGSL step writes and noise_pred within 1e-3 of the golden's largest magnitude
  * (fp32); a miss gets no time.
  *
  * Then the step is timed as the app runs it (one unet.run, then onSubmittedWorkDone), and once
  * more with the GPU drained after every plan step, which splits it into ORT segments (session.run
- * until the GPU is idle again), WGSL kernels (motion tokens: encode + submit until idle) and what
- * lies between them (the plan runner's bookkeeping, buffer releases, JS).
+ * until the GPU is idle again), WGSL kernels (splat + attention: encode + submit until idle) and what
+ * lies between them (the plan runner's bookkeeping, buffer releases, JS). WGSL kernels = the
+ * splat gather + the attention of each cut (encodeGather opens the part, the drain closes it).
  *
  * `quick` (the kit's own test on a software adapter, where ORT's kernels of one whole call take
- * minutes): only the plan's tail, the last WGSL motion-token step (flow resize, splat,
- * interleave of the golden's tok into kv) feeding the last ONNX segment, gated on kv (before
- * ORT starts) and then on kv and noise_pred the same way, and that tail timed.
+ * minutes): only the plan's tail, the last WGSL motion-augmented attention (flow resize, splat of
+ * the golden's frame-0 [k | v], MotionAttention on the golden's qkv and pe) feeding the last ONNX
+ * segment, gated on warped and the attention output (before ORT starts) and then on those and
+ * noise_pred the same way, and that tail timed.
  *
  * The pack is read from `tiny/` beside the bundle (the kit layout) or GPU_KIT_PACK, ORT's wasm
  * from `ort-wasm-simd-threaded.asyncify.wasm.gz` beside the bundle or ORT_WASM.
@@ -26,8 +29,9 @@ import { setFlagsFromString } from 'node:v8';
 import { gunzipSync } from 'node:zlib';
 import type { GpuContext } from '../../src/gpu/device';
 import { FlowResize } from '../../src/gpu/kernels/flowResize';
-import { MotionTokens } from '../../src/gpu/kernels/motionTokens';
-import { readTensor, uploadTensor } from '../../src/gpu/tensor';
+import { MotionAttention } from '../../src/gpu/kernels/motionAttention';
+import { SoftmaxSplat } from '../../src/gpu/kernels/splat';
+import { createTensor, readTensor, uploadTensor } from '../../src/gpu/tensor';
 import type { Manifest, MotionAttentionPlanStep, TensorSpec } from '../../src/models/manifest';
 import { ComponentSession, ort } from '../../src/models/session';
 import type { PackSource } from '../../src/models/source';
@@ -88,7 +92,7 @@ interface Split {
 
 /**
  * One UNet call with the GPU drained after every plan step. Times ComponentSession.run and
- * MotionTokens.encode from outside (their prototypes, for this run only) and the drain in the
+ * SoftmaxSplat.encodeGather from outside (their prototypes, for this run only) and the drain in the
  * plan's inspect hook, which the runner awaits after each tensor it produces.
  */
 async function splitRun(
@@ -99,7 +103,7 @@ async function splitRun(
 ): Promise<Split> {
   const s: Split = { total: 0, ort: 0, ortCall: 0, wgsl: 0, between: 0, segments: 0, kernels: 0 };
   const sessionRun = ComponentSession.prototype.run;
-  const tokensEncode = MotionTokens.prototype.encode;
+  const gather = SoftmaxSplat.prototype.encodeGather;
   let open: { kind: 'ort' | 'wgsl'; t0: number } | null = null;
   ComponentSession.prototype.run = async function (this: ComponentSession, feeds) {
     const t0 = performance.now();
@@ -109,10 +113,10 @@ async function splitRun(
     open = { kind: 'ort', t0 };
     return out;
   };
-  MotionTokens.prototype.encode = function (this: MotionTokens, ...args: Parameters<MotionTokens['encode']>) {
+  SoftmaxSplat.prototype.encodeGather = function (this: SoftmaxSplat, ...args: Parameters<SoftmaxSplat['encodeGather']>) {
     open = { kind: 'wgsl', t0: performance.now() };
     s.kernels++;
-    return tokensEncode.apply(this, args);
+    return gather.apply(this, args);
   };
   const t0 = performance.now();
   try {
@@ -132,7 +136,7 @@ async function splitRun(
     np.dispose();
   } finally {
     ComponentSession.prototype.run = sessionRun;
-    MotionTokens.prototype.encode = tokensEncode;
+    SoftmaxSplat.prototype.encodeGather = gather;
   }
   s.between = s.total - s.ort - s.wgsl;
   return s;
@@ -213,15 +217,15 @@ export async function stage2Step(ctx: GpuContext, quick: boolean): Promise<Bench
     const tFirst = performance.now();
     const np = await unet.run(inputs, flows, {
       inspect: async (name, t) => {
-        if (name.startsWith('kv_')) await judge(name, t);
+        if (name.startsWith('warped_') || name.startsWith('attn_')) await judge(name, t);
       },
     });
     await judge('noise_pred', np);
     np.dispose();
     const firstMs = performance.now() - tFirst;
-    const kvCount = checked.filter((c) => c.name.startsWith('kv_')).length;
+    const kvCount = checked.filter((c) => c.name.startsWith('attn_')).length;
     const gate = gateOf(
-      `stage-2 UNet call (tiny pack, fp32, ${manifest.components.stage2_unet!.segments.length} ORT segments, ${kvCount} WGSL motion-token steps)`,
+      `stage-2 UNet call (tiny pack, fp32, ${manifest.components.stage2_unet!.segments.length} ORT segments, ${kvCount} WGSL motion attentions)`,
       checked,
     );
     const caseName = `one UNet step, tiny pack fp32 B2 F${manifest.frames} ${manifest.latent.height}x${manifest.latent.width} latent`;
@@ -252,7 +256,7 @@ export async function stage2Step(ctx: GpuContext, quick: boolean): Promise<Bench
       note:
         `wall, median of ${repeats} after the gated first call (${firstMs.toFixed(0)} ms, pipelines compiled; sessions created in ${loadMs.toFixed(0)} ms); ` +
         `drained run split: ORT segments ${sp.ort.toFixed(1)} ms (${pct(sp.ort)}; ${sp.segments} session runs, ${sp.ortCall.toFixed(1)} ms until run() resolved), ` +
-        `WGSL motion tokens ${sp.wgsl.toFixed(1)} ms (${pct(sp.wgsl)}; ${sp.kernels} steps), between them ${sp.between.toFixed(1)} ms (${pct(sp.between)}); ` +
+        `WGSL splat + attention ${sp.wgsl.toFixed(1)} ms (${pct(sp.wgsl)}; ${sp.kernels} steps), between them ${sp.between.toFixed(1)} ms (${pct(sp.between)}); ` +
         gate.detail,
     };
     return { name: NAME, rows: [row], gates: [gate] };
@@ -266,8 +270,9 @@ export async function stage2Step(ctx: GpuContext, quick: boolean): Promise<Bench
 
 /**
  * The quick case: the plan's last motion_attention step (WGSL: the golden's flow resized to its
- * size and binned, the golden's tok splatted and interleaved into kv) and the ONNX segment that
- * reads it, on the golden's other inputs; kv and noise_pred gated, then the pair timed (wall, GPU
+ * size and binned, the golden's frame-0 [k | v] splatted, MotionAttention on the golden's qkv and
+ * pe) and the ONNX segment that reads it, on the golden's other inputs; warped, the attention
+ * output and noise_pred gated, then the pair timed (wall, GPU
  * drained after each part).
  */
 async function planTail(
@@ -291,21 +296,40 @@ async function planTail(
     return uploadTensor(device, t.data as Float32Array, t.shape);
   };
   const flow = up('flow');
-  const tok = up(attn.input);
+  const qkv = up(attn.qkv);
+  const kv0 = up(attn.frame0_kv);
+  const pe = up(attn.pe);
+  const B = kv0.shape[0];
+  const P = attn.height * attn.width;
+  const C = attn.channels;
   const rest = Object.fromEntries(last.inputs.filter((n) => n !== attn.output).map((n) => [n, up(n)]));
   const resize = new FlowResize(device);
-  const tokens = new MotionTokens(device);
+  const splat = new SoftmaxSplat(device);
+  const attention = new MotionAttention(device);
+  const warped = createTensor(device, [B, attn.frames - 1, attn.height, attn.width, 2 * C], 'float32', 'tail warped');
+  // the WGSL part of one cut: splat frame 0's [k | v], then the attention (as plan.ts records it)
+  const wgslStep = (encoder: GPUCommandEncoder) => {
+    splat.encodeGather(encoder, bins, { input: kv0, mode: 'avg', layout: 'hwc', output: warped });
+    const o = attention.encode(encoder, {
+      qkv: { buffer: qkv.buffer, dtype: 'float32', shape: [B, attn.frames, P, 3 * C] },
+      warped: { buffer: warped.buffer, dtype: 'float32', shape: [B, attn.frames - 1, P, 2 * C] },
+      pe,
+      heads: attn.heads,
+    });
+    return { buffer: o.buffer, dtype: o.dtype, shape: [B * attn.frames, attn.height, attn.width, C] } as const;
+  };
   let enc = device.createCommandEncoder({ label: 'stage-2 tail flows' });
   const resized = resize.encode(enc, { flows: flow, height: attn.height, width: attn.width });
-  const bins = tokens.prepareFlows(enc, resized);
+  const bins = splat.prepareBins(enc, resized, { first: 1 });
   device.queue.submit([enc.finish()]);
   const tail = async (check: boolean) => {
     const t0 = performance.now();
-    enc = device.createCommandEncoder({ label: 'stage-2 tail tokens' });
-    const kv = tokens.encode(enc, { tok, flows: bins, frames: attn.frames, frame0Batch: attn.frame0_batch });
+    enc = device.createCommandEncoder({ label: 'stage-2 tail attention' });
+    const kv = wgslStep(enc);
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
     const t1 = performance.now();
+    if (check) await judge(attn.warped, warped);
     if (check) await judge(attn.output, kv);
     const out = await session!.run({ ...rest, [attn.output]: kv });
     await device.queue.onSubmittedWorkDone();
@@ -315,14 +339,15 @@ async function planTail(
     kv.buffer.destroy();
     return { wgsl: t1 - t0, ort: t2 - t1 };
   };
-  const caseName = `plan tail (quick): last motion-token step + ${name}, tiny pack fp32 B2 F${manifest.frames}`;
+  const caseName = `plan tail (quick): last motion attention (splat + WGSL attention) + ${name}, tiny pack fp32 B2 F${manifest.frames}`;
   let session: ComponentSession | undefined;
   let loadMs = 0;
   try {
-    // The WGSL step first: when its kv is already wrong, ORT (minutes on a software adapter) is not started.
-    enc = device.createCommandEncoder({ label: 'stage-2 tail tokens' });
-    const kv = tokens.encode(enc, { tok, flows: bins, frames: attn.frames, frame0Batch: attn.frame0_batch });
+    // The WGSL step first: when its output is already wrong, ORT (minutes on a software adapter) is not started.
+    enc = device.createCommandEncoder({ label: 'stage-2 tail attention' });
+    const kv = wgslStep(enc);
     device.queue.submit([enc.finish()]);
+    await judge(attn.warped, warped);
     await judge(attn.output, kv);
     kv.buffer.destroy();
     const kvGate = gateOf(`stage-2 plan tail (WGSL ${attn.output}, tiny pack fp32)`, checked);
@@ -350,14 +375,15 @@ async function planTail(
       baseline_ms: ort,
       ratio: ort / (ort + wgsl),
       target: 'the whole step without --quick',
-      note: `wall, GPU drained after each part, median of ${runs.length} after the gated first run (session created in ${loadMs.toFixed(0)} ms): ORT ${ort.toFixed(1)} ms, WGSL motion tokens ${wgsl.toFixed(1)} ms; ${gate.detail}`,
+      note: `wall, GPU drained after each part, median of ${runs.length} after the gated first run (session created in ${loadMs.toFixed(0)} ms): ORT ${ort.toFixed(1)} ms, WGSL splat + attention ${wgsl.toFixed(1)} ms; ${gate.detail}`,
     };
     return { name: NAME, rows: [row], gates: [gate] };
   } finally {
     await device.queue.onSubmittedWorkDone();
     bins.dispose();
-    tokens.dispose();
-    for (const t of [flow, tok, resized, ...Object.values(rest)]) t.buffer.destroy();
+    splat.dispose();
+    attention.dispose();
+    for (const t of [flow, qkv, kv0, pe, warped, resized, ...Object.values(rest)]) t.buffer.destroy();
     await session?.dispose();
   }
 }

@@ -56,7 +56,7 @@ test('bad input: broken flows are repaired and said, a mismatched pack is refuse
   try {
     for (const f of readdirSync(TINY_DIR)) if (f.endsWith('.q8.onnx')) cpSync(resolve(TINY_DIR, f), join(forged, f));
     cpSync(resolve(TINY_DIR, 'tokenizer'), join(forged, 'tokenizer'), { recursive: true });
-    const manifest = readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8').replaceAll('"tok_3"', '"renamed"');
+    const manifest = readFileSync(resolve(TINY_DIR, 'manifest.json'), 'utf8').replaceAll('"qkv_3"', '"renamed"');
     writeFileSync(join(forged, 'manifest.json'), manifest);
     const panel = page.getByTestId('pack-manager');
     await panel.getByTestId('pack-variant').selectOption('q8');

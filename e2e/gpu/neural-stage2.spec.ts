@@ -1,8 +1,10 @@
 /**
  * Stage 2 of Motion-I2V in real Chromium (WebGPU, ORT-web native EP) against the tiny pack's
  * PyTorch goldens (float64 reference, tools/export): one UNet call as the manifest's plan (ONNX
- * segments + the browser's flow resize -> frame-0 splat -> interleave between them, buffers
- * freed after their last reader): every segment output, every kv_k and noise_pred; the whole
+ * segments + the browser's flow resize -> splat of frame 0's projected [k | v] -> WGSL motion
+ * attention between them, buffers freed after their last reader, each cut fed the browser's own
+ * upstream results): every segment output (qkv_k, kv0_k, pe_k among them), every cut's warped_k
+ * and attn_k, and noise_pred; the whole
  * stage 2 with the brush (pipeline_stage2.bin), video-to-video from source flows
  * (pipeline_v2v_stage2.bin), and full I2V with the product's stage 1 chained into stage 2 on the
  * GPU (pipeline_i2v.bin). Bound: max |got - golden| below 1e-3 of the golden's largest magnitude
@@ -51,12 +53,14 @@ async function run(fn: string, arg?: unknown): Promise<Check[]> {
   return page.evaluate(async ([h, f, a]) => (await import(/* @vite-ignore */ h as string))[f as string](a), [HARNESS, fn, arg] as const);
 }
 
-test('one stage-2 UNet call through the plan: every segment output, kv and noise_pred match stage2_unet.bin', async () => {
+test('one stage-2 UNet call through the plan: every segment output, warped / attention per cut and noise_pred match stage2_unet.bin', async () => {
   test.setTimeout(600_000);
   const checks = await run('unetCall', 'fp32');
   const names = checks.map((c) => c.name);
-  for (const n of ['flow_4x6', 'flow_2x3', 'kv_0', 'kv_13', 'x_25', 'h_24', 'noise_pred']) expect(names, n).toContain(n);
-  expect(names.filter((n) => n.startsWith('kv_')).length, 'every motion-augmented attention checked').toBe(14);
+  for (const n of ['flow_4x6', 'flow_2x3', 'qkv_0', 'pe_0', 'warped_0', 'attn_0', 'attn_13', 'x_25', 'h_24', 'noise_pred'])
+    expect(names, n).toContain(n);
+  for (const kind of ['qkv_', 'kv0_', 'pe_', 'warped_', 'attn_'])
+    expect(names.filter((n) => n.startsWith(kind)).length, `every motion-augmented attention's ${kind}k checked`).toBe(14);
   expectWithin(checks);
 });
 

@@ -92,7 +92,7 @@ const check = (name: string, got: ArrayLike<number>, want: ArrayLike<number>): C
 
 /**
  * One B = 2 UNet call through the plan on the golden's sample/timestep/context/flow: every
- * tensor the plan produces (segment outputs, kv_k) and the resized flows against stage2_unet.bin
+ * tensor the plan produces (segment outputs, each cut's warped_k and attn_k) and the resized flows against stage2_unet.bin
  * (q4 / q4c8: only noise_pred, against stage2_unet.<precision>.bin's noise_pred_chained: the whole call in PyTorch
  * with the 4-bit dequantised Linear weights (q4c8: and int8 Conv weights), each segment fed the previous ones' outputs).
  */

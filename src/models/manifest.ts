@@ -59,9 +59,15 @@ export interface OnnxPlanStep {
 export interface MotionAttentionPlanStep {
   kind: 'motion_attention';
   module: string;
-  /** Name of the LayerNorm'ed token tensor (batch*F, h, w, C). */
-  input: string;
-  /** Name of the interleaved tensor (batch, 2F-1, h, w, C). */
+  /** Projected LayerNorm'ed tokens (batch*F, h, w, 3C), channels [q | k | v] (no position encoding). */
+  qkv: string;
+  /** Frame 0's projected [k | v] (batch, h, w, 2C): what is warped. */
+  frame0_kv: string;
+  /** Projected position table (2F-1, 3C): row s = [Wq pe_s | Wk pe_s | Wv pe_s]. */
+  pe: string;
+  /** Name of the warped frame-0 [k | v] (batch, F-1, h, w, 2C) (goldens / inspection; read only by the attention). */
+  warped: string;
+  /** Attention output (batch*F, h, w, C), heads concatenated; to_out runs in the next segment. */
   output: string;
   flow: string;
   frames: number;
@@ -277,7 +283,10 @@ function planStep(v: Json, field: string, segments: number): PlanStep {
   return {
     kind,
     module: str(o.module, `${field}.module`),
-    input: str(o.input, `${field}.input`),
+    qkv: str(o.qkv, `${field}.qkv`),
+    frame0_kv: str(o.frame0_kv, `${field}.frame0_kv`),
+    pe: str(o.pe, `${field}.pe`),
+    warped: str(o.warped, `${field}.warped`),
     output: str(o.output, `${field}.output`),
     flow: str(o.flow, `${field}.flow`),
     frames: int(o.frames, `${field}.frames`, 1),

@@ -53,7 +53,7 @@ describe('readOnnxSignature', () => {
     expect(sig.outputMetadata?.find((o) => o.name === 'latent')?.shape).toEqual([0, 1, 2, 3].map((i) => `Addlatent_dim_${i}`));
     const seg = await readOnnxSignature(new Blob([readFileSync(`${BASE}/stage2_unet.seg01.onnx`)]));
     expect(seg.inputMetadata).toEqual([
-      { name: 'kv_0', isTensor: true, type: 'float32', shape: ['batch', 7, 4, 6, 16] },
+      { name: 'attn_0', isTensor: true, type: 'float32', shape: ['batch_frames', 4, 6, 16] },
       { name: 'x_0', isTensor: true, type: 'float32', shape: ['batch_frames', 4, 6, 16] },
     ]);
   });

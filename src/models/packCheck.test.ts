@@ -1,7 +1,7 @@
 /**
  * A model pack whose parts do not fit together is refused with a message in words: the tiny
  * pack passes as exported, and hand-made breakages of its manifest (a plan naming an input its
- * segment lacks, tokens or kv of another size, another frame count) or of its files (a segment's
+ * segment lacks, projected tokens or an attention output of another size, another frame count) or of its files (a segment's
  * file swapped for another's, a manifest renaming an input the file keeps) are each refused,
  * naming the part, the tensor and the file, with no shape list in the message.
  */
@@ -56,21 +56,27 @@ describe('the stage-2 plan against its segments (parseManifest)', () => {
 
   it('refuses a plan whose segment lacks an output the plan expects', () => {
     const m = raw();
-    m.components.stage2_unet!.segments[1].outputs = m.components.stage2_unet!.segments[1].outputs.filter((t) => t.name !== 'tok_1');
-    expect(refusal(m).message).toMatch(/expects an output "tok_1" that part 2 of 15 of the video model \(stage-2 UNet\) does not make/);
+    m.components.stage2_unet!.segments[1].outputs = m.components.stage2_unet!.segments[1].outputs.filter((t) => t.name !== 'qkv_1');
+    expect(refusal(m).message).toMatch(/expects an output "qkv_1" that part 2 of 15 of the video model \(stage-2 UNet\) does not make/);
   });
 
-  it('refuses motion tokens of another size than the attention works at, and kv its reader cannot take', () => {
+  it('refuses projected tokens of another size than the attention works at, and an attention output its reader cannot take', () => {
     const m = raw();
     attention(m, 0).channels = 32;
     attention(m, 0).heads = 4;
     const e = refusal(m);
-    expect(e.message).toMatch(/reads tokens "tok_0" of another size than the motion attention works at/);
-    expect(e.detail).toContain('4x6x32');
+    expect(e.message).toMatch(/reads "qkv_0" of another size than the motion attention works at/);
+    expect(e.detail).toContain('96');
     const m2 = raw();
-    const kvIn = m2.components.stage2_unet!.segments[1].inputs.find((t) => t.name === 'kv_0')!;
-    kvIn.shape = ['batch', 4, 4, 6, 16]; // F tokens instead of 2F - 1
-    expect(refusal(m2).message).toMatch(/gives part 2 of 15 of the video model \(stage-2 UNet\) motion tokens "kv_0" of another size/);
+    const aIn = m2.components.stage2_unet!.segments[1].inputs.find((t) => t.name === 'attn_0')!;
+    aIn.shape = ['batch_frames', 4, 6, 48]; // 3C (qkv) instead of C
+    expect(refusal(m2).message).toMatch(
+      /gives part 2 of 15 of the video model \(stage-2 UNet\) the attention output "attn_0" of another size/,
+    );
+    const m3 = raw();
+    const pe = m3.components.stage2_unet!.segments[0].outputs.find((t) => t.name === 'pe_0')!;
+    pe.shape = [4, 48]; // F rows instead of 2F - 1
+    expect(refusal(m3).message).toMatch(/reads "pe_0" of another size than the motion attention works at/);
   });
 
   it('refuses a tensor handed on with another size than it was written with', () => {
@@ -100,13 +106,13 @@ describe('the ONNX files against the manifest (checkPackFiles)', () => {
     expect(e).toBeInstanceOf(PackMismatchError);
     expect(e.path).toBe('stage2_unet.seg01.onnx');
     expect(e.message).toMatch(
-      /^The model pack "motion-i2v-tiny" cannot be used: the manifest says part 2 of 15 of the video model \(stage-2 UNet\) takes "kv_0", but its file stage2_unet.seg01.onnx has no such input\./,
+      /^The model pack "motion-i2v-tiny" cannot be used: the manifest says part 2 of 15 of the video model \(stage-2 UNet\) takes "attn_0", but its file stage2_unet.seg01.onnx has no such input\./,
     );
   });
 
   it('refuses a manifest that renames a tensor everywhere while the files keep the old name', async () => {
-    // tok_3 is written by segment 3 and read by a motion attention: renamed throughout, the plan is consistent in itself
-    const forged = text.replaceAll('"tok_3"', '"renamed"');
+    // qkv_3 is written by segment 3 and read by a motion attention: renamed throughout, the plan is consistent in itself
+    const forged = text.replaceAll('"qkv_3"', '"renamed"');
     expect(forged).not.toBe(text);
     const parsed = parseManifest(forged);
     const e = await checkPackFiles(parsed, 'q8', fromDisk).catch((x) => x);

@@ -3,8 +3,9 @@
  * - `checkStage2Plan` (from parseManifest, so at install and at every open): the stage-2 plan
  *   against the segments it names: every tensor is written before it is read, each segment runs
  *   once with exactly its listed inputs and outputs, a tensor handed from one step to the next
- *   has the same type and fixed sizes on both sides, each motion attention's token and kv
- *   tensors have the sizes and frame count the step states, and the plan ends in noise_pred.
+ *   has the same type and fixed sizes on both sides, each motion attention's inputs (projected
+ *   qkv, frame 0's [k | v], projected position table) and output have the sizes and frame count
+ *   the step states, and the plan ends in noise_pred.
  * - `checkPackFiles` (at install, once every file is verified): every ONNX file of the variant
  *   declares the inputs and outputs the manifest lists for it (read from the file's header,
  *   onnxHeader.ts; no session is created).
@@ -78,15 +79,15 @@ export function checkStage2Plan(spec: SegmentedComponentSpec, packName = 'this p
   const n = spec.segments.length;
   const bad = (problem: string, detail = '') => new PackMismatchError(packName, `its stage-2 plan ${problem}`, detail);
   const part = (segment: number) => partWords({ segment, of: n });
-  /** The spec each tensor was written with (graph inputs, segment outputs, motion attentions' kv). */
+  /** The spec each tensor was written with (graph inputs, segment outputs, motion attentions' outputs). */
   const written = new Map<string, TensorSpec>();
   for (const name of GRAPH_INPUTS) written.set(name, spec.inputs.find((t) => t.name === name) ?? { name, dtype: 'float32', shape: [] });
   const used = new Set<number>();
-  /** kv tensors written by a motion attention: the sizes their reader must accept. */
-  const kvSizes = new Map<string, (number | null)[]>();
+  /** Outputs of a motion attention: the sizes their reader must accept. */
+  const attnSizes = new Map<string, (number | null)[]>();
   spec.plan.forEach((s, i) => {
     const step = `step ${i + 1}`;
-    const reads = s.kind === 'onnx' ? s.inputs : [s.input];
+    const reads = s.kind === 'onnx' ? s.inputs : [s.qkv, s.frame0_kv, s.pe];
     for (const r of reads) if (!written.has(r)) throw bad(`(${step}) reads "${r}" before any step writes it`);
     if (s.kind === 'onnx') {
       const seg = spec.segments.find((g) => g.index === s.segment);
@@ -97,11 +98,11 @@ export function checkStage2Plan(spec: SegmentedComponentSpec, packName = 'this p
         const input = seg.inputs.find((t) => t.name === name);
         if (!input) throw bad(`(${step}) gives ${part(s.segment)} an input "${name}" that this part does not take`);
         const from = written.get(name)!;
-        const kv = kvSizes.get(name);
-        if (kv && sizeDiffers(input, kv)) {
+        const made = attnSizes.get(name);
+        if (made && sizeDiffers(input, made)) {
           throw bad(
-            `(${step}) gives ${part(s.segment)} motion tokens "${name}" of another size than the motion attention makes`,
-            `${name}: segment input ${dims(input.shape)}, attention writes ${dims(kv.map((d) => d ?? '?'))}`,
+            `(${step}) gives ${part(s.segment)} the attention output "${name}" of another size than the motion attention makes`,
+            `${name}: segment input ${dims(input.shape)}, attention writes ${dims(made.map((d) => d ?? '?'))}`,
           );
         }
         const diff = from.shape.length ? specDifference(from, input) : null;
@@ -126,18 +127,28 @@ export function checkStage2Plan(spec: SegmentedComponentSpec, packName = 'this p
       if (frames !== undefined && s.frames !== frames) {
         throw bad(`(${step}) warps ${s.frames} frames, but the pack makes ${frames}-frame videos`, `frames ${s.frames} vs ${frames}`);
       }
+      if (s.frame0_batch !== 'same') throw bad(`(${step}) warps another batch entry's frame 0, which this app does not do`);
       if (s.channels % s.heads !== 0) throw bad(`(${step}) splits its features into a number of heads that does not divide them`);
       if (!spec.inputs.some((t) => t.name === s.flow))
         throw bad(`(${step}) reads the motion "${s.flow}", which is not an input of the video model`);
-      const tok = written.get(s.input)!;
-      if (sizeDiffers(tok, [null, s.height, s.width, s.channels])) {
-        throw bad(
-          `(${step}) reads tokens "${s.input}" of another size than the motion attention works at`,
-          `${s.input}: ${dims(tok.shape)}, attention at ${s.height}x${s.width}x${s.channels}`,
-        );
+      const C = s.channels;
+      const wants: [string, (number | null)[]][] = [
+        [s.qkv, [null, s.height, s.width, 3 * C]],
+        [s.frame0_kv, [null, s.height, s.width, 2 * C]],
+        [s.pe, [2 * s.frames - 1, 3 * C]],
+      ];
+      for (const [name, size] of wants) {
+        const t = written.get(name)!;
+        if (sizeDiffers(t, size)) {
+          throw bad(
+            `(${step}) reads "${name}" of another size than the motion attention works at`,
+            `${name}: ${dims(t.shape)}, attention wants ${dims(size.map((d) => d ?? '?'))}`,
+          );
+        }
+        if (t.dtype !== 'float32') throw bad(`(${step}) reads "${name}" as ${t.dtype}; the motion attention takes float32`);
       }
-      written.set(s.output, { name: s.output, dtype: tok.dtype, shape: [] });
-      kvSizes.set(s.output, [null, 2 * s.frames - 1, s.height, s.width, s.channels]);
+      written.set(s.output, { name: s.output, dtype: 'float32', shape: [] });
+      attnSizes.set(s.output, [null, s.height, s.width, C]);
     } else {
       throw bad(`(${step}) has a kind of step this app does not know`);
     }

@@ -202,6 +202,23 @@ class VersatileAttention(CrossAttention):
         o = attention(q, self.to_k(x), self.to_v(x), self.heads)
         return self.to_out[0](o)
 
+    def project_augmented(self, tok, n_frames):
+        """The exported order of forward_augmented (stage-2 cut), projections first.
+
+        tok: (B*F, h, w, C) LayerNorm'ed tokens, frame-major.  Returns
+          qkv (B*F, h, w, 3C) = tok @ [Wq|Wk|Wv]^T (no position encoding),
+          kv0 (B, h, w, 2C)   = frame 0's [k|v] (what the browser warps),
+          pe  (2F-1, 3C)      = pos_encoder.pe[:2F-1] @ [Wq|Wk|Wv]^T.
+        Equal to forward_augmented's inputs because to_q/to_k/to_v have no bias and the avg splat is linear
+        with holes exactly 0 (softsplat.motion_attention).  The PE table goes through the same weight
+        initializer as the tokens, so every precision variant (q8 / q4 MatMuls) projects both alike."""
+        n, hh, ww, c = tok.shape
+        w = torch.cat([self.to_q.weight, self.to_k.weight, self.to_v.weight]).t()
+        qkv = torch.matmul(tok, w)
+        kv0 = qkv.reshape(n // n_frames, n_frames, hh, ww, 3 * c)[:, 0, :, :, c:]
+        pe = torch.matmul(self.pos_encoder.pe[0, : 2 * n_frames - 1], w)
+        return qkv, kv0, pe
+
 
 class PositionalEncoding(nn.Module):
     def __init__(self, d_model, max_len):

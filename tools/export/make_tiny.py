@@ -22,6 +22,7 @@ from tools.export import golden, manifest as mf
 from tools.export.clip import CLIPTextModel, CLIPTokenizer, tiny_vocab
 from tools.export.configs import TINY
 from tools.export.onnx_export import StepsModule, dyn_axes, export, split_program
+from tools.export.pack import motion_attention_plan_step
 from tools.export.pipelines import Models, build_control, encode_flow, i2v, stage1, stage2, v2v_stage2
 from tools.export.quantize import MIN_ELEMENTS, dequantize_blocks_q4, quantize_blocks_q4, quantize_per_channel_q8, variant
 from tools.export.scheduler import DDIMScheduler
@@ -205,12 +206,10 @@ def make(out_dir, cfg=TINY, verbose=True):
                     seen.add(k)
         else:
             s = p32[1]
-            tokn, kvn = s.reads[0], s.writes[0]
-            bf, fh, fw, c = env[tokn].shape
-            plan_json.append({"kind": "motion_attention", "module": s.meta["module"], "input": tokn, "output": kvn,
-                              "flow": "flow", "frames": Fr, "height": fh, "width": fw, "channels": c,
-                              "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7, "frame0_batch": "same",
-                              "resized_flow": f"flow_{fh}x{fw}"})
+            _, fh, fw, _ = env[s.reads[0]].shape
+            plan_json.append(motion_attention_plan_step(s, env[s.reads[0]].shape, Fr))
+            # warped never crosses a segment boundary (the kernel reads it): stored for the browser's check
+            trace.append((s.writes[0], env[s.writes[0]]))
             if (fh, fw) not in resized:
                 resized[(fh, fw)] = resize_flow(flow.double(), fh, fw)
                 trace.append((f"flow_{fh}x{fw}", resized[(fh, fw)]))

@@ -72,12 +72,14 @@ def build_empty(name, cfg, vocab_size):
 
 def shape_run(steps, env, frames):
     """Run a program on meta tensors: every SSA tensor's shape, no arithmetic.  A motion-attention step (WGSL in
-    the browser; its splat has no meta kernel) gives its documented kv shape (B, 2F-1, h, w, C)."""
+    the browser; its splat has no meta kernel) gives its documented shapes: warped (B, F-1, h, w, 2C) and the
+    attention output (B*F, h, w, C)."""
     with torch.no_grad(), meta_factories():
         for s in steps:
             if s.kind == "motion_attention":
-                bf, fh, fw, c = env[s.reads[0]].shape
-                env[s.writes[0]] = torch.empty(bf // frames, 2 * frames - 1, fh, fw, c, device="meta")
+                bf, fh, fw, c3 = env[s.reads[0]].shape
+                env[s.writes[0]] = torch.empty(bf // frames, frames - 1, fh, fw, 2 * c3 // 3, device="meta")
+                env[s.writes[1]] = torch.empty(bf, fh, fw, c3 // 3, device="meta")
             else:
                 run_steps([s], env)
     return env
@@ -258,14 +260,20 @@ def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=
             plan_json.append({"kind": "onnx", "segment": idx, "inputs": ins, "outputs": outs})
         else:
             s = item[1]
-            tokn, kvn = s.reads[0], s.writes[0]
-            _, fh, fw, c = axes_env[tokn].shape
-            plan_json.append({"kind": "motion_attention", "module": s.meta["module"], "input": tokn, "output": kvn,
-                              "flow": "flow", "frames": Fr, "height": fh, "width": fw, "channels": c,
-                              "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7, "frame0_batch": "same",
-                              "resized_flow": f"flow_{fh}x{fw}"})
+            plan_json.append(motion_attention_plan_step(s, axes_env[s.reads[0]].shape, Fr))
     log("exported stage-2 segments:", len(seg_files), f"({_usage(t0)})")
     return seg_files, plan_json
+
+
+def motion_attention_plan_step(s, qkv_shape, frames):
+    """The plan JSON of a motion_attention step (README: stage-2 cut); qkv_shape = (B*F, h, w, 3C)."""
+    _, fh, fw, c3 = qkv_shape
+    qkv, kv0, pe = s.reads
+    warped, out = s.writes
+    return {"kind": "motion_attention", "module": s.meta["module"], "qkv": qkv, "frame0_kv": kv0, "pe": pe,
+            "warped": warped, "output": out, "flow": "flow", "frames": frames, "height": fh, "width": fw,
+            "channels": c3 // 3, "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7,
+            "frame0_batch": "same", "resized_flow": f"flow_{fh}x{fw}"}
 
 
 def write_variants(out_dir, files, precisions, log=print):

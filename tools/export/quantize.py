@@ -207,7 +207,7 @@ def convert_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
                 if o in graph_outputs:                # the graph output keeps its fp32 name and type
                     n.output[k] = half_name(o)
                     post.append(helper.make_node("Cast", [half_name(o)], [o], name=o + "_to_fp32", to=TensorProto.FLOAT))
-                    made[(o, TensorProto.FLOAT16)] = half_name(o)   # fp16 readers (a segment's skip) take it as is
+                    made[(o, TensorProto.FLOAT16)] = half_name(o)   # fp16 readers inside the graph (a segment's skip, stage-2 qkv) take it as is
                     o = half_name(o)
                 produced_fp16[o] = True
         elif n.op_type != "Cast":                     # Cast accepts any input type

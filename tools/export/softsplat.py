@@ -1,4 +1,4 @@
-"""Softmax splatting (Niklaus & Liu 2020), "avg" mode, and the motion-augmented token step.
+"""Softmax splatting (Niklaus & Liu 2020), "avg" mode, and the motion-augmented attention step.
 
 Our own scatter/index_add implementation of the reference CUDA kernel:
 for a source pixel p=(x, y) with flow (u, v) the target is q = (x+u, y+v); it is skipped if
@@ -7,6 +7,8 @@ neighbours (x0,y0), (x0+1,y0), (x0,y0+1), (x0+1,y0+1) receive weights
 (1-fx)(1-fy), fx(1-fy), (1-fx)fy, fx*fy when inside the image.  "avg" splats [I, 1] and
 divides: out = sum(w*I) / (sum(w) + 1e-7); pixels nothing lands on are 0.
 """
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -85,7 +87,8 @@ def resize_flow(flow, h, w):
 
 
 def motion_tokens(tok, flow, frames, frame0_batch="same"):
-    """The part of a motion-augmented attention that the browser runs in WGSL.
+    """Reference order of the motion-augmented tokens (before the projections): the interleaved kv of
+    VersatileAttention.forward_augmented.  The export runs motion_attention instead (tests: equal).
 
     tok:  (B*F, h, w, C) LayerNorm'ed temporal-attention input tokens (frame-major).
     flow: (F, 2, H, W) pixel flows f(0->i), flow[0] = 0 (shared by all batch entries).
@@ -111,7 +114,53 @@ def motion_tokens(tok, flow, frames, frame0_batch="same"):
     return out
 
 
-def motion_tokens_step(frames, frame0_batch="same"):
-    def fn(tok, flow):
-        return motion_tokens(tok, flow, frames, frame0_batch)
+def warp_frame0(kv0, flow, frames, frame0_batch="same"):
+    """kv0 (B, h, w, D) channels-last maps of frame 0 (the projected [k|v], D = 2C), flow (F, 2, H, W) pixel
+    flows -> (B, F-1, h, w, D): entry (b, i-1) = splat_avg(kv0[src], flow i resized to (h, w)), src = b ('same')
+    or (b*(F-1) + i-1) mod B ('reference_quirk')."""
+    b, h, w, d = kv0.shape
+    fr = resize_flow(flow.to(kv0.dtype), h, w)[1:]                       # (F-1, 2, h, w)
+    src = kv0.permute(0, 3, 1, 2)                                         # (B, D, h, w)
+    if frame0_batch == "same":
+        srcs = src[:, None].expand(b, frames - 1, d, h, w).reshape(b * (frames - 1), d, h, w)
+    else:
+        srcs = src[torch.arange(b * (frames - 1)) % b]
+    flows = fr[None].expand(b, frames - 1, 2, h, w).reshape(b * (frames - 1), 2, h, w)
+    return splat(srcs, flows, "avg").reshape(b, frames - 1, d, h, w).permute(0, 1, 3, 4, 2)
+
+
+def motion_attention(qkv, kv0, pe, flow, frames, heads, frame0_batch="same"):
+    """The part of a motion-augmented attention that the browser runs in WGSL (shaders/motion_attention.wgsl).
+
+    qkv (B*F, h, w, 3C) projected tokens [q|k|v], kv0 (B, h, w, 2C) frame 0's [k|v], pe (2F-1, 3C) projected
+    position table, flow (F, 2, H, W) pixel flows f(0->i), flow[0] = 0.  Returns
+      warped (B, F-1, h, w, 2C): warp_frame0(kv0, flow);
+      out    (B*F, h, w, C): per pixel and head, queries q_i + pe_q[2i] (originals), keys / values over the
+             interleaved 2F-1 positions s (even: original s/2, odd: warped (s+1)/2) plus pe_k[s] / pe_v[s];
+             softmax(QK^T / sqrt(head_dim)) V, heads concatenated (to_out runs in the next segment).
+    Since splat_avg(W x) = W splat_avg(x) (linear, holes exactly 0) and the projections have no bias, this is
+    forward_augmented(motion_tokens(tok)) before to_out."""
+    bf, h, w, c3 = qkv.shape
+    c, b, P = c3 // 3, bf // frames, h * w
+    warped = warp_frame0(kv0, flow, frames, frame0_batch)
+    t = qkv.reshape(b, frames, P, c3)
+    wk = warped.reshape(b, frames - 1, P, 2 * c)
+    kv = torch.empty(b, 2 * frames - 1, P, 2 * c, dtype=qkv.dtype)
+    kv[:, 0::2] = t[..., c:]
+    kv[:, 1::2] = wk
+    q = (t[..., :c] + pe[0::2, None, :c]).permute(0, 2, 1, 3).reshape(b * P, frames, c)
+    k = (kv[..., :c] + pe[:, None, c:2 * c]).permute(0, 2, 1, 3).reshape(b * P, 2 * frames - 1, c)
+    v = (kv[..., c:] + pe[:, None, 2 * c:]).permute(0, 2, 1, 3).reshape(b * P, 2 * frames - 1, c)
+    hd = c // heads
+    q = q.reshape(b * P, frames, heads, hd).permute(0, 2, 1, 3)
+    k = k.reshape(b * P, 2 * frames - 1, heads, hd).permute(0, 2, 3, 1)
+    v = v.reshape(b * P, 2 * frames - 1, heads, hd).permute(0, 2, 1, 3)
+    o = torch.matmul(torch.softmax(torch.matmul(q, k) * (1.0 / math.sqrt(hd)), dim=-1), v)   # (bP, heads, F, hd)
+    o = o.permute(0, 2, 1, 3).reshape(b, h, w, frames, c).permute(0, 3, 1, 2, 4).reshape(bf, h, w, c)
+    return warped, o
+
+
+def motion_attention_step(frames, heads, frame0_batch="same"):
+    def fn(qkv, kv0, pe, flow):
+        return motion_attention(qkv, kv0, pe, flow, frames, heads, frame0_batch)
     return fn

@@ -147,21 +147,19 @@ def _temporal_module_steps(pb, mm, prefix, cfg, hw_key, motion_augmented, frames
             xi = pb.r("x")
             pb.add(f"{prefix}.attn{j}", tattn, [xi], [pb.w("x")])
         else:
+            # Cut (tools/export/README.md "Stage-2 cut"): the segment before projects the LayerNorm'ed tokens
+            # with [Wq|Wk|Wv]; the browser warps frame 0's [k|v] and runs the attention (WGSL); the segment
+            # after applies to_out and the residual.
             xi = pb.r("x")
-            tok = pb.w("tok")
-            pb.add(f"{prefix}.norm{j}", lambda x, norm=norm: norm(x), [xi], [tok])
-            kv = pb.w("kv")
-            pb.add(f"{prefix}.motion{j}", softsplat.motion_tokens_step(frames), [tok], [kv], kind="motion_attention",
+            qkv, kv0, pe = pb.w("qkv"), pb.w("kv0"), pb.w("pe")
+            pb.add(f"{prefix}.qkv{j}", lambda x, attn=attn, norm=norm: attn.project_augmented(norm(x), frames),
+                   [xi], [qkv, kv0, pe])
+            warped, ao = pb.w("warped"), pb.w("attn")
+            pb.add(f"{prefix}.motion{j}", softsplat.motion_attention_step(frames, attn.heads), [qkv, kv0, pe],
+                   [warped, ao], kind="motion_attention",
                    module=f"{prefix}.temporal_transformer.transformer_blocks.0.attention_blocks.{j}",
                    heads=attn.heads, channels=attn.to_q.in_features)
-
-            def tattn2(kv, x, attn=attn):
-                # kv: (B, 2F-1, h, w, C) interleaved tokens -> (B*h*w, 2F-1, C)
-                b, f2, hh, ww, c = kv.shape
-                t = kv.permute(0, 2, 3, 1, 4).reshape(b * hh * ww, f2, c)
-                o = attn.forward_augmented(t, frames)
-                return to_frame_major(o, frames, hh * ww).reshape(b * frames, hh, ww, c) + x
-            pb.add(f"{prefix}.attn{j}", tattn2, [kv, xi], [pb.w("x")])
+            pb.add(f"{prefix}.attn{j}", lambda o, x, attn=attn: attn.to_out[0](o) + x, [ao, xi], [pb.w("x")])
     xi = pb.r("x")
     pb.add(f"{prefix}.ff", lambda x: blk.ff(blk.ff_norm(x)) + x, [xi], [pb.w("x")])
 

@@ -17,26 +17,38 @@ describe('stage-2 plan', () => {
     expect(spec.plan.filter((s) => s.kind === 'motion_attention').length).toBe(14);
   });
 
-  it('gives every name its last reader: emb_0 lives until the last segment that reads it, kv_k only until the next step', () => {
+  it('gives every name its last reader: emb_0 lives until the last segment that reads it, qkv_k and attn_k only until the next step', () => {
     const last = lastReaders(spec.plan);
-    const readers = (n: string) => spec.plan.flatMap((s, i) => ((s.kind === 'onnx' ? s.inputs : [s.input]).includes(n) ? [i] : []));
+    const reads = (s: (typeof spec.plan)[number]) => (s.kind === 'onnx' ? s.inputs : [s.qkv, s.frame0_kv, s.pe]);
+    const readers = (n: string) => spec.plan.flatMap((s, i) => (reads(s).includes(n) ? [i] : []));
     for (const [name, i] of last) expect(i, name).toBe(Math.max(...readers(name)));
-    const kv0 = spec.plan.findIndex((s) => s.kind === 'motion_attention' && s.output === 'kv_0');
-    expect(last.get('kv_0')).toBe(kv0 + 1);
-    expect(last.get('emb_0')).toBeGreaterThan(last.get('kv_0')!);
+    const att = spec.plan.findIndex((s) => s.kind === 'motion_attention' && s.output === 'attn_0');
+    expect(att).toBeGreaterThan(0);
+    for (const n of ['qkv_0', 'kv0_0', 'pe_0']) expect(last.get(n), n).toBe(att);
+    expect(last.get('attn_0')).toBe(att + 1);
+    expect(last.has('warped_0')).toBe(false);
+    expect(last.get('emb_0')).toBeGreaterThan(last.get('attn_0')!);
     expect(last.has('noise_pred')).toBe(false);
   });
 
   it('refuses a plan that reads a name before it is written, reuses a segment, or misses noise_pred', () => {
     const a = clone();
     [a.plan[0], a.plan[1]] = [a.plan[1], a.plan[0]];
-    expect(() => checkPlan(a)).toThrow(/reads "tok_0" before any step writes it/);
+    expect(() => checkPlan(a)).toThrow(/reads "qkv_0" before any step writes it/);
     const b = clone();
     b.plan.push(b.plan[0]);
     expect(() => checkPlan(b)).toThrow(/runs part 1 of 15 of the video model \(stage-2 UNet\) twice/);
     const c = clone();
     c.plan.pop();
     expect(() => checkPlan(c)).toThrow(/never writes the prediction "noise_pred"/);
+    const e = clone();
+    const m = e.plan.find((s) => s.kind === 'motion_attention')!;
+    if (m.kind === 'motion_attention') m.channels *= 2;
+    expect(() => checkPlan(e)).toThrow(/reads "qkv_0" of another size than the motion attention works at/);
+    const f = clone();
+    const m2 = f.plan.find((s) => s.kind === 'motion_attention')!;
+    if (m2.kind === 'motion_attention') m2.frame0_batch = 'reference_quirk';
+    expect(() => checkPlan(f)).toThrow(/warps another batch entry's frame 0/);
     const d = clone();
     d.segments[1].outputs = d.segments[1].outputs.slice(1);
     expect(() => checkPlan(d)).toThrow(/expects an output "x_1" that part 2 of 15 of the video model \(stage-2 UNet\) does not make/);

@@ -1,13 +1,15 @@
 /**
  * The stage-2 UNet as the manifest's plan (tools/export/README.md, "Stage-2 cut"): ONNX
- * segments and, between them, the WGSL motion-token step (flow resize -> splat of frame 0's
- * LayerNorm'ed tokens -> interleave into kv) on shared GPU buffers.
+ * segments and, between them, the WGSL motion-augmented attention on shared GPU buffers: the
+ * segment before the cut projects the tokens (qkv, frame 0's [k | v], the projected position
+ * table); here flow resize -> splat of frame 0's [k | v] ('hwc', 2C channels) -> MotionAttention
+ * (shaders/motion_attention.wgsl); the segment after applies to_out and the residual.
  *
  * Tensors live in a name -> GPU buffer map (the plan's names are SSA: unique within one call);
  * a liveness pass over the plan gives each name its last reader, and the buffer is released as
- * soon as that reader's work is submitted (ORT outputs go back to ORT's pool, our kv buffers are
- * destroyed; both are safe once submitted: later writes queue behind). The graph inputs belong
- * to the caller and are never released here.
+ * soon as that reader's work is submitted (ORT outputs go back to ORT's pool, our warped and
+ * attention buffers are destroyed; both are safe once submitted: later writes queue behind). The
+ * graph inputs belong to the caller and are never released here.
  *
  * Flows are resized once per feature size and binned once per flow set (`prepareFlows`), and the
  * same StageFlows serves every attention at that size in every step: stage 2 splats with the
@@ -15,9 +17,9 @@
  */
 import { KernelInputError } from '../../errors';
 import { FlowResize } from '../../gpu/kernels/flowResize';
-import { MotionTokens } from '../../gpu/kernels/motionTokens';
-import type { SplatBins } from '../../gpu/kernels/splat';
-import type { GpuTensor } from '../../gpu/tensor';
+import { MotionAttention } from '../../gpu/kernels/motionAttention';
+import { SoftmaxSplat, type SplatBins } from '../../gpu/kernels/splat';
+import { createTensor, type GpuTensor } from '../../gpu/tensor';
 import type {
   FileEntry,
   Manifest,
@@ -44,7 +46,8 @@ export interface Stage2UnetInputs {
 
 export interface Stage2UnetRunOptions {
   /**
-   * Test hook: called with every tensor the plan produces (segment outputs, kv), before it can
+   * Test hook: called with every tensor the plan produces (segment outputs, each attention's
+   * warped frame-0 [k | v] and output), before it can
    * be released. Awaited, so it may read the tensor back.
    */
   inspect?: (name: string, t: GpuTensor) => void | Promise<void>;
@@ -73,7 +76,7 @@ const KERNEL = 'Stage2Unet';
 export function lastReaders(plan: readonly PlanStep[]): Map<string, number> {
   const last = new Map<string, number>();
   plan.forEach((s, i) => {
-    for (const n of s.kind === 'onnx' ? s.inputs : [s.input]) last.set(n, i);
+    for (const n of s.kind === 'onnx' ? s.inputs : [s.qkv, s.frame0_kv, s.pe]) last.set(n, i);
   });
   return last;
 }
@@ -89,8 +92,10 @@ export function checkPlan(spec: SegmentedComponentSpec, packName?: string, frame
 
 export class Stage2Unet {
   private readonly resize: FlowResize;
-  /** One per attention size: each keeps its scratch (frame 0, warped) between calls instead of reallocating it at every size change. */
-  private readonly tokens = new Map<string, MotionTokens>();
+  private readonly splat: SoftmaxSplat;
+  private readonly attention: MotionAttention;
+  /** Per attention size, frame 0's warped [k | v] (scratch between splat and attention). */
+  private readonly warped = new Map<string, GpuTensor>();
   private readonly last: Map<string, number>;
   private disposed = false;
 
@@ -102,6 +107,8 @@ export class Stage2Unet {
   ) {
     checkPlan(spec);
     this.resize = new FlowResize(device);
+    this.splat = new SoftmaxSplat(device);
+    this.attention = new MotionAttention(device);
     this.last = lastReaders(spec.plan);
   }
 
@@ -164,7 +171,7 @@ export class Stage2Unet {
       if (resized.has(key)) continue;
       const r = this.resize.encode(enc, { flows: flow, height: s.height, width: s.width });
       resized.set(key, r);
-      bins.set(key, this.tokensAt(key).prepareFlows(enc, r));
+      bins.set(key, this.splat.prepareBins(enc, r, { first: 1 }));
     }
     this.device.queue.submit([enc.finish()]);
     return new StageFlows(resized, bins);
@@ -211,12 +218,25 @@ export class Stage2Unet {
           const key = `${s.height}x${s.width}`;
           const bins = flows.bins.get(key);
           if (!bins) throw new KernelInputError(KERNEL, 'flows', `have no bins at ${key}`);
-          const tok = get(s.input);
-          const enc = this.device.createCommandEncoder({ label: 'stage-2 motion tokens' });
-          const kv = this.tokensAt(key).encode(enc, { tok, flows: bins, frames: s.frames, frame0Batch: s.frame0_batch });
+          const qkv = get(s.qkv);
+          const kv0 = get(s.frame0_kv);
+          const B = kv0.shape[0];
+          const P = s.height * s.width;
+          const C = s.channels;
+          const warped = this.warpedAt(key, [B, s.frames - 1, s.height, s.width, 2 * C]);
+          const enc = this.device.createCommandEncoder({ label: 'stage-2 motion attention' });
+          this.splat.encodeGather(enc, bins, { input: kv0, mode: 'avg', layout: 'hwc', output: warped });
+          const out = this.attention.encode(enc, {
+            qkv: { buffer: qkv.buffer, dtype: qkv.dtype, shape: [B, s.frames, P, 3 * C] },
+            warped: { buffer: warped.buffer, dtype: warped.dtype, shape: [B, s.frames - 1, P, 2 * C] },
+            pe: get(s.pe),
+            heads: s.heads,
+          });
           this.device.queue.submit([enc.finish()]);
-          live.set(s.output, { t: kv, release: () => kv.buffer.destroy() });
-          await options.inspect?.(s.output, kv);
+          await options.inspect?.(s.warped, warped);
+          const o: GpuTensor = { buffer: out.buffer, dtype: out.dtype, shape: [B * s.frames, s.height, s.width, C] };
+          live.set(s.output, { t: o, release: () => out.buffer.destroy() });
+          await options.inspect?.(s.output, o);
         }
         releaseAfter(i);
       }
@@ -232,17 +252,24 @@ export class Stage2Unet {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.tokens.values()) t.dispose();
+    this.splat.dispose();
+    this.attention.dispose();
+    for (const t of this.warped.values()) t.buffer.destroy();
     await Promise.all([...this.sessions.values()].map((s) => s.dispose()));
   }
 
-  private tokensAt(key: string): MotionTokens {
-    let t = this.tokens.get(key);
-    if (!t) {
-      t = new MotionTokens(this.device);
-      this.tokens.set(key, t);
-    }
-    return t;
+  /**
+   * The warped frame-0 [k | v] buffer of one attention size, reused by every attention at that
+   * size: the queue runs each attention's splat and kernel before the next one's splat.
+   */
+  private warpedAt(key: string, shape: number[]): GpuTensor {
+    const t = this.warped.get(key);
+    if (t && t.shape.join() === shape.join()) return t;
+    // a previous buffer may still be read by submitted work: destroy() waits for it
+    t?.buffer.destroy();
+    const n = createTensor(this.device, shape, 'float32', `stage-2 warped k|v ${key}`);
+    this.warped.set(key, n);
+    return n;
   }
 
   private attentions(): MotionAttentionPlanStep[] {

@@ -49,7 +49,7 @@ def test_segments_chain_to_unsplit_result():
                 env.update(zip(outs, res))
             else:
                 s = item[1]
-                env[s.writes[0]] = s.fn(env[s.reads[0]], flow)
+                env.update(zip(s.writes, s.fn(*[env[k] for k in s.reads], flow)))
                 n_cuts += 1
     # 7 temporal modules x 2 attentions in the tiny config
     assert n_cuts == 14
@@ -85,9 +85,9 @@ def test_pack_checker_and_manifest():
     # every onnx step's inputs are produced before it (or are UNet inputs)
     avail = {"sample", "timestep", "encoder_hidden_states"}
     for p in plan:
-        ins = p["inputs"] if p["kind"] == "onnx" else [p["input"]]
+        ins = p["inputs"] if p["kind"] == "onnx" else [p["qkv"], p["frame0_kv"], p["pe"]]
         assert set(ins) <= avail, p
-        avail |= set(p["outputs"] if p["kind"] == "onnx" else [p["output"]])
+        avail |= set(p["outputs"] if p["kind"] == "onnx" else [p["warped"], p["output"]])
     assert "noise_pred" in avail
 
 
@@ -96,8 +96,14 @@ def test_goldens_readable_and_consistent():
     man = json.load(open(os.path.join(PACK, "manifest.json")))
     for p in man["components"]["stage2_unet"]["plan"]:
         if p["kind"] == "motion_attention":
-            assert p["input"] in t and p["output"] in t and p["resized_flow"] in t
-            assert t[p["output"]].shape == (2, 2 * p["frames"] - 1, p["height"], p["width"], p["channels"])
+            F, hh, ww, C = p["frames"], p["height"], p["width"], p["channels"]
+            for k in ("qkv", "frame0_kv", "pe", "warped", "output", "resized_flow"):
+                assert p[k] in t, (p, k)
+            assert t[p["qkv"]].shape == (2 * F, hh, ww, 3 * C)
+            assert t[p["frame0_kv"]].shape == (2, hh, ww, 2 * C)
+            assert t[p["pe"]].shape == (2 * F - 1, 3 * C)
+            assert t[p["warped"]].shape == (2, F - 1, hh, ww, 2 * C)
+            assert t[p["output"]].shape == (2 * F, hh, ww, C)
         else:
             for k in p["inputs"] + p["outputs"]:
                 assert k in t, k

@@ -87,3 +87,30 @@ def test_zero_terminal_snr_trailing():
     assert abs(s.alphas_cumprod[0] - (1 - 0.00085)) < 1e-9
     out, _ = s.step(np.array(0.1), 999, np.array(1.0))
     assert np.isfinite(out)
+
+
+def test_motion_attention_equals_reference_order():
+    """The exported order (project, warp frame 0's [k|v], attend with the projected PE) computes the
+    reference's forward_augmented(motion_tokens(tok)) before to_out, for both frame-0 batch modes."""
+    from tools.export.layers import VersatileAttention
+    from tools.export.softsplat import motion_attention
+    torch.manual_seed(0)
+    B, F, h, w, C, H, W, heads = 2, 4, 4, 6, 16, 16, 24, 4
+    attn = VersatileAttention(C, heads, C // heads, 32).double()
+    attn.to_out[0].weight.data = torch.eye(C, dtype=torch.float64)
+    attn.to_out[0].bias.data.zero_()
+    tok = torch.randn(B * F, h, w, C, dtype=torch.float64)
+    flow = torch.randn(F, 2, H, W, dtype=torch.float64) * 4
+    flow[0] = 0
+    for mode in ("same", "reference_quirk"):
+        kv = motion_tokens(tok, flow, F, mode)                          # (B, 2F-1, h, w, C)
+        t = kv.permute(0, 2, 3, 1, 4).reshape(B * h * w, 2 * F - 1, C)
+        with torch.no_grad():
+            ref = attn.forward_augmented(t, F).reshape(B, h, w, F, C).permute(0, 3, 1, 2, 4).reshape(B * F, h, w, C)
+            qkv, kv0, pe = attn.project_augmented(tok, F)
+            warped, out = motion_attention(qkv, kv0, pe, flow, F, heads, mode)
+        assert warped.shape == (B, F - 1, h, w, 2 * C) and out.shape == (B * F, h, w, C)
+        assert torch.allclose(out, ref, atol=1e-10), (mode, (out - ref).abs().max())
+        # warped = projection of the reference's warped tokens
+        wk = torch.matmul(kv[:, 1::2], attn.to_k.weight.t())
+        assert torch.allclose(warped[..., :C], wk, atol=1e-10)
