@@ -167,7 +167,9 @@ describe('job store', () => {
       await useJobStore.getState().generate();
       expect(gen()).toMatchObject({ status: 'error', code: 'gpu-out-of-memory' });
       expect(gen().error).toMatch(/^The GPU ran out of memory during the job\. Your image, trajectories and brush are kept\./);
-      expect(gen().error).toMatch(/Choose a smaller precision for the model pack in Model packs \(q4 or q8 instead of fp32/);
+      expect(gen().error).toMatch(
+        /Choose a smaller precision for the model pack in Model packs \(q8 or q4c8 instead of fp32, q4f16 or q4c8f16 instead of fp16\)/,
+      );
       expect(gen().error).not.toMatch(/stage1_unet|1073741824|Failed to allocate/);
       expect(useProjectStore.getState().project).toEqual(before);
       expect(useJobStore.getState().result?.frames).toBe(old);
