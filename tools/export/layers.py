@@ -116,7 +116,10 @@ def attention(q, k, v, heads, query_rows=None):
     scale = 1.0 / math.sqrt(hd)
     rows = int(lq) if query_rows is None else min(int(query_rows), int(lq))
     outs = []
-    for q_chunk in torch.split(q, rows, dim=2):
+    # constant slices, not torch.split: its ONNX Split with unequal sizes fails in ORT-web
+    # ("Split size 5 exceeds the remaining size of the selected axis, 4")
+    for start in range(0, int(lq), rows):
+        q_chunk = q[:, :, start : start + rows] if rows < lq else q
         w = torch.matmul(q_chunk, k) * scale
         w = torch.softmax(w, dim=-1)
         outs.append(torch.matmul(w, v))
