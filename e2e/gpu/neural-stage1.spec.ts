@@ -3,7 +3,8 @@
  * PyTorch goldens (float64 reference, tools/export): tokenizer + text encoder, VAE encode,
  * flow-VAE encode (ControlNet condition) and decode (pixel flows), one UNet step with ControlNet
  * residuals kept on the GPU plus the CFG/DDIM kernel, and the whole stage 1 with fixed noise from
- * the golden: with ControlNet, without, and with the brush. Bound: max |got - golden| below 1e-3
+ * the golden: with ControlNet, without, and with the brush; with ControlNet also with the two CFG
+ * halves run one after the other at batch 1 (sequential guidance), against the same batch-2 golden. Bound: max |got - golden| below 1e-3
  * of the golden's largest magnitude (fp32).
  *
  * Negative controls, run on the same page: stage 1 with the frame-stride condition dropped, and
@@ -84,6 +85,11 @@ test('whole stage 1 without ControlNet matches pipeline_stage1.bin', async () =>
 test('whole stage 1 with the brush (static areas zeroed) matches the end-to-end golden', async () => {
   test.setTimeout(600_000);
   expectWithin(await run('wholeStage1', { controlnet: true, brush: true }));
+});
+
+test('sequential guidance (batch 1 twice, ControlNet) matches the batch-2 golden pipeline_stage1_controlnet.bin', async () => {
+  test.setTimeout(600_000);
+  expectWithin(await run('wholeStage1', { controlnet: true, guidanceBatching: 'sequential' }));
 });
 
 test('negative controls: without the stride condition or without CFG the golden is missed', async () => {

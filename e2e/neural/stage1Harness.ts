@@ -204,6 +204,8 @@ export interface Stage1Variant {
   /** Negative controls: deliberately broken runs that must NOT match. */
   dropStride?: boolean;
   skipGuidance?: boolean;
+  /** CFG halves in one batch of 2 or batch 1 twice (default: the pipeline's choice, batched here). */
+  guidanceBatching?: 'batched' | 'sequential';
 }
 
 /** The whole stage 1 vs pipeline_stage1_controlnet.bin / pipeline_stage1.bin / pipeline_i2v.bin (brush). */
@@ -236,7 +238,10 @@ export async function wholeStage1(v: Stage1Variant): Promise<Check[]> {
   };
   const steps: string[] = [];
   const scheduler = schedulerFromManifest(manifest.scheduler);
-  const out = await pipeline.run(req, scheduler, { onStep: (k, n) => steps.push(`${k}/${n}`) });
+  const out = await pipeline.run(req, scheduler, {
+    onStep: (k, n) => steps.push(`${k}/${n}`),
+    guidanceBatching: v.guidanceBatching,
+  });
   if (scheduler.timesteps.join() !== meta.timesteps.join()) throw new Error(`timesteps ${scheduler.timesteps} != golden ${meta.timesteps}`);
   if (steps.join() !== '1/2,2/2') throw new Error(`progress ${steps}`);
   const flows = await read(out.flows);

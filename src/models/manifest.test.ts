@@ -32,6 +32,10 @@ describe('parseManifest', () => {
     expect(m.components.stage2_unet!.plan).toEqual(raw.components.stage2_unet.plan);
     expect(m.goldens).toEqual(raw.goldens);
     expect(m.scheduler).toEqual(raw.scheduler);
+    expect(m.components.stage1_unet.spatial_attention).toEqual(raw.components.stage1_unet.spatial_attention);
+    expect(m.components.stage2_unet!.spatial_attention).toEqual(raw.components.stage2_unet.spatial_attention);
+    // the tiny pack's top level is sliced (4 chunks of 6 of its 24 query rows in stage 1)
+    expect(m.components.stage1_unet.spatial_attention!.chunks[0]).toEqual({ queries: 24, keys: 24, rows: 6, chunks: 4 });
   });
 
   it('names the field of a forged sha256', () => {
@@ -59,6 +63,20 @@ describe('parseManifest', () => {
       'a plan step naming no segment',
       (m: any) => (m.components.stage2_unet.plan[0].segment = 99),
       'components.stage2_unet.plan[0].segment',
+    ],
+    [
+      'an attention chunk count that does not cover its queries',
+      (m: any) => (m.components.controlnet.spatial_attention.chunks[0].chunks = 3),
+      'components.controlnet.spatial_attention.chunks[0].chunks',
+    ],
+    [
+      'attention chunks over their score budget',
+      (m: any) => {
+        const c = m.components.stage1_unet.spatial_attention.chunks[0];
+        c.rows = 12;
+        c.chunks = 2;
+      },
+      'components.stage1_unet.spatial_attention.chunks[0].rows',
     ],
     ['strides of the wrong length', (m: any) => m.strides.pop(), 'strides'],
     ['a string where a number belongs', (m: any) => (m.canvas.width = '64'), 'canvas.width'],

@@ -40,6 +40,32 @@ export interface ComponentSpec {
   outputs: TensorSpec[];
   /** Files per precision: the .onnx first, then its external-data file if any. */
   files: Partial<Record<Precision, FileEntry[]>>;
+  /** UNets and the ControlNet: how their spatial attention is sliced (absent: not sliced). */
+  spatial_attention?: SpatialAttentionSpec;
+}
+
+/** One spatial attention shape of a UNet and the query chunks its exported graph computes it in. */
+export interface AttentionChunking {
+  /** Query tokens (the level's h * w). */
+  queries: number;
+  /** Key tokens: the level's tokens (self-attention) or the text's (cross-attention). */
+  keys: number;
+  /** Query rows per chunk (the last chunk may be shorter). */
+  rows: number;
+  /** ceil(queries / rows). */
+  chunks: number;
+}
+
+/**
+ * The exporter's query-chunked spatial attention: each chunk's scores (images, heads, rows, keys)
+ * in fp32 stay within score_bytes at `images` images (CFG batch 2 x frames), unless one row is
+ * already over it; score_bytes null: one chunk of every row (the whole matrix).
+ */
+export interface SpatialAttentionSpec {
+  heads: number;
+  images: number;
+  score_bytes: number | null;
+  chunks: AttentionChunking[];
 }
 
 export interface SegmentSpec {
@@ -88,6 +114,7 @@ export interface SegmentedComponentSpec {
   outputs: TensorSpec[];
   segments: SegmentSpec[];
   plan: PlanStep[];
+  spatial_attention?: SpatialAttentionSpec;
 }
 
 export interface SchedulerSpec {
@@ -269,6 +296,29 @@ function tensors(v: Json, field: string): TensorSpec[] {
   return arr(v, field).map((t, i) => tensorSpec(t, `${field}[${i}]`));
 }
 
+function spatialAttention(v: Json, field: string): SpatialAttentionSpec {
+  const o = obj(v, field);
+  const heads = int(o.heads, `${field}.heads`, 1, 1024);
+  const images = int(o.images, `${field}.images`, 1, 2 ** 20);
+  const scoreBytes = o.score_bytes === null ? null : int(o.score_bytes, `${field}.score_bytes`, 1);
+  const chunks = arr(o.chunks, `${field}.chunks`).map((c, i): AttentionChunking => {
+    const f = `${field}.chunks[${i}]`;
+    const co = obj(c, f);
+    const queries = int(co.queries, `${f}.queries`, 1, 2 ** 31);
+    const keys = int(co.keys, `${f}.keys`, 1, 2 ** 31);
+    const rows = int(co.rows, `${f}.rows`, 1, queries);
+    const n = int(co.chunks, `${f}.chunks`, 1, queries);
+    if (n !== Math.ceil(queries / rows)) fail(`${f}.chunks`, `must be ceil(queries / rows) = ${Math.ceil(queries / rows)}`);
+    if (scoreBytes === null && rows !== queries) fail(`${f}.rows`, `must be queries (${queries}) without score_bytes`);
+    // over the budget only when a single row is (the exporter's rule: at least one row per chunk)
+    if (scoreBytes !== null && rows > 1 && 4 * images * heads * rows * keys > scoreBytes) {
+      fail(`${f}.rows`, `one chunk's scores (${4 * images * heads * rows * keys} bytes) exceed score_bytes`);
+    }
+    return { queries, keys, rows, chunks: n };
+  });
+  return { heads, images, score_bytes: scoreBytes, chunks };
+}
+
 function planStep(v: Json, field: string, segments: number): PlanStep {
   const o = obj(v, field);
   const kind = oneOf(o.kind, `${field}.kind`, ['onnx', 'motion_attention'] as const);
@@ -358,6 +408,9 @@ export function parseManifest(input: string | Json): Manifest {
       outputs: tensors(c.outputs, `components.${name}.outputs`),
       files: filesByPrecision(c.files, `components.${name}.files`, precisions),
     };
+    if (c.spatial_attention !== undefined) {
+      components[name].spatial_attention = spatialAttention(c.spatial_attention, `components.${name}.spatial_attention`);
+    }
   }
   for (const key of Object.keys(comps)) {
     if (key !== 'stage2_unet' && !COMPONENT_NAMES.includes(key as ComponentName)) fail(`components.${key}`, 'is not a known component');
@@ -383,6 +436,9 @@ export function parseManifest(input: string | Json): Manifest {
       segments,
       plan: arr(s2.plan, `${f}.plan`).map((p, i) => planStep(p, `${f}.plan[${i}]`, segments.length)),
     };
+    if (s2.spatial_attention !== undefined) {
+      components.stage2_unet.spatial_attention = spatialAttention(s2.spatial_attention, `${f}.spatial_attention`);
+    }
   }
 
   const manifest: Manifest = {

@@ -35,12 +35,15 @@ FULL = PackConfig(
 )
 
 _tiny_unet = dict(block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=2, cross_attention_dim=32,
-                  attention_heads=2, mm_heads=4, mm_groups=2, mm_pe_max_len=32)
+                  attention_heads=2, mm_heads=4, mm_groups=2, mm_pe_max_len=32, attention_score_bytes=8192)
 # The tiny pack proves the pipeline in browser tests on a software GPU (SwiftShader), where ORT's
 # kernels with workgroup barriers (group norm, softmax, layer norm, tiled matmul) cost milliseconds
 # per workgroup: the canvas and frame count are as small as the UNet's two levels allow (latents
 # 6x4, even sides; W != H so a swapped axis cannot pass) and the UNet's norms use 2 groups (still
-# a grouping: a kernel that ignored groups would miss the goldens).
+# a grouping: a kernel that ignored groups would miss the goldens). Its spatial attention score
+# budget (8 KiB) slices the top level into several query chunks, the last one shorter (stage 1:
+# self 4 x 6 rows, cross 3 x 8; stage 2: self 5 chunks of 5, 5, 5, 5, 4), so the browser parity
+# tests run the same sliced graph as the full-size pack (128 MiB: 48 chunks at 64 x 40 latents).
 TINY = PackConfig(
     name="motion-i2v-tiny", width=48, height=32, frames=4,
     stage1_unet=UNetConfig(in_channels=8, out_channels=4, stride_embedding=True, frames=3, **_tiny_unet),

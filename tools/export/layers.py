@@ -88,27 +88,55 @@ class Upsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
-def attention(q, k, v, heads):
-    """q (N, Lq, D), k/v (N, Lk, D) -> (N, Lq, D); softmax over keys, scale 1/sqrt(D/heads)."""
+def attention_query_rows(lq, lk, heads, images, score_bytes):
+    """Query rows per chunk of a sliced attention: the most rows whose fp32 score tensor
+    (images, heads, rows, lk) stays within score_bytes, evened out over the chunks that takes (the
+    last chunk may be shorter). lq (one chunk) when score_bytes is None or the whole tensor fits; at
+    least 1 row even when a single row is over the budget."""
+    if not score_bytes:
+        return lq
+    rows = max(1, min(lq, score_bytes // (4 * images * heads * lk)))
+    chunks = -(-lq // rows)
+    return -(-lq // chunks)
+
+
+def attention(q, k, v, heads, query_rows=None):
+    """q (N, Lq, D), k/v (N, Lk, D) -> (N, Lq, D); softmax over keys, scale 1/sqrt(D/heads).
+
+    With query_rows < Lq the queries are taken in chunks of that many rows (the last one shorter),
+    each chunk's scores -> softmax -> @V computed on its own and the outputs concatenated: softmax
+    is per query row, so the result is the same up to fp32 rounding, and the exported graph holds
+    one chunk's score matrix at a time instead of the whole (N, heads, Lq, Lk) one."""
     n, lq, d = q.shape
     lk = k.shape[1]
     hd = d // heads
     q = q.reshape(n, lq, heads, hd).permute(0, 2, 1, 3)
     k = k.reshape(n, lk, heads, hd).permute(0, 2, 3, 1)
     v = v.reshape(n, lk, heads, hd).permute(0, 2, 1, 3)
-    w = torch.matmul(q, k) * (1.0 / math.sqrt(hd))
-    w = torch.softmax(w, dim=-1)
-    o = torch.matmul(w, v)
+    scale = 1.0 / math.sqrt(hd)
+    rows = int(lq) if query_rows is None else min(int(query_rows), int(lq))
+    outs = []
+    # constant slices, not torch.split: its ONNX Split with unequal sizes fails in ORT-web
+    # ("Split size 5 exceeds the remaining size of the selected axis, 4")
+    for start in range(0, int(lq), rows):
+        q_chunk = q[:, :, start : start + rows] if rows < lq else q
+        w = torch.matmul(q_chunk, k) * scale
+        w = torch.softmax(w, dim=-1)
+        outs.append(torch.matmul(w, v))
+    o = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
     return o.permute(0, 2, 1, 3).reshape(n, lq, d)
 
 
 class CrossAttention(nn.Module):
     """diffusers 0.11 CrossAttention: to_q/to_k/to_v without bias, to_out = [Linear, Dropout]."""
 
-    def __init__(self, query_dim, heads, dim_head, cross_attention_dim=None):
+    def __init__(self, query_dim, heads, dim_head, cross_attention_dim=None, slicing=None):
         super().__init__()
         inner = heads * dim_head
         self.heads = heads
+        # (images, score_bytes): query-chunk the attention so that one chunk's scores over `images`
+        # images (the largest batch the graph runs) hold at most score_bytes; None: one chunk
+        self.slicing = slicing
         self.to_q = nn.Linear(query_dim, inner, bias=False)
         self.to_k = nn.Linear(cross_attention_dim or query_dim, inner, bias=False)
         self.to_v = nn.Linear(cross_attention_dim or query_dim, inner, bias=False)
@@ -116,7 +144,10 @@ class CrossAttention(nn.Module):
 
     def forward(self, x, context=None):
         context = x if context is None else context
-        o = attention(self.to_q(x), self.to_k(context), self.to_v(context), self.heads)
+        rows = None
+        if self.slicing is not None:
+            rows = attention_query_rows(int(x.shape[1]), int(context.shape[1]), self.heads, *self.slicing)
+        o = attention(self.to_q(x), self.to_k(context), self.to_v(context), self.heads, rows)
         return self.to_out[0](o)
 
 
@@ -141,11 +172,11 @@ class FeedForward(nn.Module):
 
 
 class BasicTransformerBlock(nn.Module):
-    def __init__(self, dim, heads, dim_head, cross_attention_dim):
+    def __init__(self, dim, heads, dim_head, cross_attention_dim, slicing=None):
         super().__init__()
-        self.attn1 = CrossAttention(dim, heads, dim_head)
+        self.attn1 = CrossAttention(dim, heads, dim_head, slicing=slicing)
         self.norm1 = nn.LayerNorm(dim)
-        self.attn2 = CrossAttention(dim, heads, dim_head, cross_attention_dim)
+        self.attn2 = CrossAttention(dim, heads, dim_head, cross_attention_dim, slicing=slicing)
         self.norm2 = nn.LayerNorm(dim)
         self.ff = FeedForward(dim)
         self.norm3 = nn.LayerNorm(dim)
@@ -159,12 +190,12 @@ class BasicTransformerBlock(nn.Module):
 class Transformer3DModel(nn.Module):
     """Spatial transformer applied per frame (proj_in/proj_out are 1x1 convs)."""
 
-    def __init__(self, heads, dim_head, in_channels, groups, cross_attention_dim):
+    def __init__(self, heads, dim_head, in_channels, groups, cross_attention_dim, slicing=None):
         super().__init__()
         inner = heads * dim_head
         self.norm = nn.GroupNorm(groups, in_channels, eps=1e-6)
         self.proj_in = nn.Conv2d(in_channels, inner, 1)
-        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(inner, heads, dim_head, cross_attention_dim)])
+        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(inner, heads, dim_head, cross_attention_dim, slicing)])
         self.proj_out = nn.Conv2d(inner, in_channels, 1)
 
     def forward(self, x, context):

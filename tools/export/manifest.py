@@ -28,12 +28,34 @@ def _variants(out_dir, base, precisions):
     return {p: file_entry(out_dir, base + SUFFIX[p]) for p in precisions}
 
 
+def spatial_attention_entry(cfg, unet_cfg):
+    """How a UNet's (or its ControlNet's) spatial attentions are sliced (layers.attention_query_rows):
+    per latent level (every level has one, the mid block the lowest) its self-attention (keys = the
+    level's tokens) and cross-attention (keys = the text tokens), the query rows per chunk and the
+    chunk count, for a budget of score_bytes over `images` images (CFG batch 2 x frames)."""
+    from tools.export.layers import attention_query_rows
+    from tools.export.unet import spatial_slicing
+    images, score_bytes = spatial_slicing(unet_cfg) or (2 * unet_cfg.frames, None)
+    heads = unet_cfg.attention_heads
+    h, w = cfg.height // cfg.latent_factor, cfg.width // cfg.latent_factor
+    chunks = []
+    for _ in unet_cfg.block_out_channels:
+        tokens = h * w
+        for keys in (tokens, cfg.text.max_position_embeddings):
+            rows = attention_query_rows(tokens, keys, heads, images, score_bytes)
+            chunks.append({"queries": tokens, "keys": keys, "rows": rows, "chunks": -(-tokens // rows)})
+        h, w = (h + 1) // 2, (w + 1) // 2       # Downsample: 3x3, stride 2, padding 1
+    return {"heads": heads, "images": images, "score_bytes": score_bytes, "chunks": chunks}
+
+
 def build_manifest(out_dir, cfg, precisions, seg_files, plan, tokenizer, extra=()):
     comps = {}
     for c in COMPONENTS + [e for e in OPTIONAL_COMPONENTS if e in extra]:
         model = onnx.load(os.path.join(out_dir, c + ".onnx"), load_external_data=False)
         ins, outs = io_spec(model)
         comps[c] = {"inputs": ins, "outputs": outs, "files": _variants(out_dir, c, precisions)}
+        if c in ("stage1_unet", "controlnet"):
+            comps[c]["spatial_attention"] = spatial_attention_entry(cfg, cfg.stage1_unet)
     segs = []
     for i, sf in enumerate(seg_files):
         model = onnx.load(os.path.join(out_dir, sf), load_external_data=False)
@@ -49,7 +71,8 @@ def build_manifest(out_dir, cfg, precisions, seg_files, plan, tokenizer, extra=(
                                         "note": "pixel flows f(0->i), flow[0] = 0; used only by motion_attention steps"}],
                             "outputs": [{"name": "noise_pred", "shape": ["batch", 4, cfg.frames, cfg.height // 8, cfg.width // 8],
                                          "dtype": "float32"}],
-                            "segments": segs, "plan": plan}
+                            "segments": segs, "plan": plan,
+                            "spatial_attention": spatial_attention_entry(cfg, cfg.stage2_unet)}
     goldens = []
     gdir = os.path.join(out_dir, "goldens")
     if os.path.isdir(gdir):

@@ -37,6 +37,10 @@ class UNetConfig:
     stride_embedding: bool = False    # stage 1 frame-stride MLP
     motion_augmented: bool = False    # stage 2 motion-augmented temporal attention
     frames: int = 16
+    # Spatial attention sliced over query rows so that one chunk's fp32 scores at CFG batch 2
+    # (2 * frames images) hold at most this many bytes (the default maxStorageBufferBindingSize,
+    # 128 MiB); None: the whole score matrix at once
+    attention_score_bytes: Optional[int] = 1 << 27
 
 
 @dataclass
@@ -47,6 +51,11 @@ class Step:
     writes: List[str]
     kind: str = "torch"               # "torch" | "motion_attention"
     meta: dict = field(default_factory=dict)
+
+
+def spatial_slicing(cfg):
+    """(images, score_bytes) for the spatial attentions: budgeted at CFG batch 2 over every frame."""
+    return None if cfg.attention_score_bytes is None else (2 * cfg.frames, cfg.attention_score_bytes)
 
 
 def _has_attn_down(i, n):
@@ -63,7 +72,7 @@ class DownBlock(nn.Module):
         L = cfg.layers_per_block
         self.resnets = nn.ModuleList([ResnetBlock(cin if j == 0 else cout, cout, temb, cfg.norm_num_groups, cfg.norm_eps) for j in range(L)])
         if attn:
-            self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, cout // cfg.attention_heads, cout, cfg.norm_num_groups, cfg.cross_attention_dim) for _ in range(L)])
+            self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, cout // cfg.attention_heads, cout, cfg.norm_num_groups, cfg.cross_attention_dim, spatial_slicing(cfg)) for _ in range(L)])
         self.motion_modules = nn.ModuleList([VanillaTemporalModule(cout, cfg.mm_heads, cfg.mm_groups, cfg.mm_attn_blocks, cfg.mm_pe_max_len) for _ in range(L)])
         if down:
             self.downsamplers = nn.ModuleList([Downsample(cout, padding=1)])
@@ -80,7 +89,7 @@ class UpBlock(nn.Module):
             res.append(ResnetBlock(rin + skip, cout, temb, cfg.norm_num_groups, cfg.norm_eps))
         self.resnets = nn.ModuleList(res)
         if attn:
-            self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, cout // cfg.attention_heads, cout, cfg.norm_num_groups, cfg.cross_attention_dim) for _ in range(L)])
+            self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, cout // cfg.attention_heads, cout, cfg.norm_num_groups, cfg.cross_attention_dim, spatial_slicing(cfg)) for _ in range(L)])
         self.motion_modules = nn.ModuleList([VanillaTemporalModule(cout, cfg.mm_heads, cfg.mm_groups, cfg.mm_attn_blocks, cfg.mm_pe_max_len) for _ in range(L)])
         if up:
             self.upsamplers = nn.ModuleList([Upsample(cout)])
@@ -90,7 +99,7 @@ class MidBlock(nn.Module):
     def __init__(self, cfg, c, temb):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock(c, c, temb, cfg.norm_num_groups, cfg.norm_eps) for _ in range(2)])
-        self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, c // cfg.attention_heads, c, cfg.norm_num_groups, cfg.cross_attention_dim)])
+        self.attentions = nn.ModuleList([Transformer3DModel(cfg.attention_heads, c // cfg.attention_heads, c, cfg.norm_num_groups, cfg.cross_attention_dim, spatial_slicing(cfg))])
         self.motion_modules = nn.ModuleList([VanillaTemporalModule(c, cfg.mm_heads, cfg.mm_groups, cfg.mm_attn_blocks, cfg.mm_pe_max_len)])
 
 

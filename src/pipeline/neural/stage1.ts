@@ -6,6 +6,10 @@
  * [uncond, cond], frame-stride condition, ControlNet residuals) -> decode (flow VAE, pixels,
  * brush).
  *
+ * Classifier-free guidance runs its two halves in one batch of 2, or one after the other at batch
+ * 1 (same numbers, half the UNet's working set) when the batch-2 graph's largest tensor would not
+ * fit the device's maxStorageBufferBindingSize (`chooseGuidanceBatching`, from the manifest's shapes).
+ *
  * Everything stays on the GPU between sessions and kernels; the only uploads are what the CPU
  * makes (token ids, noise, the sparse condition from src/motion, timesteps, strides) and nothing
  * is read back. Scaling quirks kept from the reference: the SD VAE sees the image in [0,1] and
@@ -19,11 +23,12 @@
 import { AbortError, KernelInputError } from '../../errors';
 import { DdimStepKernel } from '../../gpu/kernels/ddimStep';
 import { Stage1LayoutKernels } from '../../gpu/kernels/stage1Layout';
-import { createTensor, numel, uploadTensor, type GpuTensor } from '../../gpu/tensor';
+import { byteSize, createTensor, numel, uploadTensor, type GpuTensor } from '../../gpu/tensor';
 import type { Manifest } from '../../models/manifest';
 import type { ComponentSession, SessionOutput } from '../../models/session';
 import type { DdimStepCoefficients } from '../scheduler';
 import { encodeText, type ClipTokenizer } from '../text';
+import { chooseGuidanceBatching, type GuidanceBatching } from './memory';
 
 /** What stage 1 needs from a scheduler (src/pipeline/scheduler.ts DdimScheduler has it). */
 export interface Stage1Scheduler {
@@ -76,6 +81,11 @@ export interface Stage1Options {
   signal?: AbortSignal;
   /** After each DDIM step: step k (1-based) of n. */
   onStep?: (k: number, n: number) => void;
+  /**
+   * How the two CFG halves run: one batch of 2, or batch 1 twice; default: chosen from the
+   * manifest's shapes against the device's limits (`chooseGuidanceBatching`).
+   */
+  guidanceBatching?: GuidanceBatching;
 }
 
 export interface Stage1Result {
@@ -166,6 +176,11 @@ export class Stage1Pipeline {
       checkAbort();
       const cfg = r.guidance > 1;
       const B = cfg ? 2 : 1;
+      const sequential =
+        cfg &&
+        (options.guidanceBatching ?? chooseGuidanceBatching(this.manifest, device.limits.maxStorageBufferBindingSize)) === 'sequential';
+      // batch of one UNet / ControlNet call
+      const NB = sequential ? 1 : B;
 
       // encode prompt: [uncond, cond]
       const text = await encodeText(device, this.tokenizer, s.textEncoder, {
@@ -175,6 +190,8 @@ export class Stage1Pipeline {
       });
       scope.keep(text.inputIds);
       const context = scope.keepOutput(text.hiddenStates);
+      // [uncond], [cond] when the halves run one after the other
+      const contexts = sequential ? [0, 1].map((i) => scope.keep(this.batchRow(context, i))) : [context];
 
       // set timesteps
       const timesteps = scheduler.setTimesteps(r.steps);
@@ -193,13 +210,13 @@ export class Stage1Pipeline {
       );
       owned.push(latents);
       const stride = scope.upload(
-        Float32Array.from({ length: B * F1 }, (_, i) => r.strides[i % F1]),
-        [B, F1],
+        Float32Array.from({ length: NB * F1 }, (_, i) => r.strides[i % F1]),
+        [NB, F1],
         'stride',
       );
-      const control = r.control ? scope.keep(await this.prepareControl(r.control, B, { F1, H, W, h, w }, scope, checkAbort)) : undefined;
+      const control = r.control ? scope.keep(await this.prepareControl(r.control, NB, { F1, H, W, h, w }, scope, checkAbort)) : undefined;
       const controlScale = r.control ? scope.upload(new Float32Array([r.control.scale]), [1], 'control scale') : undefined;
-      const zeroResiduals = r.control ? undefined : this.zeroResiduals(B * F1, scope);
+      const zeroResiduals = r.control ? undefined : this.zeroResiduals(NB * F1, scope);
 
       // denoise
       for (let k = 0; k < timesteps.length; k++) {
@@ -207,38 +224,47 @@ export class Stage1Pipeline {
         const t = timesteps[k];
         // per-step inputs and outputs are released as soon as this step's work is submitted: later
         // writes into reused memory (ORT's pool) are queued after it, and destroy() waits for it
-        const sample = createTensor(device, [B, 8, F1, h, w], 'float32', 'unet sample');
-        const timestep = uploadTensor(device, new Float32Array(B).fill(t), [B], 'float32', 'timestep');
+        const sample = createTensor(device, [NB, 8, F1, h, w], 'float32', 'unet sample');
+        const timestep = uploadTensor(device, new Float32Array(NB).fill(t), [NB], 'float32', 'timestep');
+        // sequential halves write their noise predictions into one [2, 4, F1, h, w] for the CFG kernel
+        const halves = sequential ? createTensor(device, [2, 4, F1, h, w], 'float32', 'noise pred, both halves') : undefined;
         try {
           let enc = device.createCommandEncoder({ label: 'stage-1 sample' });
-          this.layout.assembleSample(enc, { imageLatent, latents, batch: B, scale, output: sample });
+          this.layout.assembleSample(enc, { imageLatent, latents, batch: NB, scale, output: sample });
           device.queue.submit([enc.finish()]);
-          const common = { sample, timestep, encoder_hidden_states: context, stride };
-          let residuals: Record<string, GpuTensor>;
-          let controlOut: Record<string, SessionOutput> | undefined;
-          if (control && s.controlnet && controlScale) {
-            controlOut = await s.controlnet.run({ ...common, control, control_scale: controlScale });
-            residuals = controlOut;
-          } else {
-            residuals = zeroResiduals!;
+          let eps: SessionOutput | undefined;
+          for (let i = 0; i < contexts.length; i++) {
+            const common = { sample, timestep, encoder_hidden_states: contexts[i], stride };
+            const out = await this.predictNoise(
+              common,
+              control && controlScale ? { control, control_scale: controlScale } : undefined,
+              zeroResiduals,
+            );
+            if (!halves) {
+              eps = out;
+              continue;
+            }
+            const bytes = byteSize(out);
+            enc = device.createCommandEncoder({ label: 'stage-1 noise pred half' });
+            enc.copyBufferToBuffer(out.buffer, 0, halves.buffer, i * bytes, bytes);
+            device.queue.submit([enc.finish()]);
+            out.dispose();
           }
-          const unetInputs: Record<string, GpuTensor> = { ...common };
-          for (const spec of this.manifest.components.stage1_unet.inputs) {
-            if (spec.name in common) continue;
-            const res = residuals[spec.name];
-            if (!res) throw new KernelInputError('Stage1', spec.name, 'is a UNet input that no ControlNet output provides');
-            unetInputs[spec.name] = res;
-          }
-          const eps = (await s.unet.run(unetInputs)).noise_pred;
           const c = scheduler.stepCoefficients(t);
           enc = device.createCommandEncoder({ label: 'stage-1 ddim step' });
-          this.ddim.encode(enc, { noisePred: eps, latents, guidance: r.guidance, alphaBar: c.alphaBar, alphaBarPrev: c.alphaBarPrev });
+          this.ddim.encode(enc, {
+            noisePred: halves ?? eps!,
+            latents,
+            guidance: r.guidance,
+            alphaBar: c.alphaBar,
+            alphaBarPrev: c.alphaBarPrev,
+          });
           device.queue.submit([enc.finish()]);
-          eps.dispose();
-          if (controlOut) for (const o of Object.values(controlOut)) o.dispose();
+          eps?.dispose();
         } finally {
           sample.buffer.destroy();
           timestep.buffer.destroy();
+          halves?.buffer.destroy();
         }
         // Wait for the GPU: ORT's run() returns once its work is queued, so without this the
         // steps would be "done" in seconds while the GPU is still minutes behind (a software
@@ -258,6 +284,47 @@ export class Stage1Pipeline {
       for (const t of owned) t.buffer.destroy();
       throw e;
     }
+  }
+
+  /** ControlNet (when a condition is given, else zero residuals) then the UNet: noise_pred [NB, 4, F1, h, w]. */
+  private async predictNoise(
+    common: Record<string, GpuTensor>,
+    control: { control: GpuTensor; control_scale: GpuTensor } | undefined,
+    zeroResiduals: Record<string, GpuTensor> | undefined,
+  ): Promise<SessionOutput> {
+    const s = this.sessions;
+    let residuals: Record<string, GpuTensor>;
+    let controlOut: Record<string, SessionOutput> | undefined;
+    if (control && s.controlnet) {
+      controlOut = await s.controlnet.run({ ...common, ...control });
+      residuals = controlOut;
+    } else {
+      residuals = zeroResiduals!;
+    }
+    try {
+      const unetInputs: Record<string, GpuTensor> = { ...common };
+      for (const spec of this.manifest.components.stage1_unet.inputs) {
+        if (spec.name in common) continue;
+        const res = residuals[spec.name];
+        if (!res) throw new KernelInputError('Stage1', spec.name, 'is a UNet input that no ControlNet output provides');
+        unetInputs[spec.name] = res;
+      }
+      return (await s.unet.run(unetInputs)).noise_pred;
+    } finally {
+      // the UNet's work is queued: later writes into this memory (ORT's pool) are queued after it
+      if (controlOut) for (const o of Object.values(controlOut)) o.dispose();
+    }
+  }
+
+  /** Row i of a batch-first tensor [B, ...] as its own [1, ...] tensor (caller destroys). */
+  private batchRow(t: GpuTensor, i: number): GpuTensor {
+    const shape = [1, ...t.shape.slice(1)];
+    const row = createTensor(this.device, shape, t.dtype, 'batch row');
+    const bytes = byteSize(row);
+    const enc = this.device.createCommandEncoder({ label: 'stage-1 batch row' });
+    enc.copyBufferToBuffer(t.buffer, i * bytes, row.buffer, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    return row;
   }
 
   /** The flow decode alone: latents [1, 4, F1, h, w] -> flows [F1, 2, H, W] (caller destroys). */
