@@ -23,10 +23,24 @@ class StepsModule(nn.Module):
         self.steps = steps
         self.in_names = list(inputs)
         self.out_names = list(outputs)
+        # tensors no later step reads, by step index: the forward drops them so a trace holds only live
+        # activations (a full-size stage-1 UNet at batch 1 writes 4.7 GB of SSA tensors in all)
+        last = {}
+        for i, s in enumerate(steps):
+            for k in s.reads:
+                last[k] = i
+        self.dead_after = {}
+        for k, i in last.items():
+            if k not in self.out_names:
+                self.dead_after.setdefault(i, []).append(k)
 
     def forward(self, *args):
         env = dict(zip(self.in_names, args))
-        run_steps(self.steps, env)
+        del args
+        for i, s in enumerate(self.steps):
+            run_steps([s], env)
+            for k in self.dead_after.get(i, ()):
+                env.pop(k, None)
         return tuple(env[k] for k in self.out_names)
 
 
