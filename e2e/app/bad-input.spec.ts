@@ -90,7 +90,9 @@ test('bad input: broken flows are repaired and said, a mismatched pack is refuse
   await expect(error).toContainText('The GPU ran out of memory during the job. Your image, trajectories and brush are kept.', {
     timeout: 60_000,
   });
-  await expect(error).toContainText('The model pack runs in fp32 here: install a smaller precision of it (q8 or q4) in Model packs');
+  await expect(error).toContainText(
+    'The model pack runs in fp32 here: install a smaller precision of it (q4 or q8 or q4c8) in Model packs',
+  );
   await expectNoInternals(page);
   await error.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('out-of-memory.png') });
