@@ -156,7 +156,7 @@ const cases: Case[] = [
       buffer: projectFile({ project: { ...emptyDoc, trajectories: [{ id: 'a', points: 'nope' }] } }),
     }),
     code: 'project-file',
-    text: /trajectories\[0\]/,
+    text: /damaged or not a project: trajectory 1, /,
   },
   {
     name: 'a project file from a future version',

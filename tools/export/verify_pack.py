@@ -102,8 +102,10 @@ def plan_problems(s2):
                 out.append(f"plan step {i}: segment {step['segment']} reads {missing}, which no earlier step writes")
             written.update(step["outputs"])
         else:
-            if step["input"] not in written:
-                out.append(f"plan step {i}: motion attention reads {step['input']}, which no earlier step writes")
+            reads = [step[k] for k in ("qkv", "frame0_kv", "pe")]
+            missing = [n for n in reads if n not in written]
+            if missing:
+                out.append(f"plan step {i}: motion attention reads {missing}, which no earlier step writes")
             later = [n for s in s2["plan"][i + 1:] if s["kind"] == "onnx" for n in s["inputs"]]
             if step["output"] not in later:
                 out.append(f"plan step {i}: motion attention writes {step['output']}, which no later segment reads")

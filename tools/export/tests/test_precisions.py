@@ -197,7 +197,9 @@ def test_q4c8_int8_convs_and_4bit_linears(fname):
     if big:
         size = lambda m: sum(i.ByteSize() for i in m.graph.initializer)
         assert size(quantize_q4c8f16(m32)) < size(quantize_q4f16(m32))
-        assert size(quantize_q4c8(m32)) < 0.6 * size(quantize_q4(m32))
+        # int8 convs against q4's fp32 ones; the 4-bit Linear layers (seg00 also holds the first cut's q/k/v
+        # projection) are the same in both, so the ratio depends on the graph's share of conv weights
+        assert size(quantize_q4c8(m32)) < 0.7 * size(quantize_q4(m32))
 
 
 def _attr_i(node, name):

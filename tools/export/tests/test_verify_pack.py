@@ -48,10 +48,10 @@ def test_plan_reading_an_unwritten_tensor_is_found(tmp_path):
 
     def rename(man):
         step = next(s for s in man["components"]["stage2_unet"]["plan"] if s["kind"] == "motion_attention")
-        step["input"] = "tok_999"
+        step["qkv"] = "qkv_999"
     _edit(d, rename)
     problems, _ = verify(str(d), checker=False, log=lambda *a: None)
-    assert any("motion attention reads tok_999, which no earlier step writes" in p for p in problems)
+    assert any("motion attention reads ['qkv_999'], which no earlier step writes" in p for p in problems)
 
 
 def test_a_file_cut_short_is_found(tmp_path):
