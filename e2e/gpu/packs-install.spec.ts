@@ -201,8 +201,23 @@ test('quota too small: refused before anything is downloaded or stored', async (
   });
   const run = await install(page, { base: server.url });
   expect(run.error?.code).toBe('storage');
-  // q8 variant + tokenizer: 2 969 072 bytes on disk.
-  expect(run.error?.message).toMatch(/Not enough storage for this model pack: it needs 3\.0 MB and this browser allows 500 KB more/);
+  // The q8 variant's files + the tokenizer, summed here from the manifest, in MB as the page writes them.
+  const m = JSON.parse(MANIFEST) as {
+    components: Record<
+      string,
+      { files?: Record<string, { bytes: number }[]>; segments?: { files: Record<string, { bytes: number }[]> }[] }
+    >;
+    tokenizer: { files: { bytes: number }[] };
+  };
+  const sum = (files: { bytes: number }[] = []) => files.reduce((a, f) => a + f.bytes, 0);
+  let bytes = sum(m.tokenizer.files);
+  for (const c of Object.values(m.components)) {
+    bytes += sum(c.files?.q8);
+    for (const seg of c.segments ?? []) bytes += sum(seg.files.q8);
+  }
+  expect(run.error?.message).toContain(
+    `Not enough storage for this model pack: it needs ${(bytes / 1e6).toFixed(1)} MB and this browser allows 500 KB more`,
+  );
   expect(server.log.map((r) => r.path)).toEqual(['manifest.json']);
   await expectNothingStored(page);
 });
