@@ -44,6 +44,27 @@ def _weight_axis(node, idx):
     return None
 
 
+def quantize_per_channel_q8(w: np.ndarray, axis=0):
+    """Symmetric int8 per channel along `axis`: (codes int8, scales float32); value = code * scale, error at most
+    scale / 2 with scale = max|w_channel| / 127."""
+    red = tuple(d for d in range(w.ndim) if d != axis)
+    amax = np.abs(w).max(axis=red)
+    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    shp = [1] * w.ndim
+    shp[axis] = -1
+    return np.clip(np.round(w / scale.reshape(shp)), -127, 127).astype(np.int8), scale
+
+
+def _q8_dequant(base: str, w: np.ndarray, axis: int, out: str):
+    """The initializers (codes, scales, zero points) and the DequantizeLinear node that rebuild `w` as `out`."""
+    q, scale = quantize_per_channel_q8(w, axis)
+    inits = [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale"),
+             numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), base + "_zp")]
+    node = helper.make_node("DequantizeLinear", [base + "_q8", base + "_scale", base + "_zp"], [out],
+                            name=base + "_dequant", axis=axis)
+    return inits, node
+
+
 def quantize_q8(model: onnx.ModelProto) -> onnx.ModelProto:
     m = onnx.ModelProto()
     m.CopyFrom(model)
@@ -60,18 +81,9 @@ def quantize_q8(model: onnx.ModelProto) -> onnx.ModelProto:
         if len(uses) == 0 or None in axes or len(axes) != 1 or w.size < MIN_ELEMENTS:
             new_inits.append(init)
             continue
-        axis = axes.pop()
-        red = tuple(d for d in range(w.ndim) if d != axis)
-        amax = np.abs(w).max(axis=red)
-        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-        shp = [1] * w.ndim
-        shp[axis] = -1
-        q = np.clip(np.round(w / scale.reshape(shp)), -127, 127).astype(np.int8)
-        base = init.name
-        new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale"),
-                      numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), base + "_zp")]
-        dq_nodes.append(helper.make_node("DequantizeLinear", [base + "_q8", base + "_scale", base + "_zp"], [base],
-                                         name=base + "_dequant", axis=axis))
+        inits, node = _q8_dequant(init.name, w, axes.pop(), init.name)
+        new_inits += inits
+        dq_nodes.append(node)
     del g.initializer[:]
     g.initializer.extend(new_inits)
     nodes = list(g.node)
@@ -346,15 +358,6 @@ def quantize_q4f16(model: onnx.ModelProto) -> onnx.ModelProto:
 
 # ------------------------------------------------------------------------ int8 convolutions (q4c8, q4c8f16)
 
-def quantize_per_channel_q8(w: np.ndarray, axis=0):
-    """Symmetric int8 per channel along `axis`: (codes int8, scales float32); value = code * scale, error at most
-    scale / 2 with scale = max|w_channel| / 127."""
-    red = tuple(d for d in range(w.ndim) if d != axis)
-    amax = np.abs(w).max(axis=red)
-    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-    shp = [1] * w.ndim
-    shp[axis] = -1
-    return np.clip(np.round(w / scale.reshape(shp)), -127, 127).astype(np.int8), scale
 
 
 def quantize_conv_weights_q8(model: onnx.ModelProto, source_weights=None) -> onnx.ModelProto:
@@ -379,13 +382,11 @@ def quantize_conv_weights_q8(model: onnx.ModelProto, source_weights=None) -> onn
         if w.size < MIN_ELEMENTS:
             new_inits.append(init)
             continue
-        q, scale = quantize_per_channel_q8(w, 0)
-        new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale"),
-                      numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), base + "_zp")]
         half = init.data_type == TensorProto.FLOAT16
         dq_out = base + "__dq32" if half else init.name
-        dq_nodes.append(helper.make_node("DequantizeLinear", [base + "_q8", base + "_scale", base + "_zp"], [dq_out],
-                                         name=base + "_dequant", axis=0))
+        inits, node = _q8_dequant(base, w, 0, dq_out)
+        new_inits += inits
+        dq_nodes.append(node)
         if half:
             dq_nodes.append(helper.make_node("Cast", [dq_out], [init.name], name=base + "_dequant_fp16",
                                              to=TensorProto.FLOAT16))
