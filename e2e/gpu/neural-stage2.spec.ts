@@ -104,27 +104,24 @@ test('cancel between steps rejects with AbortError', async () => {
   expect(await page.evaluate(async (h) => (await import(/* @vite-ignore */ h)).cancelAfterFirstStep(), HARNESS)).toBe('aborted');
 });
 
-test('q4: the chained UNet call against the chained q4 golden (4-bit weights, dequantised in PyTorch)', async () => {
-  test.setTimeout(900_000);
-  const checks = await run('unetCall', 'q4');
-  report(checks);
-  const np = checks.find((c) => c.name === 'noise_pred')!;
-  expect(np.nonFinite).toBe(0);
-  // MatMulNBits computes the dequantised weights' products up to fp32 rounding, chained through every
-  // segment, splat and attention; the q4 golden is 26% away from fp32's, so the fp32 path cannot pass.
-  expect(np.rel).toBeLessThan(BOUND);
-});
-
-test('q4c8: the chained UNet call against the chained q4c8 golden (4-bit Linear, int8 Conv weights, dequantised in PyTorch)', async () => {
-  test.setTimeout(900_000);
-  const checks = await run('unetCall', 'q4c8');
-  report(checks);
-  const np = checks.find((c) => c.name === 'noise_pred')!;
-  expect(np.nonFinite).toBe(0);
-  // The q4c8 golden is 26% away from fp32's and 1.7% from q4's (the int8 convolutions alone), so neither an fp32
-  // nor a q4 path (convolutions not dequantised from int8) can pass.
-  expect(np.rel).toBeLessThan(BOUND);
-});
+// Each quantised precision's whole UNet call, chained through every segment, splat and attention, against
+// a chained golden computed in PyTorch with that precision's dequantised weights. MatMulNBits / DequantizeLinear
+// compute those weights' products up to fp32 rounding. The q4 golden is 26% away from fp32's; q4c8's is 26% from
+// fp32's and 1.7% from q4's (the int8 convolutions alone), so neither an fp32 path nor a q4 path (convolutions not
+// dequantised from int8) can pass the other's check.
+for (const [precision, weights] of [
+  ['q4', '4-bit weights'],
+  ['q4c8', '4-bit Linear, int8 Conv weights'],
+] as const) {
+  test(`${precision}: the chained UNet call against the chained ${precision} golden (${weights}, dequantised in PyTorch)`, async () => {
+    test.setTimeout(900_000);
+    const checks = await run('unetCall', precision);
+    report(checks);
+    const np = checks.find((c) => c.name === 'noise_pred')!;
+    expect(np.nonFinite).toBe(0);
+    expect(np.rel).toBeLessThan(BOUND);
+  });
+}
 
 test('NeuralRenderer / renderNeural: refusals, frame 0, packing, seeds, a resized canvas, progress, cancel', async () => {
   test.setTimeout(900_000);
