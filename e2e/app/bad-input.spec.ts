@@ -6,9 +6,10 @@
  *   motion was repaired;
  * - a model pack whose manifest and ONNX files do not belong together (a tensor renamed in the
  *   manifest only): refused at install, naming the part of the pack, nothing installed;
- * - GPU memory exhausted in the middle of a neural job (the worker's hook fails its second model
- *   session as ORT does when the GPU is full): a message suggesting a smaller precision, and
- *   the next Generate works.
+ * - GPU memory exhausted in the middle of a neural job, as ORT throws it (the worker's hook fails
+ *   its second model session) and as WebGPU reports it (a real allocation the GPU cannot back,
+ *   seen by the job's error scope): a message suggesting a smaller precision, the job stopped
+ *   before its first step, and the next Generate works.
  * The full neural job is not run here (minutes on a software GPU: neural.spec.ts runs it).
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ async function expectNoInternals(page: Page): Promise<void> {
 test('bad input: broken flows are repaired and said, a mismatched pack is refused, GPU memory exhausted is said', async ({
   page,
 }, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   await openApp(page);
   await expect(page.getByTestId('gpu-status')).toHaveAttribute('data-status', 'ready');
   await loadImage(page, mediaPath('softsplat/one.png'));
@@ -97,9 +98,42 @@ test('bad input: broken flows are repaired and said, a mismatched pack is refuse
   await error.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('out-of-memory.png') });
   expect(await project(page)).toEqual(before);
+  // 4. The same as WebGPU reports it: a real allocation the GPU cannot back (the device's largest
+  // buffer, which SwiftShader cannot allocate) next to the second model session. Nothing throws;
+  // the job's out-of-memory scope, checked at every progress report, stops the job before its
+  // first denoising step (with the scope read only at the end, the whole job would run first).
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+    new MutationObserver(() => {
+      const t = document.querySelector('[data-testid="job-stage"]')?.textContent;
+      if (t && seen.at(-1) !== t) seen.push(t);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.evaluate(() => window.__motionI2V!.simulateFault('webgpu-out-of-memory', 2));
+  await page.getByTestId('generate-button').click();
+  await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'running');
+  await expect(error).toContainText('The GPU ran out of memory during the job. Your image, trajectories and brush are kept.', {
+    timeout: 90_000,
+  });
+  await expect(error).toContainText('install a smaller precision of it (q4 or q8 or q4c8) in Model packs');
+  const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+  expect(seen.some((t) => t.includes('loading the model'))).toBe(true);
+  expect(seen.filter((t) => /step \d+ of/.test(t))).toEqual([]);
+  await expectNoInternals(page);
+  expect(await project(page)).toEqual(before);
+
   // The previous video is kept; the next Generate works (the classical engine: a neural job takes minutes here).
   await expect(page.getByTestId('player-canvas')).toBeVisible();
   await page.getByTestId('engine-classical').click();
+  // 5. A classical job meets the same real allocation failure at its start: the same words, without a pack to suggest.
+  await page.evaluate(() => window.__motionI2V!.simulateFault('webgpu-out-of-memory', 0));
+  await page.getByTestId('generate-button').click();
+  await expect(error).toContainText('The GPU ran out of memory during the job. Your image, trajectories and brush are kept.', {
+    timeout: 60_000,
+  });
+  await expectNoInternals(page);
+  expect(await project(page)).toEqual(before);
   await page.getByTestId('generate-button').click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(error).toHaveCount(0);

@@ -11,9 +11,18 @@ import { AbortError, AppError, DeviceLostError, GENERIC_FAILURE, OutOfMemoryErro
 import type { Project } from '../motion/types';
 import { CLASSICAL, type EngineChoice, type EngineProgress } from './engine';
 import type { FlowRepair } from './flowRepair';
-import type { FromWorker, GpuInfo, ImagePayload, MotionPayload, PreviewPayload, SourceFramesPayload, ToWorker } from './protocol';
+import type {
+  FromWorker,
+  GpuInfo,
+  ImagePayload,
+  MotionPayload,
+  PreviewPayload,
+  SimulatedFault,
+  SourceFramesPayload,
+  ToWorker,
+} from './protocol';
 
-export type { GpuInfo } from './protocol';
+export type { GpuInfo, SimulatedFault } from './protocol';
 
 /** A predicted motion, held by the worker until rendered or replaced; what the inspector shows. */
 export interface MotionPicture {
@@ -271,11 +280,8 @@ export class EngineClient {
     if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-device-loss' } satisfies ToWorker);
   }
 
-  /**
-   * Dev and test builds only: the worker's next request meets bad input: NaN/Inf/absurd flows
-   * out of its motion stage, or an out-of-memory failure at its `atSession`-th model session.
-   */
-  simulateFault(fault: 'bad-flows' | 'out-of-memory', atSession?: number): void {
+  /** Dev and test builds only: the worker's next request meets `fault` (SimulatedFault). */
+  simulateFault(fault: SimulatedFault, atSession?: number): void {
     if (import.meta.env.MODE !== 'production') this.worker.postMessage({ type: 'simulate-fault', fault, atSession } satisfies ToWorker);
   }
 

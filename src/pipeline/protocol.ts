@@ -83,11 +83,17 @@ export type ToWorker =
   | { type: 'cancel'; id: number }
   /** Dev and test builds only: destroy the worker's device as if the GPU had been lost. */
   | { type: 'simulate-device-loss' }
-  /**
-   * Dev and test builds only: the next request meets bad input: NaN/Inf/absurd flows out of its
-   * motion stage, or an out-of-memory failure at its `atSession`-th model session (default 1).
-   */
-  | { type: 'simulate-fault'; fault: 'bad-flows' | 'out-of-memory'; atSession?: number };
+  /** Dev and test builds only: the next request meets a fault (SimulatedFault). */
+  | { type: 'simulate-fault'; fault: SimulatedFault; atSession?: number };
+
+/**
+ * Dev and test builds only: what the next request meets. 'bad-flows': NaN/Inf/absurd flows out
+ * of its motion stage. 'out-of-memory': its `atSession`-th model session (default 1) fails to
+ * allocate, thrown as ORT throws it. 'webgpu-out-of-memory': a real WebGPU allocation the GPU
+ * cannot back, made just before that session (at the job's start for 0): nothing throws, the
+ * job's error scope reports it.
+ */
+export type SimulatedFault = 'bad-flows' | 'out-of-memory' | 'webgpu-out-of-memory';
 
 export interface PreviewPayload {
   frame: ImageBitmap;

@@ -17,6 +17,7 @@
  */
 import { AbortError, AppError, DeviceLostError, isAbort, isOutOfMemory, OutOfMemoryError, toUserError } from '../errors';
 import { GpuManager, type GpuContext } from '../gpu/device';
+import { OutOfMemoryWatch } from '../gpu/outOfMemoryWatch';
 import { readTensor, uploadTensor, type GpuTensor } from '../gpu/tensor';
 import { FlowBlend } from '../gpu/kernels/flowBlend';
 import { FlowColour } from '../gpu/kernels/flowColour';
@@ -38,6 +39,7 @@ import {
   type Flows,
   type EngineChoice,
   type EngineConfig,
+  type EngineProgress,
   type MotionEngine,
   type RenderEngine,
 } from './engine';
@@ -73,6 +75,8 @@ let flowResize: FlowResize | null = null;
 let flowSanitize: FlowSanitize | null = null;
 /** The motion of the latest 'motion' request, kept on the GPU until it is rendered or replaced. */
 let held: { id: number; flows: Flows } | null = null;
+/** The running job's out-of-memory watch; each progress report checks it. */
+let watch: OutOfMemoryWatch | null = null;
 let cachedImage: { key: number; tensor: GpuTensor } | null = null;
 let hostImage: { key: number; width: number; height: number; pixels: Uint8ClampedArray } | null = null;
 /** Video-to-video source frames: the latest received (kept across device losses) and its upload. */
@@ -137,6 +141,14 @@ function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
 
+/** Posts a job's progress; each report also checks the job's out-of-memory watch. */
+function progressPoster(id: number): (progress: EngineProgress) => void {
+  return (progress) => {
+    watch?.check();
+    post({ type: 'progress', id, progress });
+  };
+}
+
 function postError(id: number, err: unknown): void {
   const e = toUserError(err);
   if (e.code === 'internal') console.error('engine worker:', err);
@@ -149,7 +161,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-device-loss') void gpu.simulateLoss();
   else if (import.meta.env.MODE !== 'production' && msg.type === 'simulate-fault') {
     if (msg.fault === 'bad-flows') faults.badFlows = true;
-    else faults.oomAtSession = Math.max(1, Math.round(msg.atSession ?? 1));
+    else {
+      const kind = msg.fault === 'out-of-memory' ? 'thrown' : 'webgpu';
+      faults.oom = { atSession: Math.max(kind === 'thrown' ? 1 : 0, Math.round(msg.atSession ?? 1)), kind };
+    }
   } else if (msg.type === 'gpu-info') {
     gpu.get().then(
       (ctx) => post({ type: 'gpu-info', id: msg.id, result: gpuInfo(ctx) }),
@@ -194,13 +209,12 @@ async function pump(): Promise<void> {
       const job = queue.shift()!;
       const controller = controllers.get(job.id)!;
       let device: GPUDevice | null = null;
-      let scoped = false;
       try {
         const ctx = await ready(job.image);
         device = ctx.device;
-        device.pushErrorScope('out-of-memory');
-        scoped = true;
-        armFaults();
+        // A failed allocation stops the job at its next progress report, not at its end.
+        watch = new OutOfMemoryWatch(device, () => controller.abort());
+        armFaults(device);
         const reply =
           job.type === 'generate'
             ? await generate(job, ctx, controller.signal)
@@ -209,8 +223,7 @@ async function pump(): Promise<void> {
               : job.type === 'render-held'
                 ? await renderHeld(job, ctx, controller.signal)
                 : await preview(job, ctx, controller.signal);
-        scoped = false;
-        const oom = await device.popErrorScope().catch(() => null);
+        const oom = await watch.finish();
         if (oom) {
           // The answer was computed with buffers WebGPU could not allocate: drop it.
           for (const t of reply.transfer) if (t instanceof ImageBitmap) t.close();
@@ -219,13 +232,15 @@ async function pump(): Promise<void> {
         }
         post(reply.msg, reply.transfer);
       } catch (err) {
-        const oom = scoped && device ? await device.popErrorScope().catch(() => null) : null;
+        const oom = (await watch?.finish()) ?? null;
         // A loss shows up as WebGPU's own errors (a rejected mapAsync, a validation error), not as ours.
         const lost = device !== null && (lostDevices.has(device) || (!(err instanceof AppError) && (await wasLost(device))));
         if (lost) postError(job.id, new DeviceLostError('during the job'));
+        else if (err instanceof OutOfMemoryError) postError(job.id, err);
         else if (oom || isOutOfMemory(err)) postError(job.id, await outOfMemory(job.engines, oom ?? err));
         else postError(job.id, isAbort(err) ? new AbortError() : err);
       } finally {
+        watch = null;
         controllers.delete(job.id);
       }
     }
@@ -244,18 +259,33 @@ interface Reply {
  * Dev and test builds only: faults the next request meets, as bad input would bring them.
  * 'bad-flows' writes NaN, infinite and absurd values into the next motion before it is
  * sanitized (as a broken stage 1 would); 'out-of-memory' makes the next request's
- * `atSession`-th model session fail to allocate, as ORT does when the GPU is full.
+ * `atSession`-th model session fail to allocate, as ORT does when the GPU is full (it throws);
+ * 'webgpu-out-of-memory' makes a real WebGPU allocation of the device's largest buffer size
+ * just before that session is created (at the job's start for `atSession` 0), which an adapter
+ * that cannot back it (SwiftShader cannot) answers with a GPUOutOfMemoryError in the job's
+ * error scope, as a model's buffers do when the GPU is full: nothing throws, the watch sees it.
  */
-const faults: { badFlows: boolean; oomAtSession: number | null } = { badFlows: false, oomAtSession: null };
+const faults: { badFlows: boolean; oom: { atSession: number; kind: 'thrown' | 'webgpu' } | null } = { badFlows: false, oom: null };
 const createSession = ComponentSession.create;
 
-function armFaults(): void {
-  if (import.meta.env.MODE === 'production' || faults.oomAtSession === null) return;
-  let left = faults.oomAtSession;
-  faults.oomAtSession = null;
+function armFaults(device: GPUDevice): void {
+  if (import.meta.env.MODE === 'production' || faults.oom === null) return;
+  const { atSession, kind } = faults.oom;
+  faults.oom = null;
+  const allocateTooMuch = () =>
+    device.createBuffer({ size: device.limits.maxBufferSize, usage: GPUBufferUsage.STORAGE, label: 'simulated fault' }).destroy();
+  if (atSession === 0) {
+    allocateTooMuch();
+    return;
+  }
+  let left = atSession;
   ComponentSession.create = (...args: Parameters<typeof createSession>) => {
     if (--left > 0) return createSession.apply(ComponentSession, args);
     ComponentSession.create = createSession;
+    if (kind === 'webgpu') {
+      allocateTooMuch();
+      return createSession.apply(ComponentSession, args);
+    }
     return Promise.reject(new Error(`Failed to allocate GPU memory for ${args[0]}: out of memory (simulated)`));
   };
 }
@@ -412,7 +442,7 @@ function closeIfStopped(device: GPUDevice, signal: AbortSignal, ...made: ImageBi
 async function generate(job: Extract<ToWorker, { type: 'generate' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
-  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }));
+  const report = wholeJobProgress(progressPoster(job.id));
   const { motion, render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const { flows, frames, repair } = await motionThenRender(device, motion, render, input, { signal, onProgress: report });
@@ -459,7 +489,7 @@ const ARROW_CELL = 16;
 async function predictMotion(job: Extract<ToWorker, { type: 'motion' }>, ctx: Ready, signal: AbortSignal): Promise<Reply> {
   const t0 = performance.now();
   const { device, image } = ctx;
-  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), MOTION_JOB);
+  const report = wholeJobProgress(progressPoster(job.id), MOTION_JOB);
   const { motion } = await enginesFor(job.engines, device);
   const input = { project: job.project, image, sourceFrames: job.source ? sourceOn(device, job.source) : undefined };
   const flows = await motion.motion(input, { signal, onProgress: report });
@@ -534,7 +564,7 @@ async function renderHeld(job: Extract<ToWorker, { type: 'render-held' }>, ctx: 
       'The predicted motion is no longer in the GPU (it was reset, or a newer prediction replaced it). Predict the motion again.',
     );
   }
-  const report = wholeJobProgress((progress) => post({ type: 'progress', id: job.id, progress }), RENDER_JOB);
+  const report = wholeJobProgress(progressPoster(job.id), RENDER_JOB);
   const { render } = await enginesFor(job.engines, device);
   const input = { project: job.project, image };
   const blend = Math.min(1, Math.max(0, Number.isFinite(job.blend) ? job.blend : 0));

@@ -5,6 +5,7 @@
  */
 import { buildSparseConditions, type SparseConditions } from '../motion/conditions';
 import type { Project } from '../motion/types';
+import type { SimulatedFault } from '../pipeline/client';
 import { getEngineClient } from './gpu';
 import { getCanvasImageData } from './image';
 import { useProjectStore } from './project';
@@ -15,8 +16,8 @@ export interface MotionI2VDebug {
   canvasImage(): Promise<ImageData>;
   /** Makes the engine worker lose its GPU device, as a driver reset would. */
   simulateGpuLoss(): void;
-  /** The engine worker's next job meets bad input: broken flows out of its motion stage, or GPU memory exhausted at its `atSession`-th model session. */
-  simulateFault(fault: 'bad-flows' | 'out-of-memory', atSession?: number): void;
+  /** The engine worker's next job meets a fault: broken flows out of its motion stage, or GPU memory exhausted at its `atSession`-th model session (SimulatedFault). */
+  simulateFault(fault: SimulatedFault, atSession?: number): void;
 }
 
 declare global {
