@@ -14,6 +14,12 @@
  * (warp in the wrong direction), and with selective noising skipped (frame 0 not replaced by the
  * clean latent), must MISS the golden by more than the bound.
  *
+ * The authors' frame-0 batch mixing (plan frame0_batch "reference_quirk": under guidance entry b
+ * warps frame 0 of entry (b (F-1) + i-1) mod 2 for frame i), on the fp32 plan's sessions (the
+ * segments are the same in both modes): one UNet call against stage2_unet.quirk.bin (every
+ * produced tensor) and the whole stage 2 with the brush against pipeline_stage2.quirk.bin, both
+ * computed by the reference in that mode; the 'same' plan (the tiny pack's manifest) must miss both.
+ *
  * All checks share one page and one device (serial): SwiftShader compiles each of ORT's WGSL
  * kernels once per device, which is most of the time here.
  */
@@ -92,6 +98,35 @@ test('negative control: without selective noising (frame 0 left noisy) the golde
   const latents = checks.find((c) => c.name === 'stage2_latents')!;
   console.log(`  skipSelectiveNoising: latents rel ${latents.rel.toExponential(2)}`);
   expect(latents.rel).toBeGreaterThan(BOUND * 10);
+});
+
+test('quirk plan: one UNet call, every segment output, warped / attention per cut and noise_pred match stage2_unet.quirk.bin', async () => {
+  test.setTimeout(600_000);
+  const checks = await run('unetCall', { plan: 'reference_quirk' });
+  const names = checks.map((c) => c.name);
+  for (const kind of ['warped_', 'attn_', 'qkv_'])
+    expect(names.filter((n) => n.startsWith(kind)).length, `every motion-augmented attention's ${kind}k checked`).toBe(14);
+  expect(names).toContain('noise_pred');
+  expectWithin(checks);
+});
+
+test("negative control: the 'same' plan misses the quirk golden (warped frame 0 from the first cut on, noise_pred)", async () => {
+  test.setTimeout(600_000);
+  const checks = await run('unetCall', { plan: 'same' });
+  const pick = (n: string) => checks.find((c) => c.name === n)!;
+  report(['warped_0', 'attn_0', 'noise_pred'].map(pick));
+  expect(pick('warped_0').rel).toBeGreaterThan(BOUND * 10);
+  expect(pick('noise_pred').rel).toBeGreaterThan(BOUND * 10);
+});
+
+test('quirk plan: whole stage 2 with the brush matches pipeline_stage2.quirk.bin; the same plan misses it', async () => {
+  test.setTimeout(600_000);
+  const quirk = await run('wholeStage2', { golden: 'pipeline_stage2.quirk', withoutFrame0: true, frame0Batch: 'reference_quirk' });
+  expect(quirk.map((c) => c.name)).toEqual(['video', 'stage2_latents']);
+  expectWithin(quirk);
+  const same = await run('wholeStage2', { golden: 'pipeline_stage2.quirk', withoutFrame0: true });
+  report(same);
+  expect(same.find((c) => c.name === 'stage2_latents')!.rel).toBeGreaterThan(BOUND * 10);
 });
 
 test('full I2V: stage 1 (ControlNet, brush) chained into stage 2 on the GPU matches pipeline_i2v.bin', async () => {

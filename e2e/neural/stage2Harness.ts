@@ -5,7 +5,7 @@
  */
 import { acquireGpu } from '../../src/gpu/device';
 import { readTensor, uploadTensor, type GpuTensor } from '../../src/gpu/tensor';
-import type { Manifest, Precision } from '../../src/models/manifest';
+import type { Frame0Batch, Manifest, Precision } from '../../src/models/manifest';
 import type { ComponentSession } from '../../src/models/session';
 import { fetchPackSource, loadComponent } from '../../src/models/source';
 import { schedulerFromManifest } from '../../src/pipeline/scheduler';
@@ -91,20 +91,48 @@ async function read(t: GpuTensor): Promise<Float32Array> {
 const check = (name: string, got: ArrayLike<number>, want: ArrayLike<number>): Check => ({ name, ...compare(got, want) });
 
 /**
+ * The fp32 plan with every motion attention's frame0_batch set to `mode` (what a pack exported with
+ * --frame0-batch says), on the fp32 unet's sessions: the segments are the same in both modes. Not
+ * disposed on its own (it would close the shared sessions).
+ */
+function unetWith(mode: Frame0Batch): Stage2Unet {
+  const st = S();
+  const base = st.unets.get('fp32')!;
+  if (mode === 'same') return base;
+  let unet = quirkUnet;
+  if (!unet) {
+    const spec = structuredClone(st.manifest.components.stage2_unet!);
+    for (const step of spec.plan) if (step.kind === 'motion_attention') step.frame0_batch = mode;
+    const sessions = (base as unknown as { sessions: ReadonlyMap<number, ComponentSession> }).sessions;
+    unet = quirkUnet = new Stage2Unet(st.device, spec, sessions);
+  }
+  return unet;
+}
+let quirkUnet: Stage2Unet | undefined;
+
+/** A precision's plan, or the fp32 segments with the plan's frame0_batch set (against the quirk golden). */
+export type UnetCallTarget = Precision | { plan: Frame0Batch };
+
+/**
  * One B = 2 UNet call through the plan on the golden's sample/timestep/context/flow: every
  * tensor the plan produces (segment outputs, each cut's warped_k and attn_k) and the resized flows against stage2_unet.bin
  * (q4 / q4c8: only noise_pred, against stage2_unet.<precision>.bin's noise_pred_chained: the whole call in PyTorch
  * with the 4-bit dequantised Linear weights (q4c8: and int8 Conv weights), each segment fed the previous ones' outputs).
+ * `{ plan }`: the produced tensors against stage2_unet.quirk.bin (the reference with frame0_batch "reference_quirk");
+ * with plan 'same' that is the negative control, which must miss.
  */
-export async function unetCall(precision: Precision = 'fp32'): Promise<Check[]> {
+export async function unetCall(target: UnetCallTarget = 'fp32'): Promise<Check[]> {
   const st = S();
-  let unet = st.unets.get(precision);
+  const precision = typeof target === 'string' ? target : 'fp32';
+  let unet = typeof target === 'string' ? st.unets.get(precision) : unetWith(target.plan);
   if (!unet) {
     unet = await Stage2Unet.load(source, st.manifest, precision, st.device);
     st.unets.set(precision, unet);
   }
   const g = await golden('stage2_unet');
-  const want = precision === 'fp32' ? g : await golden(`stage2_unet.${precision}`);
+  // the golden of every produced tensor (none for q4 / q4c8), and the one of noise_pred
+  const each = typeof target !== 'string' ? await golden('stage2_unet.quirk') : precision === 'fp32' ? g : undefined;
+  const want = each ?? (await golden(`stage2_unet.${precision}`));
   const up = (name: string) => {
     const t = tensor(g, name);
     return uploadTensor(st.device, t.data as Float32Array, t.shape);
@@ -116,29 +144,31 @@ export async function unetCall(precision: Precision = 'fp32'): Promise<Check[]> 
   for (const [key, r] of flows.resized) checks.push(check(`flow_${key}`, await read(r), tensor(g, `flow_${key}`).data));
   const np = await unet.run(inputs, flows, {
     inspect: async (name, t) => {
-      if (precision !== 'fp32' || name === 'noise_pred' || !g.tensors.has(name)) return;
-      checks.push(check(name, await read(t), tensor(g, name).data));
+      if (!each || name === 'noise_pred' || !each.tensors.has(name)) return;
+      checks.push(check(name, await read(t), tensor(each, name).data));
     },
   });
-  checks.push(check('noise_pred', await read(np), tensor(want, precision === 'fp32' ? 'noise_pred' : 'noise_pred_chained').data));
+  checks.push(check('noise_pred', await read(np), tensor(want, each ? 'noise_pred' : 'noise_pred_chained').data));
   np.dispose();
   flows.dispose();
   for (const t of [...Object.values(inputs), flow]) t.buffer.destroy();
   return checks;
 }
 
-function pipeline(): Stage2Pipeline {
+function pipeline(frame0Batch: Frame0Batch = 'same'): Stage2Pipeline {
   const st = S();
   return new Stage2Pipeline(
     st.device,
     st.manifest,
-    { textEncoder: st.text, vaeEncoder: st.vaeEncoder, vaeDecoder: st.vaeDecoder, unet: st.unets.get('fp32')! },
+    { textEncoder: st.text, vaeEncoder: st.vaeEncoder, vaeDecoder: st.vaeDecoder, unet: unetWith(frame0Batch) },
     st.tokenizer,
   );
 }
 
 export interface Stage2Variant {
-  golden: 'pipeline_stage2' | 'pipeline_v2v_stage2';
+  golden: 'pipeline_stage2' | 'pipeline_v2v_stage2' | 'pipeline_stage2.quirk';
+  /** The plan's frame0_batch for this run (default 'same', as the tiny pack's manifest). */
+  frame0Batch?: Frame0Batch;
   /** Negative controls: deliberately broken runs that must NOT match. */
   dropBrush?: boolean;
   negateFlows?: boolean;
@@ -148,7 +178,10 @@ export interface Stage2Variant {
   skipSelectiveNoising?: boolean;
 }
 
-/** The whole stage 2 vs pipeline_stage2.bin (flows + brush) or pipeline_v2v_stage2.bin (source flows). */
+/**
+ * The whole stage 2 vs pipeline_stage2.bin (flows + brush), pipeline_v2v_stage2.bin (source flows) or
+ * pipeline_stage2.quirk.bin (flows + brush, the reference with frame0_batch "reference_quirk").
+ */
 export async function wholeStage2(v: Stage2Variant): Promise<Check[]> {
   const { device, manifest } = S();
   const g = await golden(v.golden);
@@ -185,7 +218,7 @@ export async function wholeStage2(v: Stage2Variant): Promise<Check[]> {
     };
   let out: Awaited<ReturnType<Stage2Pipeline['run']>>;
   try {
-    out = await pipeline().run(req, scheduler, { onStep: (k, n) => steps.push(`${k}/${n}`) });
+    out = await pipeline(v.frame0Batch).run(req, scheduler, { onStep: (k, n) => steps.push(`${k}/${n}`) });
   } finally {
     proto.setFrame0 = setFrame0;
   }

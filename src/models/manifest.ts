@@ -103,9 +103,15 @@ export interface MotionAttentionPlanStep {
   heads: number;
   splat: 'avg';
   splat_eps: number;
-  frame0_batch: 'same' | 'reference_quirk';
+  /**
+   * Whose frame 0 each batch entry warps: its own ('same'), or, as the authors' code does under
+   * guidance, entry (b (F-1) + i-1) mod batch for frame i ('reference_quirk', pipeline/neural/plan.ts frame0Source).
+   */
+  frame0_batch: Frame0Batch;
   resized_flow: string;
 }
+
+export type Frame0Batch = 'same' | 'reference_quirk';
 
 export type PlanStep = OnnxPlanStep | MotionAttentionPlanStep;
 

@@ -127,7 +127,8 @@ export function checkStage2Plan(spec: SegmentedComponentSpec, packName = 'this p
       if (frames !== undefined && s.frames !== frames) {
         throw bad(`(${step}) warps ${s.frames} frames, but the pack makes ${frames}-frame videos`, `frames ${s.frames} vs ${frames}`);
       }
-      if (s.frame0_batch !== 'same') throw bad(`(${step}) warps another batch entry's frame 0, which this app does not do`);
+      if (s.frame0_batch !== 'same' && s.frame0_batch !== 'reference_quirk')
+        throw bad(`(${step}) takes frame 0 from the batch entries in a way this app does not know`);
       if (s.channels % s.heads !== 0) throw bad(`(${step}) splits its features into a number of heads that does not divide them`);
       if (!spec.inputs.some((t) => t.name === s.flow))
         throw bad(`(${step}) reads the motion "${s.flow}", which is not an input of the video model`);

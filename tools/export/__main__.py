@@ -1,6 +1,7 @@
 """Export a model pack from the official Motion-I2V checkpoint folder.
 
     /usr/bin/python3 -m tools.export <checkpoint-dir> <out-dir> [--precision fp32,q8,fp16,q4,q4f16,q4c8,q4c8f16] [--overwrite]
+                                     [--frame0-batch same|reference_quirk]
 
 <checkpoint-dir> is the authors' models/ folder (stage1/, stage2/; layout in checkpoint.py and README.md).
 Every config.json and file is checked and every module loaded (as the authors load it; then freed) before anything
@@ -22,7 +23,7 @@ from tools.export import configs
 from tools.export.checkpoint import (LAYOUT, SIBLINGS, STAGE1_TOKENIZER_FILES, TOKENIZER_FILES, CheckpointError,
                                      check_files, digest, load_component)
 from tools.export.config_check import check_configs, config_files
-from tools.export.pack import MODULES, PRECISIONS, build_empty, export_pack, peak_rss_mb
+from tools.export.pack import FRAME0_BATCH, MODULES, PRECISIONS, build_empty, export_pack, peak_rss_mb
 
 # Load order of the check pass (stage 1 first, as the demo) and the modules each component fills.
 ORDER = ["stage1_text_encoder", "stage1_vae_encoder", "flow_vae", "stage1_unet", "controlnet", "text_encoder", "vae",
@@ -133,6 +134,10 @@ def main(argv=None):
     ap.add_argument("--only", default=None,
                     help=f"measurement aid: export only these of {','.join(MODULES)} (after the full check pass); "
                          f"the folder gets their graphs and variants but no manifest.json")
+    # The segments are the same in both modes: only the plan's field changes, which the browser reads.
+    ap.add_argument("--frame0-batch", default="same", choices=FRAME0_BATCH,
+                    help="under guidance, each batch entry warps its own frame 0 (same, default), or mixes the "
+                         "entries as the authors' code does (reference_quirk: reproduces the authors' outputs)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, flush=True))
@@ -177,7 +182,8 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".partial-", dir=parent)
     try:
         export_pack(models, cfg, tmp, precisions,
-                    tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log, only=only)
+                    tokenizer_files=[os.path.join(a.checkpoint_dir, t) for t in TOKENIZER_FILES], log=log, only=only,
+                    frame0_batch=a.frame0_batch)
         if os.path.exists(out):
             old = tempfile.mkdtemp(prefix="." + os.path.basename(out) + ".old-", dir=parent)
             os.rename(out, os.path.join(old, "pack"))

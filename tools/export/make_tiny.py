@@ -217,6 +217,19 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(os.path.join(out_dir, "goldens", "stage2_unet.bin"), trace + [("noise_pred", env["noise_pred"])],
                  {"note": "one B=2 UNet call; every tensor that crosses a segment boundary, by name"})
 
+    # ---------------- the same call with the authors' frame-0 batch mixing (plan frame0_batch "reference_quirk"; the
+    # segments are the same, so only the outputs are stored: inputs are those of stage2_unet.bin)
+    env_k = {k: v.double() for k, v in s2_in.items()}
+    with torch.no_grad():
+        run_steps(steps64, env_k, flow.double(), "reference_quirk")
+    produced = [k for k, _ in trace if k != "flow" and k not in s2_in and not k.startswith("flow_")]
+    golden.write(os.path.join(out_dir, "goldens", "stage2_unet.quirk.bin"),
+                 [(k, env_k[k]) for k in produced] + [("noise_pred", env_k["noise_pred"])],
+                 {"note": "stage2_unet.bin's call with frame0_batch reference_quirk: entry (b, i-1) warps frame 0 of "
+                          "entry (b*(F-1) + i-1) mod B; every tensor the plan produces, by name",
+                  # as the authors index it (motion_tokens: a repeat over B*(F-1) rows), for the browser's mapping test
+                  "frame0_source": (torch.arange(B * F1) % B).reshape(B, F1).tolist()})
+
     # ---------------- q4 / q4c8 goldens: the same calls with every Linear weight replaced by its 4-bit dequantised
     # value (q4c8: and every Conv weight by its int8 one), what those graphs compute up to fp32 rounding, so the
     # browser checks MatMulNBits and DequantizeLinear tightly, not within the quantisation error.  Only outputs are
@@ -258,6 +271,8 @@ def make(out_dir, cfg=TINY, verbose=True):
         flows_c, lat1 = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, control, None, eps1.double())
         flows_n, lat1_n = stage1(M, cfg, image01.double(), ctx, noise1.double(), STEPS, GUIDANCE, None, None, eps1.double())
         video, lat2 = stage2(M, cfg, image01.double(), ctx, flows_c, noise2.double(), STEPS, GUIDANCE, brush.double(), eps2.double())
+        video_k, lat2_k = stage2(M, cfg, image01.double(), ctx, flows_c, noise2.double(), STEPS, GUIDANCE, brush.double(),
+                                 eps2.double(), frame0_batch="reference_quirk")
         fl_e2e, video_e2e, _ = i2v(M, cfg, image01.double(), ctx, noise1.double(), noise2.double(), STEPS, GUIDANCE,
                                    control, brush.double(), eps1.double(), eps2.double())
         v2v_flows = flow.double()
@@ -273,6 +288,8 @@ def make(out_dir, cfg=TINY, verbose=True):
     golden.write(G("pipeline_stage1.bin"), common + [("stage1_latents", lat1_n), ("flows", flows_n)], pmeta)
     golden.write(G("pipeline_stage2.bin"), common + [("flows", flows_c), ("brush", brush), ("stage2_latents", lat2),
                                                      ("video", video)], pmeta)
+    golden.write(G("pipeline_stage2.quirk.bin"), common + [("flows", flows_c), ("brush", brush), ("stage2_latents", lat2_k),
+                                                           ("video", video_k)], dict(pmeta, frame0_batch="reference_quirk"))
     golden.write(G("pipeline_i2v.bin"), common + [("sparse_flow01", sparse), ("sparse_mask", mask), ("eps_control", eps_c),
                                                   ("brush", brush), ("flows", fl_e2e), ("video", video_e2e)], pmeta)
     golden.write(G("pipeline_v2v_stage2.bin"), common + [("flows", v2v_flows), ("video", video_v2v)], pmeta)

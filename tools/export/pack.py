@@ -101,7 +101,8 @@ AXES_BATCH = 2
 MODULES = ("text_encoder", "vae", "flow_vae", "controlnet", "stage1_unet", "stage2_unet")
 
 
-def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print, only=None):
+def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files=None, log=print, only=None,
+                frame0_batch="same"):
     """models: text_encoder, vae, flow_vae, stage1_unet, controlnet, stage2_unet (float32, eval) by name; a lazy
     loader (CheckpointModels: release(name), vocab_size) is freed component by component.  tokenizer_files:
     (vocab.json path, merges.txt path) copied into tokenizer/.  Returns the manifest.
@@ -198,7 +199,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     if want("stage2_unet"):
         seg_files, plan_json = export_stage2(models["stage2_unet"], cfg, out_dir, log,
                                              meta_u2=buffers_to_meta(build_empty("stage2_unet", cfg, vocab_size)),
-                                             ctx_dim=D, rand=rand)
+                                             ctx_dim=D, rand=rand, frame0_batch=frame0_batch)
         release("stage2_unet")
     if only is not None:
         names = {"vae": ["vae_encoder", "vae_decoder"], "flow_vae": ["flow_vae_encoder", "flow_vae_decoder"]}
@@ -231,7 +232,7 @@ def export_pack(models, cfg, out_dir, precisions=("fp32", "q8"), tokenizer_files
     return man
 
 
-def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=None):
+def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=None, frame0_batch="same"):
     """Segments stage2_unet.segNN.onnx + the plan (README: stage-2 cut).  Shapes at the cuts come from a meta run
     of the program (batch 2 for the dynamic axes, batch 1 for the trace inputs); each segment is traced once at
     batch 1 on random inputs, so the whole UNet is computed once, at batch 1."""
@@ -260,20 +261,26 @@ def export_stage2(u2, cfg, out_dir, log=print, meta_u2=None, ctx_dim=None, rand=
             plan_json.append({"kind": "onnx", "segment": idx, "inputs": ins, "outputs": outs})
         else:
             s = item[1]
-            plan_json.append(motion_attention_plan_step(s, axes_env[s.reads[0]].shape, Fr))
+            plan_json.append(motion_attention_plan_step(s, axes_env[s.reads[0]].shape, Fr, frame0_batch))
     log("exported stage-2 segments:", len(seg_files), f"({_usage(t0)})")
     return seg_files, plan_json
 
 
-def motion_attention_plan_step(s, qkv_shape, frames):
-    """The plan JSON of a motion_attention step (README: stage-2 cut); qkv_shape = (B*F, h, w, 3C)."""
+FRAME0_BATCH = ("same", "reference_quirk")
+
+
+def motion_attention_plan_step(s, qkv_shape, frames, frame0_batch="same"):
+    """The plan JSON of a motion_attention step (README: stage-2 cut); qkv_shape = (B*F, h, w, 3C).  frame0_batch
+    only tells the browser which batch entry's frame 0 each entry warps: the segments are the same either way."""
+    if frame0_batch not in FRAME0_BATCH:
+        raise ValueError(f"frame0_batch {frame0_batch!r}: one of {', '.join(FRAME0_BATCH)}")
     _, fh, fw, c3 = qkv_shape
     qkv, kv0, pe = s.reads
     warped, out = s.writes
     return {"kind": "motion_attention", "module": s.meta["module"], "qkv": qkv, "frame0_kv": kv0, "pe": pe,
             "warped": warped, "output": out, "flow": "flow", "frames": frames, "height": fh, "width": fw,
             "channels": c3 // 3, "heads": s.meta["heads"], "splat": "avg", "splat_eps": 1e-7,
-            "frame0_batch": "same", "resized_flow": f"flow_{fh}x{fw}"}
+            "frame0_batch": frame0_batch, "resized_flow": f"flow_{fh}x{fw}"}
 
 
 def write_variants(out_dir, files, precisions, log=print):

@@ -106,7 +106,7 @@ def stage2(models, cfg, image01, ctx, flows, noise, steps, guidance, brush=None,
         lat[:, :, 0] = ref
         x = lat.expand(B, -1, -1, -1, -1)
         tt = torch.full((B,), float(t), dtype=noise.dtype)
-        eps = unet(x, tt, ctx, flow=flows)
+        eps = unet(x, tt, ctx, flow=flows, frame0_batch=frame0_batch)
         if cfgd:
             eps = eps[0:1] + guidance * (eps[1:2] - eps[0:1])
         lat, _ = sched.step(eps, t, lat)

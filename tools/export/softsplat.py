@@ -124,7 +124,7 @@ def warp_frame0(kv0, flow, frames, frame0_batch="same"):
     if frame0_batch == "same":
         srcs = src[:, None].expand(b, frames - 1, d, h, w).reshape(b * (frames - 1), d, h, w)
     else:
-        srcs = src[torch.arange(b * (frames - 1)) % b]
+        srcs = src[[frame0_source(bb, j, b, frames, frame0_batch) for bb in range(b) for j in range(frames - 1)]]
     flows = fr[None].expand(b, frames - 1, 2, h, w).reshape(b * (frames - 1), 2, h, w)
     return splat(srcs, flows, "avg").reshape(b, frames - 1, d, h, w).permute(0, 1, 3, 4, 2)
 
@@ -161,6 +161,12 @@ def motion_attention(qkv, kv0, pe, flow, frames, heads, frame0_batch="same"):
 
 
 def motion_attention_step(frames, heads, frame0_batch="same"):
-    def fn(qkv, kv0, pe, flow):
+    """The step function of a cut; run_steps may pass another `frame0_batch` per call (the plan's field)."""
+    def fn(qkv, kv0, pe, flow, frame0_batch=frame0_batch):
         return motion_attention(qkv, kv0, pe, flow, frames, heads, frame0_batch)
     return fn
+
+
+def frame0_source(b, j, batch, frames, frame0_batch="same"):
+    """The batch entry whose frame 0 entry b warps with flow j + 1 (j = 0 .. F-2), as warp_frame0 indexes it."""
+    return b if frame0_batch == "same" else (b * (frames - 1) + j) % batch

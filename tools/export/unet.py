@@ -122,12 +122,13 @@ class _ProgramBuilder:
         self.steps.append(Step(name, fn, reads, writes, kind, meta))
 
 
-def run_steps(steps, env, flow=None):
-    """Run steps on env (dict name->tensor).  motion_attention steps use `flow` (F, 2, H, W) pixels."""
+def run_steps(steps, env, flow=None, frame0_batch="same"):
+    """Run steps on env (dict name->tensor).  motion_attention steps use `flow` (F, 2, H, W) pixels and take frame 0
+    from the batch entries as `frame0_batch` says (softsplat.warp_frame0)."""
     for s in steps:
         args = [env[k] for k in s.reads]
         if s.kind == "motion_attention":
-            outs = s.fn(*args, flow)
+            outs = s.fn(*args, flow, frame0_batch)
         else:
             outs = s.fn(*args)
         if not isinstance(outs, (tuple, list)):
@@ -304,7 +305,8 @@ class UNet3DConditionModel(nn.Module):
         _temporal_module_steps(pb, mb.motion_modules[0], "mid_block.motion_modules.0", self.cfg, None, aug, self.cfg.frames)
         pb.add("mid_block.resnets.1", mb.resnets[1], [pb.r("h"), "emb_0"], [pb.w("h")])
 
-    def forward(self, sample, timestep, encoder_hidden_states, stride=None, down_residuals=None, mid_residual=None, flow=None):
+    def forward(self, sample, timestep, encoder_hidden_states, stride=None, down_residuals=None, mid_residual=None, flow=None,
+                frame0_batch="same"):
         env = {"sample": sample, "timestep": timestep, "encoder_hidden_states": encoder_hidden_states}
         if stride is not None:
             env["stride"] = stride
@@ -313,7 +315,7 @@ class UNet3DConditionModel(nn.Module):
             for i, r in enumerate(down_residuals):
                 env[f"down_residual_{i}"] = r
             env["mid_residual"] = mid_residual
-        run_steps(self.program(with_control), env, flow)
+        run_steps(self.program(with_control), env, flow, frame0_batch)
         return env["noise_pred"]
 
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Manifest, SegmentedComponentSpec } from '../../models/manifest';
-import { checkPlan, lastReaders } from './plan';
+import { readMi2g } from '../../../e2e/reference/mi2g';
+import { checkPlan, frame0Source, lastReaders } from './plan';
 import { stage1Noise } from './noise';
 import { nearestMask, stage2Noise } from './stage2';
 
@@ -47,11 +48,42 @@ describe('stage-2 plan', () => {
     expect(() => checkPlan(e)).toThrow(/reads "qkv_0" of another size than the motion attention works at/);
     const f = clone();
     const m2 = f.plan.find((s) => s.kind === 'motion_attention')!;
-    if (m2.kind === 'motion_attention') m2.frame0_batch = 'reference_quirk';
-    expect(() => checkPlan(f)).toThrow(/warps another batch entry's frame 0/);
+    if (m2.kind === 'motion_attention') (m2 as { frame0_batch: string }).frame0_batch = 'other';
+    expect(() => checkPlan(f)).toThrow(/takes frame 0 from the batch entries in a way this app does not know/);
     const d = clone();
     d.segments[1].outputs = d.segments[1].outputs.slice(1);
     expect(() => checkPlan(d)).toThrow(/expects an output "x_1" that part 2 of 15 of the video model \(stage-2 UNet\) does not make/);
+  });
+});
+
+describe('frame0Source', () => {
+  it("accepts a plan with the authors' frame-0 batch mixing", () => {
+    const q = clone();
+    for (const s of q.plan) if (s.kind === 'motion_attention') s.frame0_batch = 'reference_quirk';
+    expect(() => checkPlan(q)).not.toThrow();
+  });
+
+  it("maps (entry, flow) as the reference's repeat over B (F-1) rows (the quirk golden's table, B = 2, F = 4)", () => {
+    const file = readFileSync(resolve(import.meta.dirname, '../../../public/models/tiny/goldens/stage2_unet.quirk.bin'));
+    const g = readMi2g(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer, 'quirk');
+    const table = g.meta.frame0_source as number[][];
+    expect(table).toEqual([
+      [0, 1, 0],
+      [1, 0, 1],
+    ]);
+    expect(table.map((row, b) => row.map((_, j) => frame0Source(b, j, 2, 4, 'reference_quirk')))).toEqual(table);
+    expect(table.map((row, b) => row.map((_, j) => frame0Source(b, j, 2, 4, 'same')))).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
+  });
+
+  it('at full size (B = 2, F = 16) the entries alternate, each entry starting from its own; batch 1 never mixes', () => {
+    // torch.arange(B * (F - 1)) % B, reshaped (B, F - 1): row b starts at b * 15
+    for (let b = 0; b < 2; b++) for (let j = 0; j < 15; j++) expect(frame0Source(b, j, 2, 16, 'reference_quirk')).toBe((b * 15 + j) % 2);
+    expect(frame0Source(1, 0, 2, 16, 'reference_quirk')).toBe(1);
+    expect(frame0Source(1, 1, 2, 16, 'reference_quirk')).toBe(0);
+    for (let j = 0; j < 15; j++) expect(frame0Source(0, j, 1, 16, 'reference_quirk')).toBe(0);
   });
 });
 

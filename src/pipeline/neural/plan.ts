@@ -5,6 +5,14 @@
  * table); here flow resize -> splat of frame 0's [k | v] ('hwc', 2C channels) -> MotionAttention
  * (shaders/motion_attention.wgsl); the segment after applies to_out and the residual.
  *
+ * Under guidance (batch 2) each entry warps its own frame 0 (plan `frame0_batch: 'same'`). A pack
+ * exported with `--frame0-batch reference_quirk` asks for the authors' mixing instead: entry b
+ * warps frame 0 of entry frame0Source(b, j) with flow j + 1. Since the splat of one entry's
+ * frame 0 with flow j does not depend on who asks for it, that is the 'same' splat with its
+ * (entry, flow) slices copied to other entries: buffer copies on the GPU, no other kernel. It needs
+ * both entries in one call; stage 2 always runs guidance batched (batch 1 is the unguided run,
+ * where both modes agree).
+ *
  * Tensors live in a name -> GPU buffer map (the plan's names are SSA: unique within one call);
  * a liveness pass over the plan gives each name its last reader, and the buffer is released as
  * soon as that reader's work is submitted (ORT outputs go back to ORT's pool, our warped and
@@ -22,6 +30,7 @@ import { SoftmaxSplat, type SplatBins } from '../../gpu/kernels/splat';
 import { createTensor, type GpuTensor } from '../../gpu/tensor';
 import type {
   FileEntry,
+  Frame0Batch,
   Manifest,
   MotionAttentionPlanStep,
   PlanStep,
@@ -72,6 +81,15 @@ export class StageFlows {
 
 const KERNEL = 'Stage2Unet';
 
+/**
+ * The batch entry whose frame 0 entry `b` warps with flow j + 1 (j = 0 .. frames-2) in a batch of
+ * `batch`: its own, or (b (frames-1) + j) mod batch as the authors' code indexes it (a repeat where
+ * a reshape was meant; tools/export/softsplat.py frame0_source).
+ */
+export function frame0Source(b: number, j: number, batch: number, frames: number, mode: Frame0Batch): number {
+  return mode === 'same' ? b : (b * (frames - 1) + j) % batch;
+}
+
 /** For every name the plan reads, the index of the last step that reads it. */
 export function lastReaders(plan: readonly PlanStep[]): Map<string, number> {
   const last = new Map<string, number>();
@@ -96,6 +114,8 @@ export class Stage2Unet {
   private readonly attention: MotionAttention;
   /** Per attention size, frame 0's warped [k | v] (scratch between splat and attention). */
   private readonly warped = new Map<string, GpuTensor>();
+  /** Per attention size, each entry's own warped frame 0 before the quirk's reordering. */
+  private readonly ownWarped = new Map<string, GpuTensor>();
   private readonly last: Map<string, number>;
   private disposed = false;
 
@@ -223,9 +243,21 @@ export class Stage2Unet {
           const B = kv0.shape[0];
           const P = s.height * s.width;
           const C = s.channels;
-          const warped = this.warpedAt(key, [B, s.frames - 1, s.height, s.width, 2 * C]);
+          const shape = [B, s.frames - 1, s.height, s.width, 2 * C];
+          const warped = this.scratchAt(this.warped, key, shape, 'warped k|v');
+          const mixes = s.frame0_batch !== 'same' && B > 1;
+          const own = mixes ? this.scratchAt(this.ownWarped, key, shape, 'own warped k|v') : warped;
           const enc = this.device.createCommandEncoder({ label: 'stage-2 motion attention' });
-          this.splat.encodeGather(enc, bins, { input: kv0, mode: 'avg', layout: 'hwc', output: warped });
+          this.splat.encodeGather(enc, bins, { input: kv0, mode: 'avg', layout: 'hwc', output: own });
+          if (mixes) {
+            const slice = P * 2 * C * 4;
+            for (let b = 0; b < B; b++) {
+              for (let j = 0; j < s.frames - 1; j++) {
+                const from = frame0Source(b, j, B, s.frames, s.frame0_batch) * (s.frames - 1) + j;
+                enc.copyBufferToBuffer(own.buffer, from * slice, warped.buffer, (b * (s.frames - 1) + j) * slice, slice);
+              }
+            }
+          }
           const out = this.attention.encode(enc, {
             qkv: { buffer: qkv.buffer, dtype: qkv.dtype, shape: [B, s.frames, P, 3 * C] },
             warped: { buffer: warped.buffer, dtype: warped.dtype, shape: [B, s.frames - 1, P, 2 * C] },
@@ -254,21 +286,21 @@ export class Stage2Unet {
     this.disposed = true;
     this.splat.dispose();
     this.attention.dispose();
-    for (const t of this.warped.values()) t.buffer.destroy();
+    for (const t of [...this.warped.values(), ...this.ownWarped.values()]) t.buffer.destroy();
     await Promise.all([...this.sessions.values()].map((s) => s.dispose()));
   }
 
   /**
-   * The warped frame-0 [k | v] buffer of one attention size, reused by every attention at that
+   * A warped frame-0 [k | v] buffer of one attention size, reused by every attention at that
    * size: the queue runs each attention's splat and kernel before the next one's splat.
    */
-  private warpedAt(key: string, shape: number[]): GpuTensor {
-    const t = this.warped.get(key);
+  private scratchAt(cache: Map<string, GpuTensor>, key: string, shape: number[], what: string): GpuTensor {
+    const t = cache.get(key);
     if (t && t.shape.join() === shape.join()) return t;
     // a previous buffer may still be read by submitted work: destroy() waits for it
     t?.buffer.destroy();
-    const n = createTensor(this.device, shape, 'float32', `stage-2 warped k|v ${key}`);
-    this.warped.set(key, n);
+    const n = createTensor(this.device, shape, 'float32', `stage-2 ${what} ${key}`);
+    cache.set(key, n);
     return n;
   }
 
