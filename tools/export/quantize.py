@@ -264,11 +264,13 @@ def quantize_blocks_q4(w_kn: np.ndarray, block=Q4_BLOCK, scale_dtype=np.float32)
     w[:, :K] = w_kn.T
     w = w.reshape(N, kb, block)
     amax = np.abs(w).max(axis=2)
-    scale = np.where(amax > 0, amax / 7.0, 1.0).astype(scale_dtype)
-    s32 = scale.astype(np.float32)[:, :, None]
-    q = np.clip(np.round(w / s32), -7, 7).astype(np.int32) + 8             # 1..15
-    packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)      # low nibble = even k
-    return packed, scale.reshape(-1)
+    scale = np.where(amax > 0, amax / 7.0, 1.0).astype(np.float32)
+    # Codes from the fp32 scale, whatever dtype stores it: q4f16 then holds exactly q4's codes, and differs
+    # from q4 only by the scales' fp16 rounding (rounding against the fp16 scale flips a few codes by one
+    # step, which no golden of q4 would then describe).
+    q = np.clip(np.round(w / scale[:, :, None]), -7, 7).astype(np.int32) + 8   # 1..15
+    packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)          # low nibble = even k
+    return packed, scale.astype(scale_dtype).reshape(-1)
 
 
 def dequantize_blocks_q4(packed, scales, K, N, block=Q4_BLOCK, zero_points=None):
