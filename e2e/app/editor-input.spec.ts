@@ -180,6 +180,24 @@ test('samples, canvas presets and moving the crop box (undoable)', async ({ page
   await clickAt(page, b2, 50, 50);
   await clickAt(page, b2, 300, 60);
   await page.keyboard.press('Enter');
+  // A canvas change keeps the path on the photo: (300, 60) shows the same image point in Portrait
+  // and comes back in Landscape; (50, 50) lies left of the portrait crop and waits at the edge.
+  type Box = { x: number; y: number; width: number; height: number };
+  const onImage = (pt: { x: number; y: number }, crop: Box, canvas: { width: number; height: number }) => ({
+    x: crop.x + (pt.x * crop.width) / canvas.width,
+    y: crop.y + (pt.y * crop.height) / canvas.height,
+  });
+  const land = await project(page);
+  await page.getByTestId('canvas-preset').selectOption('portrait');
+  const port = await project(page);
+  const [edge, kept] = port.trajectories[0].points;
+  expect(onImage(kept, port.crop, port.canvas).x).toBeCloseTo(onImage(land.trajectories[0].points[1], land.crop, land.canvas).x, 6);
+  expect(onImage(kept, port.crop, port.canvas).y).toBeCloseTo(onImage(land.trajectories[0].points[1], land.crop, land.canvas).y, 6);
+  expect(edge.x).toBe(0);
+  await page.getByTestId('canvas-preset').selectOption('landscape');
+  const again = (await project(page)).trajectories[0].points[1];
+  expect(again.x).toBeCloseTo(land.trajectories[0].points[1].x, 6);
+  expect(again.y).toBeCloseTo(land.trajectories[0].points[1].y, 6);
   await page.getByTestId('timing-mode').selectOption('ease-in-out');
   expect((await project(page)).trajectories[0].timing.mode).toBe('ease-in-out');
   // Paint away from the path's start: the panel warns that it cannot move; clearing the brush lifts it.

@@ -15,6 +15,7 @@
  */
 import { create } from 'zustand';
 import { normalizeProject } from '../motion/project';
+import { reframe } from '../motion/reframe';
 import {
   CANVAS_PRESETS,
   emptyProject,
@@ -98,11 +99,6 @@ function pushPast(past: Project[], p: Project): Project[] {
   const next = past.length >= HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT + 1) : past.slice();
   next.push(p);
   return next;
-}
-
-/** Keeps points inside the canvas (after a canvas change). */
-function clampPoint(p: Point, c: CanvasSize): Point {
-  return { x: Math.min(Math.max(p.x, 0), c.width - 1), y: Math.min(Math.max(p.y, 0), c.height - 1) };
 }
 
 export const useProjectStore = create<ProjectState>()((set, get) => {
@@ -194,15 +190,16 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
       get().edit((p) => ({ ...p, image, crop }));
     },
     setCanvas(canvas, crop) {
-      get().edit((p) => ({
-        ...p,
-        canvas: { ...canvas },
-        crop,
-        trajectories: p.trajectories.map((t) => ({ ...t, points: t.points.map((pt) => clampPoint(pt, canvas)) })),
-      }));
+      get().edit((p) => reframe(p, p, { canvas, crop }));
     },
     setCrop(crop) {
-      get().edit((p) => ({ ...p, crop }));
+      // Inside a drag, from the drag's start: points pushed to the edge on the way come back.
+      const base = get().gestureBase;
+      get().edit((p) => {
+        const from = base && base.canvas.width === p.canvas.width && base.canvas.height === p.canvas.height ? base : p;
+        const moved = reframe(from, from, { canvas: p.canvas, crop });
+        return { ...p, crop, trajectories: moved.trajectories, brush: moved.brush };
+      });
     },
     addTrajectory(trajectory) {
       get().edit((p) => ({ ...p, trajectories: [...p.trajectories, trajectory] }));
