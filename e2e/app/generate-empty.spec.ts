@@ -1,7 +1,7 @@
 /**
  * Issue 9 item 3, as a new user meets it: a photo and Generate, with no trajectory, with only an
  * anchor, or with only brush paint. The page says what to draw, in words, and never shows an
- * engine's internal message; once a trajectory is drawn, Generate works.
+ * engine's internal message; once a trajectory is drawn the message goes and Generate works.
  */
 import { test, expect } from '@playwright/test';
 import { mediaPath } from '../fixtures';
@@ -53,6 +53,8 @@ test('Generate with nothing that moves says to draw a trajectory; with a traject
   await clickAt(page, b, 160, 160);
   await clickAt(page, b, 200, 150);
   await page.keyboard.press('Enter');
+  // The message was about the drawing: it goes the moment a path that moves exists, before Generate.
+  await expect(error).toHaveCount(0);
   await generate.click();
   await expect(page.getByTestId('job-progress')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(error).toHaveCount(0);

@@ -25,6 +25,7 @@ import { getCanvasImageData } from './image';
 import { EtaEstimator } from './eta';
 import { useAutosaveStore } from './persist';
 import { getSourceFrames } from './video';
+import { isAnchor } from '../motion/trajectory';
 import { useProjectStore } from './project';
 import type { Project } from '../motion/types';
 import { openPack } from '../models/store';
@@ -445,3 +446,12 @@ export function cancelJob(kind: JobKind): void {
 export function isRunning(kind: JobKind): boolean {
   return running.has(kind);
 }
+
+// "Nothing moves yet" is about the project, not about the job: it goes as soon as a path that moves is drawn.
+useProjectStore.subscribe((s, prev) => {
+  if (s.project.trajectories === prev.project.trajectories || !s.project.trajectories.some((t) => !isAnchor(t))) return;
+  const { jobs } = useJobStore.getState();
+  for (const kind of Object.keys(jobs) as JobKind[]) {
+    if (jobs[kind].status === 'error' && jobs[kind].code === 'nothing-to-animate') patch(kind, { ...IDLE });
+  }
+});
