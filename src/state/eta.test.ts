@@ -43,4 +43,21 @@ describe('EtaEstimator', () => {
     const b = eta.update(13_000, 0.5)!;
     expect(b).toBeLessThan(a);
   });
+
+  it('a new stage starts afresh: a fast classical motion says nothing of the neural render after it', () => {
+    // motion 0..0.3 in 3 s; the render prepares for 30 s without progress, then 0.3..1 in 140 s.
+    const eta = new EtaEstimator(0);
+    for (let t = 500; t <= 3000; t += 500) eta.update(t, (0.3 * t) / 3000, 'motion');
+    const duringPrepare: (number | null)[] = [];
+    for (let t = 4000; t <= 33_000; t += 1000) duringPrepare.push(eta.update(t, 0.3, 'prepare'));
+    // the motion stage's pace would have said about 7 s left
+    expect(duringPrepare).toEqual(duringPrepare.map(() => null));
+    let last: number | null = null;
+    for (let t = 34_000; t <= 100_000; t += 2000) last = eta.update(t, 0.3 + (0.7 * (t - 33_000)) / 140_000, 'render');
+    expect(Math.abs(last! - (173_000 - 100_000))).toBeLessThan(5_000);
+    // without stages, the same reports show a countdown from the motion stage's pace during the prepare
+    const plain = new EtaEstimator(0);
+    for (let t = 500; t <= 3000; t += 500) plain.update(t, (0.3 * t) / 3000);
+    expect(plain.update(4000, 0.3)).not.toBeNull();
+  });
 });

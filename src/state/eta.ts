@@ -12,15 +12,26 @@ const FOLLOW_DOWN = 0.5;
 const FOLLOW_UP = 0.2;
 
 export class EtaEstimator {
-  private readonly samples: { t: number; f: number }[] = [];
+  private samples: { t: number; f: number }[] = [];
   private shown: { t: number; ms: number } | null = null;
+  private stage: string | undefined;
 
-  constructor(private readonly startedAt: number) {
+  constructor(private startedAt: number) {
     this.samples.push({ t: startedAt, f: 0 });
   }
 
-  /** Records progress `fraction` at time `now` (ms) and returns the time left to show, or null (too early to say). */
-  update(now: number, fraction: number): number | null {
+  /**
+   * Records progress `fraction` at time `now` (ms) and returns the time left to show, or null (too
+   * early to say). A new `stage` starts afresh: its pace says nothing of the last one's (a classical
+   * motion stage of seconds before a neural render of minutes), so nothing is shown until it moves.
+   */
+  update(now: number, fraction: number, stage?: string): number | null {
+    if (stage !== undefined && this.stage !== undefined && stage !== this.stage) {
+      this.samples = [];
+      this.shown = null;
+      this.startedAt = now;
+    }
+    if (stage !== undefined) this.stage = stage;
     this.samples.push({ t: now, f: fraction });
     while (this.samples.length > 2 && this.samples[1].t <= now - WINDOW_MS) this.samples.shift();
     if (fraction < 0.05 || now - this.startedAt < 500 || fraction >= 1) return this.keep(now);

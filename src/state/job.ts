@@ -407,7 +407,7 @@ async function execute<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>, 
       signal: controller.signal,
       progress: (stage, fraction, step = null, detail) => {
         if (current() && !controller.signal.aborted)
-          patch(kind, { stage, progress: fraction, etaMs: eta.update(performance.now(), fraction), step, detail: detail ?? null });
+          patch(kind, { stage, progress: fraction, etaMs: eta.update(performance.now(), fraction, stage), step, detail: detail ?? null });
       },
     });
     if (!current() || controller.signal.aborted) {
