@@ -201,6 +201,10 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
   await page.keyboard.press('Control+Shift+z');
   await page.keyboard.press('Control+Shift+z');
   expect((await project(page)).settings).toMatchObject({ fps: 10, loop: true });
+  // A new photo under the kept video: the video says it was made from the previous photo.
+  await expect(page.getByTestId('result-other-image')).toHaveCount(0);
+  await loadImage(page, mediaPath('softsplat/two.png'));
+  await expect(page.getByTestId('result-other-image')).toContainText('made from the previous photo (one.png)');
 });
 
 test('keyboard only: tools, undo/redo, clip length, Generate and cancel, views, play/pause, export; a full storage is said in words', async ({

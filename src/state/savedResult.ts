@@ -30,6 +30,8 @@ export interface StoredResult {
   fps: number;
   engines: EngineChoice;
   imageName: string;
+  /** The project photo the video was made from (absent in records kept before it was stored). */
+  imageId?: string;
   ms: number;
   loop: boolean;
   /** PNG per frame, frame 0 = the still. */
@@ -43,6 +45,7 @@ export interface KeptVideo {
   fps: number;
   engines: EngineChoice;
   imageName: string;
+  imageId?: string;
   ms: number;
   loop: boolean;
   frames: ImageBitmap[];
@@ -94,6 +97,7 @@ export async function keepResult(
       fps: video.fps,
       engines: video.engines,
       imageName: video.imageName,
+      ...(typeof video.imageId === 'string' ? { imageId: video.imageId } : {}),
       ms: video.ms,
       loop: video.loop,
       frames,
@@ -130,6 +134,7 @@ export function validStoredResult(v: unknown): v is StoredResult {
     Number.isFinite(r.fps) &&
     r.fps > 0 &&
     typeof r.imageName === 'string' &&
+    (r.imageId === undefined || typeof r.imageId === 'string') &&
     typeof r.ms === 'number' &&
     typeof r.loop === 'boolean' &&
     !!r.engines &&
@@ -168,8 +173,8 @@ export async function loadKeptResult(projectId: string): Promise<KeptVideo | nul
     console.warn('The stored video of this project cannot be decoded; it is left as it is and not shown.', e);
     return null;
   }
-  const { width, height, fps, engines, imageName, ms, loop } = record;
-  return { width, height, fps, engines, imageName, ms, loop, frames };
+  const { width, height, fps, engines, imageName, imageId, ms, loop } = record;
+  return { width, height, fps, engines, imageName, ...(imageId === undefined ? {} : { imageId }), ms, loop, frames };
 }
 
 /** Removes the stored result of `projectId` (the user cleared it). */
