@@ -164,6 +164,15 @@ test('clip controls, seamless loop through the UI, result beside the editor on s
       await expectOnScreen(page, page.getByTestId(id), what, minWidth);
     }
     expect(await page.evaluate(() => [window.scrollX, window.scrollY])).toEqual([0, 0]);
+    // The export controls fit their column: nothing cut (the button's words wrap, the select shrinks).
+    for (const id of ['export-format', 'export-quality', 'export-button']) {
+      const fit = await page.getByTestId(id).evaluate((el) => {
+        const panel = el.closest('[data-testid="export-panel"]')!.getBoundingClientRect();
+        const box = el.getBoundingClientRect();
+        return { inside: box.left >= panel.left - 0.5 && box.right <= panel.right + 0.5, clipped: el.scrollWidth > el.clientWidth + 1 };
+      });
+      expect(fit, `${id} at ${size.width}x${size.height}`).toEqual({ inside: true, clipped: false });
+    }
     await page.screenshot({ path: testInfo.outputPath(`result-${size.width}x${size.height}.png`) });
   }
   // The player uses the space it has: at 1920x1080 it is larger than the video itself.
