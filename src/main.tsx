@@ -11,13 +11,15 @@ initGpu();
 // Test hooks (window.__motionI2V, simulated device loss) exist in dev and test builds only: the
 // mode is a compile-time constant, so a production build drops the hook.
 if (import.meta.env.MODE !== 'production') installDebugHook();
-void hydrateProject().then(({ problem }) => {
+void hydrateProject().then(({ problem, informative }) => {
   // A project that could not be restored has its own notice (with a download); others show here.
   if (problem && !useAutosaveStore.getState().restoreProblem) {
     const repaired = useAutosaveStore.getState().repairs.length > 0;
-    useEditorStore
-      .getState()
-      .showMessage({ kind: repaired ? 'info' : 'error', code: repaired ? 'project-repaired' : 'storage', text: problem });
+    useEditorStore.getState().showMessage({
+      kind: informative ? 'info' : 'error',
+      code: repaired ? 'project-repaired' : informative ? 'project-copy' : 'storage',
+      text: problem,
+    });
   }
   startAutosave();
   // The last video of this project, kept in this browser, is shown again.

@@ -369,6 +369,8 @@ export interface HydrateResult {
   restored: boolean;
   /** A message for the user when something was not restored as saved; null when all went well. */
   problem: string | null;
+  /** The message only informs (repairs made, a copy of another tab's project): nothing failed. */
+  informative?: boolean;
 }
 
 /** Set when the user chose "Start fresh" while a restore was still running: its result is dropped. */
@@ -384,6 +386,7 @@ export async function hydrateProject(): Promise<HydrateResult> {
   const store = useProjectStore.getState();
   const stillWanted = () => generation === hydrateGeneration;
   let problem: string | null = null;
+  let informative = false;
   let restored = false;
   let chosen: string | null = null;
   try {
@@ -423,6 +426,7 @@ export async function hydrateProject(): Promise<HydrateResult> {
         useAutosaveStore.setState({ repairs });
         problem = `Your project was restored with repairs: ${repairs.join('; ')}.`;
       }
+      informative = true;
       if (!mine)
         problem =
           'This project is open in another tab; this tab works on a copy, so neither overwrites the other.' +
@@ -443,7 +447,7 @@ export async function hydrateProject(): Promise<HydrateResult> {
   if (!stillWanted()) return { restored: false, problem: null };
   if (!restored) store.resetProject(emptyProject(), { hydrated: true });
   void cleanUpImages();
-  return { restored, problem };
+  return { restored, problem, informative: informative && restored };
 }
 
 /**
