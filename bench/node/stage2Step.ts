@@ -60,7 +60,7 @@ function findFile(what: string, candidates: (string | undefined)[]): string {
  * 150 s here instead of 3 s), and the session waits for it. Only wasm is affected: ORT's own
  * CPU side (dispatch) runs baseline code, the kernels and every JS baseline do not change.
  */
-function setUpOrt(): void {
+export function setUpOrt(): void {
   if (process.env.GPU_KIT_WASM_TIERS !== 'all') setFlagsFromString('--liftoff-only');
   const path = findFile("ORT's wasm", [join(HERE, 'ort-wasm-simd-threaded.asyncify.wasm.gz'), process.env.ORT_WASM]);
   const bytes = readFileSync(path);
