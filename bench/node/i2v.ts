@@ -44,10 +44,11 @@ import { Stage2Pipeline, stage2Noise } from '../../src/pipeline/neural/stage2';
 import { schedulerFromManifest } from '../../src/pipeline/scheduler';
 import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../../src/pipeline/text';
 import { BOUND, FLOW_BOUND } from '../../e2e/neural/bounds';
+import { i2vGoldenRequests, i2vGoldenTensor, type I2vGoldenMeta } from '../../e2e/neural/i2vGolden';
 import { compare, readMi2g, type GoldenFile } from '../../e2e/reference/mi2g';
 import type { BenchOptions, BenchResult, Gate, Row } from './benchmarks';
 import { GpuMemoryMeter, type MemorySnapshot } from './gpuMemory';
-import { setUpOrt } from './stage2Step';
+import { refusedRow, setUpOrt } from './stage2Step';
 
 const NAME = 'node-i2v';
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -79,44 +80,17 @@ interface Inputs {
   dispose(): void;
 }
 
-function goldenTensor(g: GoldenFile, name: string) {
-  const t = g.tensors.get(name);
-  if (!t) throw new Error(`pipeline_i2v.bin has no ${name}`);
-  return t;
-}
-
-/** The golden's inputs and settings (e2e/neural/stage2Harness.ts i2v()). */
+/** The golden's inputs and settings, as the browser harness runs them (e2e/neural/i2vGolden.ts). */
 function goldenInputs(device: GPUDevice, manifest: Manifest, g: GoldenFile): Inputs {
-  const meta = g.meta as { prompt: string; negative_prompt: string; steps: number; guidance: number };
-  const img = goldenTensor(g, 'image01');
+  const meta = g.meta as unknown as I2vGoldenMeta;
+  const img = i2vGoldenTensor(g, 'image01');
   const image01 = uploadTensor(device, img.data as Float32Array, img.shape);
-  const brush = goldenTensor(g, 'brush').data as Float32Array;
-  let noise2 = goldenTensor(g, 'noise_stage2').data as Float32Array;
+  const req = i2vGoldenRequests(g, manifest, image01);
   // GPU_KIT_FAULT=i2v: stage 2 starts from other noise (its sign flipped), as a wrong input upload would; the gate must refuse.
-  if (process.env.GPU_KIT_FAULT === 'i2v') noise2 = noise2.map((v) => -v);
+  const noise = process.env.GPU_KIT_FAULT === 'i2v' ? req.stage2.noise.map((v) => -v) : req.stage2.noise;
   return {
-    stage1: {
-      image01,
-      prompt: meta.prompt,
-      negativePrompt: meta.negative_prompt,
-      steps: meta.steps,
-      guidance: meta.guidance,
-      strides: manifest.strides,
-      noise: goldenTensor(g, 'noise_stage1').data as Float32Array,
-      imageEps: goldenTensor(g, 'eps_image_stage1').data as Float32Array,
-      control: {
-        sparseFlow01: goldenTensor(g, 'sparse_flow01').data as Float32Array,
-        mask: goldenTensor(g, 'sparse_mask').data as Float32Array,
-        eps: goldenTensor(g, 'eps_control').data as Float32Array,
-        scale: 1,
-      },
-      staticMask: brush,
-    },
-    stage2: {
-      noise: noise2,
-      imageEps: goldenTensor(g, 'eps_image_stage2').data as Float32Array,
-      staticMask: brush,
-    },
+    stage1: req.stage1,
+    stage2: { noise, imageEps: req.stage2.imageEps, staticMask: req.stage2.staticMask },
     prompt: meta.prompt,
     negativePrompt: meta.negative_prompt,
     guidance: meta.guidance,
@@ -358,8 +332,8 @@ export async function i2v(ctx: GpuContext, _quick: boolean, options: BenchOption
     const problems = shapeChecks(first);
     if (golden) {
       for (const [name, got, want, bound] of [
-        ['flows', first.flows, goldenTensor(golden, 'flows').data.subarray(2 * W * H), Math.max(BOUND, FLOW_BOUND)],
-        ['video', first.video, goldenTensor(golden, 'video').data, BOUND],
+        ['flows', first.flows, i2vGoldenTensor(golden, 'flows').data.subarray(2 * W * H), Math.max(BOUND, FLOW_BOUND)],
+        ['video', first.video, i2vGoldenTensor(golden, 'video').data, BOUND],
       ] as const) {
         const c = compare(got, want);
         checks.push({ name, rel: c.scale > 0 ? c.rel : Number.POSITIVE_INFINITY, bound, nonFinite: c.nonFinite, scale: c.scale });
@@ -392,18 +366,9 @@ export async function i2v(ctx: GpuContext, _quick: boolean, options: BenchOption
       ort_on_kit_device: afterLoad.live_bytes >= 0.5 * computed.weights_loaded_bytes,
     };
     if (!gate.passed) {
-      const row: Row = {
-        case: caseName,
-        ours_ms: null,
-        baseline: BASELINE,
-        baseline_ms: null,
-        ratio: null,
-        target: TARGET,
-        note: `NOT TIMED: wrong result on this adapter (${gate.detail})`,
-      };
       return {
         name: NAME,
-        rows: [row],
+        rows: [refusedRow(caseName, gate, BASELINE, TARGET)],
         gates: [gate],
         details: { pack, gate: { kind: gateKind, passed: false, checks }, load, memory: { measured: memoryBase, computed } },
       };
