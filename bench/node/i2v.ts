@@ -39,7 +39,7 @@ import { loadComponent, type PackSource } from '../../src/models/source';
 import { stage1PeakMemory, STAGE1_COMPONENTS } from '../../src/pipeline/neural/memory';
 import { stage1Noise } from '../../src/pipeline/neural/noise';
 import { Stage2Unet } from '../../src/pipeline/neural/plan';
-import { Stage1Pipeline, type Stage1Request } from '../../src/pipeline/neural/stage1';
+import { loadStage1Sessions, Stage1Pipeline, type Stage1Request } from '../../src/pipeline/neural/stage1';
 import { Stage2Pipeline, stage2Noise } from '../../src/pipeline/neural/stage2';
 import { schedulerFromManifest } from '../../src/pipeline/scheduler';
 import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../../src/pipeline/text';
@@ -229,14 +229,7 @@ export async function i2v(ctx: GpuContext, _quick: boolean, options: BenchOption
       sessions.push(s);
       return s;
     };
-    const s1 = {
-      textEncoder: await get('text_encoder'),
-      vaeEncoder: await get('vae_encoder'),
-      flowVaeEncoder: await get('flow_vae_encoder'),
-      flowVaeDecoder: await get('flow_vae_decoder'),
-      controlnet: await get('controlnet'),
-      unet: await get('stage1_unet'),
-    };
+    const s1 = await loadStage1Sessions(get);
     const load1Ms = performance.now() - tLoad1;
     const afterLoad1 = meter.snapshot();
     const tLoad2 = performance.now();
