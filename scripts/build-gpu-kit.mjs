@@ -15,7 +15,8 @@
  *   ort-wasm-simd-threaded.asyncify.wasm.gz
  *                   ONNX Runtime's wasm (onnxruntime-web, the build with the WebGPU EP), for the
  *                   stage-2 step benchmark; its JS is in bench.mjs
- *   tiny/           the tiny pack's fp32 stage-2 segments, manifest and PyTorch golden (stage2_unet.bin)
+ *   tiny/           the tiny pack's fp32 components, tokenizer, manifest and the PyTorch goldens of the
+ *                   stage-2 step (stage2_unet.bin) and the whole I2V (pipeline_i2v.bin)
  *   lib/            (--vulkan-loader) this machine's libvulkan.so.1, used only where the target lacks one
  *   VERSIONS        what went in
  */
@@ -69,7 +70,8 @@ async function gzipTo(src, dst) {
 
 const RUN_SH = `#!/bin/sh
 # Runs the WebGPU kernel benchmarks and their correctness gates on this machine's GPU.
-#   ./run.sh [--quick] [--out DIR] [--only splat,flow-resize,attention,densify,engine,stage2-step] [--dawn backend=vulkan]
+#   ./run.sh [--quick] [--out DIR] [--only splat,flow-resize,attention,densify,engine,stage2-step,i2v] [--dawn backend=vulkan]
+#   GPU_KIT_PACK=/path/to/pack ./run.sh --only i2v [--steps 25] [--precision q4f16]
 # Writes DIR/node-*.json (default ./results). Exit status 0: every result matched its CPU
 # reference; 1: some did not (those rows have no time); 2: no usable GPU adapter.
 set -eu
@@ -88,12 +90,15 @@ fi
 DAWN_NODE="$RUNTIME/dawn.node" exec "$RUNTIME/node" "$KIT/bench.mjs" "$@"
 `;
 
-/** The tiny pack's files the stage-2 step benchmark reads: manifest, fp32 segments, golden. */
-function copyTinyStage2(dst) {
+/** The tiny pack's files the stage-2 step and I2V benchmarks read: manifest, tokenizer, fp32 components, goldens. */
+function copyTinyPack(dst) {
   const pack = join(ROOT, 'public', 'models', 'tiny');
   const manifest = JSON.parse(readFileSync(join(pack, 'manifest.json'), 'utf8'));
-  const files = ['manifest.json', 'goldens/stage2_unet.bin'];
-  for (const seg of manifest.components.stage2_unet.segments) files.push(...seg.files.fp32.map((f) => f.path));
+  const files = ['manifest.json', 'goldens/stage2_unet.bin', 'goldens/pipeline_i2v.bin', ...manifest.tokenizer.files.map((f) => f.path)];
+  for (const c of Object.values(manifest.components)) {
+    for (const f of c.files?.fp32 ?? []) files.push(f.path);
+    for (const seg of c.segments ?? []) files.push(...seg.files.fp32.map((f) => f.path));
+  }
   for (const f of files) {
     mkdirSync(join(dst, f, '..'), { recursive: true });
     copyFileSync(join(pack, f), join(dst, f));
@@ -129,7 +134,7 @@ async function main() {
   const ortWasm = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.asyncify.wasm');
   if (!existsSync(ortWasm)) throw new Error(`${ortWasm} is missing: run npm ci (onnxruntime-web).`);
   await gzipTo(ortWasm, join(out, 'ort-wasm-simd-threaded.asyncify.wasm.gz'));
-  copyTinyStage2(join(out, 'tiny'));
+  copyTinyPack(join(out, 'tiny'));
   if (values['vulkan-loader']) {
     const loader = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
     if (!existsSync(loader)) throw new Error(`--vulkan-loader: ${loader} is missing (apt-get install libvulkan1)`);

@@ -29,6 +29,7 @@ import * as attentionRef from '../../e2e/reference/attention';
 import { cpuEngine, cpuFlows, type CpuEngineInput } from '../../e2e/reference/engine';
 import { splatScatter } from '../baselines/splatScatter';
 import { stage2Step } from './stage2Step';
+import { i2v } from './i2v';
 
 export interface Row {
   case: string;
@@ -50,9 +51,21 @@ export interface BenchResult {
   name: string;
   rows: Row[];
   gates: Gate[];
+  /** Measurements beyond the rows (the I2V benchmark's per-stage times and GPU memory). */
+  details?: Record<string, unknown>;
 }
 
-export type Benchmark = (ctx: GpuContext, quick: boolean) => Promise<BenchResult>;
+/** Command-line settings for the benchmarks that take them (i2v: --steps, --precision, --load-only, --components). */
+export interface BenchOptions {
+  steps?: number;
+  precision?: string;
+  /** Only create the sessions and report their GPU bytes (no run, no time). */
+  loadOnly?: boolean;
+  /** With loadOnly: these components only. */
+  components?: string[];
+}
+
+export type Benchmark = (ctx: GpuContext, quick: boolean, options?: BenchOptions) => Promise<BenchResult>;
 
 /**
  * The GPU output a gate judges. GPU_KIT_FAULT=<benchmark> alters one value first, as a driver
@@ -464,4 +477,12 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   densify,
   engine,
   'stage2-step': stage2Step,
+  i2v,
 };
+
+/**
+ * Run only when named in --only: the whole I2V takes minutes on a software adapter even for the
+ * tiny pack (two UNet calls of two guidance halves per step), so the kit's default run and its
+ * test leave it out.
+ */
+export const ONLY_WHEN_NAMED: ReadonlySet<string> = new Set(['i2v']);

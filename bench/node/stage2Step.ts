@@ -60,7 +60,7 @@ function findFile(what: string, candidates: (string | undefined)[]): string {
  * 150 s here instead of 3 s), and the session waits for it. Only wasm is affected: ORT's own
  * CPU side (dispatch) runs baseline code, the kernels and every JS baseline do not change.
  */
-function setUpOrt(): void {
+export function setUpOrt(): void {
   if (process.env.GPU_KIT_WASM_TIERS !== 'all') setFlagsFromString('--liftoff-only');
   const path = findFile("ORT's wasm", [join(HERE, 'ort-wasm-simd-threaded.asyncify.wasm.gz'), process.env.ORT_WASM]);
   const bytes = readFileSync(path);
@@ -145,14 +145,15 @@ async function splitRun(
 const BASELINE = 'same step, GPU drained after every segment and kernel';
 const TARGET = 'whole 25-step I2V < 60 s on a 4090 (full size)';
 
-function refusedRow(caseName: string, gate: Gate): Row {
+/** A row whose result missed its gate: no time, the failure in the note. */
+export function refusedRow(caseName: string, gate: Gate, baseline = BASELINE, target = TARGET): Row {
   return {
     case: caseName,
     ours_ms: null,
-    baseline: BASELINE,
+    baseline,
     baseline_ms: null,
     ratio: null,
-    target: TARGET,
+    target,
     note: `NOT TIMED: wrong result on this adapter (${gate.detail})`,
   };
 }

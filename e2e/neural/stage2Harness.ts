@@ -15,6 +15,7 @@ import { Stage2Pipeline, type Stage2Request } from '../../src/pipeline/neural/st
 import { Stage1Pipeline } from '../../src/pipeline/neural/stage1';
 import { Stage2LayoutKernels } from '../../src/gpu/kernels/stage2Layout';
 import { compare, readMi2g, type GoldenFile } from '../reference/mi2g';
+import { i2vGoldenRequests } from './i2vGolden';
 
 export interface Check {
   name: string;
@@ -237,7 +238,6 @@ export async function i2v(): Promise<Check[]> {
   const st = S();
   const { device, manifest } = st;
   const g = await golden('pipeline_i2v');
-  const meta = g.meta as { prompt: string; negative_prompt: string; steps: number; guidance: number };
   const load = (name: Parameters<typeof loadComponent>[2]) => loadComponent(source, manifest, name, 'fp32', device);
   const s1 = {
     textEncoder: st.text,
@@ -249,35 +249,10 @@ export async function i2v(): Promise<Check[]> {
   };
   const img = tensor(g, 'image01');
   const image01 = uploadTensor(device, img.data as Float32Array, img.shape);
-  const brush = tensor(g, 'brush').data as Float32Array;
-  const common = { image01, prompt: meta.prompt, negativePrompt: meta.negative_prompt, steps: meta.steps, guidance: meta.guidance };
-  const one = await new Stage1Pipeline(device, manifest, s1, st.tokenizer).run(
-    {
-      ...common,
-      strides: manifest.strides,
-      noise: tensor(g, 'noise_stage1').data as Float32Array,
-      imageEps: tensor(g, 'eps_image_stage1').data as Float32Array,
-      control: {
-        sparseFlow01: tensor(g, 'sparse_flow01').data as Float32Array,
-        mask: tensor(g, 'sparse_mask').data as Float32Array,
-        eps: tensor(g, 'eps_control').data as Float32Array,
-        scale: 1,
-      },
-      staticMask: brush,
-    },
-    schedulerFromManifest(manifest.scheduler),
-  );
+  const req = i2vGoldenRequests(g, manifest, image01);
+  const one = await new Stage1Pipeline(device, manifest, s1, st.tokenizer).run(req.stage1, schedulerFromManifest(manifest.scheduler));
   // stage 1's [F-1, 2, H, W] flows go to stage 2 as they are (it prepends the zero flow)
-  const two = await pipeline().run(
-    {
-      ...common,
-      flows: one.flows,
-      noise: tensor(g, 'noise_stage2').data as Float32Array,
-      imageEps: tensor(g, 'eps_image_stage2').data as Float32Array,
-      staticMask: brush,
-    },
-    schedulerFromManifest(manifest.scheduler),
-  );
+  const two = await pipeline().run({ ...req.stage2, flows: one.flows }, schedulerFromManifest(manifest.scheduler));
   const flows = await read(one.flows);
   const video = await read(two.video);
   for (const t of [one.flows, one.latents, two.video, two.latents, image01]) t.buffer.destroy();

@@ -31,7 +31,7 @@ import { ClipTokenizer, DEFAULT_NEGATIVE_PROMPT } from '../text';
 import { STAGE1_COMPONENTS } from './memory';
 import { stage1Noise } from './noise';
 import { loadingDetail, STARTING_DETAIL } from './progressWords';
-import { Stage1Pipeline, type Stage1Sessions } from './stage1';
+import { loadStage1Sessions, Stage1Pipeline } from './stage1';
 
 /** Per-run settings of the neural motion stage. */
 export interface NeuralMotionSettings {
@@ -105,14 +105,7 @@ export class NeuralMotionEngine implements MotionEngine {
           sessions.push(s);
           return s;
         };
-        const s: Stage1Sessions = {
-          textEncoder: await get('text_encoder'),
-          vaeEncoder: await get('vae_encoder'),
-          flowVaeEncoder: await get('flow_vae_encoder'),
-          flowVaeDecoder: await get('flow_vae_decoder'),
-          controlnet: await get('controlnet'),
-          unet: await get('stage1_unet'),
-        };
+        const s = await loadStage1Sessions(get);
         const dec = new TextDecoder();
         const tokenizer = ClipTokenizer.fromFiles(
           dec.decode(await source(manifest.tokenizer.vocab)),

@@ -24,7 +24,7 @@ import { AbortError, KernelInputError } from '../../errors';
 import { DdimStepKernel } from '../../gpu/kernels/ddimStep';
 import { Stage1LayoutKernels } from '../../gpu/kernels/stage1Layout';
 import { byteSize, createTensor, numel, uploadTensor, type GpuTensor } from '../../gpu/tensor';
-import type { Manifest } from '../../models/manifest';
+import type { ComponentName, Manifest } from '../../models/manifest';
 import type { ComponentSession, SessionOutput } from '../../models/session';
 import type { DdimStepCoefficients } from '../scheduler';
 import { encodeText, type ClipTokenizer } from '../text';
@@ -45,6 +45,18 @@ export interface Stage1Sessions {
   unet: ComponentSession;
   /** Needed when the request has a `control`. */
   controlnet?: ComponentSession;
+}
+
+/** Stage 1's sessions, created one after another through `get` (the engine's loader; the GPU kit's I2V benchmark). */
+export async function loadStage1Sessions(get: (name: ComponentName) => Promise<ComponentSession>): Promise<Stage1Sessions> {
+  return {
+    textEncoder: await get('text_encoder'),
+    vaeEncoder: await get('vae_encoder'),
+    flowVaeEncoder: await get('flow_vae_encoder'),
+    flowVaeDecoder: await get('flow_vae_decoder'),
+    controlnet: await get('controlnet'),
+    unet: await get('stage1_unet'),
+  };
 }
 
 export interface Stage1Control {
