@@ -23,7 +23,7 @@ from tools.export import configs
 from tools.export.checkpoint import (LAYOUT, SIBLINGS, STAGE1_TOKENIZER_FILES, TOKENIZER_FILES, CheckpointError,
                                      check_files, digest, load_component)
 from tools.export.config_check import check_configs, config_files
-from tools.export.pack import FRAME0_BATCH, MODULES, PRECISIONS, build_empty, export_pack, peak_rss_mb
+from tools.export.pack import FRAME0_BATCH, MODULES, PRECISIONS, build_empty, export_pack, free_heap, peak_rss_mb
 
 # Load order of the check pass (stage 1 first, as the demo) and the modules each component fills.
 ORDER = ["stage1_text_encoder", "stage1_vae_encoder", "flow_vae", "stage1_unet", "controlnet", "text_encoder", "vae",
@@ -108,6 +108,7 @@ def load_models(root, cfg, log=print):
             digests[name] = digest(module, _VAE_ENCODER_KEYS)
         log(f"checked {name}")
         del module
+        free_heap()
     for s2, s1, what in (("text_encoder", "stage1_text_encoder", "text encoders"),
                          ("vae", "stage1_vae_encoder", "image-VAE encoders (SD VAE for stage 1, Realistic Vision's for stage 2)")):
         if digests[s1] == digests[s2]:
