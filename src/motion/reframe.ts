@@ -16,8 +16,9 @@ export interface Framing {
   crop: CropBox | null;
 }
 
-/** `project`'s drawing, drawn under framing `from`, moved to framing `to` (canvas and crop set to `to`'s). */
-export function reframe(project: Project, from: Framing, to: Framing): Project {
+/** `project`'s drawing, drawn under its own canvas and crop, moved to framing `to` (canvas and crop set to `to`'s). */
+export function reframe(project: Project, to: Framing): Project {
+  const from: Framing = project;
   const { canvas } = to;
   const clamp = (p: Point): Point => ({
     ...p,

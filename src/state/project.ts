@@ -190,14 +190,14 @@ export const useProjectStore = create<ProjectState>()((set, get) => {
       get().edit((p) => ({ ...p, image, crop }));
     },
     setCanvas(canvas, crop) {
-      get().edit((p) => reframe(p, p, { canvas, crop }));
+      get().edit((p) => reframe(p, { canvas, crop }));
     },
     setCrop(crop) {
       // Inside a drag, from the drag's start: points pushed to the edge on the way come back.
       const base = get().gestureBase;
       get().edit((p) => {
         const from = base && base.canvas.width === p.canvas.width && base.canvas.height === p.canvas.height ? base : p;
-        const moved = reframe(from, from, { canvas: p.canvas, crop });
+        const moved = reframe(from, { canvas: p.canvas, crop });
         return { ...p, crop, trajectories: moved.trajectories, brush: moved.brush };
       });
     },
